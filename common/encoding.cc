@@ -1,0 +1,91 @@
+// Hex and Crockford base32 codecs.
+#include "common/encoding.h"
+
+#include <array>
+
+namespace ipn {
+namespace {
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+constexpr char kBase32Alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+constexpr std::array<int8_t, 256> MakeBase32Table() {
+  std::array<int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int i = 0; i < 32; ++i) {
+    char c = kBase32Alphabet[i];
+    t[static_cast<uint8_t>(c)] = static_cast<int8_t>(i);
+    if (c >= 'A' && c <= 'Z') t[static_cast<uint8_t>(c - 'A' + 'a')] = static_cast<int8_t>(i);
+  }
+  return t;
+}
+constexpr auto kBase32Table = MakeBase32Table();
+
+}  // namespace
+
+std::string HexEncode(std::span<const uint8_t> bytes) {
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kHexDigits[b >> 4]);
+    out.push_back(kHexDigits[b & 15]);
+  }
+  return out;
+}
+
+Result<std::vector<uint8_t>> HexDecode(std::string_view text) {
+  if (text.size() % 2 != 0) return Status::InvalidArgument("hex text has an odd number of digits");
+  std::vector<uint8_t> out(text.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(text[2 * i]), lo = HexValue(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return Status::InvalidArgument("hex text has a non-hex character");
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string Base32Encode(std::span<const uint8_t> bytes) {
+  std::string out;
+  out.reserve((bytes.size() * 8 + 4) / 5);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (uint8_t b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(kBase32Alphabet[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out.push_back(kBase32Alphabet[(buffer << (5 - bits)) & 31]);
+  return out;
+}
+
+Result<std::vector<uint8_t>> Base32Decode(std::string_view text) {
+  std::vector<uint8_t> out;
+  out.reserve(text.size() * 5 / 8);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = kBase32Table[static_cast<uint8_t>(c)];
+    if (v < 0) return Status::InvalidArgument("text has a character outside the base32 alphabet");
+    buffer = (buffer << 5) | static_cast<uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      out.push_back(static_cast<uint8_t>(buffer >> (bits - 8)));
+      bits -= 8;
+    }
+  }
+  if (bits >= 5 || (buffer & ((1u << bits) - 1)) != 0)
+    return Status::InvalidArgument("base32 text has a non-canonical ending");
+  return out;
+}
+
+}  // namespace ipn

@@ -1,0 +1,28 @@
+// Text encodings of binary values: lowercase hex, and Crockford base32 (no I, L, O, U;
+// URL-safe, case-insensitive on input) used for printable symbols.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ipn {
+
+std::string HexEncode(std::span<const uint8_t> bytes);
+Result<std::vector<uint8_t>> HexDecode(std::string_view text);
+
+// Encodes without padding; the output length is ceil(8 * size / 5).
+std::string Base32Encode(std::span<const uint8_t> bytes);
+// Accepts upper or lower case; rejects any character outside the alphabet, and
+// trailing bits that are not zero (so every value has exactly one spelling).
+Result<std::vector<uint8_t>> Base32Decode(std::string_view text);
+
+inline std::span<const uint8_t> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace ipn

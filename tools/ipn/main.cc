@@ -1,0 +1,27 @@
+// `ipn`: entry point. Parses the command line and runs one command group.
+#include <cstdio>
+#include <string>
+
+#include "tools/ipn/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"ipn: tools for the information-provision network broker"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+  ipn::cli::Context ctx;
+  ipn::cli::RegisterVersionCommand(app, ctx);
+  // REGISTER COMMAND GROUPS (one line each; keep in the order of commands.h)
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0 && app.get_subcommands().empty() && argc > 1 &&
+        std::string(argv[1]).rfind('-', 0) != 0) {
+      std::fprintf(stderr, "ipn: unknown command '%s'. Run 'ipn --help' for the list of commands.\n",
+                   argv[1]);
+      return 2;
+    }
+    return app.exit(e);
+  }
+  return ctx.exit_code;
+}
