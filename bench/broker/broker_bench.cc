@@ -1,0 +1,222 @@
+// ipn_bench_broker: a driver (not Google Benchmark: it runs a whole network) measuring
+//   curve_rt_p50_us    a bare ZeroMQ CURVE DEALER/ROUTER echo round trip on loopback;
+//   e2e_p50_us/p99_us  one inquiry at a time, agency system to agency system, through
+//                      the core and both nodes, every record durable;
+//   inquiries_per_s    sustained throughput with many inquiries in flight.
+// Prints one JSON object (--json) or a short report.
+#include <sodium.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <zmq.hpp>
+
+#include "common/curve_keys.h"
+#include "common/envelope_io.h"
+#include "interface/agency_client.h"
+#include "symbol/resident_code.h"
+#include "tools/localnet/local_network.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+// A bare CURVE echo: ROUTER server (curve, no ZAP) and DEALER client in one process.
+std::vector<double> CurveRoundTrips(int n) {
+  zmq::context_t ctx(1);
+  ipn::CurveKeyPair server_keys = ipn::CurveKeyPair::Generate();
+  ipn::CurveKeyPair client_keys = ipn::CurveKeyPair::Generate();
+  zmq::socket_t server(ctx, zmq::socket_type::router);
+  server.set(zmq::sockopt::curve_server, 1);
+  server.set(zmq::sockopt::curve_secretkey,
+             zmq::const_buffer(server_keys.secret_key.data(), 32));
+  server.set(zmq::sockopt::linger, 0);
+  server.bind("tcp://127.0.0.1:*");
+  std::string endpoint = server.get(zmq::sockopt::last_endpoint);
+  std::atomic<bool> stop{false};
+  std::thread echo([&] {
+    while (!stop.load()) {
+      zmq::pollitem_t item{server.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, std::chrono::milliseconds(50));
+      if (!(item.revents & ZMQ_POLLIN)) continue;
+      zmq::message_t id, body;
+      (void)server.recv(id);
+      (void)server.recv(body);
+      server.send(id, zmq::send_flags::sndmore);
+      server.send(body, zmq::send_flags::none);
+    }
+  });
+  zmq::socket_t client(ctx, zmq::socket_type::dealer);
+  ipn::ConfigureCurveClient(client, client_keys, server_keys.public_key);
+  client.connect(endpoint);
+  std::string payload(200, 'x');  // about the size of an inquiry envelope
+  std::vector<double> rtts;
+  for (int i = 0; i < n + 200; ++i) {
+    auto t0 = Clock::now();
+    client.send(zmq::buffer(payload), zmq::send_flags::none);
+    zmq::message_t reply;
+    (void)client.recv(reply);
+    if (i >= 200) rtts.push_back(Micros(Clock::now() - t0));  // after warm-up
+  }
+  stop.store(true);
+  echo.join();
+  return rtts;
+}
+
+std::string RandomCode() {
+  std::string code(11, '0');
+  for (int i = 0; i < 10; ++i) code[i] = static_cast<char>('0' + randombytes_uniform(10));
+  code[10] = ipn::symbol::ResidentCodeCheckDigit(std::span<const char, 10>(code.data(), 10));
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) return 1;
+  CLI::App app{"ipn_bench_broker: end-to-end latency and throughput of the broker"};
+  bool json = false;
+  std::string bin_dir = IPN_DEFAULT_BIN_DIR, work_dir;
+  int people = 500, latency_n = 2000, throughput_n = 40000, window = 2000, curve_n = 5000;
+  app.add_flag("--json", json, "Print one JSON object");
+  app.add_option("--bin-dir", bin_dir, "Where ipn-core, ipn-node, ipn-agency are")
+      ->capture_default_str();
+  app.add_option("--work-dir", work_dir, "Data directory (default: a fresh one under /var/tmp)");
+  app.add_option("--people", people, "Residents issued symbols")->capture_default_str();
+  app.add_option("--latency-inquiries", latency_n, "Sequential inquiries")->capture_default_str();
+  app.add_option("--throughput-inquiries", throughput_n, "Pipelined inquiries")
+      ->capture_default_str();
+  app.add_option("--window", window, "Inquiries in flight (throughput)")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<double> curve = CurveRoundTrips(curve_n);
+  const double curve_p50 = Percentile(curve, 0.5);
+
+  bool temporary = work_dir.empty();
+  if (temporary) {
+    std::string tmpl = "/var/tmp/ipn-bench-broker-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) return 1;
+    work_dir = tmpl;
+  }
+  ipn::localnet::LocalNetworkOptions options;
+  options.data_dir = work_dir + "/net";
+  options.bin_dir = bin_dir;
+  options.agencies = {{"REG-0001", true, false}, {"MUN-131016", true, true}, {"PEN-0001", true, true}};
+  options.provider_deadline_s = 10;
+  auto net = ipn::localnet::LocalNetwork::Start(options);
+  if (!net.ok()) {
+    std::fprintf(stderr, "cannot start the network: %s\n", net.status().ToString().c_str());
+    return 1;
+  }
+  auto reg = ipn::interface::AgencyClient::Connect((*net)->LocalEndpoint("REG-0001"));
+  auto pen = ipn::interface::AgencyClient::Connect((*net)->LocalEndpoint("PEN-0001"));
+  if (!reg.ok() || !pen.ok()) return 1;
+  // Symbols for the municipality (the provider's demo system learns them) and the pension
+  // service (the inquirer, this process).
+  std::vector<std::vector<uint8_t>> symbols;
+  int responses = 0;
+  ipn::interface::AgencyClient::Callbacks cb;
+  cb.on_issue_response = [&](const ipn::v1::IssueSymbolResponse&) { ++responses; };
+  ipn::interface::AgencyClient::Callbacks pen_cb;
+  pen_cb.on_symbol = [&](ipn::interface::IssuedSymbol s) { symbols.push_back(s.symbol); };
+  for (int i = 0; i < people; ++i) {
+    std::string code = RandomCode();
+    const std::string ref = "b" + std::to_string(i);
+    (void)(*reg)->RequestSymbol("MUN-131016", ref, code, (*reg)->NextRequestId());
+    (void)(*reg)->RequestSymbol("PEN-0001", ref, code, (*reg)->NextRequestId());
+    sodium_memzero(code.data(), code.size());
+  }
+  while (responses < 2 * people || static_cast<int>(symbols.size()) < people) {
+    (void)(*reg)->Poll(std::chrono::milliseconds(5), cb);
+    (void)(*pen)->Poll(std::chrono::milliseconds(0), pen_cb);
+  }
+
+  auto request = [&](int i) {
+    ipn::interface::InquiryRequest r;
+    r.symbol = symbols[static_cast<size_t>(i) % symbols.size()];
+    r.business = "np-benefit";
+    r.provider = "MUN-131016";
+    r.item = "local-tax";
+    return r;
+  };
+  // Low load: one inquiry at a time.
+  std::vector<double> e2e;
+  int failures = 0;
+  for (int i = 0; i < latency_n + 100; ++i) {
+    auto t0 = Clock::now();
+    auto reply = (*pen)->Inquire(request(i), std::chrono::seconds(20));
+    double us = Micros(Clock::now() - t0);
+    if (!reply.ok() || (reply->outcome != ipn::v1::OUTCOME_PROVIDED &&
+                        reply->outcome != ipn::v1::OUTCOME_NOT_HELD)) {
+      ++failures;
+      continue;
+    }
+    if (i >= 100) e2e.push_back(us);  // after warm-up
+  }
+  // Sustained: many in flight.
+  std::set<std::string> in_flight;
+  int done = 0, sent = 0;
+  ipn::interface::AgencyClient::Callbacks tcb;
+  tcb.on_reply = [&](ipn::interface::InquiryReply r) {
+    if (in_flight.erase(r.request_id) == 0) return;
+    ++done;
+    if (r.outcome != ipn::v1::OUTCOME_PROVIDED && r.outcome != ipn::v1::OUTCOME_NOT_HELD) ++failures;
+  };
+  auto t0 = Clock::now();
+  while (done < throughput_n) {
+    while (sent < throughput_n && static_cast<int>(in_flight.size()) < window) {
+      auto r = request(sent);
+      r.request_id = (*pen)->NextRequestId();
+      in_flight.insert(r.request_id);
+      (void)(*pen)->Submit(std::move(r));
+      ++sent;
+    }
+    (void)(*pen)->Poll(std::chrono::milliseconds(10), tcb);
+    if (Clock::now() - t0 > std::chrono::minutes(5)) break;
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double throughput = done / seconds;
+  reg->reset();
+  pen->reset();
+  (void)(*net)->Stop();
+  uint64_t records = 0;
+  if (auto store = (*net)->OpenRecords(); store.ok()) records = (*store)->Size();
+  net->reset();
+  if (temporary) std::filesystem::remove_all(work_dir);
+
+  nlohmann::json j = {
+      {"curve_rt_p50_us", curve_p50},
+      {"curve_rt_p99_us", Percentile(curve, 0.99)},
+      {"e2e_p50_us", Percentile(e2e, 0.5)},
+      {"e2e_p99_us", Percentile(e2e, 0.99)},
+      {"e2e_p50_over_curve_rt", Percentile(e2e, 0.5) / curve_p50},
+      {"e2e_p99_over_curve_rt", Percentile(e2e, 0.99) / curve_p50},
+      {"inquiries_per_s", throughput},
+      {"throughput_inquiries", done},
+      {"latency_inquiries", e2e.size()},
+      {"failures", failures},
+      {"records_durable", records},
+      {"targets", {{"e2e_p50_over_curve_rt_max", 5.0}, {"inquiries_per_s_min", 10000}}}};
+  if (json) {
+    std::printf("%s\n", j.dump().c_str());
+  } else {
+    std::printf("%s\n", j.dump(2).c_str());
+  }
+  return failures == 0 ? 0 : 1;
+}

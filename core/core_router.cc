@@ -1,0 +1,664 @@
+// CoreRouter: the event loop and the named steps of the core's data path.
+//
+//   Run ─► ReceiveFromRouter ─► Dispatch ─┬─► HandleHello
+//                                         ├─► HandleIssueSymbol
+//                                         ├─► HandleInquiry ─► CheckAndCharge ─► Translate
+//                                         ├─► HandleProvisionOutcome
+//                                         ├─► HandleReceipt
+//                                         └─► HandlePing
+//       ExpireDeadlines ─► Commit (RecordStore::AppendBatch, one WAL sync) ─► Flush (outbox)
+//
+// Forwards to providers leave before the batch's records are durable (so the disk sync
+// overlaps the provider's work); every message to an inquirer — the decision that
+// releases the answer at its node, a refusal, a timeout — leaves only after. An
+// inquirer node never hands an answer to its agency before the accepted decision.
+#include "core/core_router.h"
+
+#include <sodium.h>
+
+#include <chrono>
+#include <map>
+#include <mutex>
+
+#include <zmq.hpp>
+
+#include "common/envelope_io.h"
+#include "common/metrics.h"
+#include "common/metrics_server.h"
+#include "common/zap_handler.h"
+#include "core/exchange_table.h"
+#include "policy/policy_store.h"
+#include "records/record_store.h"
+#include "symbol/symbol_service.h"
+
+namespace ipn::core {
+
+namespace {
+
+constexpr int kMaxMessagesPerBatch = 512;
+constexpr std::array<uint8_t, 32> kNoPerson{};  // record symbol of a refusal with no person
+
+std::string DenyReasonName(v1::DenyReason r) {
+  std::string name = v1::DenyReason_Name(r);
+  const std::string prefix = "DENY_REASON_";
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+std::string OutcomeName(v1::Outcome o) {
+  std::string name = v1::Outcome_Name(o);
+  const std::string prefix = "OUTCOME_";
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+}  // namespace
+
+class CoreRouter::Impl {
+ public:
+  Status Init(CoreOptions options);
+  Status Run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
+  std::string endpoint() const { return endpoint_; }
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : -1; }
+  ~Impl();
+
+ private:
+  // What one iteration of the loop produced: records to make durable, then messages.
+  struct Batch {
+    std::vector<records::Record> records;
+    std::vector<std::pair<std::string, v1::Envelope>> outbox;  // sent after Commit
+    bool empty() const { return records.empty() && outbox.empty(); }
+  };
+  struct ConnectedNode {
+    std::string answer_endpoint;
+  };
+
+  void Dispatch(Incoming& in, Batch* batch);
+  void HandleHello(const Incoming& in, Batch* batch);
+  void HandleIssueSymbol(Incoming& in, Batch* batch);
+  void HandleInquiry(const Incoming& in, Batch* batch);
+  void HandleProvisionOutcome(const Incoming& in, Batch* batch);
+  void HandleReceipt(const Incoming& in, Batch* batch);
+  void HandlePing(const Incoming& in, Batch* batch);
+  void ExpireDeadlines(Batch* batch);
+  Status Commit(Batch* batch);
+  void Flush(Batch* batch);
+
+  void Refuse(const Incoming& in, v1::DenyReason reason, const std::string& explanation,
+              const std::array<uint8_t, 32>& record_symbol, Batch* batch);
+  void AddRecord(records::Event event, const Exchange& x, const std::string& outcome,
+                 Batch* batch);
+  void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason,
+                 Batch* batch);
+  v1::Envelope Reply(const std::string& request_id);
+  void BroadcastWelcome(Batch* batch);
+  std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
+  void ReloadPolicy();
+  int64_t Now() const { return clock_->NowMicros(); }
+
+  CoreOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_ = nullptr;
+  Logger* log_ = nullptr;
+  CurveKeyPair keys_;
+  std::unique_ptr<symbol::SymbolService> symbols_;
+  std::unique_ptr<policy::PolicyStore> policy_;
+  std::unique_ptr<records::RecordStore> records_;
+  zmq::context_t context_{1};
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<zmq::socket_t> router_;
+  std::string endpoint_;
+  ExchangeTable exchanges_{10LL * 60 * 1'000'000};
+  std::map<std::string, ConnectedNode> nodes_;  // by agency code
+
+  Metrics metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  Histogram* decision_latency_ = nullptr;
+  Histogram* exchange_latency_ = nullptr;
+  Gauge* open_exchanges_ = nullptr;
+  Gauge* connected_nodes_ = nullptr;
+  Counter* records_appended_ = nullptr;
+};
+
+CoreRouter::Impl::~Impl() {
+  if (metrics_server_) metrics_server_->Stop();
+  router_.reset();
+  if (zap_) zap_->Stop();
+}
+
+Status CoreRouter::Impl::Init(CoreOptions options) {
+  options_ = std::move(options);
+  clock_ = options_.clock != nullptr ? options_.clock : &system_clock_;
+  log_ = options_.logger;
+  if (log_ == nullptr) return Status::InvalidArgument("CoreOptions.logger is required");
+
+  Result<CurveKeyPair> keys = CurveKeyPair::LoadFile(options_.key_file);
+  if (!keys.ok()) return keys.status().WithContext("core key");
+  keys_ = std::move(*keys);
+
+  // Symbols: the key ring and the issuance file.
+  symbol::SymbolServiceOptions sopts;
+  sopts.kdf = options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests
+                                : symbol::KdfStrength::kInteractive;
+  sopts.logger = log_;
+  auto symbols = symbol::SymbolService::Open(options_.data_dir + "/symbols",
+                                             options_.key_ring_passphrase, sopts);
+  WipeString(&options_.key_ring_passphrase);
+  options_.key_ring_passphrase.clear();
+  if (!symbols.ok()) return symbols.status().WithContext("symbols");
+  symbols_ = std::move(*symbols);
+
+  // Policy: the signed bundle in force.
+  policy_ = std::make_unique<policy::PolicyStore>(options_.admin_public_key);
+  IPN_RETURN_IF_ERROR(policy_->LoadFile(options_.policy_bundle_file).WithContext("policy"));
+
+  // Provision records, under keys held in the key ring.
+  Result<symbol::RecordKeys> record_keys = symbols_->GetRecordKeys();
+  if (!record_keys.ok()) return record_keys.status().WithContext("record keys");
+  records::RecordStoreOptions ropts;
+  ropts.dir = options_.data_dir + "/records";
+  ropts.encryption_keys = std::move(record_keys->encryption);
+  ropts.signing_secret_key = std::move(record_keys->signing_secret_key);
+  ropts.clock = clock_;
+  ropts.logger = log_;
+  auto store = records::RecordStore::Open(std::move(ropts));
+  if (!store.ok()) return store.status().WithContext("records");
+  records_ = std::move(*store);
+
+  // Transport: ZAP first, then the CurveZMQ ROUTER.
+  zap_ = std::make_unique<ZapHandler>(
+      context_,
+      [this](const std::string&, std::span<const uint8_t, 32> key) { return Authenticate(key); },
+      log_);
+  IPN_RETURN_IF_ERROR(zap_->Start());
+  router_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
+  ConfigureCurveServer(*router_, keys_, "core");
+  router_->set(zmq::sockopt::router_mandatory, 1);
+  router_->set(zmq::sockopt::router_handover, 1);
+  router_->set(zmq::sockopt::sndhwm, 100000);
+  router_->set(zmq::sockopt::rcvhwm, 100000);
+  try {
+    router_->bind(options_.bind_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot bind " + options_.bind_endpoint + ": " + e.what());
+  }
+  endpoint_ = router_->get(zmq::sockopt::last_endpoint);
+
+  decision_latency_ = &metrics_.GetHistogram("ipn_core_decision_latency_seconds",
+                                              "Time from an inquiry's arrival to its durable decision");
+  exchange_latency_ = &metrics_.GetHistogram("ipn_core_exchange_latency_seconds",
+                                              "Time from acceptance to the inquirer's receipt");
+  open_exchanges_ = &metrics_.GetGauge("ipn_core_open_exchanges", "Inquiries accepted and not yet closed");
+  connected_nodes_ = &metrics_.GetGauge("ipn_core_connected_nodes", "Agency nodes that said Hello");
+  records_appended_ = &metrics_.GetCounter("ipn_core_records_appended_total", "Provision records made durable");
+  if (options_.metrics_port >= 0) {
+    metrics_server_ = std::make_unique<MetricsServer>(&metrics_, [this] {
+      return nlohmann::json{{"status", "ok"}, {"component", "core"},
+                            {"open_exchanges", open_exchanges_->value()},
+                            {"connected_nodes", connected_nodes_->value()}}
+          .dump();
+    });
+    IPN_RETURN_IF_ERROR(metrics_server_->Start(options_.metrics_port));
+  }
+  log_->Info("core_started", {{"endpoint", endpoint_},
+                              {"policy_version", policy_->Current()->version()},
+                              {"metrics_port", metrics_port()}});
+  return Status::Ok();
+}
+
+std::optional<std::string> CoreRouter::Impl::Authenticate(std::span<const uint8_t, 32> key) {
+  std::shared_ptr<const policy::Policy> current = policy_->Current();
+  if (!current) return std::nullopt;
+  const policy::Agency* agency = current->FindAgencyByKey(key);
+  if (agency == nullptr || agency->status != policy::AgencyStatus::kActive ||
+      !agency->pia_approved) {
+    return std::nullopt;
+  }
+  return agency->code;
+}
+
+Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  while (!stop.load()) {
+    if (reload.exchange(false)) ReloadPolicy();
+    int64_t wait_ms = 100;
+    if (auto next = exchanges_.NextDeadline()) {
+      wait_ms = std::clamp<int64_t>((*next - Now()) / 1000 + 1, 0, 100);
+    }
+    zmq::pollitem_t item{router_->handle(), 0, ZMQ_POLLIN, 0};
+    PollSockets(&item, 1, std::chrono::milliseconds(wait_ms));
+
+    Batch batch;
+    for (int i = 0; i < kMaxMessagesPerBatch; ++i) {
+      Incoming in;
+      Result<bool> got = ReceiveFromRouter(*router_, &in);
+      if (!got.ok()) {
+        log_->Warn("malformed_message", {{"reason", got.status().message()}});
+        continue;
+      }
+      if (!*got) break;
+      Dispatch(in, &batch);
+    }
+    ExpireDeadlines(&batch);
+    while (!batch.empty()) {
+      Status s = Commit(&batch);
+      if (!s.ok()) {
+        // Nothing leaves without its records: refuse service until the store recovers.
+        log_->Error("records_commit_failed", {{"reason", s.ToString()}});
+        return s;
+      }
+      Batch follow_up;
+      std::swap(follow_up, batch);
+      Flush(&follow_up);
+    }
+    exchanges_.Forget(Now());
+    open_exchanges_->Set(static_cast<int64_t>(exchanges_.open_count()));
+  }
+  log_->Info("core_stopping", {{"open_exchanges", exchanges_.open_count()}});
+  return Status::Ok();
+}
+
+void CoreRouter::Impl::Dispatch(Incoming& in, Batch* batch) {
+  // The routing id a node chose must be the agency its key authenticated as.
+  if (in.user_id.empty() || in.routing_id != in.user_id) {
+    log_->Warn("identity_mismatch", {{"routing_id_size", in.routing_id.size()}});
+    if (in.envelope.has_issue_symbol_request()) {
+      WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
+    }
+    SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
+              "the node's routing id must be its agency code", batch);
+    return;
+  }
+  switch (in.envelope.body_case()) {
+    case v1::Envelope::kHello: return HandleHello(in, batch);
+    case v1::Envelope::kIssueSymbolRequest: return HandleIssueSymbol(in, batch);
+    case v1::Envelope::kInquiry: return HandleInquiry(in, batch);
+    case v1::Envelope::kProvisionOutcome: return HandleProvisionOutcome(in, batch);
+    case v1::Envelope::kReceipt: return HandleReceipt(in, batch);
+    case v1::Envelope::kPing: return HandlePing(in, batch);
+    default:
+      SendError(in, v1::ERROR_CODE_MALFORMED, "the core does not accept this message type",
+                batch);
+  }
+}
+
+v1::Envelope CoreRouter::Impl::Reply(const std::string& request_id) {
+  v1::Envelope e;
+  StampEnvelope(&e, request_id, Now());
+  return e;
+}
+
+void CoreRouter::Impl::SendError(const Incoming& in, v1::ErrorCode code,
+                                 const std::string& reason, Batch* batch) {
+  v1::Envelope e = Reply(in.envelope.request_id());
+  e.mutable_error()->set_code(code);
+  e.mutable_error()->set_reason(reason);
+  batch->outbox.emplace_back(in.routing_id, std::move(e));
+}
+
+void CoreRouter::Impl::HandleHello(const Incoming& in, Batch* batch) {
+  const v1::Hello& hello = in.envelope.hello();
+  if (hello.agency_code() != in.user_id) {
+    return SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
+                     "Hello names another agency than the key it connected with", batch);
+  }
+  nodes_[in.user_id] = ConnectedNode{hello.answer_endpoint()};
+  connected_nodes_->Set(static_cast<int64_t>(nodes_.size()));
+  log_->Info("node_connected", {{"agency", in.user_id}, {"answer_endpoint", hello.answer_endpoint()}});
+  BroadcastWelcome(batch);
+}
+
+void CoreRouter::Impl::BroadcastWelcome(Batch* batch) {
+  std::shared_ptr<const policy::Policy> current = policy_->Current();
+  v1::Welcome welcome;
+  welcome.set_policy_version(current->version());
+  for (const auto& [code, node] : nodes_) {
+    const policy::Agency* agency = current->FindAgency(code);
+    if (agency == nullptr || agency->status != policy::AgencyStatus::kActive ||
+        !agency->pia_approved || !agency->curve_public_key) {
+      continue;
+    }
+    v1::PeerNode* peer = welcome.add_peers();
+    peer->set_agency_code(code);
+    peer->set_curve_public_key(agency->curve_public_key->data(), 32);
+    peer->set_answer_endpoint(node.answer_endpoint);
+  }
+  for (const auto& [code, node] : nodes_) {
+    v1::Envelope e = Reply("welcome");
+    *e.mutable_welcome() = welcome;
+    batch->outbox.emplace_back(code, std::move(e));
+  }
+}
+
+void CoreRouter::Impl::HandleIssueSymbol(Incoming& in, Batch* batch) {
+  v1::IssueSymbolRequest* req = in.envelope.mutable_issue_symbol_request();
+  std::shared_ptr<const policy::Policy> current = policy_->Current();
+  const policy::Agency* sender = current->FindAgency(in.user_id);
+  v1::Envelope reply = Reply(in.envelope.request_id());
+  v1::IssueSymbolResponse* resp = reply.mutable_issue_symbol_response();
+  resp->set_agency_code(req->agency_code());
+  resp->set_person_ref(req->person_ref());
+  const policy::Agency* target = current->FindAgency(req->agency_code());
+  if (sender == nullptr || sender->agency_class != "registry") {
+    resp->set_error_code(v1::ERROR_CODE_PERMISSION_DENIED);
+    resp->set_reason("only the registry link may submit resident codes");
+  } else if (target == nullptr || target->status != policy::AgencyStatus::kActive) {
+    resp->set_error_code(v1::ERROR_CODE_UNKNOWN_AGENCY);
+    resp->set_reason("agency " + req->agency_code() + " is not an active agency");
+  } else if (nodes_.count(req->agency_code()) == 0) {
+    resp->set_error_code(v1::ERROR_CODE_UNAVAILABLE);
+    resp->set_reason("the node of agency " + req->agency_code() + " is not connected");
+  } else {
+    Result<symbol::AgencySymbol> issued = symbols_->Issue(req->resident_code(), req->agency_code());
+    if (!issued.ok()) {
+      resp->set_error_code(issued.status().code() == Status::Code::kInvalidArgument
+                               ? v1::ERROR_CODE_INVALID_RESIDENT_CODE
+                               : v1::ERROR_CODE_INTERNAL);
+      resp->set_reason(issued.status().message());
+    } else {
+      v1::Envelope to_agency = Reply(in.envelope.request_id());
+      v1::SymbolIssued* si = to_agency.mutable_symbol_issued();
+      si->set_person_ref(req->person_ref());
+      si->set_agency_symbol(issued->bytes.data(), issued->bytes.size());
+      batch->outbox.emplace_back(req->agency_code(), std::move(to_agency));
+      sodium_memzero(issued->bytes.data(), issued->bytes.size());
+    }
+  }
+  WipeString(req->mutable_resident_code());
+  metrics_.GetCounter("ipn_core_symbol_issuance_total", "Symbol issuance requests",
+                      {{"result", resp->error_code() == v1::ERROR_CODE_NONE ? "issued" : "refused"}})
+      .Add();
+  log_->Info("symbol_issuance", {{"request_id", in.envelope.request_id()},
+                                 {"agency", req->agency_code()},
+                                 {"result", v1::ErrorCode_Name(resp->error_code())}});
+  batch->outbox.emplace_back(in.routing_id, std::move(reply));
+}
+
+void CoreRouter::Impl::AddRecord(records::Event event, const Exchange& x,
+                                 const std::string& outcome, Batch* batch) {
+  records::Record r;
+  r.time_unix_us = Now();
+  r.event = event;
+  r.record_symbol = x.record_symbol;
+  r.inquirer = x.inquirer;
+  r.provider = x.provider;
+  r.business = x.business;
+  r.item = x.item;
+  r.request_id = x.request_id;
+  r.outcome = outcome;
+  r.non_disclosure = x.non_disclosure;
+  batch->records.push_back(std::move(r));
+}
+
+void CoreRouter::Impl::Refuse(const Incoming& in, v1::DenyReason reason,
+                              const std::string& explanation,
+                              const std::array<uint8_t, 32>& record_symbol, Batch* batch) {
+  const v1::Inquiry& q = in.envelope.inquiry();
+  Exchange x;
+  x.inquirer = in.user_id;
+  x.provider = q.provider_code();
+  x.business = q.business_code();
+  x.item = q.item_code();
+  x.request_id = in.envelope.request_id();
+  x.record_symbol = record_symbol;
+  records::Event event = reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER
+                             ? records::Event::kNotHeld
+                             : records::Event::kInquiryRefused;
+  AddRecord(event, x, DenyReasonName(reason), batch);
+  exchanges_.RememberRefused(ExchangeTable::Key(in.user_id, in.envelope.request_id()), Now());
+
+  v1::Envelope e = Reply(in.envelope.request_id());
+  v1::InquiryDecision* d = e.mutable_inquiry_decision();
+  d->set_accepted(false);
+  d->set_deny_reason(reason);
+  d->set_explanation(explanation);
+  batch->outbox.emplace_back(in.routing_id, std::move(e));
+  metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
+                      {{"outcome", reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER
+                                       ? "not_held"
+                                       : "refused"}})
+      .Add();
+  metrics_.GetCounter("ipn_core_refusals_total", "Refused inquiries by reason",
+                      {{"reason", DenyReasonName(reason)}})
+      .Add();
+  log_->Info("inquiry_refused", {{"request_id", x.request_id},
+                                 {"inquirer", x.inquirer},
+                                 {"provider", x.provider},
+                                 {"business", x.business},
+                                 {"item", x.item},
+                                 {"reason", DenyReasonName(reason)}});
+}
+
+void CoreRouter::Impl::HandleInquiry(const Incoming& in, Batch* batch) {
+  const int64_t arrived = Now();
+  const v1::Inquiry& q = in.envelope.inquiry();
+  const std::string& request_id = in.envelope.request_id();
+  const std::string key = ExchangeTable::Key(in.user_id, request_id);
+
+  // 1. Well-formed, and not a repeat of a request id this inquirer already used.
+  if (request_id.empty() || q.business_code().empty() || q.item_code().empty() ||
+      q.provider_code().empty() || q.inquirer_symbol().empty()) {
+    return Refuse(in, v1::DENY_REASON_MALFORMED,
+                  "an inquiry needs a request id, a symbol, a business, an item and a provider",
+                  kNoPerson, batch);
+  }
+  if (exchanges_.Seen(key)) {
+    v1::Envelope e = Reply(request_id);
+    e.mutable_inquiry_decision()->set_accepted(false);
+    e.mutable_inquiry_decision()->set_deny_reason(v1::DENY_REASON_DUPLICATE_REQUEST);
+    e.mutable_inquiry_decision()->set_explanation(
+        "request id " + request_id + " was already used; the first inquiry stands");
+    batch->outbox.emplace_back(in.routing_id, std::move(e));
+    metrics_.GetCounter("ipn_core_duplicates_total", "Repeated request ids (not recorded again)")
+        .Add();
+    log_->Warn("duplicate_request", {{"request_id", request_id}, {"inquirer", in.user_id}});
+    return;
+  }
+
+  // 2. The permitted-link list, the directory and the inquirer's rate limit.
+  policy::Decision decision = policy_->CheckAndCharge(in.user_id, q.business_code(),
+                                                      q.provider_code(), q.item_code(), arrived);
+  // 3. Open the inquirer's symbol: the provider's symbol, the record symbol, and whether
+  //    the provider was ever issued a symbol for this person.
+  auto bytes = std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(q.inquirer_symbol().data()), q.inquirer_symbol().size());
+  Result<symbol::SymbolService::Translation> t =
+      symbols_->Translate(bytes, in.user_id, q.provider_code());
+  if (!decision.allowed) {
+    return Refuse(in, static_cast<v1::DenyReason>(static_cast<int>(decision.reason)),
+                  decision.explanation, t.ok() ? t->record_symbol.bytes : kNoPerson, batch);
+  }
+  if (!t.ok()) {
+    return Refuse(in, v1::DENY_REASON_INVALID_SYMBOL,
+                  "the inquirer's symbol is not valid: " + t.status().message(), kNoPerson,
+                  batch);
+  }
+  if (!t->provider_issued) {
+    return Refuse(in, v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER,
+                  q.provider_code() + " was never issued a symbol for this person: not held",
+                  t->record_symbol.bytes, batch);
+  }
+
+  // 4. Accept: record, forward to the provider's node, and tell the inquirer after commit.
+  Exchange x;
+  x.inquirer = in.user_id;
+  x.provider = q.provider_code();
+  x.business = q.business_code();
+  x.item = q.item_code();
+  x.request_id = request_id;
+  x.record_symbol = t->record_symbol.bytes;
+  x.accepted_us = arrived;
+  x.deadline_us = arrived + options_.provider_deadline_us;
+  AddRecord(records::Event::kInquiryAccepted, x, "ACCEPTED", batch);
+
+  auto provider_node = nodes_.find(x.provider);
+  auto inquirer_node = nodes_.find(x.inquirer);
+  std::shared_ptr<const policy::Policy> current = policy_->Current();
+  const policy::Agency* inquirer_agency = current->FindAgency(x.inquirer);
+  const policy::Agency* provider_agency = current->FindAgency(x.provider);
+  Status sent = Status::Unavailable("the provider's node is not connected");
+  if (provider_node != nodes_.end() && inquirer_node != nodes_.end() &&
+      inquirer_agency->curve_public_key && provider_agency->curve_public_key) {
+    v1::Envelope fwd = Reply(request_id);
+    v1::ForwardedInquiry* f = fwd.mutable_forwarded_inquiry();
+    f->set_provider_symbol(t->provider_symbol.bytes.data(), t->provider_symbol.bytes.size());
+    f->set_inquirer_code(x.inquirer);
+    f->set_business_code(x.business);
+    f->set_item_code(x.item);
+    *f->mutable_parameters() = q.parameters();
+    f->set_deadline_unix_us(x.deadline_us);
+    v1::PeerNode* peer = f->mutable_inquirer_node();
+    peer->set_agency_code(x.inquirer);
+    peer->set_curve_public_key(inquirer_agency->curve_public_key->data(), 32);
+    peer->set_answer_endpoint(inquirer_node->second.answer_endpoint);
+    sent = SendToPeer(*router_, x.provider, fwd);
+  }
+  if (!sent.ok()) {
+    // Unreachable provider: a definite, recorded outcome now, not at the deadline.
+    x.outcome_recorded = true;
+    AddRecord(records::Event::kTimedOut, x, "UNREACHABLE", batch);
+    exchanges_.RememberRefused(key, arrived);
+    v1::Envelope e = Reply(request_id);
+    e.mutable_inquiry_result()->set_outcome(v1::OUTCOME_UNREACHABLE);
+    e.mutable_inquiry_result()->set_provider_code(x.provider);
+    e.mutable_inquiry_result()->set_explanation("the provider's node is not reachable");
+    batch->outbox.emplace_back(in.routing_id, std::move(e));
+    metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
+                        {{"outcome", "unreachable"}})
+        .Add();
+    log_->Warn("provider_unreachable", {{"request_id", request_id}, {"provider", x.provider}});
+    return;
+  }
+  AddRecord(records::Event::kForwarded, x, "FORWARDED", batch);
+
+  v1::Envelope e = Reply(request_id);
+  v1::InquiryDecision* d = e.mutable_inquiry_decision();
+  d->set_accepted(true);
+  d->set_explanation(decision.explanation);
+  d->mutable_provider_node()->set_agency_code(x.provider);
+  d->mutable_provider_node()->set_curve_public_key(provider_agency->curve_public_key->data(), 32);
+  d->mutable_provider_node()->set_answer_endpoint(provider_node->second.answer_endpoint);
+  batch->outbox.emplace_back(in.routing_id, std::move(e));
+  decision_latency_->ObserveMicros(Now() - arrived);
+  log_->Info("inquiry_accepted", {{"request_id", request_id},
+                                  {"inquirer", x.inquirer},
+                                  {"provider", x.provider},
+                                  {"business", x.business},
+                                  {"item", x.item},
+                                  {"row", decision.row}});
+  exchanges_.Open(key, std::move(x));
+}
+
+void CoreRouter::Impl::HandleProvisionOutcome(const Incoming& in, Batch* batch) {
+  const v1::ProvisionOutcome& o = in.envelope.provision_outcome();
+  const std::string key = ExchangeTable::Key(o.inquirer_code(), in.envelope.request_id());
+  Exchange* x = exchanges_.Find(key);
+  if (x == nullptr || x->provider != in.user_id || x->outcome_recorded) {
+    log_->Warn("unexpected_outcome", {{"request_id", in.envelope.request_id()},
+                                      {"provider", in.user_id},
+                                      {"reason", x == nullptr ? "no open exchange"
+                                                 : x->provider != in.user_id
+                                                     ? "not the provider of this exchange"
+                                                     : "outcome already recorded"}});
+    return;
+  }
+  records::Event event = records::Event::kFailed;
+  if (o.outcome() == v1::OUTCOME_PROVIDED) event = records::Event::kProvided;
+  if (o.outcome() == v1::OUTCOME_NOT_HELD) event = records::Event::kNotHeld;
+  x->outcome_recorded = true;
+  x->non_disclosure = o.non_disclosure();
+  AddRecord(event, *x, OutcomeName(o.outcome()), batch);
+  metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
+                      {{"outcome", OutcomeName(o.outcome())}})
+      .Add();
+  if (x->receipt_recorded) exchanges_.Close(key, Now());
+}
+
+void CoreRouter::Impl::HandleReceipt(const Incoming& in, Batch* batch) {
+  const v1::Receipt& r = in.envelope.receipt();
+  const std::string key = ExchangeTable::Key(in.user_id, in.envelope.request_id());
+  Exchange* x = exchanges_.Find(key);
+  if (x == nullptr || x->receipt_recorded) {
+    log_->Warn("unexpected_receipt", {{"request_id", in.envelope.request_id()},
+                                      {"inquirer", in.user_id}});
+    return;
+  }
+  x->receipt_recorded = true;
+  AddRecord(records::Event::kReceived, *x,
+            r.received() ? OutcomeName(r.outcome()) : "NOT_RECEIVED", batch);
+  exchange_latency_->ObserveMicros(Now() - x->accepted_us);
+  if (x->outcome_recorded) exchanges_.Close(key, Now());
+}
+
+void CoreRouter::Impl::HandlePing(const Incoming& in, Batch* batch) {
+  v1::Envelope e = Reply(in.envelope.request_id());
+  e.mutable_pong()->set_component("core");
+  e.mutable_pong()->set_status("ok");
+  batch->outbox.emplace_back(in.routing_id, std::move(e));
+}
+
+void CoreRouter::Impl::ExpireDeadlines(Batch* batch) {
+  const int64_t now = Now();
+  for (const std::string& key : exchanges_.Expired(now)) {
+    Exchange* x = exchanges_.Find(key);
+    x->outcome_recorded = true;
+    AddRecord(records::Event::kTimedOut, *x, "TIMED_OUT", batch);
+    v1::Envelope e = Reply(x->request_id);
+    e.mutable_inquiry_result()->set_outcome(v1::OUTCOME_TIMED_OUT);
+    e.mutable_inquiry_result()->set_provider_code(x->provider);
+    e.mutable_inquiry_result()->set_explanation("the provider did not answer before the deadline");
+    batch->outbox.emplace_back(x->inquirer, std::move(e));
+    metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
+                        {{"outcome", "TIMED_OUT"}})
+        .Add();
+    log_->Warn("provider_timed_out", {{"request_id", x->request_id}, {"provider", x->provider}});
+    exchanges_.Close(key, now);
+  }
+}
+
+Status CoreRouter::Impl::Commit(Batch* batch) {
+  if (batch->records.empty()) return Status::Ok();
+  IPN_RETURN_IF_ERROR(records_->AppendBatch(batch->records));
+  records_appended_->Add(batch->records.size());
+  batch->records.clear();
+  return Status::Ok();
+}
+
+void CoreRouter::Impl::Flush(Batch* batch) {
+  for (auto& [to, envelope] : batch->outbox) {
+    Status s = SendToPeer(*router_, to, envelope);
+    if (!s.ok()) {
+      log_->Warn("send_failed", {{"to", to},
+                                 {"request_id", envelope.request_id()},
+                                 {"reason", s.message()}});
+      if (s.code() == Status::Code::kUnavailable && nodes_.erase(to) > 0) {
+        connected_nodes_->Set(static_cast<int64_t>(nodes_.size()));
+      }
+    }
+  }
+  batch->outbox.clear();
+}
+
+void CoreRouter::Impl::ReloadPolicy() {
+  Status s = policy_->LoadFile(options_.policy_bundle_file);
+  if (s.ok()) {
+    log_->Info("policy_loaded", {{"version", policy_->Current()->version()}});
+  } else {
+    log_->Error("policy_refused", {{"reason", s.ToString()},
+                                   {"version_in_force", policy_->Current()->version()}});
+  }
+}
+
+CoreRouter::CoreRouter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CoreRouter::~CoreRouter() = default;
+
+Result<std::unique_ptr<CoreRouter>> CoreRouter::Open(CoreOptions options) {
+  auto impl = std::make_unique<Impl>();
+  IPN_RETURN_IF_ERROR(impl->Init(std::move(options)));
+  return std::unique_ptr<CoreRouter>(new CoreRouter(std::move(impl)));
+}
+
+std::string CoreRouter::endpoint() const { return impl_->endpoint(); }
+int CoreRouter::metrics_port() const { return impl_->metrics_port(); }
+Status CoreRouter::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
+  return impl_->Run(stop, reload);
+}
+
+}  // namespace ipn::core

@@ -1,0 +1,54 @@
+// CoreRouter: the core of the information-provision network (コアシステム). One
+// ROUTER socket under CurveZMQ; every message enters at CoreRouter::Run, is handled by
+// one named step (see docs/architecture.md), and leaves through the outbox only after
+// the provision records it caused are durable.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/curve_keys.h"
+#include "common/logger.h"
+#include "common/status.h"
+
+namespace ipn::core {
+
+struct CoreOptions {
+  std::string data_dir;                         // symbols/ and records/ live beneath
+  std::string bind_endpoint = "tcp://127.0.0.1:7100";  // "tcp://127.0.0.1:*" picks a port
+  std::string key_ring_passphrase;              // wiped once the key ring is open
+  bool fast_kdf = false;                        // Argon2id at its minimum (tests, demo)
+  std::string key_file;                         // the core's Curve25519 key pair
+  std::string policy_bundle_file;               // signed policy bundle in force at start
+  PublicKey admin_public_key{};                 // the policy administrator's Ed25519 key
+  int64_t provider_deadline_us = 5'000'000;     // a silent provider times out after this
+  int metrics_port = -1;                        // -1: no HTTP endpoint; 0: any free port
+  Logger* logger = nullptr;                     // required
+  const Clock* clock = nullptr;                 // defaults to the system clock
+};
+
+class CoreRouter {
+ public:
+  static Result<std::unique_ptr<CoreRouter>> Open(CoreOptions options);
+  ~CoreRouter();
+  CoreRouter(const CoreRouter&) = delete;
+  CoreRouter& operator=(const CoreRouter&) = delete;
+
+  // The endpoint actually bound (resolves a wildcard port), and the metrics port.
+  std::string endpoint() const;
+  int metrics_port() const;
+
+  // Serves until `stop` becomes true. `reload` set to true asks for the policy bundle
+  // file to be loaded again (SIGHUP); it is reset when handled.
+  Status Run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
+
+  class Impl;
+
+ private:
+  explicit CoreRouter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ipn::core

@@ -1,0 +1,180 @@
+// AgencyClient: DEALER on the node's local endpoint, one Envelope per message.
+#include "interface/agency_client.h"
+
+#include <sodium.h>
+
+#include <zmq.hpp>
+
+#include "common/encoding.h"
+#include "common/envelope_io.h"
+
+namespace ipn::interface {
+
+namespace {
+int64_t NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+AgencyClient::AgencyClient()
+    : context_(std::make_unique<zmq::context_t>(1)),
+      socket_(std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer)) {
+  uint8_t r[6];
+  randombytes_buf(r, sizeof(r));
+  id_prefix_ = HexEncode(r) + "-";
+}
+
+AgencyClient::~AgencyClient() {
+  socket_.reset();
+  context_.reset();
+}
+
+std::string AgencyClient::NextRequestId() { return id_prefix_ + std::to_string(++next_id_); }
+
+Status AgencyClient::Send(const v1::Envelope& e) {
+  return SendEnvelope(*socket_, e);
+}
+
+Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& node_endpoint,
+                                                            bool serve,
+                                                            std::chrono::milliseconds timeout) {
+  std::unique_ptr<AgencyClient> client(new AgencyClient());
+  client->socket_->set(zmq::sockopt::linger, 0);
+  client->socket_->set(zmq::sockopt::sndhwm, 100000);
+  client->socket_->set(zmq::sockopt::rcvhwm, 100000);
+  try {
+    client->socket_->connect(node_endpoint);
+  } catch (const zmq::error_t& e) {
+    return Status::InvalidArgument("bad node endpoint " + node_endpoint + ": " + e.what());
+  }
+  v1::Envelope hello;
+  StampEnvelope(&hello, "local-hello", NowMicros());
+  hello.mutable_hello()->set_serves_inquiries(serve);
+  IPN_RETURN_IF_ERROR(client->Send(hello));
+  zmq::pollitem_t item{client->socket_->handle(), 0, ZMQ_POLLIN, 0};
+  PollSockets(&item, 1, timeout);
+  v1::Envelope ack;
+  Result<bool> got = ReceiveEnvelope(*client->socket_, &ack);
+  if (!got.ok()) return got.status();
+  if (!*got || !ack.has_welcome()) {
+    return Status::Unavailable("the node at " + node_endpoint + " did not answer");
+  }
+  return client;
+}
+
+Status AgencyClient::Submit(InquiryRequest request) {
+  v1::Envelope e;
+  if (request.request_id.empty()) request.request_id = NextRequestId();
+  StampEnvelope(&e, request.request_id, NowMicros());
+  v1::Inquiry* q = e.mutable_inquiry();
+  q->set_inquirer_symbol(request.symbol.data(), request.symbol.size());
+  q->set_business_code(request.business);
+  q->set_provider_code(request.provider);
+  q->set_item_code(request.item);
+  for (const auto& [k, v] : request.parameters) (*q->mutable_parameters())[k] = v;
+  return Send(e);
+}
+
+Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& callbacks) {
+  zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
+  PollSockets(&item, 1, timeout);
+  for (;;) {
+    v1::Envelope e;
+    Result<bool> got = ReceiveEnvelope(*socket_, &e);
+    if (!got.ok()) return got.status();
+    if (!*got) return Status::Ok();
+    switch (e.body_case()) {
+      case v1::Envelope::kInquiryResult: {
+        v1::InquiryResult* r = e.mutable_inquiry_result();
+        InquiryReply reply;
+        reply.request_id = e.request_id();
+        reply.outcome = r->outcome();
+        reply.deny_reason = r->deny_reason();
+        reply.explanation = r->explanation();
+        reply.provider = r->provider_code();
+        reply.payload = r->payload();
+        WipeString(r->mutable_payload());
+        if (callbacks.on_reply) callbacks.on_reply(std::move(reply));
+        break;
+      }
+      case v1::Envelope::kSymbolIssued: {
+        IssuedSymbol s;
+        s.person_ref = e.symbol_issued().person_ref();
+        const std::string& b = e.symbol_issued().agency_symbol();
+        s.symbol.assign(b.begin(), b.end());
+        if (callbacks.on_symbol) callbacks.on_symbol(std::move(s));
+        break;
+      }
+      case v1::Envelope::kIssueSymbolResponse:
+        if (callbacks.on_issue_response) callbacks.on_issue_response(e.issue_symbol_response());
+        break;
+      case v1::Envelope::kForwardedInquiry: {
+        v1::Envelope reply;
+        StampEnvelope(&reply, e.request_id(), NowMicros());
+        if (callbacks.on_inquiry) {
+          *reply.mutable_agency_answer() = callbacks.on_inquiry(e.forwarded_inquiry());
+        } else {
+          reply.mutable_agency_answer()->set_outcome(v1::OUTCOME_FAILED);
+        }
+        Status s = Send(reply);
+        WipeString(reply.mutable_agency_answer()->mutable_payload());
+        IPN_RETURN_IF_ERROR(s);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+Result<InquiryReply> AgencyClient::Inquire(InquiryRequest request,
+                                           std::chrono::milliseconds timeout,
+                                           const Callbacks& callbacks) {
+  if (request.request_id.empty()) request.request_id = NextRequestId();
+  const std::string id = request.request_id;
+  IPN_RETURN_IF_ERROR(Submit(std::move(request)));
+  std::optional<InquiryReply> mine;
+  Callbacks cb = callbacks;
+  cb.on_reply = [&](InquiryReply r) {
+    if (r.request_id == id) {
+      mine = std::move(r);
+    } else if (callbacks.on_reply) {
+      callbacks.on_reply(std::move(r));
+    }
+  };
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!mine) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      return Status::DeadlineExceeded("no result for inquiry " + id + " in time");
+    }
+    IPN_RETURN_IF_ERROR(Poll(left, cb));
+  }
+  return std::move(*mine);
+}
+
+Status AgencyClient::RequestSymbol(const std::string& agency, const std::string& person_ref,
+                                   std::string resident_code, const std::string& request_id) {
+  v1::Envelope e;
+  StampEnvelope(&e, request_id, NowMicros());
+  v1::IssueSymbolRequest* r = e.mutable_issue_symbol_request();
+  r->set_agency_code(agency);
+  r->set_person_ref(person_ref);
+  r->set_resident_code(resident_code);
+  WipeString(&resident_code);
+  Status s = Send(e);
+  WipeString(r->mutable_resident_code());
+  return s;
+}
+
+Status AgencyClient::Serve(const Callbacks& callbacks, const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    IPN_RETURN_IF_ERROR(Poll(std::chrono::milliseconds(100), callbacks));
+  }
+  return Status::Ok();
+}
+
+}  // namespace ipn::interface

@@ -1,0 +1,98 @@
+// AgencyClient: the agency-side SDK. An agency's own systems use it to talk to their
+// interface node over its local ipc:// endpoint: ask inquiries (one at a time or
+// pipelined), ask the registry link for symbols, receive the symbols issued to the
+// agency, and serve the inquiries forwarded to it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "ipn/v1/wire.pb.h"
+
+namespace zmq {
+class context_t;
+class socket_t;
+}  // namespace zmq
+
+namespace ipn::interface {
+
+struct InquiryRequest {
+  std::string request_id;            // unique per agency; generated when empty
+  std::vector<uint8_t> symbol;       // the agency's own symbol for the person (binary)
+  std::string business;
+  std::string provider;
+  std::string item;
+  std::map<std::string, std::string> parameters;
+};
+
+struct InquiryReply {
+  std::string request_id;
+  v1::Outcome outcome = v1::OUTCOME_UNSPECIFIED;
+  v1::DenyReason deny_reason = v1::DENY_REASON_NONE;
+  std::string explanation;
+  std::string provider;
+  std::string payload;               // the answer; the caller should wipe it after use
+};
+
+struct IssuedSymbol {
+  std::string person_ref;
+  std::vector<uint8_t> symbol;
+};
+
+class AgencyClient {
+ public:
+  // Connects to the node's local endpoint and says Hello; `serve` asks the node to
+  // send this client forwarded inquiries. Fails if the node does not answer in time.
+  static Result<std::unique_ptr<AgencyClient>> Connect(const std::string& node_endpoint,
+                                                       bool serve = false,
+                                                       std::chrono::milliseconds timeout =
+                                                           std::chrono::seconds(5));
+  ~AgencyClient();
+  AgencyClient(const AgencyClient&) = delete;
+  AgencyClient& operator=(const AgencyClient&) = delete;
+
+  // What Poll hands to the caller. Unset callbacks drop the event.
+  struct Callbacks {
+    std::function<void(InquiryReply)> on_reply;
+    std::function<void(IssuedSymbol)> on_symbol;
+    std::function<void(const v1::IssueSymbolResponse&)> on_issue_response;
+    // Serving: answer a forwarded inquiry (called on the polling thread).
+    std::function<v1::AgencyAnswer(const v1::ForwardedInquiry&)> on_inquiry;
+  };
+
+  // Sends one inquiry without waiting (pipelining); the reply comes through Poll.
+  Status Submit(InquiryRequest request);
+  // Waits up to `timeout` for events and dispatches every one that is ready.
+  Status Poll(std::chrono::milliseconds timeout, const Callbacks& callbacks);
+
+  // One inquiry, waiting for its end (other events meanwhile go to `callbacks`).
+  Result<InquiryReply> Inquire(InquiryRequest request, std::chrono::milliseconds timeout,
+                               const Callbacks& callbacks = {});
+
+  // Registry link only: ask the core to issue `agency` a symbol for the person with
+  // `resident_code` (wiped from this client's buffers once sent).
+  Status RequestSymbol(const std::string& agency, const std::string& person_ref,
+                       std::string resident_code, const std::string& request_id);
+
+  // Serves forwarded inquiries with `handler` until `stop`.
+  Status Serve(const Callbacks& callbacks, const std::atomic<bool>& stop);
+
+  std::string NextRequestId();
+
+ private:
+  AgencyClient();
+  Status Send(const v1::Envelope& e);
+  std::unique_ptr<zmq::context_t> context_;
+  std::unique_ptr<zmq::socket_t> socket_;
+  uint64_t next_id_ = 0;
+  std::string id_prefix_;
+};
+
+}  // namespace ipn::interface

@@ -1,0 +1,274 @@
+// End-to-end tests of the broker: the core, interface nodes and demo agency systems run
+// as real processes on loopback, with real RocksDB stores in a temporary directory.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/curve_keys.h"
+#include "common/encoding.h"
+#include "common/file_util.h"
+#include "records/record.h"
+#include "tests/e2e/e2e_fixture.h"
+
+namespace ipn::testing {
+namespace {
+
+constexpr const char* kReg = "REG-0001";
+constexpr const char* kMun = "MUN-131016";
+constexpr const char* kPen = "PEN-0001";
+constexpr const char* kIns = "INS-0001";
+constexpr const char* kLab = "LAB-0001";
+
+std::vector<records::Record> ForRequest(const std::vector<records::Record>& all,
+                                        const std::string& inquirer, const std::string& id) {
+  std::vector<records::Record> out;
+  for (const auto& r : all) {
+    if (r.inquirer == inquirer && r.request_id == id) out.push_back(r);
+  }
+  return out;
+}
+
+std::multiset<records::Event> Events(const std::vector<records::Record>& rs) {
+  std::multiset<records::Event> out;
+  for (const auto& r : rs) out.insert(r.event);
+  return out;
+}
+
+// Finds a person the demo dataset holds `item` for at `provider` (about 9 in 10 are).
+struct Person {
+  std::string code;
+  std::vector<uint8_t> at_inquirer;
+};
+
+TEST(BrokerE2eTest, LawfulInquiryDeliversTheAnswerAndLeavesFourRecords) {
+  E2eNetwork n({kReg, kMun, kPen});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  // Several people, so at least one is held by the provider's demo dataset.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> people;
+  for (int i = 0; i < 4; ++i) {
+    std::string code = ResidentCodeFrom("12345678" + std::to_string(10 + i));
+    std::string ref = "ref-" + std::to_string(i);
+    n.IssueSymbol(kMun, code, ref);
+    people.emplace_back("lawful-" + std::to_string(i), n.IssueSymbol(kPen, code, ref));
+  }
+  std::string provided_id;
+  std::vector<uint8_t> provided_symbol;
+  for (auto& [id, symbol] : people) {
+    ASSERT_EQ(symbol.size(), 50u);
+    auto reply = n.Inquire(kPen, symbol, "np-benefit", kMun, "local-tax", id);
+    ASSERT_TRUE(reply.outcome == v1::OUTCOME_PROVIDED || reply.outcome == v1::OUTCOME_NOT_HELD)
+        << reply.explanation;
+    if (reply.outcome == v1::OUTCOME_PROVIDED && provided_id.empty()) {
+      EXPECT_NE(reply.payload.find("taxable income"), std::string::npos);
+      EXPECT_EQ(reply.provider, kMun);
+      provided_id = id;
+      provided_symbol = symbol;
+    }
+  }
+  ASSERT_FALSE(provided_id.empty()) << "no person was held by the provider";
+
+  // The core's health and metrics endpoint counts what happened.
+  httplib::Client http("127.0.0.1", n.net().core_metrics_port());
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("ipn_core_inquiries_total{outcome=\"PROVIDED\"}"),
+            std::string::npos);
+  auto health = http.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_NE(health->body.find("\"ok\""), std::string::npos);
+
+  auto all = n.StopAndReadRecords();
+  auto mine = ForRequest(all, kPen, provided_id);
+  EXPECT_EQ(Events(mine),
+            (std::multiset<records::Event>{records::Event::kInquiryAccepted,
+                                           records::Event::kForwarded, records::Event::kProvided,
+                                           records::Event::kReceived}));
+  // All four are filed under the person's record symbol, and name the exchange.
+  auto record_symbol = n.RecordSymbolOf(provided_symbol, kPen);
+  for (const auto& r : mine) {
+    EXPECT_EQ(r.record_symbol, record_symbol);
+    EXPECT_EQ(r.provider, kMun);
+    EXPECT_EQ(r.business, "np-benefit");
+    EXPECT_EQ(r.item, "local-tax");
+  }
+}
+
+TEST(BrokerE2eTest, EachRefusalIsAnsweredWithItsReasonAndRecorded) {
+  E2eNetwork n({kReg, kMun, kPen, kIns}, {kLab});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string code = ResidentCodeFrom("2222333344");
+  auto mun = n.IssueSymbol(kMun, code, "p1");
+  auto ins = n.IssueSymbol(kIns, code, "p1");
+  std::vector<uint8_t> forged(50);
+  randombytes_buf(forged.data(), forged.size());
+  std::vector<uint8_t> altered = mun;
+  altered[20] ^= 0x01;
+
+  struct Case {
+    std::string id, inquirer;
+    std::vector<uint8_t> symbol;
+    std::string business, provider, item;
+    v1::DenyReason reason;
+    v1::Outcome outcome;
+  };
+  std::vector<Case> cases = {
+      {"no-link", kIns, ins, "health-insurance-benefit", kPen, "pension",
+       v1::DENY_REASON_NO_SUCH_LINK, v1::OUTCOME_REFUSED},
+      {"suspended", kMun, mun, "public-assistance", kLab, "employment-insurance",
+       v1::DENY_REASON_PROVIDER_NOT_ACTIVE, v1::OUTCOME_REFUSED},
+      {"expired", kMun, mun, "child-allowance", kPen, "pension",
+       v1::DENY_REASON_OUTSIDE_EFFECTIVE_PERIOD, v1::OUTCOME_REFUSED},
+      {"unknown-item", kMun, mun, "nhi-benefit", kIns, "no-such-item",
+       v1::DENY_REASON_UNKNOWN_ITEM, v1::OUTCOME_REFUSED},
+      {"unknown-business", kMun, mun, "no-such-business", kIns, "medical-insurance",
+       v1::DENY_REASON_UNKNOWN_BUSINESS, v1::OUTCOME_REFUSED},
+      {"unknown-provider", kMun, mun, "nhi-benefit", "XYZ-0000", "medical-insurance",
+       v1::DENY_REASON_UNKNOWN_PROVIDER, v1::OUTCOME_REFUSED},
+      {"forged", kMun, forged, "nhi-benefit", kIns, "medical-insurance",
+       v1::DENY_REASON_INVALID_SYMBOL, v1::OUTCOME_REFUSED},
+      {"altered", kMun, altered, "nhi-benefit", kIns, "medical-insurance",
+       v1::DENY_REASON_INVALID_SYMBOL, v1::OUTCOME_REFUSED},
+      {"other-agency", kMun, ins, "nhi-benefit", kIns, "medical-insurance",
+       v1::DENY_REASON_INVALID_SYMBOL, v1::OUTCOME_REFUSED},
+      {"not-issued", kMun, mun, "public-assistance", kPen, "pension",
+       v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER, v1::OUTCOME_NOT_HELD},
+  };
+  for (const Case& c : cases) {
+    auto reply = n.Inquire(c.inquirer, c.symbol, c.business, c.provider, c.item, c.id);
+    EXPECT_EQ(reply.outcome, c.outcome) << c.id;
+    EXPECT_EQ(reply.deny_reason, c.reason) << c.id << ": " << reply.explanation;
+    EXPECT_FALSE(reply.explanation.empty()) << c.id;
+    EXPECT_TRUE(reply.payload.empty()) << c.id;
+  }
+  auto all = n.StopAndReadRecords();
+  auto person = n.RecordSymbolOf(mun, kMun);
+  for (const Case& c : cases) {
+    auto rs = ForRequest(all, c.inquirer, c.id);
+    ASSERT_EQ(rs.size(), 1u) << c.id;
+    std::string reason = v1::DenyReason_Name(c.reason).substr(strlen("DENY_REASON_"));
+    EXPECT_EQ(rs[0].outcome, reason) << c.id;
+    EXPECT_EQ(rs[0].event, c.reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER
+                               ? records::Event::kNotHeld
+                               : records::Event::kInquiryRefused)
+        << c.id;
+    // A refusal about a genuine symbol is filed under the person, so they can see it.
+    if (c.id == "suspended" || c.id == "expired" || c.id == "not-issued") {
+      EXPECT_EQ(rs[0].record_symbol, person) << c.id;
+    }
+  }
+}
+
+TEST(BrokerE2eTest, UnregisteredAndSuspendedKeysCannotConnect) {
+  E2eNetwork n({kReg, kMun}, {kLab});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  // A key the directory does not hold.
+  CurveKeyPair stranger = CurveKeyPair::Generate();
+  const std::string stranger_key = n.dir() + "/stranger.key";
+  ASSERT_TRUE(stranger.SaveFile(stranger_key).ok());
+  auto node = n.net().StartNodeProcess(kMun, stranger_key, "stranger");
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  auto exit_code = node->Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(exit_code.ok());
+  EXPECT_EQ(*exit_code, 3) << "a node with an unregistered key must be refused";
+
+  // The suspended agency's own, registered key.
+  CurveKeyPair lab = CurveKeyPair::Generate();
+  const std::string lab_key = n.dir() + "/lab.key";
+  ASSERT_TRUE(lab.SaveFile(lab_key).ok());
+  auto lab_node = n.net().StartNodeProcess(kLab, lab_key, "lab");
+  ASSERT_TRUE(lab_node.ok());
+  auto lab_exit = lab_node->Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(lab_exit.ok());
+  EXPECT_EQ(*lab_exit, 3);
+
+  // The refusal is logged by the core as evidence.
+  auto log = ReadFile(n.net().CoreLogPath());
+  ASSERT_TRUE(log.ok());
+  EXPECT_NE(log->find("connection_refused"), std::string::npos);
+}
+
+TEST(BrokerE2eTest, KilledProviderYieldsARecordedTimeoutAndTheCoreKeepsServing) {
+  E2eNetwork n({kReg, kMun, kPen, kIns}, {}, "", /*deadline_s=*/1.0);
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string code = ResidentCodeFrom("5555666677");
+  auto mun = n.IssueSymbol(kMun, code, "p");
+  n.IssueSymbol(kPen, code, "p");
+  n.IssueSymbol(kIns, code, "p");
+
+  // A silent provider: its agency system is gone, its node still up.
+  n.net().KillAgencyProgram(kPen);
+  auto silent = n.Inquire(kMun, mun, "public-assistance", kPen, "pension", "silent");
+  EXPECT_EQ(silent.outcome, v1::OUTCOME_TIMED_OUT) << silent.explanation;
+  // An unreachable provider: its node is gone.
+  n.net().KillNode(kPen);
+  auto gone = n.Inquire(kMun, mun, "public-assistance", kPen, "pension", "gone");
+  EXPECT_TRUE(gone.outcome == v1::OUTCOME_UNREACHABLE || gone.outcome == v1::OUTCOME_TIMED_OUT)
+      << gone.explanation;
+  // Others are still served.
+  auto other = n.Inquire(kMun, mun, "nhi-benefit", kIns, "medical-insurance", "other");
+  EXPECT_TRUE(other.outcome == v1::OUTCOME_PROVIDED || other.outcome == v1::OUTCOME_NOT_HELD)
+      << other.explanation;
+
+  auto all = n.StopAndReadRecords();
+  auto silent_records = ForRequest(all, kMun, "silent");
+  EXPECT_EQ(Events(silent_records).count(records::Event::kTimedOut), 1u);
+  auto gone_records = ForRequest(all, kMun, "gone");
+  EXPECT_EQ(Events(gone_records).count(records::Event::kTimedOut), 1u);
+  auto other_records = ForRequest(all, kMun, "other");
+  EXPECT_EQ(other_records.size(), 4u);
+}
+
+TEST(BrokerE2eTest, DuplicateRequestIdGivesOneRecordSet) {
+  E2eNetwork n({kReg, kMun, kPen});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string code = ResidentCodeFrom("7777888899");
+  n.IssueSymbol(kMun, code, "p");
+  auto pen = n.IssueSymbol(kPen, code, "p");
+  auto first = n.Inquire(kPen, pen, "np-benefit", kMun, "local-tax", "same-id");
+  EXPECT_TRUE(first.outcome == v1::OUTCOME_PROVIDED || first.outcome == v1::OUTCOME_NOT_HELD);
+  auto second = n.Inquire(kPen, pen, "np-benefit", kMun, "local-tax", "same-id");
+  EXPECT_EQ(second.outcome, v1::OUTCOME_REFUSED);
+  EXPECT_EQ(second.deny_reason, v1::DENY_REASON_DUPLICATE_REQUEST);
+  auto all = n.StopAndReadRecords();
+  EXPECT_EQ(ForRequest(all, kPen, "same-id").size(), 4u);
+}
+
+TEST(BrokerE2eTest, NoAnswerContentOrResidentCodeInAnyFileOrLog) {
+  const std::string marker = "ZQX-MARKER-5f1e";
+  std::vector<std::string> codes;
+  {
+    E2eNetwork n({kReg, kMun, kPen, kIns}, {}, marker);
+    ASSERT_FALSE(::testing::Test::HasFailure());
+    int provided = 0;
+    for (int i = 0; i < 12; ++i) {
+      codes.push_back(ResidentCodeFrom("31415926" + std::to_string(10 + i)));
+      const std::string ref = "m" + std::to_string(i);
+      auto mun = n.IssueSymbol(kMun, codes.back(), ref);
+      n.IssueSymbol(kPen, codes.back(), ref);
+      n.IssueSymbol(kIns, codes.back(), ref);
+      auto a = n.Inquire(kMun, mun, "public-assistance", kPen, "pension");
+      auto b = n.Inquire(kMun, mun, "nhi-benefit", kIns, "medical-insurance");
+      for (auto* r : {&a, &b}) {
+        if (r->outcome == v1::OUTCOME_PROVIDED) {
+          ++provided;
+          EXPECT_NE(r->payload.find(marker), std::string::npos);
+        }
+      }
+    }
+    ASSERT_GT(provided, 0);
+    n.StopAndReadRecords();
+    // Every file the core, the nodes and the agencies left, logs included.
+    auto files = ListFilesRecursively(n.dir());
+    ASSERT_GT(files.size(), 10u);
+    EXPECT_EQ(FilesContaining(n.dir(), marker), std::vector<std::string>{});
+    for (const std::string& code : codes) {
+      EXPECT_EQ(FilesContaining(n.dir(), code), std::vector<std::string>{});
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ipn::testing

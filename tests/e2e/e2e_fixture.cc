@@ -1,0 +1,124 @@
+// E2eNetwork: test scaffolding over LocalNetwork.
+#include "tests/e2e/e2e_fixture.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "symbol/resident_code.h"
+#include "symbol/symbol_service.h"
+
+namespace ipn::testing {
+
+std::string ResidentCodeFrom(const std::string& first_ten) {
+  std::string code = first_ten;
+  code.push_back(symbol::ResidentCodeCheckDigit(std::span<const char, 10>(first_ten.data(), 10)));
+  return code;
+}
+
+E2eNetwork::E2eNetwork(std::vector<std::string> agencies, std::vector<std::string> suspended,
+                       std::string marker, double deadline_s) {
+  localnet::LocalNetworkOptions options;
+  options.data_dir = dir_.path() + "/net";
+  options.bin_dir = BinDir();
+  for (const std::string& code : agencies) {
+    options.agencies.push_back({code, true, code != "REG-0001"});
+  }
+  options.suspended = std::move(suspended);
+  options.answer_marker = std::move(marker);
+  options.provider_deadline_s = deadline_s;
+  auto net = localnet::LocalNetwork::Start(options);
+  if (!net.ok()) {
+    ADD_FAILURE() << "network did not start: " << net.status().ToString();
+    return;
+  }
+  net_ = std::move(*net);
+  for (const std::string& code : agencies) {
+    auto client = interface::AgencyClient::Connect(net_->LocalEndpoint(code));
+    if (!client.ok()) {
+      ADD_FAILURE() << code << ": " << client.status().ToString();
+      continue;
+    }
+    clients_[code] = std::move(*client);
+  }
+}
+
+E2eNetwork::~E2eNetwork() {
+  clients_.clear();
+  if (net_) (void)net_->Stop();
+}
+
+interface::AgencyClient& E2eNetwork::Client(const std::string& agency) { return *clients_.at(agency); }
+
+std::vector<uint8_t> E2eNetwork::IssueSymbol(const std::string& agency, const std::string& code,
+                                             const std::string& person_ref) {
+  auto& reg = Client("REG-0001");
+  const std::string id = reg.NextRequestId();
+  EXPECT_TRUE(reg.RequestSymbol(agency, person_ref, code, id).ok());
+  std::optional<v1::IssueSymbolResponse> response;
+  std::vector<uint8_t> symbol;
+  interface::AgencyClient::Callbacks reg_cb;
+  reg_cb.on_issue_response = [&](const v1::IssueSymbolResponse& r) { response = r; };
+  interface::AgencyClient::Callbacks agency_cb;
+  agency_cb.on_symbol = [&](interface::IssuedSymbol s) {
+    if (s.person_ref == person_ref) symbol = s.symbol;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((!response || (response->error_code() == v1::ERROR_CODE_NONE && symbol.empty())) &&
+         std::chrono::steady_clock::now() < deadline) {
+    EXPECT_TRUE(reg.Poll(std::chrono::milliseconds(10), reg_cb).ok());
+    EXPECT_TRUE(Client(agency).Poll(std::chrono::milliseconds(10), agency_cb).ok());
+  }
+  EXPECT_TRUE(response.has_value()) << "no issuance response";
+  if (response) {
+    EXPECT_EQ(response->error_code(), v1::ERROR_CODE_NONE) << response->reason();
+  }
+  return symbol;
+}
+
+interface::InquiryReply E2eNetwork::Inquire(const std::string& inquirer,
+                                            const std::vector<uint8_t>& symbol,
+                                            const std::string& business,
+                                            const std::string& provider, const std::string& item,
+                                            const std::string& request_id) {
+  interface::InquiryRequest r;
+  r.request_id = request_id;
+  r.symbol = symbol;
+  r.business = business;
+  r.provider = provider;
+  r.item = item;
+  auto reply = Client(inquirer).Inquire(std::move(r), std::chrono::seconds(20));
+  EXPECT_TRUE(reply.ok()) << reply.status().ToString();
+  return reply.ok() ? std::move(*reply) : interface::InquiryReply{};
+}
+
+std::vector<records::Record> E2eNetwork::StopAndReadRecords() {
+  clients_.clear();
+  EXPECT_TRUE(net_->Stop().ok());
+  auto store = net_->OpenRecords();
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<records::Record> out;
+  if (!store.ok()) return out;
+  EXPECT_TRUE((*store)
+                  ->Pull(0, INT64_MAX, "",
+                         [&](const records::Record& r) {
+                           out.push_back(r);
+                           return true;
+                         })
+                  .ok());
+  auto report = (*store)->Verify();
+  EXPECT_TRUE(report.ok() && report->ok()) << "the records do not verify";
+  return out;
+}
+
+std::array<uint8_t, 32> E2eNetwork::RecordSymbolOf(const std::vector<uint8_t>& symbol,
+                                                   const std::string& agency) {
+  auto symbols = net_->OpenSymbols();
+  EXPECT_TRUE(symbols.ok()) << symbols.status().ToString();
+  if (!symbols.ok()) return {};
+  auto rs = (*symbols)->RecordSymbolOf(symbol, agency);
+  EXPECT_TRUE(rs.ok()) << rs.status().ToString();
+  return rs.ok() ? rs->bytes : std::array<uint8_t, 32>{};
+}
+
+}  // namespace ipn::testing

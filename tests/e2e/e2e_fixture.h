@@ -1,0 +1,51 @@
+// E2eNetwork: a LocalNetwork in a test's temporary directory, with agency clients and
+// helpers to issue symbols and read the records the run left.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "interface/agency_client.h"
+#include "records/record_store.h"
+#include "tests/support/temp_dir.h"
+#include "tools/localnet/local_network.h"
+
+namespace ipn::testing {
+
+class E2eNetwork {
+ public:
+  // Starts the core and a node + demo agency program for each agency in `agencies`
+  // (REG-0001 gets a node only), suspending `suspended`.
+  explicit E2eNetwork(std::vector<std::string> agencies, std::vector<std::string> suspended = {},
+                      std::string marker = "", double deadline_s = 2.0);
+  ~E2eNetwork();
+
+  localnet::LocalNetwork& net() { return *net_; }
+  const std::string& dir() const { return dir_.path(); }
+  interface::AgencyClient& Client(const std::string& agency);
+
+  // Issues `agency` a symbol for the person with `code` (via the registry link) and
+  // returns it as the agency received it.
+  std::vector<uint8_t> IssueSymbol(const std::string& agency, const std::string& code,
+                                   const std::string& person_ref);
+  interface::InquiryReply Inquire(const std::string& inquirer, const std::vector<uint8_t>& symbol,
+                                  const std::string& business, const std::string& provider,
+                                  const std::string& item, const std::string& request_id = "");
+
+  // Stops every process, then reads every record of the run.
+  std::vector<records::Record> StopAndReadRecords();
+  std::array<uint8_t, 32> RecordSymbolOf(const std::vector<uint8_t>& symbol,
+                                         const std::string& agency);
+
+ private:
+  TempDir dir_;
+  std::unique_ptr<localnet::LocalNetwork> net_;
+  std::map<std::string, std::unique_ptr<interface::AgencyClient>> clients_;
+};
+
+// A valid resident code from ten digits.
+std::string ResidentCodeFrom(const std::string& first_ten);
+
+}  // namespace ipn::testing

@@ -1,0 +1,195 @@
+// `ipn demo`: the local demo network on embedded defaults — the core, a registry link and
+// three agencies with demo agency systems, as real processes on loopback — a scripted run
+// of lawful, refused and failing inquiries, and a summary (table or --json).
+#include <signal.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "records/record_store.h"
+#include "symbol/resident_code.h"
+#include "tools/ipn/broker/demo_scenarios.h"
+#include "tools/ipn/commands.h"
+
+namespace ipn::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};  // set from the SIGINT/SIGTERM handler only
+extern "C" void OnDemoSignal(int) { g_interrupted.store(true); }
+
+std::string SelfDir() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "." : exe.parent_path().string();
+}
+
+// A valid resident code with 10 random digits and its check digit.
+std::string RandomResidentCode() {
+  std::string code(11, '0');
+  for (int i = 0; i < 10; ++i) code[i] = static_cast<char>('0' + randombytes_uniform(10));
+  code[10] = symbol::ResidentCodeCheckDigit(std::span<const char, 10>(code.data(), 10));
+  return code;
+}
+
+Status LoadResidents(const std::string& path, std::vector<std::string>* codes) {
+  std::ifstream in(path);
+  if (!in) return Status::NotFound("cannot read " + path);
+  std::string line;
+  int number = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    symbol::ResidentCodeRule rule = symbol::CheckResidentCode(line);
+    if (rule != symbol::ResidentCodeRule::kValid) {
+      sodium_memzero(line.data(), line.size());
+      return Status::InvalidArgument(path + " line " + std::to_string(number) + ": " +
+                                     symbol::DescribeResidentCodeRule(rule));
+    }
+    codes->push_back(line);
+    sodium_memzero(line.data(), line.size());
+  }
+  if (codes->empty()) return Status::InvalidArgument(path + " holds no resident codes");
+  return Status::Ok();
+}
+
+struct DemoFlags {
+  bool json = false;
+  bool keep_running = false;
+  std::string data_dir;
+  std::string residents_file;
+  int residents = 300;
+  std::string bin_dir;
+};
+
+int RunDemo(const DemoFlags& flags) {
+  const auto started = std::chrono::steady_clock::now();
+  struct sigaction sa {};
+  sa.sa_handler = OnDemoSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  const bool tty = isatty(STDERR_FILENO) != 0;
+
+  std::vector<std::string> codes;
+  if (!flags.residents_file.empty()) {
+    Status s = LoadResidents(flags.residents_file, &codes);
+    if (!s.ok()) {
+      std::fprintf(stderr, "ipn demo: %s\n", s.message().c_str());
+      return 2;
+    }
+  } else {
+    for (int i = 0; i < flags.residents; ++i) codes.push_back(RandomResidentCode());
+  }
+  auto wipe_codes = [&] {
+    for (auto& c : codes) sodium_memzero(c.data(), c.size());
+  };
+
+  std::string dir = flags.data_dir;
+  bool temporary = dir.empty();
+  if (temporary) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "ipn-demo-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      std::fprintf(stderr, "ipn demo: cannot create a temporary directory\n");
+      return 1;
+    }
+    dir = tmpl;
+  }
+  auto cleanup = [&] {
+    if (temporary) std::filesystem::remove_all(dir);
+  };
+
+  localnet::LocalNetworkOptions options;
+  options.data_dir = dir;
+  options.bin_dir = flags.bin_dir.empty() ? SelfDir() : flags.bin_dir;
+  options.agencies = DemoAgencies();
+  options.suspended = DemoSuspended();
+  options.provider_deadline_s = 3;
+  if (!flags.json) std::fprintf(stderr, "ipn demo: starting the network under %s\n", dir.c_str());
+  auto net = localnet::LocalNetwork::Start(options);
+  if (!net.ok()) {
+    std::fprintf(stderr, "ipn demo: cannot start the network: %s\n",
+                 net.status().ToString().c_str());
+    wipe_codes();
+    cleanup();
+    return 1;
+  }
+  if (!flags.json) {
+    std::fprintf(stderr, "ipn demo: core at %s (metrics http://127.0.0.1:%d/metrics)\n",
+                 (*net)->core_endpoint().c_str(), (*net)->core_metrics_port());
+  }
+  DemoSummary summary;
+  Status run = RunDemoScenarios(**net, codes, g_interrupted, tty && !flags.json, &summary);
+  wipe_codes();
+  if (run.ok() && flags.keep_running && !g_interrupted.load()) {
+    std::fprintf(stderr, "ipn demo: running; data under %s. Ctrl-C stops everything.\n",
+                 dir.c_str());
+    while (!g_interrupted.load()) pause();
+  }
+  Status stopped = (*net)->Stop();
+
+  // The provision records the run left: count and verify them against the signed heads.
+  if (run.ok()) {
+    auto store = (*net)->OpenRecords();
+    if (!store.ok()) {
+      run = store.status().WithContext("opening the records");
+    } else {
+      summary.records = (*store)->Size();
+      auto report = (*store)->Verify();
+      if (!report.ok()) {
+        run = report.status().WithContext("verifying the records");
+      } else {
+        summary.records_verification =
+            report->ok() ? "verified against the signed tree head" : "VERIFICATION FAILED";
+        if (!report->ok()) run = Status::Corruption("the provision records do not verify");
+      }
+    }
+  }
+  net->reset();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (flags.json) {
+    nlohmann::json j = summary.ToJson();
+    j["ok"] = run.ok() && stopped.ok();
+    if (!run.ok()) j["error"] = run.ToString();
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s", summary.ToTable().c_str());
+  }
+  cleanup();
+  if (!run.ok()) {
+    std::fprintf(stderr, "ipn demo: %s\n", run.ToString().c_str());
+    return g_interrupted.load() ? 130 : 1;
+  }
+  if (!stopped.ok()) {
+    std::fprintf(stderr, "ipn demo: %s\n", stopped.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterDemoCommand(CLI::App& app, Context& ctx) {
+  auto flags = std::make_shared<DemoFlags>();
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Run the local demo network: core, registry link, three agencies, a scripted run");
+  demo->add_flag("--json", flags->json, "Print the summary as JSON");
+  demo->add_flag("--keep-running", flags->keep_running,
+                 "Leave the network up after the run until Ctrl-C");
+  demo->add_option("--data-dir", flags->data_dir,
+                   "Keep every process's data and logs here (default: a temporary directory, "
+                   "removed afterwards)");
+  demo->add_option("--residents", flags->residents_file,
+                   "File of sample residents' codes, one per line (default: generated)");
+  demo->add_option("--count", flags->residents, "How many residents to generate")
+      ->capture_default_str()
+      ->check(CLI::Range(8, 100000));
+  demo->add_option("--bin-dir", flags->bin_dir, "Where ipn-core, ipn-node, ipn-agency are");
+  demo->callback([flags, &ctx] { ctx.exit_code = RunDemo(*flags); });
+}
+
+}  // namespace ipn::cli

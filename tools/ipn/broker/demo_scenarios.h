@@ -1,0 +1,45 @@
+// The scripted demo: issue symbols for sample residents through the registry link, run
+// a mix of lawful inquiries, refused ones and a provider outage through the agencies'
+// nodes, and summarise what happened. Used by `ipn demo` over a LocalNetwork.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "tools/localnet/local_network.h"
+
+namespace ipn::cli {
+
+struct ScenarioResult {
+  std::string name;
+  std::string inquirer, provider, business, item;
+  int sent = 0;
+  std::map<std::string, int> outcomes;  // "PROVIDED", "REFUSED: NO_SUCH_LINK", ...
+};
+
+struct DemoSummary {
+  int residents = 0;
+  int symbols_issued = 0;
+  std::vector<ScenarioResult> scenarios;
+  uint64_t records = 0;
+  std::string records_verification;
+  double seconds = 0;
+  nlohmann::json ToJson() const;
+  std::string ToTable() const;
+};
+
+// Runs the scenarios against a started network. `codes` are the residents' codes (wiped
+// by the caller afterwards). Stops early, with an error, when `stop` is set.
+Status RunDemoScenarios(localnet::LocalNetwork& net, const std::vector<std::string>& codes,
+                        const std::atomic<bool>& stop, bool progress, DemoSummary* summary);
+
+// The agencies the demo starts, and the one it suspends.
+std::vector<localnet::AgencySpec> DemoAgencies();
+std::vector<std::string> DemoSuspended();
+
+}  // namespace ipn::cli

@@ -1,0 +1,180 @@
+// LocalNetwork: keys, policy, and the processes of a network on loopback.
+#include "tools/localnet/local_network.h"
+
+#include <sodium.h>
+
+#include "common/encoding.h"
+#include "common/file_util.h"
+#include "policy/demo_policy.h"
+#include "records/record_store.h"
+#include "symbol/symbol_service.h"
+
+namespace ipn::localnet {
+
+namespace {
+constexpr auto kReadyTimeout = std::chrono::seconds(20);
+}  // namespace
+
+LocalNetwork::~LocalNetwork() {
+  (void)Stop();
+  Wipe(passphrase_.data(), passphrase_.size());
+}
+
+std::string LocalNetwork::NodeDir(const std::string& agency) const {
+  return options_.data_dir + "/nodes/" + agency;
+}
+
+std::string LocalNetwork::LocalEndpoint(const std::string& agency) const {
+  return "ipc://" + NodeDir(agency) + "/agency.sock";
+}
+
+Result<std::unique_ptr<LocalNetwork>> LocalNetwork::Start(LocalNetworkOptions options) {
+  std::unique_ptr<LocalNetwork> net(new LocalNetwork(std::move(options)));
+  Status s = net->Launch();
+  if (!s.ok()) {
+    (void)net->Stop();
+    return s;
+  }
+  return net;
+}
+
+Status LocalNetwork::Launch() {
+  const std::string& dir = options_.data_dir;
+  IPN_RETURN_IF_ERROR(EnsureDirectory(dir + "/core"));
+  IPN_RETURN_IF_ERROR(EnsureDirectory(dir + "/policy"));
+
+  // 1. Keys: the core's and every node's Curve25519 pairs; the policy administrator's
+  //    Ed25519 pair; the key ring's passphrase.
+  core_keys_ = CurveKeyPair::Generate();
+  IPN_RETURN_IF_ERROR(core_keys_.SaveFile(dir + "/core/core.key"));
+  std::map<std::string, policy::AgencyOverride> overrides;
+  for (const AgencySpec& spec : options_.agencies) {
+    IPN_RETURN_IF_ERROR(EnsureDirectory(NodeDir(spec.code)));
+    CurveKeyPair node = CurveKeyPair::Generate();
+    IPN_RETURN_IF_ERROR(node.SaveFile(NodeDir(spec.code) + "/node.key"));
+    overrides[spec.code].curve_public_key = node.public_key;
+  }
+  for (const std::string& code : options_.suspended) {
+    overrides[code].status = policy::AgencyStatus::kSuspended;
+  }
+  uint8_t admin_pk[crypto_sign_PUBLICKEYBYTES];
+  SecretBytes admin_sk(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_keypair(admin_pk, admin_sk.data());
+  Result<std::vector<uint8_t>> bundle = policy::BuildDemoBundle(overrides, 1, admin_sk.span());
+  if (!bundle.ok()) return bundle.status().WithContext("demo policy");
+  IPN_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy/bundle.ipnp", *bundle));
+  const std::string admin_hex = HexEncode(std::span<const uint8_t>(admin_pk, sizeof(admin_pk)));
+  IPN_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy/admin.pub", admin_hex + "\n"));
+
+  SecretBytes pass = SecretBytes::Random(24);
+  passphrase_ = HexEncode(pass.span());
+  symbol::SymbolServiceOptions sopts;
+  sopts.kdf = options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests
+                                : symbol::KdfStrength::kInteractive;
+  IPN_RETURN_IF_ERROR(
+      symbol::SymbolService::Create(dir + "/core/symbols", passphrase_, sopts).WithContext("key ring"));
+
+  // 2. The core.
+  std::vector<std::string> argv = {options_.bin_dir + "/ipn-core",
+                                   "--data-dir", dir + "/core",
+                                   "--bind", "tcp://127.0.0.1:*",
+                                   "--key-file", dir + "/core/core.key",
+                                   "--policy", dir + "/policy/bundle.ipnp",
+                                   "--admin-key", admin_hex,
+                                   "--deadline", std::to_string(options_.provider_deadline_s),
+                                   "--metrics-port", "0",
+                                   "--log", dir + "/core/core.log"};
+  if (options_.fast_kdf) argv.push_back("--fast-kdf");
+  Result<ChildProcess> core =
+      ChildProcess::Start(argv, {{"IPN_PASSPHRASE", passphrase_}}, dir + "/core/core.stderr");
+  if (!core.ok()) return core.status();
+  core_ = std::move(*core);
+  auto ready = core_.WaitReady(kReadyTimeout);
+  if (!ready.ok()) return ready.status();
+  core_endpoint_ = (*ready)["endpoint"];
+  core_metrics_port_ = std::stoi((*ready)["metrics_port"]);
+
+  // 3. The nodes, then the agency programs behind them.
+  for (const AgencySpec& spec : options_.agencies) {
+    if (!spec.start_node) continue;
+    Result<ChildProcess> node =
+        StartNodeProcess(spec.code, NodeDir(spec.code) + "/node.key", "node");
+    if (!node.ok()) return node.status();
+    auto node_ready = node->WaitReady(kReadyTimeout);
+    if (!node_ready.ok()) return node_ready.status().WithContext("node " + spec.code);
+    nodes_[spec.code] = std::move(*node);
+  }
+  for (const AgencySpec& spec : options_.agencies) {
+    if (!spec.start_node || !spec.start_agency_program) continue;
+    std::vector<std::string> a = {options_.bin_dir + "/ipn-agency", "--agency", spec.code,
+                                  "--node", LocalEndpoint(spec.code),
+                                  "--log", NodeDir(spec.code) + "/agency.log"};
+    if (!options_.answer_marker.empty()) {
+      a.push_back("--marker");
+      a.push_back(options_.answer_marker);
+    }
+    Result<ChildProcess> program = ChildProcess::Start(a, {}, NodeDir(spec.code) + "/agency.stderr");
+    if (!program.ok()) return program.status();
+    auto program_ready = program->WaitReady(kReadyTimeout);
+    if (!program_ready.ok()) return program_ready.status().WithContext("agency " + spec.code);
+    programs_[spec.code] = std::move(*program);
+  }
+  return Status::Ok();
+}
+
+Result<ChildProcess> LocalNetwork::StartNodeProcess(const std::string& agency,
+                                                    const std::string& key_file,
+                                                    const std::string& name) {
+  IPN_RETURN_IF_ERROR(EnsureDirectory(NodeDir(agency)));
+  std::vector<std::string> argv = {
+      options_.bin_dir + "/ipn-node", "--agency", agency,
+      "--key-file", key_file,
+      "--core", core_endpoint_,
+      "--core-key", HexEncode(std::span<const uint8_t>(core_keys_.public_key)),
+      "--local", LocalEndpoint(agency),
+      "--timeout", std::to_string(options_.provider_deadline_s * 3 + 2),
+      "--metrics-port", "0",
+      "--log", NodeDir(agency) + "/" + name + ".log"};
+  return ChildProcess::Start(argv, {}, NodeDir(agency) + "/" + name + ".stderr");
+}
+
+void LocalNetwork::KillNode(const std::string& agency) {
+  auto it = nodes_.find(agency);
+  if (it != nodes_.end()) it->second.Kill();
+}
+
+void LocalNetwork::KillAgencyProgram(const std::string& agency) {
+  auto it = programs_.find(agency);
+  if (it != programs_.end()) it->second.Kill();
+}
+
+Status LocalNetwork::Stop() {
+  for (auto& [code, p] : programs_) p.Stop();
+  for (auto& [code, n] : nodes_) n.Stop();
+  int core_exit = core_.Stop();
+  programs_.clear();
+  nodes_.clear();
+  if (core_exit > 0) {
+    return Status::Internal("the core exited with code " + std::to_string(core_exit));
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<symbol::SymbolService>> LocalNetwork::OpenSymbols() const {
+  symbol::SymbolServiceOptions sopts;
+  return symbol::SymbolService::Open(options_.data_dir + "/core/symbols", passphrase_, sopts);
+}
+
+Result<std::unique_ptr<records::RecordStore>> LocalNetwork::OpenRecords() const {
+  auto symbols = OpenSymbols();
+  if (!symbols.ok()) return symbols.status();
+  auto keys = (*symbols)->GetRecordKeys();
+  if (!keys.ok()) return keys.status();
+  records::RecordStoreOptions ropts;
+  ropts.dir = options_.data_dir + "/core/records";
+  ropts.encryption_keys = std::move(keys->encryption);
+  ropts.signing_secret_key = std::move(keys->signing_secret_key);
+  return records::RecordStore::Open(std::move(ropts));
+}
+
+}  // namespace ipn::localnet

@@ -1,0 +1,83 @@
+// LocalNetwork: a whole network on this machine, as real processes on loopback — the
+// core, one interface node per agency, and demo agency systems — with generated keys, a
+// freshly signed demo policy and every file under one data directory. `ipn demo` and the
+// end-to-end tests stand on it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/curve_keys.h"
+#include "common/status.h"
+#include "tools/localnet/child_process.h"
+
+namespace ipn::records {
+class RecordStore;
+}
+namespace ipn::symbol {
+class SymbolService;
+}
+
+namespace ipn::localnet {
+
+struct AgencySpec {
+  std::string code;
+  bool start_node = true;
+  bool start_agency_program = true;  // the demo agency system answering from a dataset
+};
+
+struct LocalNetworkOptions {
+  std::string data_dir;                       // created if missing; everything lives here
+  std::string bin_dir;                        // where ipn-core, ipn-node, ipn-agency are
+  std::vector<AgencySpec> agencies;           // nodes (and agency programs) to start
+  std::vector<std::string> suspended;         // agencies suspended in the directory
+  std::string answer_marker;                  // appended to every demo answer
+  double provider_deadline_s = 3.0;
+  bool fast_kdf = true;                       // key ring Argon2id at minimum cost
+};
+
+class LocalNetwork {
+ public:
+  static Result<std::unique_ptr<LocalNetwork>> Start(LocalNetworkOptions options);
+  ~LocalNetwork();
+
+  const std::string& core_endpoint() const { return core_endpoint_; }
+  const PublicKey& core_public_key() const { return core_keys_.public_key; }
+  int core_metrics_port() const { return core_metrics_port_; }
+  // The node's local endpoint for the agency's systems.
+  std::string LocalEndpoint(const std::string& agency) const;
+  std::string CoreLogPath() const { return options_.data_dir + "/core/core.log"; }
+  const std::string& data_dir() const { return options_.data_dir; }
+
+  // Crash or stop single parts, and start a node with an arbitrary key (returns the
+  // child, ready or not, so a test can see it refused).
+  void KillNode(const std::string& agency);
+  void KillAgencyProgram(const std::string& agency);
+  Result<ChildProcess> StartNodeProcess(const std::string& agency, const std::string& key_file,
+                                        const std::string& name);
+
+  // Stops everything in order (agency programs, nodes, core). Idempotent.
+  Status Stop();
+
+  // After Stop: the core's stores, opened with the core's keys, for checks.
+  Result<std::unique_ptr<symbol::SymbolService>> OpenSymbols() const;
+  Result<std::unique_ptr<records::RecordStore>> OpenRecords() const;
+
+ private:
+  explicit LocalNetwork(LocalNetworkOptions options) : options_(std::move(options)) {}
+  Status Launch();
+  std::string NodeDir(const std::string& agency) const;
+
+  LocalNetworkOptions options_;
+  std::string passphrase_;
+  CurveKeyPair core_keys_;
+  std::string core_endpoint_;
+  int core_metrics_port_ = -1;
+  ChildProcess core_;
+  std::map<std::string, ChildProcess> nodes_;
+  std::map<std::string, ChildProcess> programs_;
+};
+
+}  // namespace ipn::localnet
