@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "common/curve_keys.h"
 #include "common/envelope_io.h"
 #include "interface/agency_client.h"
+#include "records/record_store.h"
 #include "symbol/resident_code.h"
 #include "tools/localnet/local_network.h"
 
@@ -119,6 +121,7 @@ int main(int argc, char** argv) {
   options.bin_dir = bin_dir;
   options.agencies = {{"REG-0001", true, false}, {"MUN-131016", true, true}, {"PEN-0001", true, true}};
   options.provider_deadline_s = 10;
+  options.rate_per_second = 1e6;  // measure the broker, not the demo's rate limits
   auto net = ipn::localnet::LocalNetwork::Start(options);
   if (!net.ok()) {
     std::fprintf(stderr, "cannot start the network: %s\n", net.status().ToString().c_str());
@@ -158,6 +161,7 @@ int main(int argc, char** argv) {
   // Low load: one inquiry at a time.
   std::vector<double> e2e;
   int failures = 0;
+  std::map<std::string, int> failure_kinds;
   for (int i = 0; i < latency_n + 100; ++i) {
     auto t0 = Clock::now();
     auto reply = (*pen)->Inquire(request(i), std::chrono::seconds(20));
@@ -176,7 +180,10 @@ int main(int argc, char** argv) {
   tcb.on_reply = [&](ipn::interface::InquiryReply r) {
     if (in_flight.erase(r.request_id) == 0) return;
     ++done;
-    if (r.outcome != ipn::v1::OUTCOME_PROVIDED && r.outcome != ipn::v1::OUTCOME_NOT_HELD) ++failures;
+    if (r.outcome != ipn::v1::OUTCOME_PROVIDED && r.outcome != ipn::v1::OUTCOME_NOT_HELD) {
+      ++failures;
+      ++failure_kinds[ipn::v1::Outcome_Name(r.outcome) + "/" + ipn::v1::DenyReason_Name(r.deny_reason)];
+    }
   };
   auto t0 = Clock::now();
   while (done < throughput_n) {
@@ -211,6 +218,7 @@ int main(int argc, char** argv) {
       {"throughput_inquiries", done},
       {"latency_inquiries", e2e.size()},
       {"failures", failures},
+      {"failure_kinds", failure_kinds},
       {"records_durable", records},
       {"targets", {{"e2e_p50_over_curve_rt_max", 5.0}, {"inquiries_per_s_min", 10000}}}};
   if (json) {

@@ -53,6 +53,10 @@ Status LocalNetwork::Launch() {
     CurveKeyPair node = CurveKeyPair::Generate();
     IPN_RETURN_IF_ERROR(node.SaveFile(NodeDir(spec.code) + "/node.key"));
     overrides[spec.code].curve_public_key = node.public_key;
+    if (options_.rate_per_second > 0) {
+      overrides[spec.code].rate_per_second = options_.rate_per_second;
+      overrides[spec.code].burst = options_.rate_per_second;
+    }
   }
   for (const std::string& code : options_.suspended) {
     overrides[code].status = policy::AgencyStatus::kSuspended;

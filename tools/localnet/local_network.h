@@ -35,6 +35,8 @@ struct LocalNetworkOptions {
   std::vector<std::string> suspended;         // agencies suspended in the directory
   std::string answer_marker;                  // appended to every demo answer
   double provider_deadline_s = 3.0;
+  double rate_per_second = 0;                 // per-agency limit for the started agencies;
+                                              // 0 keeps the directory's default
   bool fast_kdf = true;                       // key ring Argon2id at minimum cost
 };
 
