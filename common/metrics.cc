@@ -93,7 +93,8 @@ Histogram& Metrics::GetHistogram(const std::string& name, const std::string& hel
   f.type = "histogram";
   if (!f.histogram) {
     f.histogram = std::make_unique<Histogram>(std::vector<double>{
-        0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30});
+        0.00005, 0.0001, 0.0002, 0.0003, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005,
+        0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30});
   }
   return *f.histogram;
 }

@@ -6,11 +6,14 @@
 //                                         ├─► HandleProvisionOutcome
 //                                         ├─► HandleReceipt
 //                                         └─► HandlePing
-//       ExpireDeadlines ─► Commit (RecordStore::AppendBatch, one WAL sync) ─► Flush (outbox)
+//       ExpireDeadlines ─► Commit ─► CommitPipeline::Submit (RecordStore group commit)
+//       … the commit thread wakes the loop ─► ReleaseDurable ─► Flush (the outbox)
 //
 // Forwards to providers leave before the batch's records are durable (so the disk sync
 // overlaps the provider's work); every message to an inquirer — the decision that
-// releases the answer at its node, a refusal, a timeout — leaves only after. An
+// releases the answer at its node, a refusal, a timeout — leaves only after. The loop
+// never waits for the disk: it keeps reading while a sync is in flight. Records that
+// gate no message (outcomes, receipts) ride on the next sync, at most 2 ms later. An
 // inquirer node never hands an answer to its agency before the accepted decision.
 #include "core/core_router.h"
 
@@ -26,6 +29,7 @@
 #include "common/metrics.h"
 #include "common/metrics_server.h"
 #include "common/zap_handler.h"
+#include "core/commit_pipeline.h"
 #include "core/exchange_table.h"
 #include "policy/policy_store.h"
 #include "records/record_store.h"
@@ -36,6 +40,8 @@ namespace ipn::core {
 namespace {
 
 constexpr int kMaxMessagesPerBatch = 512;
+constexpr int64_t kLazyRecordDelayUs = 2'000;  // outcome/receipt records share a later sync
+constexpr size_t kMaxLazyRecords = 4096;
 constexpr std::array<uint8_t, 32> kNoPerson{};  // record symbol of a refusal with no person
 
 std::string DenyReasonName(v1::DenyReason r) {
@@ -64,7 +70,8 @@ class CoreRouter::Impl {
   // What one iteration of the loop produced: records to make durable, then messages.
   struct Batch {
     std::vector<records::Record> records;
-    std::vector<std::pair<std::string, v1::Envelope>> outbox;  // sent after Commit
+    Outbox outbox;  // sent once the batch's records are durable
+    std::vector<int64_t> decided;  // arrival times of the inquiries decided in this batch
     bool empty() const { return records.empty() && outbox.empty(); }
   };
   struct ConnectedNode {
@@ -79,8 +86,9 @@ class CoreRouter::Impl {
   void HandleReceipt(const Incoming& in, Batch* batch);
   void HandlePing(const Incoming& in, Batch* batch);
   void ExpireDeadlines(Batch* batch);
-  Status Commit(Batch* batch);
-  void Flush(Batch* batch);
+  void Commit(Batch* batch, bool force = false);
+  Status ReleaseDurable();
+  void Flush(Outbox* outbox);
 
   void Refuse(const Incoming& in, v1::DenyReason reason, const std::string& explanation,
               const std::array<uint8_t, 32>& record_symbol, Batch* batch);
@@ -101,7 +109,10 @@ class CoreRouter::Impl {
   CurveKeyPair keys_;
   std::unique_ptr<symbol::SymbolService> symbols_;
   std::unique_ptr<policy::PolicyStore> policy_;
+  std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
   std::unique_ptr<records::RecordStore> records_;
+  std::vector<records::Record> lazy_;
+  int64_t lazy_since_us_ = 0;
   zmq::context_t context_{1};
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<zmq::socket_t> router_;
@@ -113,6 +124,7 @@ class CoreRouter::Impl {
   std::unique_ptr<MetricsServer> metrics_server_;
   Histogram* decision_latency_ = nullptr;
   Histogram* exchange_latency_ = nullptr;
+  Histogram* commit_latency_ = nullptr;
   Gauge* open_exchanges_ = nullptr;
   Gauge* connected_nodes_ = nullptr;
   Counter* records_appended_ = nullptr;
@@ -162,6 +174,10 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
   auto store = records::RecordStore::Open(std::move(ropts));
   if (!store.ok()) return store.status().WithContext("records");
   records_ = std::move(*store);
+  commit_latency_ = &metrics_.GetHistogram("ipn_core_commit_seconds",
+                                            "Time to make one batch of records durable");
+  pipeline_ = std::make_unique<CommitPipeline>(records_.get(), commit_latency_, clock_);
+  IPN_RETURN_IF_ERROR(pipeline_->Init());
 
   // Transport: ZAP first, then the CurveZMQ ROUTER.
   zap_ = std::make_unique<ZapHandler>(
@@ -216,15 +232,18 @@ std::optional<std::string> CoreRouter::Impl::Authenticate(std::span<const uint8_
 }
 
 Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
-  while (!stop.load()) {
+  Status status;
+  while (!stop.load() && status.ok()) {
     if (reload.exchange(false)) ReloadPolicy();
-    int64_t wait_ms = 100;
-    if (auto next = exchanges_.NextDeadline()) {
-      wait_ms = std::clamp<int64_t>((*next - Now()) / 1000 + 1, 0, 100);
-    }
-    zmq::pollitem_t item{router_->handle(), 0, ZMQ_POLLIN, 0};
-    PollSockets(&item, 1, std::chrono::milliseconds(wait_ms));
+    const int64_t now = Now();
+    int64_t wait_us = 100'000;
+    if (auto next = exchanges_.NextDeadline()) wait_us = std::min(wait_us, *next - now);
+    if (!lazy_.empty()) wait_us = std::min(wait_us, lazy_since_us_ + kLazyRecordDelayUs - now);
+    zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, pipeline_->wake_fd(), ZMQ_POLLIN, 0}};
+    PollSockets(items, 2, std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
 
+    status = ReleaseDurable();
     Batch batch;
     for (int i = 0; i < kMaxMessagesPerBatch; ++i) {
       Incoming in;
@@ -237,22 +256,58 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
       Dispatch(in, &batch);
     }
     ExpireDeadlines(&batch);
-    while (!batch.empty()) {
-      Status s = Commit(&batch);
-      if (!s.ok()) {
-        // Nothing leaves without its records: refuse service until the store recovers.
-        log_->Error("records_commit_failed", {{"reason", s.ToString()}});
-        return s;
-      }
-      Batch follow_up;
-      std::swap(follow_up, batch);
-      Flush(&follow_up);
-    }
+    Commit(&batch);
     exchanges_.Forget(Now());
     open_exchanges_->Set(static_cast<int64_t>(exchanges_.open_count()));
   }
-  log_->Info("core_stopping", {{"open_exchanges", exchanges_.open_count()}});
-  return Status::Ok();
+  // Make everything recorded so far durable and deliver what waited for it.
+  if (!lazy_.empty()) {
+    Batch rest;
+    Commit(&rest, /*force=*/true);
+  }
+  Status drained = pipeline_->Drain();
+  if (drained.ok()) drained = ReleaseDurable();
+  if (status.ok()) status = drained;
+  if (!status.ok()) log_->Error("records_commit_failed", {{"reason", status.ToString()}});
+  log_->Info("core_stopping", {{"open_exchanges", exchanges_.open_count()},
+                               {"commits", commit_latency_->count()},
+                               {"commit_p50_us", commit_latency_->QuantileMicros(0.5)},
+                               {"decision_p50_us", decision_latency_->QuantileMicros(0.5)},
+                               {"exchange_p50_us", exchange_latency_->QuantileMicros(0.5)}});
+  return status;
+}
+
+// Records that gate nothing (outcomes, receipts) wait up to kLazyRecordDelayUs to share
+// the next sync; records that gate a message (a decision, a refusal, a timeout) are
+// submitted at once together with every lazy record before them.
+void CoreRouter::Impl::Commit(Batch* batch, bool force) {
+  const int64_t now = Now();
+  if (!batch->records.empty() && batch->outbox.empty() && !force) {
+    if (lazy_.empty()) lazy_since_us_ = now;
+    for (auto& r : batch->records) lazy_.push_back(std::move(r));
+    batch->records.clear();
+  }
+  const bool lazy_due = !lazy_.empty() && (force || now - lazy_since_us_ >= kLazyRecordDelayUs ||
+                                           lazy_.size() >= kMaxLazyRecords);
+  if (batch->records.empty() && !lazy_due) {
+    Flush(&batch->outbox);  // nothing to wait for: pongs, welcomes, duplicates, issuance
+    return;
+  }
+  std::vector<records::Record> records = std::move(lazy_);
+  lazy_.clear();
+  for (auto& r : batch->records) records.push_back(std::move(r));
+  records_appended_->Add(records.size());
+  pipeline_->Submit(std::move(records), std::move(batch->outbox), std::move(batch->decided));
+}
+
+Status CoreRouter::Impl::ReleaseDurable() {
+  std::vector<CommitPipeline::Released> released;
+  Status s = pipeline_->TakeDurable(&released);
+  for (auto& r : released) {
+    Flush(&r.outbox);
+    for (int64_t arrived : r.tags) decision_latency_->ObserveMicros(Now() - arrived);
+  }
+  return s;
 }
 
 void CoreRouter::Impl::Dispatch(Incoming& in, Batch* batch) {
@@ -536,7 +591,7 @@ void CoreRouter::Impl::HandleInquiry(const Incoming& in, Batch* batch) {
   d->mutable_provider_node()->set_curve_public_key(provider_agency->curve_public_key->data(), 32);
   d->mutable_provider_node()->set_answer_endpoint(provider_node->second.answer_endpoint);
   batch->outbox.emplace_back(in.routing_id, std::move(e));
-  decision_latency_->ObserveMicros(Now() - arrived);
+  batch->decided.push_back(arrived);
   log_->Info("inquiry_accepted", {{"request_id", request_id},
                                   {"inquirer", x.inquirer},
                                   {"provider", x.provider},
@@ -613,16 +668,8 @@ void CoreRouter::Impl::ExpireDeadlines(Batch* batch) {
   }
 }
 
-Status CoreRouter::Impl::Commit(Batch* batch) {
-  if (batch->records.empty()) return Status::Ok();
-  IPN_RETURN_IF_ERROR(records_->AppendBatch(batch->records));
-  records_appended_->Add(batch->records.size());
-  batch->records.clear();
-  return Status::Ok();
-}
-
-void CoreRouter::Impl::Flush(Batch* batch) {
-  for (auto& [to, envelope] : batch->outbox) {
+void CoreRouter::Impl::Flush(Outbox* outbox) {
+  for (auto& [to, envelope] : *outbox) {
     Status s = SendToPeer(*router_, to, envelope);
     if (!s.ok()) {
       log_->Warn("send_failed", {{"to", to},
@@ -633,7 +680,7 @@ void CoreRouter::Impl::Flush(Batch* batch) {
       }
     }
   }
-  batch->outbox.clear();
+  outbox->clear();
 }
 
 void CoreRouter::Impl::ReloadPolicy() {

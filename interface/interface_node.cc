@@ -150,6 +150,7 @@ Status InterfaceNode::Impl::Init(NodeOptions options) {
   IPN_RETURN_IF_ERROR(zap_->Start());
   answers_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
   ConfigureCurveServer(*answers_, keys_, "answers");
+  answers_->set(zmq::sockopt::rcvhwm, 200000);
   try {
     answers_->bind(options_.answer_bind);
     answer_endpoint_ = answers_->get(zmq::sockopt::last_endpoint);
@@ -168,6 +169,8 @@ Status InterfaceNode::Impl::Init(NodeOptions options) {
   local_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
   local_->set(zmq::sockopt::linger, 0);
   local_->set(zmq::sockopt::router_mandatory, 1);
+  local_->set(zmq::sockopt::sndhwm, 200000);
+  local_->set(zmq::sockopt::rcvhwm, 200000);
   try {
     local_->bind(options_.local_endpoint);
   } catch (const zmq::error_t& e) {

@@ -1,0 +1,72 @@
+// CommitPipeline: makes the core's provision records durable without stalling the core's
+// loop. Each Submit hands a batch of records to the record store's group commit
+// (RecordStore::AppendAsync) together with the messages that must wait for them; once
+// every record of a batch is durable the commit thread wakes the loop (an eventfd it
+// polls), and TakeDurable releases the waiting messages, batch by batch, in order.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/metrics.h"
+#include "common/status.h"
+#include "ipn/v1/wire.pb.h"
+#include "records/record_store.h"
+
+namespace ipn::core {
+
+// Messages to agency nodes, by routing id (agency code).
+using Outbox = std::vector<std::pair<std::string, v1::Envelope>>;
+
+class CommitPipeline {
+ public:
+  CommitPipeline(records::RecordStore* store, Histogram* commit_latency, const Clock* clock);
+  ~CommitPipeline();
+  CommitPipeline(const CommitPipeline&) = delete;
+  CommitPipeline& operator=(const CommitPipeline&) = delete;
+
+  Status Init();
+  // Readable when some batch became durable (or failed); poll it beside the sockets.
+  int wake_fd() const { return wake_fd_; }
+
+  // `records` must not be empty. `tag` values come back with the released outbox.
+  void Submit(std::vector<records::Record> records, Outbox outbox, std::vector<int64_t> tags);
+
+  struct Released {
+    Outbox outbox;
+    std::vector<int64_t> tags;
+  };
+  // Moves out, in submission order, the outboxes of batches now durable. A failed commit
+  // is returned as an error (and the messages behind it are never released).
+  Status TakeDurable(std::vector<Released>* released);
+
+  size_t in_flight() const { return batches_.size(); }
+  // Waits until every submitted batch is durable (or failed), for shutdown.
+  Status Drain();
+
+ private:
+  struct Batch {
+    Outbox outbox;
+    std::vector<int64_t> tags;
+    int64_t submitted_us = 0;
+    std::atomic<size_t> remaining{0};
+    std::atomic<bool> done{false};
+  };
+  void Wake();
+
+  records::RecordStore* store_;
+  Histogram* commit_latency_;
+  const Clock* clock_;
+  int wake_fd_ = -1;
+  std::deque<std::unique_ptr<Batch>> batches_;
+  std::mutex error_mu_;
+  Status error_;
+};
+
+}  // namespace ipn::core
