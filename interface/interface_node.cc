@@ -106,6 +106,7 @@ class InterfaceNode::Impl {
   std::unordered_map<std::string, Incoming_> incoming_;        // by local id
   std::unordered_map<std::string, std::string> issue_clients_;  // request id -> client
   uint64_t local_seq_ = 0;
+  int64_t next_expiry_check_us_ = 0;
 
   Metrics metrics_;
   std::unique_ptr<MetricsServer> metrics_server_;
@@ -580,6 +581,8 @@ void InterfaceNode::Impl::HandleSymbolIssued(const v1::Envelope& e) {
 
 void InterfaceNode::Impl::ExpireLocalDeadlines() {
   const int64_t now = Now();
+  if (now < next_expiry_check_us_) return;  // a scan every 10 ms is plenty for seconds
+  next_expiry_check_us_ = now + 10'000;
   std::vector<std::string> expired;
   for (const auto& [id, o] : outgoing_) {
     if (o.deadline_us <= now) expired.push_back(id);

@@ -5,12 +5,17 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "common/curve_keys.h"
 #include "common/encoding.h"
 #include "common/file_util.h"
 #include "records/record.h"
+#include "symbol/symbol_types.h"
 #include "tests/e2e/e2e_fixture.h"
 
 namespace ipn::testing {
@@ -268,6 +273,77 @@ TEST(BrokerE2eTest, NoAnswerContentOrResidentCodeInAnyFileOrLog) {
       EXPECT_EQ(FilesContaining(n.dir(), code), std::vector<std::string>{});
     }
   }
+}
+
+
+// `ipn inquire` with a batch file: every row answered, in input order, bad rows refused
+// before anything is sent.
+TEST(BrokerE2eTest, InquireCommandRunsABatchFile) {
+  E2eNetwork n({kReg, kMun, kPen});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  std::string input = "symbol,business,provider,item\n";
+  for (int i = 0; i < 40; ++i) {
+    const std::string code = ResidentCodeFrom("60000000" + std::to_string(10 + i));
+    n.IssueSymbol(kMun, code, "b" + std::to_string(i));
+    auto pen = n.IssueSymbol(kPen, code, "b" + std::to_string(i));
+    symbol::AgencySymbol s;
+    std::copy(pen.begin(), pen.end(), s.bytes.begin());
+    input += s.ToPrintable() + ",np-benefit,MUN-131016,local-tax,fiscal_year=2025\n";
+  }
+  input += "not-a-symbol,np-benefit,MUN-131016,local-tax\n";
+  ASSERT_TRUE(WriteFileAtomic(n.dir() + "/bad.csv", input).ok());
+  const std::string ipn = BinDir() + "/ipn";
+  const std::string node = n.net().LocalEndpoint(kPen);
+  std::string bad_cmd = ipn + " inquire --node " + node + " --input " + n.dir() +
+                        "/bad.csv --output " + n.dir() + "/bad-out.csv 2>/dev/null";
+  EXPECT_EQ(WEXITSTATUS(std::system(bad_cmd.c_str())), 2);
+  EXPECT_FALSE(std::filesystem::exists(n.dir() + "/bad-out.csv"));
+
+  input.resize(input.rfind("not-a-symbol"));
+  ASSERT_TRUE(WriteFileAtomic(n.dir() + "/in.csv", input).ok());
+  std::string cmd = ipn + " inquire --node " + node + " --input " + n.dir() + "/in.csv --output " +
+                    n.dir() + "/out.csv --window 8 2>/dev/null";
+  ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
+  auto out = ReadFile(n.dir() + "/out.csv");
+  ASSERT_TRUE(out.ok());
+  std::vector<std::string> lines;
+  std::string line;
+  std::istringstream in(*out);
+  while (std::getline(in, line)) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 41u);
+  EXPECT_EQ(lines[0], "line,outcome,reason,provider,answer,explanation");
+  for (int i = 1; i <= 40; ++i) {
+    EXPECT_EQ(lines[i].rfind(std::to_string(i + 1) + ",", 0), 0u) << lines[i];
+    EXPECT_TRUE(lines[i].find(",PROVIDED,") != std::string::npos ||
+                lines[i].find(",NOT_HELD,") != std::string::npos)
+        << lines[i];
+  }
+}
+
+// The main job: `ipn demo --json` runs the whole scripted network and says what happened.
+TEST(BrokerE2eTest, DemoRunsToCompletionAndSummarises) {
+  TempDir dir;
+  const std::string cmd = BinDir() + "/ipn demo --json --count 40 --data-dir " + dir.Sub("demo") +
+                          " > " + dir.Sub("summary.json") + " 2>" + dir.Sub("demo.err");
+  ASSERT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
+  auto text = ReadFile(dir.Sub("summary.json"));
+  ASSERT_TRUE(text.ok());
+  auto j = nlohmann::json::parse(*text);
+  EXPECT_TRUE(j["ok"].get<bool>());
+  EXPECT_EQ(j["residents"].get<int>(), 40);
+  EXPECT_GT(j["records"].get<int>(), 100);
+  std::map<std::string, int> outcomes;
+  for (const auto& s : j["scenarios"]) {
+    for (const auto& [k, v] : s["outcomes"].items()) outcomes[k] += v.get<int>();
+  }
+  EXPECT_GT(outcomes["PROVIDED"], 0);
+  EXPECT_GT(outcomes["REFUSED: NO_SUCH_LINK"], 0);
+  EXPECT_GT(outcomes["REFUSED: PROVIDER_NOT_ACTIVE"], 0);
+  EXPECT_GT(outcomes["REFUSED: INVALID_SYMBOL"], 0);
+  EXPECT_GT(outcomes["NOT_HELD: NOT_ISSUED_TO_PROVIDER"], 0);
+  EXPECT_GT(outcomes["UNREACHABLE"] + outcomes["TIMED_OUT"], 0);
+  // --data-dir keeps every process's logs.
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("demo/core/core.log")));
 }
 
 }  // namespace
