@@ -13,5 +13,14 @@ struct Context {
 // Each is defined in <group>_command.cc.
 void RegisterVersionCommand(CLI::App& app, Context& ctx);
 // COMMAND GROUPS (one line each; keep in this order)
+void RegisterKeysCommand(CLI::App& app, Context& ctx);
+void RegisterSymbolCommand(CLI::App& app, Context& ctx);
+void RegisterPolicyCommand(CLI::App& app, Context& ctx);
+
+#ifdef IPN_WITH_BROKER
+// Broker commands (built with IPN_BUILD_BROKER).
+void RegisterDemoCommand(CLI::App& app, Context& ctx);
+void RegisterInquireCommand(CLI::App& app, Context& ctx);
+#endif
 
 }  // namespace ipn::cli

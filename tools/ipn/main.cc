@@ -11,6 +11,13 @@ int main(int argc, char** argv) {
   ipn::cli::Context ctx;
   ipn::cli::RegisterVersionCommand(app, ctx);
   // REGISTER COMMAND GROUPS (one line each; keep in the order of commands.h)
+  ipn::cli::RegisterKeysCommand(app, ctx);
+  ipn::cli::RegisterSymbolCommand(app, ctx);
+  ipn::cli::RegisterPolicyCommand(app, ctx);
+#ifdef IPN_WITH_BROKER
+  ipn::cli::RegisterDemoCommand(app, ctx);
+  ipn::cli::RegisterInquireCommand(app, ctx);
+#endif
 
   try {
     app.parse(argc, argv);

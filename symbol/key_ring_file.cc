@@ -1,0 +1,184 @@
+// The encrypted key ring file: Argon2id + XChaCha20-Poly1305, atomic writes.
+#include "symbol/key_ring_file.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "common/file_util.h"
+
+namespace ipn::symbol {
+namespace {
+
+constexpr char kMagic[8] = {'I', 'P', 'N', 'K', 'R', 'I', 'N', 'G'};
+constexpr uint32_t kFileFormat = 1;
+constexpr uint8_t kAlgArgon2id = 2;  // crypto_pwhash_ALG_ARGON2ID13
+constexpr size_t kSaltSize = crypto_pwhash_SALTBYTES;
+constexpr size_t kNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr size_t kHeaderSize = 8 + 4 + 1 + 8 + 8 + kSaltSize + kNonceSize;
+// Bounds on the stored Argon2id parameters, so a damaged header cannot make Open
+// allocate without limit.
+constexpr uint64_t kMaxOpslimit = 16;
+constexpr uint64_t kMaxMemlimit = 4ull << 30;
+
+static_assert(kSaltSize == 16);
+static_assert(crypto_pwhash_ALG_ARGON2ID13 == kAlgArgon2id);
+
+void PutUint(uint8_t* out, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+}
+
+uint64_t GetUint(const uint8_t* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+std::pair<uint64_t, uint64_t> ParamsFor(KdfStrength strength) {
+  switch (strength) {
+    case KdfStrength::kInteractive:
+      return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+    case KdfStrength::kModerate:
+      return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+    case KdfStrength::kMinimumForTests:
+      return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+  }
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
+
+Result<SecretBytes> DeriveKey(std::string_view passphrase, const std::array<uint8_t, 16>& salt,
+                              uint64_t opslimit, uint64_t memlimit) {
+  SecretBytes key(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+  if (crypto_pwhash(key.data(), key.size(), passphrase.data(), passphrase.size(), salt.data(),
+                    opslimit, static_cast<size_t>(memlimit), crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Status::ResourceExhausted(
+        "cannot derive the key ring key from the passphrase (Argon2id ran out of memory)");
+  }
+  return key;
+}
+
+}  // namespace
+
+Result<KdfStrength> ParseKdfStrength(std::string_view text) {
+  if (text == "interactive") return KdfStrength::kInteractive;
+  if (text == "moderate") return KdfStrength::kModerate;
+  if (text == "minimum") return KdfStrength::kMinimumForTests;
+  return Status::InvalidArgument(
+      "KDF strength must be one of interactive, moderate, minimum (tests only)");
+}
+
+const char* KdfStrengthName(KdfStrength strength) {
+  switch (strength) {
+    case KdfStrength::kInteractive: return "interactive";
+    case KdfStrength::kModerate: return "moderate";
+    case KdfStrength::kMinimumForTests: return "minimum";
+  }
+  return "interactive";
+}
+
+Result<KeyRingFile> KeyRingFile::Prepare(const std::string& path, std::string_view passphrase,
+                                         KdfStrength strength) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) {
+    return Status::AlreadyExists("a key ring already exists at " + path);
+  }
+  KeyRingFile file;
+  file.path_ = path;
+  IPN_RETURN_IF_ERROR(file.SetPassphrase(passphrase, strength));
+  return file;
+}
+
+Result<KeyRingFile> KeyRingFile::WithNewPassphrase(std::string_view passphrase,
+                                                   KdfStrength strength) const {
+  KeyRingFile file;
+  file.path_ = path_;
+  IPN_RETURN_IF_ERROR(file.SetPassphrase(passphrase, strength));
+  return file;
+}
+
+Status KeyRingFile::SetPassphrase(std::string_view passphrase, KdfStrength strength) {
+  if (passphrase.empty()) return Status::InvalidArgument("the passphrase must not be empty");
+  auto [ops, mem] = ParamsFor(strength);
+  std::array<uint8_t, 16> salt;
+  randombytes_buf(salt.data(), salt.size());
+  auto key = DeriveKey(passphrase, salt, ops, mem);
+  if (!key.ok()) return key.status();
+  opslimit_ = ops;
+  memlimit_ = mem;
+  salt_ = salt;
+  key_ = std::move(key).value();
+  return Status::Ok();
+}
+
+Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::Open(const std::string& path,
+                                                          std::string_view passphrase) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    return Status::NotFound("there is no key ring at " + path);
+  }
+  auto contents = ReadFile(path);
+  if (!contents.ok()) return contents.status();
+  const auto* bytes = reinterpret_cast<const uint8_t*>(contents->data());
+  size_t size = contents->size();
+  if (size < kHeaderSize + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+      std::memcmp(kMagic, contents->data(), sizeof(kMagic)) != 0) {
+    return Status::Corruption(path + " is not an IPN key ring file");
+  }
+  uint32_t format = static_cast<uint32_t>(GetUint(bytes + 8, 4));
+  if (format != kFileFormat) {
+    return Status::FailedPrecondition(path + " has key ring format " + std::to_string(format) +
+                                      ", which this version of ipn does not support");
+  }
+  KeyRingFile file;
+  file.path_ = path;
+  uint8_t alg = bytes[12];
+  file.opslimit_ = GetUint(bytes + 13, 8);
+  file.memlimit_ = GetUint(bytes + 21, 8);
+  if (alg != kAlgArgon2id || file.opslimit_ < crypto_pwhash_OPSLIMIT_MIN ||
+      file.opslimit_ > kMaxOpslimit || file.memlimit_ < crypto_pwhash_MEMLIMIT_MIN ||
+      file.memlimit_ > kMaxMemlimit) {
+    return Status::Corruption(path + " has a damaged header (key derivation parameters)");
+  }
+  std::copy(bytes + 29, bytes + 29 + kSaltSize, file.salt_.begin());
+  const uint8_t* nonce = bytes + 29 + kSaltSize;
+  auto key = DeriveKey(passphrase, file.salt_, file.opslimit_, file.memlimit_);
+  if (!key.ok()) return key.status();
+  file.key_ = std::move(key).value();
+
+  size_t ciphertext_size = size - kHeaderSize;
+  SecretBytes plain(ciphertext_size - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long plain_size = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plain_size, nullptr,
+                                                 bytes + kHeaderSize, ciphertext_size, bytes,
+                                                 kHeaderSize, nonce, file.key_.data()) != 0) {
+    return Status::PermissionDenied("cannot open the key ring " + path +
+                                    ": wrong passphrase (or the file was altered)");
+  }
+  auto ring = KeyRing::Deserialize(plain.span().first(plain_size));
+  if (!ring.ok()) return ring.status().WithContext(path);
+  return std::make_pair(std::move(file), std::move(ring).value());
+}
+
+Status KeyRingFile::Save(const KeyRing& ring) const {
+  SecretBytes plain = ring.Serialize();
+  std::vector<uint8_t> out(kHeaderSize + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  uint8_t* p = out.data();
+  std::memcpy(p, kMagic, sizeof(kMagic));
+  PutUint(p + 8, kFileFormat, 4);
+  p[12] = kAlgArgon2id;
+  PutUint(p + 13, opslimit_, 8);
+  PutUint(p + 21, memlimit_, 8);
+  std::memcpy(p + 29, salt_.data(), kSaltSize);
+  uint8_t* nonce = p + 29 + kSaltSize;
+  randombytes_buf(nonce, kNonceSize);
+  unsigned long long ciphertext_size = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(p + kHeaderSize, &ciphertext_size, plain.data(),
+                                             plain.size(), p, kHeaderSize, nullptr, nonce,
+                                             key_.data());
+  return WriteFileAtomic(path_, out);
+}
+
+}  // namespace ipn::symbol

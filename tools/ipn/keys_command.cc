@@ -1,0 +1,230 @@
+// `ipn keys`: the core key ring's lifecycle for operators — init (new key ring and empty
+// issuance file), rotate (new active key version for an agency, or a new record
+// encryption key), retire (destroy a retired agency key version), list, passphrase.
+// The passphrase comes from IPN_PASSPHRASE or a prompt; IPN_KDF / --kdf sets the cost of
+// the passphrase derivation for a new key ring. Every change is logged to DIR/operations.log.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/logger.h"
+#include "symbol/passphrase.h"
+#include "symbol/symbol_service.h"
+#include "tools/ipn/commands.h"
+
+namespace ipn::cli {
+namespace {
+
+using symbol::KdfStrength;
+using symbol::SymbolService;
+using symbol::SymbolServiceOptions;
+
+constexpr size_t kMinPassphrase = 12;
+
+struct KeysArgs {
+  std::string dir;
+  std::string kdf;
+  std::string agency;
+  bool records = false;
+  int version = 0;
+};
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "ipn keys: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+Result<KdfStrength> ChosenKdf(const std::string& flag) {
+  std::string text = flag;
+  if (text.empty()) {
+    const char* env = std::getenv("IPN_KDF");
+    text = env != nullptr ? env : "interactive";
+  }
+  return symbol::ParseKdfStrength(text);
+}
+
+Status CheckNewPassphrase(const SecretBytes& passphrase, KdfStrength kdf) {
+  if (passphrase.empty()) return Status::InvalidArgument("the passphrase must not be empty");
+  if (kdf != KdfStrength::kMinimumForTests && passphrase.size() < kMinPassphrase) {
+    return Status::InvalidArgument("the passphrase must be at least 12 characters");
+  }
+  return Status::Ok();
+}
+
+std::unique_ptr<Logger> OperationsLog(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return nullptr;
+  auto logger = Logger::OpenFile(dir + "/operations.log", "ipn-keys");
+  return logger.ok() ? std::move(logger).value() : nullptr;
+}
+
+struct Session {
+  std::unique_ptr<Logger> log;
+  std::unique_ptr<SymbolService> service;
+};
+
+Result<Session> OpenSession(const std::string& dir) {
+  auto passphrase = symbol::ReadPassphrase("Key ring passphrase: ");
+  if (!passphrase.ok()) return passphrase.status();
+  Session session;
+  session.log = OperationsLog(dir);
+  SymbolServiceOptions options;
+  options.logger = session.log.get();
+  auto service = SymbolService::Open(dir, symbol::AsStringView(*passphrase), options);
+  if (!service.ok()) return service.status();
+  session.service = std::move(service).value();
+  return session;
+}
+
+std::string UtcTime(int64_t micros) {
+  std::time_t secs = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int RunInit(const KeysArgs& a) {
+  auto kdf = ChosenKdf(a.kdf);
+  if (!kdf.ok()) return Fail(kdf.status());
+  auto passphrase = symbol::ReadPassphrase("New key ring passphrase: ", /*confirm=*/true);
+  if (!passphrase.ok()) return Fail(passphrase.status());
+  Status ok = CheckNewPassphrase(*passphrase, *kdf);
+  if (!ok.ok()) return Fail(ok);
+  SymbolServiceOptions options;
+  options.kdf = *kdf;
+  Status created = SymbolService::Create(a.dir, symbol::AsStringView(*passphrase), options);
+  if (!created.ok()) return Fail(created);
+  if (auto log = OperationsLog(a.dir)) {
+    log->Info("keys.init", {{"dir", a.dir}, {"kdf", symbol::KdfStrengthName(*kdf)}});
+  }
+  std::printf("created the key ring %s/%s and an empty issuance file %s/%s (key derivation: %s)\n",
+              a.dir.c_str(), SymbolService::kKeyRingFileName, a.dir.c_str(),
+              SymbolService::kIssuanceDirName, symbol::KdfStrengthName(*kdf));
+  if (*kdf == KdfStrength::kMinimumForTests) {
+    std::fprintf(stderr,
+                 "ipn keys: warning: minimum key derivation is for tests only; do not use it "
+                 "for a real key ring\n");
+  }
+  return 0;
+}
+
+int RunRotate(const KeysArgs& a) {
+  if (a.agency.empty() == !a.records) {
+    return Fail(Status::InvalidArgument("give exactly one of --agency CODE or --records"));
+  }
+  auto session = OpenSession(a.dir);
+  if (!session.ok()) return Fail(session.status());
+  if (a.records) {
+    auto version = session->service->RotateRecordEncryptionKey();
+    if (!version.ok()) return Fail(version.status());
+    std::printf("record encryption key version %u is now the newest\n", *version);
+    return 0;
+  }
+  auto version = session->service->RotateAgencyKey(a.agency);
+  if (!version.ok()) return Fail(version.status());
+  std::printf(
+      "agency %s: key version %u is now active; version %u is retired (its symbols "
+      "still open)\n",
+      a.agency.c_str(), *version, static_cast<unsigned>(*version - 1));
+  return 0;
+}
+
+int RunRetire(const KeysArgs& a) {
+  if (a.version < 1 || a.version > 0xffff) {
+    return Fail(Status::InvalidArgument("--version must be between 1 and 65535"));
+  }
+  auto session = OpenSession(a.dir);
+  if (!session.ok()) return Fail(session.status());
+  Status s = session->service->DestroyKeyVersion(a.agency, static_cast<uint16_t>(a.version));
+  if (!s.ok()) return Fail(s);
+  std::printf("agency %s: key version %d destroyed; symbols under it are now rejected\n",
+              a.agency.c_str(), a.version);
+  return 0;
+}
+
+int RunList(const KeysArgs& a) {
+  auto session = OpenSession(a.dir);
+  if (!session.ok()) return Fail(session.status());
+  auto keys = session->service->ListKeys();
+  std::printf("%-16s %7s  %-9s  %-20s  %-20s\n", "AGENCY", "VERSION", "STATE", "CREATED",
+              "CHANGED");
+  for (const auto& k : keys) {
+    std::printf("%-16s %7u  %-9s  %-20s  %-20s\n", k.agency.c_str(), k.version,
+                symbol::KeyStateName(k.state), UtcTime(k.created_us).c_str(),
+                UtcTime(k.changed_us).c_str());
+  }
+  auto record = session->service->GetRecordKeys();
+  if (record.ok()) {
+    std::printf("record encryption key versions: %zu (newest %u)\n", record->encryption.size(),
+                record->encryption.back().first);
+  }
+  if (keys.empty()) std::printf("no agency keys yet (they are created on first issuance)\n");
+  return 0;
+}
+
+int RunPassphrase(const KeysArgs& a) {
+  auto kdf = ChosenKdf(a.kdf);
+  if (!kdf.ok()) return Fail(kdf.status());
+  auto session = OpenSession(a.dir);
+  if (!session.ok()) return Fail(session.status());
+  auto fresh = symbol::ReadPassphrase("New key ring passphrase: ", true, "IPN_NEW_PASSPHRASE");
+  if (!fresh.ok()) return Fail(fresh.status());
+  Status ok = CheckNewPassphrase(*fresh, *kdf);
+  if (!ok.ok()) return Fail(ok);
+  Status s = session->service->ChangePassphrase(symbol::AsStringView(*fresh), *kdf);
+  if (!s.ok()) return Fail(s);
+  std::printf("the key ring is now encrypted under the new passphrase\n");
+  return 0;
+}
+
+}  // namespace
+
+void RegisterKeysCommand(CLI::App& app, Context& ctx) {
+  auto* keys = app.add_subcommand("keys", "Manage the core key ring (symbols, records)");
+  keys->require_subcommand(1);
+  auto args = std::make_shared<KeysArgs>();
+  const char* kdf_help =
+      "Cost of the passphrase derivation: interactive (default), moderate, or minimum "
+      "(tests only); default from IPN_KDF";
+
+  auto* init =
+      keys->add_subcommand("init", "Create a new key ring and an empty issuance file under DIR");
+  init->add_option("--dir", args->dir, "Directory of the key ring")->required();
+  init->add_option("--kdf", args->kdf, kdf_help);
+  init->callback([&ctx, args] { ctx.exit_code = RunInit(*args); });
+
+  auto* rotate = keys->add_subcommand(
+      "rotate", "Make a new key version active for an agency (the old one is retired)");
+  rotate->add_option("--dir", args->dir, "Directory of the key ring")->required();
+  rotate->add_option("--agency", args->agency, "Agency code, e.g. MUN-131016");
+  rotate->add_flag("--records", args->records,
+                   "Rotate the provision-record encryption key instead");
+  rotate->callback([&ctx, args] { ctx.exit_code = RunRotate(*args); });
+
+  auto* retire = keys->add_subcommand(
+      "retire", "Destroy a retired key version of an agency; its symbols are then rejected");
+  retire->alias("destroy");
+  retire->add_option("--dir", args->dir, "Directory of the key ring")->required();
+  retire->add_option("--agency", args->agency, "Agency code")->required();
+  retire->add_option("--version", args->version, "Key version to destroy")->required();
+  retire->callback([&ctx, args] { ctx.exit_code = RunRetire(*args); });
+
+  auto* list = keys->add_subcommand("list", "List agency key versions and their states");
+  list->add_option("--dir", args->dir, "Directory of the key ring")->required();
+  list->callback([&ctx, args] { ctx.exit_code = RunList(*args); });
+
+  auto* pass = keys->add_subcommand(
+      "passphrase", "Re-encrypt the key ring under a new passphrase (IPN_NEW_PASSPHRASE)");
+  pass->add_option("--dir", args->dir, "Directory of the key ring")->required();
+  pass->add_option("--kdf", args->kdf, kdf_help);
+  pass->callback([&ctx, args] { ctx.exit_code = RunPassphrase(*args); });
+}
+
+}  // namespace ipn::cli
