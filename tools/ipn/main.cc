@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   ipn::cli::RegisterKeysCommand(app, ctx);
   ipn::cli::RegisterSymbolCommand(app, ctx);
   ipn::cli::RegisterPolicyCommand(app, ctx);
+  ipn::cli::RegisterRecordsCommand(app, ctx);
 #ifdef IPN_WITH_BROKER
   ipn::cli::RegisterDemoCommand(app, ctx);
   ipn::cli::RegisterInquireCommand(app, ctx);

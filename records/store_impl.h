@@ -1,0 +1,155 @@
+// RecordStore::Impl (internal): the state shared by the store's parts — the RocksDB
+// handles, the cipher and signing key, the group-commit pipeline (group_commit.cc), the
+// queries and proofs (record_store.cc), verification (verifier.cc) and retention
+// (retention.cc).
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "records/merkle.h"
+#include "records/record_cipher.h"
+#include "records/record_store.h"
+
+namespace ipn::records {
+
+// One caller's submission: a record (Append, AppendAsync) or several (AppendBatch),
+// committed together; `done` gets them back with sequences and times assigned.
+struct AppendRequest {
+  std::vector<Record> records;
+  std::function<void(const Status&, std::vector<Record>&)> done;
+};
+
+// Requests sealed into one RocksDB write, and the tree after it.
+struct PreparedBatch {
+  rocksdb::WriteBatch batch;
+  std::vector<AppendRequest> requests;
+  size_t records = 0;
+  uint64_t end_sequence = 0;
+  CompactRange range_after;
+};
+
+// A batch the write stage has written (not yet synced), waiting for the sync stage.
+struct WrittenBatch {
+  std::vector<AppendRequest> requests;
+  uint64_t end_sequence = 0;
+  CompactRange range_after;
+  Status status;  // of the write
+};
+
+class RecordStore::Impl {
+ public:
+  Impl() = default;
+  ~Impl();
+
+  Status OpenDatabase();
+  Status LoadState();
+  void StartThreads();
+  void Close();
+
+  // group_commit.cc
+  void Submit(AppendRequest request);
+  void PrepareLoop();
+  void CommitLoop();
+  void SyncLoop();
+  void BackgroundLoop();
+  void PrepareInto(std::vector<AppendRequest>& requests, PreparedBatch& batch);
+
+  // record_store.cc
+  Result<Hash> StoredNode(const rocksdb::ReadOptions& ro, int level, uint64_t index) const;
+  SubtreeSource NodeSource(const rocksdb::Snapshot* snapshot = nullptr) const;
+  Result<SignedTreeHead> SignHead();
+  Status ReadMeta(const rocksdb::ReadOptions& ro, const std::string& key, std::string* value,
+                  bool* found) const;
+  Result<std::vector<SignedTreeHead>> LoadHeads(const rocksdb::ReadOptions& ro) const;
+
+  // verifier.cc
+  Result<VerifyReport> Verify(const VerifyOptions& verify_options) const;
+  // retention.cc
+  Result<PurgeResult> Purge();
+  std::string SignPurgeStatement(uint64_t first_retained, int64_t cutoff_us, int64_t now_us) const;
+  // Parses the stored purge statement: first retained sequence, and whether its signature
+  // is valid and by a trusted key.
+  static bool ParsePurgeStatement(std::string_view bytes, uint64_t* first_retained,
+                                  PublicKey* signer, bool* signature_ok);
+  bool TrustedSigner(const PublicKey& key) const;
+
+  void LogWarn(std::string_view event, const Logger::Fields& fields = {}) const {
+    if (logger != nullptr) logger->Warn(event, fields);
+  }
+  void LogInfo(std::string_view event, const Logger::Fields& fields = {}) const {
+    if (logger != nullptr) logger->Info(event, fields);
+  }
+
+  // --- configuration ---
+  RecordStoreOptions options;  // keys moved out into cipher and signing_key
+  SystemClock system_clock;
+  const Clock* clock = nullptr;
+  Logger* logger = nullptr;
+  std::optional<RecordCipher> cipher;
+  SecretBytes signing_key;
+  PublicKey public_key{};
+  std::vector<PublicKey> trusted_keys;  // public_key + options.trusted_signing_keys
+
+  // --- RocksDB ---
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::ColumnFamilyHandle* meta_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* records_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* person_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* time_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* tree_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* heads_cf = nullptr;
+
+  // --- committed state (mu) ---
+  mutable std::mutex mu;
+  uint64_t committed_size = 0;
+  CompactRange committed_range;
+  Status broken;  // set when a write failed: the store refuses further appends
+  std::atomic<uint64_t> first_retained{0};
+  std::optional<SignedTreeHead> latest_head;
+  uint64_t last_head_size = 0;
+  std::chrono::steady_clock::time_point last_head_steady;
+
+  // --- pipeline (mu) ---
+  std::deque<AppendRequest> queue;
+  size_t queued_records = 0;
+  bool stopping = false;
+  bool prepare_done = false;
+  bool commit_busy = false;
+  std::unique_ptr<PreparedBatch> handoff;
+  std::unique_ptr<PreparedBatch> spare_batch;  // a committed batch's buffers, for reuse
+  std::deque<std::unique_ptr<WrittenBatch>> written_batches;
+  bool commit_done = false;
+  std::condition_variable prepare_cv;
+  std::condition_variable commit_cv;
+  std::condition_variable sync_cv;
+  // Owned by the prepare thread: the next sequence and the tree including prepared records.
+  uint64_t next_sequence = 0;
+  CompactRange prepare_range;
+
+  // --- background (mu) ---
+  bool background_stop = false;
+  bool head_due = false;
+  std::condition_variable background_cv;
+
+  std::mutex head_mu;   // serialises head signing
+  std::mutex purge_mu;  // serialises purges
+  std::thread prepare_thread, commit_thread, sync_thread, background_thread;
+  bool threads_started = false;
+  std::atomic<bool> shutting_down{false};  // long purges stop early
+  bool closed = false;
+};
+
+}  // namespace ipn::records
