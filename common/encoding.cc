@@ -1,6 +1,8 @@
 // Hex and Crockford base32 codecs.
 #include "common/encoding.h"
 
+#include <sodium.h>
+
 #include <array>
 
 namespace ipn {
@@ -85,6 +87,27 @@ Result<std::vector<uint8_t>> Base32Decode(std::string_view text) {
   }
   if (bits >= 5 || (buffer & ((1u << bits) - 1)) != 0)
     return Status::InvalidArgument("base32 text has a non-canonical ending");
+  return out;
+}
+
+std::string Base64UrlEncode(std::span<const uint8_t> bytes) {
+  const int variant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+  std::string out(sodium_base64_ENCODED_LEN(bytes.size(), variant), '\0');
+  sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(), variant);
+  out.resize(out.size() - 1);  // the terminating NUL
+  return out;
+}
+
+Result<std::vector<uint8_t>> Base64UrlDecode(std::string_view text) {
+  std::vector<uint8_t> out(text.size() * 3 / 4 + 3);
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(out.data(), out.size(), text.data(), text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size()) {
+    return Status::InvalidArgument("not base64url text");
+  }
+  out.resize(len);
   return out;
 }
 

@@ -21,6 +21,11 @@ std::string Base32Encode(std::span<const uint8_t> bytes);
 // trailing bits that are not zero (so every value has exactly one spelling).
 Result<std::vector<uint8_t>> Base32Decode(std::string_view text);
 
+// RFC 4648 §5 base64url without padding (sodium_bin2base64, URLSAFE_NO_PADDING); decoding
+// rejects padding, whitespace and any other character.
+std::string Base64UrlEncode(std::span<const uint8_t> bytes);
+Result<std::vector<uint8_t>> Base64UrlDecode(std::string_view text);
+
 inline std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }

@@ -5,6 +5,8 @@
 //                                         ├─► HandleInquiry ─► CheckAndCharge ─► Translate
 //                                         ├─► HandleProvisionOutcome
 //                                         ├─► HandleReceipt
+//                                         ├─► HandleRecordQuery ─► RecordService
+//                                         ├─► HandleTreeHeadRequest, HandleStatsQuery
 //                                         └─► HandlePing
 //       ExpireDeadlines ─► Commit ─► CommitPipeline::Submit (RecordStore group commit)
 //       … the commit thread wakes the loop ─► ReleaseDurable ─► Flush (the outbox)
@@ -19,10 +21,11 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
-
+#include <set>
 #include <zmq.hpp>
 
 #include "common/envelope_io.h"
@@ -31,6 +34,7 @@
 #include "common/zap_handler.h"
 #include "core/commit_pipeline.h"
 #include "core/exchange_table.h"
+#include "core/record_service.h"
 #include "policy/policy_store.h"
 #include "records/record_store.h"
 #include "symbol/symbol_service.h"
@@ -48,6 +52,38 @@ std::string DenyReasonName(v1::DenyReason r) {
   std::string name = v1::DenyReason_Name(r);
   const std::string prefix = "DENY_REASON_";
   return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+
+const char* AgencyStatusName(policy::AgencyStatus s) {
+  switch (s) {
+    case policy::AgencyStatus::kActive: return "active";
+    case policy::AgencyStatus::kSuspended: return "suspended";
+    case policy::AgencyStatus::kRetired: return "retired";
+  }
+  return "unknown";
+}
+
+// "MUN-131016@v2:active,…": the key ring's versions, to detect rotations between starts.
+std::string KeyRingSummary(const std::vector<symbol::KeyInfo>& keys) {
+  std::vector<std::string> parts;
+  for (const symbol::KeyInfo& k : keys) {
+    parts.push_back(k.agency + "@v" + std::to_string(k.version) + ":" +
+                    symbol::KeyStateName(k.state));
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+v1::ErrorCode ErrorCodeOf(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument: return v1::ERROR_CODE_MALFORMED;
+    case Status::Code::kNotFound: return v1::ERROR_CODE_NOT_FOUND;
+    case Status::Code::kPermissionDenied: return v1::ERROR_CODE_PERMISSION_DENIED;
+    case Status::Code::kResourceExhausted: return v1::ERROR_CODE_RESOURCE_EXHAUSTED;
+    default: return v1::ERROR_CODE_INTERNAL;
+  }
 }
 
 std::string OutcomeName(v1::Outcome o) {
@@ -70,7 +106,7 @@ class CoreRouter::Impl {
   // What one iteration of the loop produced: records to make durable, then messages.
   struct Batch {
     std::vector<records::Record> records;
-    Outbox outbox;  // sent once the batch's records are durable
+    Outbox outbox;                 // sent once the batch's records are durable
     std::vector<int64_t> decided;  // arrival times of the inquiries decided in this batch
     bool empty() const { return records.empty() && outbox.empty(); }
   };
@@ -85,6 +121,17 @@ class CoreRouter::Impl {
   void HandleProvisionOutcome(const Incoming& in, Batch* batch);
   void HandleReceipt(const Incoming& in, Batch* batch);
   void HandlePing(const Incoming& in, Batch* batch);
+  void HandleRecordQuery(const Incoming& in, Batch* batch);
+  void HandleTreeHeadRequest(const Incoming& in, Batch* batch);
+  void HandleStatsQuery(const Incoming& in, Batch* batch);
+  bool SenderHasClass(const Incoming& in, std::string_view agency_class) const;
+  void RefuseRecordAccess(const Incoming& in, const std::string& action, const std::string& why,
+                          Batch* batch);
+  void AddAuditRecord(const std::string& actor, const std::string& action,
+                      const std::string& agency, const std::string& detail,
+                      const std::string& outcome, const std::string& request_id,
+                      std::vector<records::Record>* out);
+  Status RecordStartup();
   void ExpireDeadlines(Batch* batch);
   void Commit(Batch* batch, bool force = false);
   Status ReleaseDurable();
@@ -92,14 +139,12 @@ class CoreRouter::Impl {
 
   void Refuse(const Incoming& in, v1::DenyReason reason, const std::string& explanation,
               const std::array<uint8_t, 32>& record_symbol, Batch* batch);
-  void AddRecord(records::Event event, const Exchange& x, const std::string& outcome,
-                 Batch* batch);
-  void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason,
-                 Batch* batch);
+  void AddRecord(records::Event event, const Exchange& x, const std::string& outcome, Batch* batch);
+  void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason, Batch* batch);
   v1::Envelope Reply(const std::string& request_id);
   void BroadcastWelcome(Batch* batch);
   std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
-  void ReloadPolicy();
+  void ReloadPolicy(Batch* batch);
   int64_t Now() const { return clock_->NowMicros(); }
 
   CoreOptions options_;
@@ -111,6 +156,7 @@ class CoreRouter::Impl {
   std::unique_ptr<policy::PolicyStore> policy_;
   std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
   std::unique_ptr<records::RecordStore> records_;
+  std::unique_ptr<RecordService> record_service_;
   std::vector<records::Record> lazy_;
   int64_t lazy_since_us_ = 0;
   zmq::context_t context_{1};
@@ -148,8 +194,8 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
 
   // Symbols: the key ring and the issuance file.
   symbol::SymbolServiceOptions sopts;
-  sopts.kdf = options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests
-                                : symbol::KdfStrength::kInteractive;
+  sopts.kdf =
+      options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests : symbol::KdfStrength::kInteractive;
   sopts.logger = log_;
   auto symbols = symbol::SymbolService::Open(options_.data_dir + "/symbols",
                                              options_.key_ring_passphrase, sopts);
@@ -175,9 +221,11 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
   if (!store.ok()) return store.status().WithContext("records");
   records_ = std::move(*store);
   commit_latency_ = &metrics_.GetHistogram("ipn_core_commit_seconds",
-                                            "Time to make one batch of records durable");
+                                           "Time to make one batch of records durable");
   pipeline_ = std::make_unique<CommitPipeline>(records_.get(), commit_latency_, clock_);
   IPN_RETURN_IF_ERROR(pipeline_->Init());
+  record_service_ = std::make_unique<RecordService>(records_.get(), symbols_.get());
+  IPN_RETURN_IF_ERROR(RecordStartup());
 
   // Transport: ZAP first, then the CurveZMQ ROUTER.
   zap_ = std::make_unique<ZapHandler>(
@@ -198,16 +246,20 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
   }
   endpoint_ = router_->get(zmq::sockopt::last_endpoint);
 
-  decision_latency_ = &metrics_.GetHistogram("ipn_core_decision_latency_seconds",
-                                              "Time from an inquiry's arrival to its durable decision");
+  decision_latency_ =
+      &metrics_.GetHistogram("ipn_core_decision_latency_seconds",
+                             "Time from an inquiry's arrival to its durable decision");
   exchange_latency_ = &metrics_.GetHistogram("ipn_core_exchange_latency_seconds",
-                                              "Time from acceptance to the inquirer's receipt");
-  open_exchanges_ = &metrics_.GetGauge("ipn_core_open_exchanges", "Inquiries accepted and not yet closed");
+                                             "Time from acceptance to the inquirer's receipt");
+  open_exchanges_ =
+      &metrics_.GetGauge("ipn_core_open_exchanges", "Inquiries accepted and not yet closed");
   connected_nodes_ = &metrics_.GetGauge("ipn_core_connected_nodes", "Agency nodes that said Hello");
-  records_appended_ = &metrics_.GetCounter("ipn_core_records_appended_total", "Provision records made durable");
+  records_appended_ =
+      &metrics_.GetCounter("ipn_core_records_appended_total", "Provision records made durable");
   if (options_.metrics_port >= 0) {
     metrics_server_ = std::make_unique<MetricsServer>(&metrics_, [this] {
-      return nlohmann::json{{"status", "ok"}, {"component", "core"},
+      return nlohmann::json{{"status", "ok"},
+                            {"component", "core"},
                             {"open_exchanges", open_exchanges_->value()},
                             {"connected_nodes", connected_nodes_->value()}}
           .dump();
@@ -234,17 +286,18 @@ std::optional<std::string> CoreRouter::Impl::Authenticate(std::span<const uint8_
 Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
   Status status;
   while (!stop.load() && status.ok()) {
-    if (reload.exchange(false)) ReloadPolicy();
     const int64_t now = Now();
     int64_t wait_us = 100'000;
     if (auto next = exchanges_.NextDeadline()) wait_us = std::min(wait_us, *next - now);
     if (!lazy_.empty()) wait_us = std::min(wait_us, lazy_since_us_ + kLazyRecordDelayUs - now);
     zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, pipeline_->wake_fd(), ZMQ_POLLIN, 0}};
-    PollSockets(items, 2, std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
+    PollSockets(items, 2,
+                std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
 
     status = ReleaseDurable();
     Batch batch;
+    if (reload.exchange(false)) ReloadPolicy(&batch);
     for (int i = 0; i < kMaxMessagesPerBatch; ++i) {
       Incoming in;
       Result<bool> got = ReceiveFromRouter(*router_, &in);
@@ -317,8 +370,8 @@ void CoreRouter::Impl::Dispatch(Incoming& in, Batch* batch) {
     if (in.envelope.has_issue_symbol_request()) {
       WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
     }
-    SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
-              "the node's routing id must be its agency code", batch);
+    SendError(in, v1::ERROR_CODE_PERMISSION_DENIED, "the node's routing id must be its agency code",
+              batch);
     return;
   }
   switch (in.envelope.body_case()) {
@@ -328,9 +381,11 @@ void CoreRouter::Impl::Dispatch(Incoming& in, Batch* batch) {
     case v1::Envelope::kProvisionOutcome: return HandleProvisionOutcome(in, batch);
     case v1::Envelope::kReceipt: return HandleReceipt(in, batch);
     case v1::Envelope::kPing: return HandlePing(in, batch);
+    case v1::Envelope::kRecordQuery: return HandleRecordQuery(in, batch);
+    case v1::Envelope::kTreeHeadRequest: return HandleTreeHeadRequest(in, batch);
+    case v1::Envelope::kStatsQuery: return HandleStatsQuery(in, batch);
     default:
-      SendError(in, v1::ERROR_CODE_MALFORMED, "the core does not accept this message type",
-                batch);
+      SendError(in, v1::ERROR_CODE_MALFORMED, "the core does not accept this message type", batch);
   }
 }
 
@@ -340,8 +395,8 @@ v1::Envelope CoreRouter::Impl::Reply(const std::string& request_id) {
   return e;
 }
 
-void CoreRouter::Impl::SendError(const Incoming& in, v1::ErrorCode code,
-                                 const std::string& reason, Batch* batch) {
+void CoreRouter::Impl::SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason,
+                                 Batch* batch) {
   v1::Envelope e = Reply(in.envelope.request_id());
   e.mutable_error()->set_code(code);
   e.mutable_error()->set_reason(reason);
@@ -356,7 +411,8 @@ void CoreRouter::Impl::HandleHello(const Incoming& in, Batch* batch) {
   }
   nodes_[in.user_id] = ConnectedNode{hello.answer_endpoint()};
   connected_nodes_->Set(static_cast<int64_t>(nodes_.size()));
-  log_->Info("node_connected", {{"agency", in.user_id}, {"answer_endpoint", hello.answer_endpoint()}});
+  log_->Info("node_connected",
+             {{"agency", in.user_id}, {"answer_endpoint", hello.answer_endpoint()}});
   BroadcastWelcome(batch);
 }
 
@@ -417,8 +473,9 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in, Batch* batch) {
     }
   }
   WipeString(req->mutable_resident_code());
-  metrics_.GetCounter("ipn_core_symbol_issuance_total", "Symbol issuance requests",
-                      {{"result", resp->error_code() == v1::ERROR_CODE_NONE ? "issued" : "refused"}})
+  metrics_
+      .GetCounter("ipn_core_symbol_issuance_total", "Symbol issuance requests",
+                  {{"result", resp->error_code() == v1::ERROR_CODE_NONE ? "issued" : "refused"}})
       .Add();
   log_->Info("symbol_issuance", {{"request_id", in.envelope.request_id()},
                                  {"agency", req->agency_code()},
@@ -465,13 +522,14 @@ void CoreRouter::Impl::Refuse(const Incoming& in, v1::DenyReason reason,
   d->set_deny_reason(reason);
   d->set_explanation(explanation);
   batch->outbox.emplace_back(in.routing_id, std::move(e));
-  metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
-                      {{"outcome", reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER
-                                       ? "not_held"
-                                       : "refused"}})
+  metrics_
+      .GetCounter(
+          "ipn_core_inquiries_total", "Inquiries by outcome",
+          {{"outcome", reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER ? "not_held" : "refused"}})
       .Add();
-  metrics_.GetCounter("ipn_core_refusals_total", "Refused inquiries by reason",
-                      {{"reason", DenyReasonName(reason)}})
+  metrics_
+      .GetCounter("ipn_core_refusals_total", "Refused inquiries by reason",
+                  {{"reason", DenyReasonName(reason)}})
       .Add();
   log_->Info("inquiry_refused", {{"request_id", x.request_id},
                                  {"inquirer", x.inquirer},
@@ -498,8 +556,8 @@ void CoreRouter::Impl::HandleInquiry(const Incoming& in, Batch* batch) {
     v1::Envelope e = Reply(request_id);
     e.mutable_inquiry_decision()->set_accepted(false);
     e.mutable_inquiry_decision()->set_deny_reason(v1::DENY_REASON_DUPLICATE_REQUEST);
-    e.mutable_inquiry_decision()->set_explanation(
-        "request id " + request_id + " was already used; the first inquiry stands");
+    e.mutable_inquiry_decision()->set_explanation("request id " + request_id +
+                                                  " was already used; the first inquiry stands");
     batch->outbox.emplace_back(in.routing_id, std::move(e));
     metrics_.GetCounter("ipn_core_duplicates_total", "Repeated request ids (not recorded again)")
         .Add();
@@ -522,8 +580,7 @@ void CoreRouter::Impl::HandleInquiry(const Incoming& in, Batch* batch) {
   }
   if (!t.ok()) {
     return Refuse(in, v1::DENY_REASON_INVALID_SYMBOL,
-                  "the inquirer's symbol is not valid: " + t.status().message(), kNoPerson,
-                  batch);
+                  "the inquirer's symbol is not valid: " + t.status().message(), kNoPerson, batch);
   }
   if (!t->provider_issued) {
     return Refuse(in, v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER,
@@ -575,8 +632,9 @@ void CoreRouter::Impl::HandleInquiry(const Incoming& in, Batch* batch) {
     e.mutable_inquiry_result()->set_provider_code(x.provider);
     e.mutable_inquiry_result()->set_explanation("the provider's node is not reachable");
     batch->outbox.emplace_back(in.routing_id, std::move(e));
-    metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
-                        {{"outcome", "unreachable"}})
+    metrics_
+        .GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
+                    {{"outcome", "unreachable"}})
         .Add();
     log_->Warn("provider_unreachable", {{"request_id", request_id}, {"provider", x.provider}});
     return;
@@ -606,12 +664,12 @@ void CoreRouter::Impl::HandleProvisionOutcome(const Incoming& in, Batch* batch) 
   const std::string key = ExchangeTable::Key(o.inquirer_code(), in.envelope.request_id());
   Exchange* x = exchanges_.Find(key);
   if (x == nullptr || x->provider != in.user_id || x->outcome_recorded) {
-    log_->Warn("unexpected_outcome", {{"request_id", in.envelope.request_id()},
-                                      {"provider", in.user_id},
-                                      {"reason", x == nullptr ? "no open exchange"
-                                                 : x->provider != in.user_id
-                                                     ? "not the provider of this exchange"
-                                                     : "outcome already recorded"}});
+    log_->Warn("unexpected_outcome",
+               {{"request_id", in.envelope.request_id()},
+                {"provider", in.user_id},
+                {"reason", x == nullptr                ? "no open exchange"
+                           : x->provider != in.user_id ? "not the provider of this exchange"
+                                                       : "outcome already recorded"}});
     return;
   }
   records::Event event = records::Event::kFailed;
@@ -620,8 +678,9 @@ void CoreRouter::Impl::HandleProvisionOutcome(const Incoming& in, Batch* batch) 
   x->outcome_recorded = true;
   x->non_disclosure = o.non_disclosure();
   AddRecord(event, *x, OutcomeName(o.outcome()), batch);
-  metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
-                      {{"outcome", OutcomeName(o.outcome())}})
+  metrics_
+      .GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
+                  {{"outcome", OutcomeName(o.outcome())}})
       .Add();
   if (x->receipt_recorded) exchanges_.Close(key, Now());
 }
@@ -631,13 +690,13 @@ void CoreRouter::Impl::HandleReceipt(const Incoming& in, Batch* batch) {
   const std::string key = ExchangeTable::Key(in.user_id, in.envelope.request_id());
   Exchange* x = exchanges_.Find(key);
   if (x == nullptr || x->receipt_recorded) {
-    log_->Warn("unexpected_receipt", {{"request_id", in.envelope.request_id()},
-                                      {"inquirer", in.user_id}});
+    log_->Warn("unexpected_receipt",
+               {{"request_id", in.envelope.request_id()}, {"inquirer", in.user_id}});
     return;
   }
   x->receipt_recorded = true;
-  AddRecord(records::Event::kReceived, *x,
-            r.received() ? OutcomeName(r.outcome()) : "NOT_RECEIVED", batch);
+  AddRecord(records::Event::kReceived, *x, r.received() ? OutcomeName(r.outcome()) : "NOT_RECEIVED",
+            batch);
   exchange_latency_->ObserveMicros(Now() - x->accepted_us);
   if (x->outcome_recorded) exchanges_.Close(key, Now());
 }
@@ -660,8 +719,8 @@ void CoreRouter::Impl::ExpireDeadlines(Batch* batch) {
     e.mutable_inquiry_result()->set_provider_code(x->provider);
     e.mutable_inquiry_result()->set_explanation("the provider did not answer before the deadline");
     batch->outbox.emplace_back(x->inquirer, std::move(e));
-    metrics_.GetCounter("ipn_core_inquiries_total", "Inquiries by outcome",
-                        {{"outcome", "TIMED_OUT"}})
+    metrics_
+        .GetCounter("ipn_core_inquiries_total", "Inquiries by outcome", {{"outcome", "TIMED_OUT"}})
         .Add();
     log_->Warn("provider_timed_out", {{"request_id", x->request_id}, {"provider", x->provider}});
     exchanges_.Close(key, now);
@@ -672,9 +731,8 @@ void CoreRouter::Impl::Flush(Outbox* outbox) {
   for (auto& [to, envelope] : *outbox) {
     Status s = SendToPeer(*router_, to, envelope);
     if (!s.ok()) {
-      log_->Warn("send_failed", {{"to", to},
-                                 {"request_id", envelope.request_id()},
-                                 {"reason", s.message()}});
+      log_->Warn("send_failed",
+                 {{"to", to}, {"request_id", envelope.request_id()}, {"reason", s.message()}});
       if (s.code() == Status::Code::kUnavailable && nodes_.erase(to) > 0) {
         connected_nodes_->Set(static_cast<int64_t>(nodes_.size()));
       }
@@ -683,14 +741,186 @@ void CoreRouter::Impl::Flush(Outbox* outbox) {
   outbox->clear();
 }
 
-void CoreRouter::Impl::ReloadPolicy() {
+// A policy load is an operator action: recorded (loaded or refused), and so is every
+// agency whose status the new bundle changes.
+void CoreRouter::Impl::ReloadPolicy(Batch* batch) {
+  std::shared_ptr<const policy::Policy> before = policy_->Current();
   Status s = policy_->LoadFile(options_.policy_bundle_file);
-  if (s.ok()) {
-    log_->Info("policy_loaded", {{"version", policy_->Current()->version()}});
-  } else {
-    log_->Error("policy_refused", {{"reason", s.ToString()},
-                                   {"version_in_force", policy_->Current()->version()}});
+  std::shared_ptr<const policy::Policy> after = policy_->Current();
+  if (!s.ok()) {
+    log_->Error("policy_refused",
+                {{"reason", s.ToString()}, {"version_in_force", after->version()}});
+    AddAuditRecord("operator", "policy_load", "", "file " + options_.policy_bundle_file,
+                   "refused: " + s.message(), "", &batch->records);
+    return;
   }
+  log_->Info("policy_loaded", {{"version", after->version()}});
+  AddAuditRecord("operator", "policy_load", "", "version " + std::to_string(after->version()), "ok",
+                 "", &batch->records);
+  for (const policy::Agency& a : after->agencies()) {
+    const policy::Agency* old = before->FindAgency(a.code);
+    const std::string was = old == nullptr ? "absent" : AgencyStatusName(old->status);
+    const std::string now = AgencyStatusName(a.status);
+    if (was != now) {
+      AddAuditRecord("operator", "agency_status_change", a.code, was + " -> " + now, "ok", "",
+                     &batch->records);
+    }
+  }
+}
+
+void CoreRouter::Impl::AddAuditRecord(const std::string& actor, const std::string& action,
+                                      const std::string& agency, const std::string& detail,
+                                      const std::string& outcome, const std::string& request_id,
+                                      std::vector<records::Record>* out) {
+  records::Record r;
+  r.time_unix_us = Now();
+  r.event = records::Event::kOperatorAction;
+  r.record_symbol = records::kAuditRecordSymbol;
+  r.inquirer = actor;
+  r.provider = agency;
+  r.business = action;
+  r.item = detail.substr(0, records::kMaxCodeBytes);
+  r.request_id = request_id.substr(0, records::kMaxRequestIdBytes);
+  r.outcome = outcome.substr(0, records::kMaxOutcomeBytes);
+  out->push_back(std::move(r));
+}
+
+// At start: the core's own start, the policy in force, and any key-ring change since the
+// last start (rotations and retirements are done offline with `ipn keys`), as audit
+// records, durable before the core serves anyone.
+Status CoreRouter::Impl::RecordStartup() {
+  const std::string keys = KeyRingSummary(symbols_->ListKeys());
+  std::string previous;
+  std::string token;
+  for (int page = 0; page < 20 && previous.empty(); ++page) {
+    Result<records::RecordStore::HistoryPage> h =
+        records_->History(records::kAuditRecordSymbol, 1000, token);
+    if (!h.ok()) return h.status().WithContext("reading the audit records");
+    for (const records::Record& r : h->records) {
+      if (r.business == "key_ring" && r.event == records::Event::kOperatorAction) {
+        previous = r.outcome;
+        break;
+      }
+    }
+    token = h->next_page_token;
+    if (token.empty()) break;
+  }
+  std::vector<records::Record> audit;
+  AddAuditRecord("operator", "core_start", "",
+                 "policy version " + std::to_string(policy_->Current()->version()), "ok", "",
+                 &audit);
+  if (previous != keys) {
+    std::set<std::string> old_set, new_set;
+    auto split = [](const std::string& s, std::set<std::string>* out) {
+      size_t start = 0;
+      while (start < s.size()) {
+        size_t comma = s.find(',', start);
+        if (comma == std::string::npos) comma = s.size();
+        out->insert(s.substr(start, comma - start));
+        start = comma + 1;
+      }
+    };
+    split(previous, &old_set);
+    split(keys, &new_set);
+    for (const std::string& k : new_set) {
+      if (old_set.count(k) == 0 && !previous.empty()) {
+        const std::string agency = k.substr(0, k.find('@'));
+        AddAuditRecord("operator", "key_change", agency, k, "ok", "", &audit);
+      }
+    }
+    AddAuditRecord("operator", "key_ring", "", std::to_string(new_set.size()) + " keys", keys, "",
+                   &audit);
+  }
+  return records_->AppendBatch(audit).WithContext("recording the core's start");
+}
+
+bool CoreRouter::Impl::SenderHasClass(const Incoming& in, std::string_view agency_class) const {
+  const policy::Agency* a = policy_->Current()->FindAgency(in.user_id);
+  return a != nullptr && a->agency_class == agency_class;
+}
+
+// A refused record access is evidence too: recorded, then answered.
+void CoreRouter::Impl::RefuseRecordAccess(const Incoming& in, const std::string& action,
+                                          const std::string& why, Batch* batch) {
+  AddAuditRecord(in.user_id, action, in.user_id, "refused", "refused: " + why,
+                 in.envelope.request_id(), &batch->records);
+  log_->Warn("record_access_refused", {{"request_id", in.envelope.request_id()},
+                                       {"agency", in.user_id},
+                                       {"action", action},
+                                       {"reason", why}});
+  SendError(in, v1::ERROR_CODE_PERMISSION_DENIED, why, batch);
+}
+
+void CoreRouter::Impl::HandleRecordQuery(const Incoming& in, Batch* batch) {
+  const v1::RecordQuery& q = in.envelope.record_query();
+  v1::Envelope reply = Reply(in.envelope.request_id());
+  if (!q.person_symbol().empty()) {
+    // A person's history: only the disclosure portal, by its own symbol for the person.
+    if (!SenderHasClass(in, "portal")) {
+      return RefuseRecordAccess(in, "person_history",
+                                "only the disclosure portal may read a person's history", batch);
+    }
+    Result<v1::RecordPage> page =
+        record_service_->PersonHistory(in.user_id, q.person_symbol(), q.with_proofs());
+    if (!page.ok()) {
+      return SendError(in, ErrorCodeOf(page.status()), page.status().message(), batch);
+    }
+    *reply.mutable_record_page() = std::move(*page);
+    log_->Info("history_served", {{"request_id", in.envelope.request_id()},
+                                  {"records", reply.record_page().records_size()},
+                                  {"withheld", reply.record_page().withheld()}});
+    batch->outbox.emplace_back(in.routing_id, std::move(reply));
+    return;
+  }
+  // A time-range pull: only the oversight commission.
+  if (!SenderHasClass(in, "commission")) {
+    return RefuseRecordAccess(in, "records_pull", "only the oversight commission may pull records",
+                              batch);
+  }
+  Result<v1::RecordPage> page = record_service_->Pull(q);
+  if (!page.ok()) {
+    return SendError(in, ErrorCodeOf(page.status()), page.status().message(), batch);
+  }
+  if (q.page_token().empty()) {
+    AddAuditRecord(in.user_id, "records_pull", q.agency_code(),
+                   std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()), "ok",
+                   in.envelope.request_id(), &batch->records);
+  }
+  *reply.mutable_record_page() = std::move(*page);
+  batch->outbox.emplace_back(in.routing_id, std::move(reply));
+}
+
+void CoreRouter::Impl::HandleTreeHeadRequest(const Incoming& in, Batch* batch) {
+  if (!SenderHasClass(in, "commission")) {
+    return RefuseRecordAccess(in, "tree_head", "only the oversight commission may ask for heads",
+                              batch);
+  }
+  const v1::TreeHeadRequest& q = in.envelope.tree_head_request();
+  Result<v1::TreeHeadResponse> head = record_service_->TreeHead(q.old_size(), q.new_size());
+  if (!head.ok()) {
+    return SendError(in, ErrorCodeOf(head.status()), head.status().message(), batch);
+  }
+  v1::Envelope reply = Reply(in.envelope.request_id());
+  *reply.mutable_tree_head_response() = std::move(*head);
+  batch->outbox.emplace_back(in.routing_id, std::move(reply));
+}
+
+void CoreRouter::Impl::HandleStatsQuery(const Incoming& in, Batch* batch) {
+  if (!SenderHasClass(in, "commission")) {
+    return RefuseRecordAccess(in, "stats", "only the oversight commission may read statistics",
+                              batch);
+  }
+  const v1::StatsQuery& q = in.envelope.stats_query();
+  Result<v1::StatsReport> stats = record_service_->Stats(q.from_unix_us(), q.to_unix_us());
+  if (!stats.ok()) {
+    return SendError(in, ErrorCodeOf(stats.status()), stats.status().message(), batch);
+  }
+  AddAuditRecord(in.user_id, "stats_read", "",
+                 std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()), "ok",
+                 in.envelope.request_id(), &batch->records);
+  v1::Envelope reply = Reply(in.envelope.request_id());
+  *reply.mutable_stats_report() = std::move(*stats);
+  batch->outbox.emplace_back(in.routing_id, std::move(reply));
 }
 
 CoreRouter::CoreRouter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -702,8 +932,12 @@ Result<std::unique_ptr<CoreRouter>> CoreRouter::Open(CoreOptions options) {
   return std::unique_ptr<CoreRouter>(new CoreRouter(std::move(impl)));
 }
 
-std::string CoreRouter::endpoint() const { return impl_->endpoint(); }
-int CoreRouter::metrics_port() const { return impl_->metrics_port(); }
+std::string CoreRouter::endpoint() const {
+  return impl_->endpoint();
+}
+int CoreRouter::metrics_port() const {
+  return impl_->metrics_port();
+}
 Status CoreRouter::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
   return impl_->Run(stop, reload);
 }

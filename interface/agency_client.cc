@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <optional>
 #include <zmq.hpp>
 
 #include "common/encoding.h"
@@ -31,7 +32,9 @@ AgencyClient::~AgencyClient() {
   context_.reset();
 }
 
-std::string AgencyClient::NextRequestId() { return id_prefix_ + std::to_string(++next_id_); }
+std::string AgencyClient::NextRequestId() {
+  return id_prefix_ + std::to_string(++next_id_);
+}
 
 Status AgencyClient::Send(const v1::Envelope& e) {
   return SendEnvelope(*socket_, e);
@@ -123,10 +126,78 @@ Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& ca
         IPN_RETURN_IF_ERROR(s);
         break;
       }
-      default:
+      case v1::Envelope::kRecordPage:
+      case v1::Envelope::kTreeHeadResponse:
+      case v1::Envelope::kStatsReport:
+      case v1::Envelope::kError:
+        if (callbacks.on_response) callbacks.on_response(e);
         break;
+      default: break;
     }
   }
+}
+
+Result<v1::Envelope> AgencyClient::Call(v1::Envelope request, std::chrono::milliseconds timeout) {
+  const std::string id = NextRequestId();
+  StampEnvelope(&request, id, NowMicros());
+  IPN_RETURN_IF_ERROR(Send(request));
+  std::optional<v1::Envelope> mine;
+  Callbacks cb;
+  cb.on_response = [&](v1::Envelope& e) {
+    if (e.request_id() == id) mine = std::move(e);
+  };
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!mine) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return Status::DeadlineExceeded("no reply from the core in time");
+    IPN_RETURN_IF_ERROR(Poll(left, cb));
+  }
+  if (mine->has_error()) {
+    const std::string& reason = mine->error().reason();
+    switch (mine->error().code()) {
+      case v1::ERROR_CODE_PERMISSION_DENIED: return Status::PermissionDenied(reason);
+      case v1::ERROR_CODE_MALFORMED: return Status::InvalidArgument(reason);
+      case v1::ERROR_CODE_NOT_FOUND: return Status::NotFound(reason);
+      case v1::ERROR_CODE_UNAVAILABLE: return Status::Unavailable(reason);
+      default: return Status::Internal(reason);
+    }
+  }
+  return std::move(*mine);
+}
+
+Result<v1::RecordPage> AgencyClient::QueryRecords(v1::RecordQuery query,
+                                                  std::chrono::milliseconds timeout) {
+  v1::Envelope e;
+  *e.mutable_record_query() = std::move(query);
+  Result<v1::Envelope> reply = Call(std::move(e), timeout);
+  if (!reply.ok()) return reply.status();
+  if (!reply->has_record_page()) return Status::Internal("the core answered with another type");
+  return std::move(*reply->mutable_record_page());
+}
+
+Result<v1::TreeHeadResponse> AgencyClient::RequestTreeHead(uint64_t old_size, uint64_t new_size,
+                                                           std::chrono::milliseconds timeout) {
+  v1::Envelope e;
+  e.mutable_tree_head_request()->set_old_size(old_size);
+  e.mutable_tree_head_request()->set_new_size(new_size);
+  Result<v1::Envelope> reply = Call(std::move(e), timeout);
+  if (!reply.ok()) return reply.status();
+  if (!reply->has_tree_head_response()) {
+    return Status::Internal("the core answered with another type");
+  }
+  return std::move(*reply->mutable_tree_head_response());
+}
+
+Result<v1::StatsReport> AgencyClient::QueryStats(int64_t from_us, int64_t to_us,
+                                                 std::chrono::milliseconds timeout) {
+  v1::Envelope e;
+  e.mutable_stats_query()->set_from_unix_us(from_us);
+  e.mutable_stats_query()->set_to_unix_us(to_us);
+  Result<v1::Envelope> reply = Call(std::move(e), timeout);
+  if (!reply.ok()) return reply.status();
+  if (!reply->has_stats_report()) return Status::Internal("the core answered with another type");
+  return std::move(*reply->mutable_stats_report());
 }
 
 Result<InquiryReply> AgencyClient::Inquire(InquiryRequest request,

@@ -24,8 +24,8 @@ class socket_t;
 namespace ipn::interface {
 
 struct InquiryRequest {
-  std::string request_id;            // unique per agency; generated when empty
-  std::vector<uint8_t> symbol;       // the agency's own symbol for the person (binary)
+  std::string request_id;       // unique per agency; generated when empty
+  std::vector<uint8_t> symbol;  // the agency's own symbol for the person (binary)
   std::string business;
   std::string provider;
   std::string item;
@@ -38,7 +38,7 @@ struct InquiryReply {
   v1::DenyReason deny_reason = v1::DENY_REASON_NONE;
   std::string explanation;
   std::string provider;
-  std::string payload;               // the answer; the caller should wipe it after use
+  std::string payload;  // the answer; the caller should wipe it after use
 };
 
 struct IssuedSymbol {
@@ -50,10 +50,9 @@ class AgencyClient {
  public:
   // Connects to the node's local endpoint and says Hello; `serve` asks the node to
   // send this client forwarded inquiries. Fails if the node does not answer in time.
-  static Result<std::unique_ptr<AgencyClient>> Connect(const std::string& node_endpoint,
-                                                       bool serve = false,
-                                                       std::chrono::milliseconds timeout =
-                                                           std::chrono::seconds(5));
+  static Result<std::unique_ptr<AgencyClient>> Connect(
+      const std::string& node_endpoint, bool serve = false,
+      std::chrono::milliseconds timeout = std::chrono::seconds(5));
   ~AgencyClient();
   AgencyClient(const AgencyClient&) = delete;
   AgencyClient& operator=(const AgencyClient&) = delete;
@@ -65,6 +64,8 @@ class AgencyClient {
     std::function<void(const v1::IssueSymbolResponse&)> on_issue_response;
     // Serving: answer a forwarded inquiry (called on the polling thread).
     std::function<v1::AgencyAnswer(const v1::ForwardedInquiry&)> on_inquiry;
+    // Replies to record queries, heads and statistics, and errors for them.
+    std::function<void(v1::Envelope&)> on_response;
   };
 
   // Sends one inquiry without waiting (pipelining); the reply comes through Poll.
@@ -81,6 +82,18 @@ class AgencyClient {
   Status RequestSymbol(const std::string& agency, const std::string& person_ref,
                        std::string resident_code, const std::string& request_id);
 
+  // Portal: the person's history (the agency's own symbol for them), non-disclosure
+  // exchanges withheld by the core. Commission: one page of a time-range pull.
+  // Refused callers get PermissionDenied with the core's reason.
+  Result<v1::RecordPage> QueryRecords(v1::RecordQuery query, std::chrono::milliseconds timeout);
+  // Commission: a freshly signed head (new_size 0) or the stored head of new_size
+  // records, with the consistency proof from `old_size` to it (old_size 0: none).
+  Result<v1::TreeHeadResponse> RequestTreeHead(uint64_t old_size, uint64_t new_size,
+                                               std::chrono::milliseconds timeout);
+  // Commission: record counts for [from_us, to_us).
+  Result<v1::StatsReport> QueryStats(int64_t from_us, int64_t to_us,
+                                     std::chrono::milliseconds timeout);
+
   // Serves forwarded inquiries with `handler` until `stop`.
   Status Serve(const Callbacks& callbacks, const std::atomic<bool>& stop);
 
@@ -89,6 +102,8 @@ class AgencyClient {
  private:
   AgencyClient();
   Status Send(const v1::Envelope& e);
+  // Sends `request` (its request id set here) and waits for the reply with that id.
+  Result<v1::Envelope> Call(v1::Envelope request, std::chrono::milliseconds timeout);
   std::unique_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> socket_;
   uint64_t next_id_ = 0;

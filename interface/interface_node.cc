@@ -18,7 +18,6 @@
 #include <map>
 #include <set>
 #include <unordered_map>
-
 #include <zmq.hpp>
 
 #include "common/envelope_io.h"
@@ -47,14 +46,14 @@ class InterfaceNode::Impl {
  private:
   // An inquiry this node's agency asked, waiting for its end.
   struct Outgoing {
-    std::string client;        // local routing id of the asking system
+    std::string client;  // local routing id of the asking system
     std::string provider;
     int64_t started_us = 0;
     int64_t deadline_us = 0;
-    bool accepted = false;     // the core's accepted decision arrived
-    bool answered = false;     // the provider's answer arrived (buffered below)
+    bool accepted = false;  // the core's accepted decision arrived
+    bool answered = false;  // the provider's answer arrived (buffered below)
     v1::Outcome outcome = v1::OUTCOME_UNSPECIFIED;
-    std::string payload;       // wiped on delivery
+    std::string payload;  // wiped on delivery
   };
   // An inquiry forwarded to this node's agency, waiting for its answer.
   struct Incoming_ {
@@ -68,6 +67,8 @@ class InterfaceNode::Impl {
   void HandleLocal(Incoming& in);
   void HandleLocalInquiry(Incoming& in);
   void HandleLocalIssueRequest(Incoming& in);
+  void HandleLocalRecordRequest(Incoming& in);
+  bool RelayReply(const v1::Envelope& e);
   void HandleAgencyAnswer(Incoming& in);
   void HandleCore(v1::Envelope& e);
   void HandleDecision(const v1::Envelope& e);
@@ -99,12 +100,14 @@ class InterfaceNode::Impl {
   std::map<std::string, std::unique_ptr<zmq::socket_t>> peer_sockets_;  // by agency
   std::string answer_endpoint_;
 
-  std::set<std::string> listeners_;   // local systems that said Hello
-  std::deque<std::string> servers_;   // local systems serving forwarded inquiries
+  std::set<std::string> listeners_;  // local systems that said Hello
+  std::deque<std::string> servers_;  // local systems serving forwarded inquiries
   size_t next_server_ = 0;
-  std::unordered_map<std::string, Outgoing> outgoing_;         // by request id
-  std::unordered_map<std::string, Incoming_> incoming_;        // by local id
+  std::unordered_map<std::string, Outgoing> outgoing_;          // by request id
+  std::unordered_map<std::string, Incoming_> incoming_;         // by local id
   std::unordered_map<std::string, std::string> issue_clients_;  // request id -> client
+  // Record queries, heads and statistics relayed to the core: request id -> client.
+  std::unordered_map<std::string, std::string> record_clients_;
   uint64_t local_seq_ = 0;
   int64_t next_expiry_check_us_ = 0;
 
@@ -180,11 +183,14 @@ Status InterfaceNode::Impl::Init(NodeOptions options) {
 
   latency_ = &metrics_.GetHistogram("ipn_node_inquiry_latency_seconds",
                                     "Time from the agency's inquiry to its result");
-  outgoing_depth_ = &metrics_.GetGauge("ipn_node_outgoing_inquiries", "Inquiries awaiting their end");
-  incoming_depth_ = &metrics_.GetGauge("ipn_node_incoming_inquiries", "Forwarded inquiries awaiting the agency's answer");
+  outgoing_depth_ =
+      &metrics_.GetGauge("ipn_node_outgoing_inquiries", "Inquiries awaiting their end");
+  incoming_depth_ = &metrics_.GetGauge("ipn_node_incoming_inquiries",
+                                       "Forwarded inquiries awaiting the agency's answer");
   if (options_.metrics_port >= 0) {
     metrics_server_ = std::make_unique<MetricsServer>(&metrics_, [this] {
-      return nlohmann::json{{"status", "ok"}, {"component", "node"},
+      return nlohmann::json{{"status", "ok"},
+                            {"component", "node"},
                             {"agency", options_.agency_code},
                             {"outgoing", outgoing_depth_->value()},
                             {"incoming", incoming_depth_->value()}}
@@ -228,7 +234,8 @@ Status InterfaceNode::Impl::Handshake() {
   while (!done && Now() < deadline) {
     zmq::pollitem_t items[] = {{core_->handle(), 0, ZMQ_POLLIN, 0},
                                {monitor.handle(), 0, ZMQ_POLLIN, 0}};
-    PollSockets(items, 2, std::chrono::milliseconds(std::max<int64_t>(1, (deadline - Now()) / 1000)));
+    PollSockets(items, 2,
+                std::chrono::milliseconds(std::max<int64_t>(1, (deadline - Now()) / 1000)));
     if (items[1].revents & ZMQ_POLLIN) {
       zmq::message_t event, address;
       (void)monitor.recv(event);
@@ -307,7 +314,8 @@ void InterfaceNode::Impl::SendToCore(v1::Envelope e) {
 
 void InterfaceNode::Impl::SendLocal(const std::string& client, const v1::Envelope& e) {
   Status s = SendToPeer(*local_, client, e);
-  if (!s.ok()) log_->Warn("local_delivery_failed", {{"request_id", e.request_id()}, {"reason", s.message()}});
+  if (!s.ok())
+    log_->Warn("local_delivery_failed", {{"request_id", e.request_id()}, {"reason", s.message()}});
 }
 
 void InterfaceNode::Impl::HandleLocal(Incoming& in) {
@@ -323,6 +331,9 @@ void InterfaceNode::Impl::HandleLocal(Incoming& in) {
     }
     case v1::Envelope::kInquiry: return HandleLocalInquiry(in);
     case v1::Envelope::kIssueSymbolRequest: return HandleLocalIssueRequest(in);
+    case v1::Envelope::kRecordQuery:
+    case v1::Envelope::kTreeHeadRequest:
+    case v1::Envelope::kStatsQuery: return HandleLocalRecordRequest(in);
     case v1::Envelope::kAgencyAnswer: return HandleAgencyAnswer(in);
     case v1::Envelope::kPing: {
       v1::Envelope pong = Stamped(e.request_id());
@@ -369,11 +380,38 @@ void InterfaceNode::Impl::HandleLocalIssueRequest(Incoming& in) {
   WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
 }
 
+// The core decides who may read records (by this node's authenticated agency); the node
+// only relays, remembering which local client asked.
+void InterfaceNode::Impl::HandleLocalRecordRequest(Incoming& in) {
+  const std::string& request_id = in.envelope.request_id();
+  if (request_id.empty() || record_clients_.count(request_id) != 0) {
+    v1::Envelope err = Stamped(request_id);
+    err.mutable_error()->set_code(v1::ERROR_CODE_MALFORMED);
+    err.mutable_error()->set_reason(request_id.empty() ? "a record query needs a request id"
+                                                       : "request id already in flight");
+    SendLocal(in.routing_id, err);
+    return;
+  }
+  record_clients_[request_id] = in.routing_id;
+  SendToCore(std::move(in.envelope));
+}
+
+bool InterfaceNode::Impl::RelayReply(const v1::Envelope& e) {
+  auto it = record_clients_.find(e.request_id());
+  if (it == record_clients_.end()) return false;
+  SendLocal(it->second, e);
+  record_clients_.erase(it);
+  return true;
+}
+
 void InterfaceNode::Impl::HandleCore(v1::Envelope& e) {
   switch (e.body_case()) {
-    case v1::Envelope::kWelcome:
-      peers_->ReplaceAll(e.welcome());
+    case v1::Envelope::kRecordPage:
+    case v1::Envelope::kTreeHeadResponse:
+    case v1::Envelope::kStatsReport:
+      if (!RelayReply(e)) log_->Warn("unexpected_from_core", {{"request_id", e.request_id()}});
       return;
+    case v1::Envelope::kWelcome: peers_->ReplaceAll(e.welcome()); return;
     case v1::Envelope::kInquiryDecision: return HandleDecision(e);
     case v1::Envelope::kInquiryResult: return HandleResult(e);
     case v1::Envelope::kForwardedInquiry: return HandleForwardedInquiry(e);
@@ -388,6 +426,7 @@ void InterfaceNode::Impl::HandleCore(v1::Envelope& e) {
     }
     case v1::Envelope::kError: {
       log_->Warn("core_error", {{"request_id", e.request_id()}, {"reason", e.error().reason()}});
+      if (RelayReply(e)) return;
       if (outgoing_.count(e.request_id()) != 0) {
         v1::InquiryResult r;
         r.set_outcome(v1::OUTCOME_FAILED);
@@ -396,8 +435,7 @@ void InterfaceNode::Impl::HandleCore(v1::Envelope& e) {
       }
       return;
     }
-    default:
-      log_->Warn("unexpected_from_core", {{"request_id", e.request_id()}});
+    default: log_->Warn("unexpected_from_core", {{"request_id", e.request_id()}});
   }
 }
 
@@ -439,13 +477,15 @@ void InterfaceNode::Impl::HandleAnswer(Incoming& in) {
   auto it = outgoing_.find(in.envelope.request_id());
   if (!in.envelope.has_answer() || it == outgoing_.end() || it->second.provider != in.user_id ||
       it->second.answered) {
-    log_->Warn("unexpected_answer", {{"request_id", in.envelope.request_id()}, {"from", in.user_id}});
+    log_->Warn("unexpected_answer",
+               {{"request_id", in.envelope.request_id()}, {"from", in.user_id}});
     return;
   }
   std::string plain;
   Status s = peers_->Open(in.user_id, a.nonce(), a.sealed_payload(), &plain);
   if (!s.ok()) {
-    log_->Warn("answer_rejected", {{"request_id", in.envelope.request_id()}, {"reason", s.message()}});
+    log_->Warn("answer_rejected",
+               {{"request_id", in.envelope.request_id()}, {"reason", s.message()}});
     return;
   }
   Outgoing& o = it->second;
@@ -472,8 +512,9 @@ void InterfaceNode::Impl::Deliver(const std::string& request_id, v1::InquiryResu
   WipeString(e.mutable_inquiry_result()->mutable_payload());
   WipeString(&it->second.payload);
   latency_->ObserveMicros(Now() - it->second.started_us);
-  metrics_.GetCounter("ipn_node_inquiries_total", "Inquiries by outcome",
-                      {{"outcome", OutcomeLabel(outcome)}})
+  metrics_
+      .GetCounter("ipn_node_inquiries_total", "Inquiries by outcome",
+                  {{"outcome", OutcomeLabel(outcome)}})
       .Add();
   outgoing_.erase(it);
   if (send_receipt) {
@@ -517,7 +558,8 @@ void InterfaceNode::Impl::HandleAgencyAnswer(Incoming& in) {
     return;
   }
   v1::Outcome outcome = a->outcome();
-  if (outcome != v1::OUTCOME_PROVIDED && outcome != v1::OUTCOME_NOT_HELD) outcome = v1::OUTCOME_FAILED;
+  if (outcome != v1::OUTCOME_PROVIDED && outcome != v1::OUTCOME_NOT_HELD)
+    outcome = v1::OUTCOME_FAILED;
   AnswerInquirer(it->second, outcome, a->payload(), a->non_disclosure(),
                  outcome == v1::OUTCOME_FAILED ? "the agency system could not answer" : "");
   WipeString(a->mutable_payload());
@@ -532,13 +574,15 @@ void InterfaceNode::Impl::AnswerInquirer(const Incoming_& x, v1::Outcome outcome
   v1::Answer* a = answer.mutable_answer();
   a->set_provider_code(options_.agency_code);
   a->set_outcome(outcome);
-  Status sealed = peers_->Seal(x.inquirer, payload, a->mutable_nonce(), a->mutable_sealed_payload());
+  Status sealed =
+      peers_->Seal(x.inquirer, payload, a->mutable_nonce(), a->mutable_sealed_payload());
   if (!sealed.ok()) {
     outcome = v1::OUTCOME_FAILED;
     log_->Error("seal_failed", {{"request_id", x.request_id}, {"reason", sealed.message()}});
   } else if (zmq::socket_t* peer = PeerSocket(x.inquirer_node)) {
     Status s = SendEnvelope(*peer, answer);
-    if (!s.ok()) log_->Warn("answer_send_failed", {{"request_id", x.request_id}, {"reason", s.message()}});
+    if (!s.ok())
+      log_->Warn("answer_send_failed", {{"request_id", x.request_id}, {"reason", s.message()}});
   }
   // 2. The outcome, never the content, to the core.
   v1::Envelope report = Stamped(x.request_id);
@@ -548,8 +592,9 @@ void InterfaceNode::Impl::AnswerInquirer(const Incoming_& x, v1::Outcome outcome
   o->set_detail(detail);
   o->set_inquirer_code(x.inquirer);
   SendToCore(std::move(report));
-  metrics_.GetCounter("ipn_node_provisions_total", "Forwarded inquiries answered, by outcome",
-                      {{"outcome", OutcomeLabel(outcome)}})
+  metrics_
+      .GetCounter("ipn_node_provisions_total", "Forwarded inquiries answered, by outcome",
+                  {{"outcome", OutcomeLabel(outcome)}})
       .Add();
 }
 
@@ -576,7 +621,8 @@ zmq::socket_t* InterfaceNode::Impl::PeerSocket(const v1::PeerNode& peer) {
 
 void InterfaceNode::Impl::HandleSymbolIssued(const v1::Envelope& e) {
   for (const std::string& client : listeners_) SendLocal(client, e);
-  log_->Info("symbol_delivered", {{"request_id", e.request_id()}, {"listeners", listeners_.size()}});
+  log_->Info("symbol_delivered",
+             {{"request_id", e.request_id()}, {"listeners", listeners_.size()}});
 }
 
 void InterfaceNode::Impl::ExpireLocalDeadlines() {
@@ -604,8 +650,14 @@ Result<std::unique_ptr<InterfaceNode>> InterfaceNode::Open(NodeOptions options) 
   return std::unique_ptr<InterfaceNode>(new InterfaceNode(std::move(impl)));
 }
 
-std::string InterfaceNode::answer_endpoint() const { return impl_->answer_endpoint(); }
-int InterfaceNode::metrics_port() const { return impl_->metrics_port(); }
-Status InterfaceNode::Run(const std::atomic<bool>& stop) { return impl_->Run(stop); }
+std::string InterfaceNode::answer_endpoint() const {
+  return impl_->answer_endpoint();
+}
+int InterfaceNode::metrics_port() const {
+  return impl_->metrics_port();
+}
+Status InterfaceNode::Run(const std::atomic<bool>& stop) {
+  return impl_->Run(stop);
+}
 
 }  // namespace ipn::interface

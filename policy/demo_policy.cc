@@ -3,6 +3,7 @@
 
 #include "policy/bundle.h"
 #include "policy/demo_policy_data.h"
+#include "policy/policy_store.h"
 
 namespace ipn::policy {
 
@@ -21,6 +22,15 @@ Result<std::vector<uint8_t>> BuildDemoBundle(const std::map<std::string, AgencyO
   auto unsigned_bundle = CompilePolicy(DemoPolicySource(), version, overrides);
   if (!unsigned_bundle.ok()) return unsigned_bundle.status().WithContext("demo policy");
   return SignBundle(*unsigned_bundle, admin_secret_key);
+}
+
+Result<std::shared_ptr<const Policy>> LoadDemoPolicy() {
+  AdminKeyPair key = GenerateAdminKeyPair();
+  Result<std::vector<uint8_t>> bundle = BuildDemoBundle({}, 1, key.secret_key.span());
+  if (!bundle.ok()) return bundle.status();
+  PolicyStore store(key.public_key);
+  IPN_RETURN_IF_ERROR(store.Load(*bundle));
+  return store.Current();
 }
 
 }  // namespace ipn::policy

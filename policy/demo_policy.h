@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -21,5 +22,9 @@ PolicySource DemoPolicySource();
 Result<std::vector<uint8_t>> BuildDemoBundle(const std::map<std::string, AgencyOverride>& overrides,
                                              uint64_t version,
                                              std::span<const uint8_t> admin_secret_key);
+
+// The demo policy itself (signed with a throwaway key and loaded like any bundle), for
+// tools that need the directory's names and hours but no particular bundle.
+Result<std::shared_ptr<const Policy>> LoadDemoPolicy();
 
 }  // namespace ipn::policy

@@ -21,6 +21,7 @@ constexpr EventEntry kEvents[] = {
     {Event::kFailed, "failed"},
     {Event::kTimedOut, "timed_out"},
     {Event::kReceived, "received"},
+    {Event::kOperatorAction, "operator_action"},
 };
 
 // Valid UTF-8 (no overlong forms, surrogates or code points above U+10FFFF) and no C0 or

@@ -25,10 +25,19 @@ enum class Event {
   kFailed,           // the provider or a node reported a failure
   kTimedOut,         // no definite answer within the deadline
   kReceived,         // the inquirer's node confirmed receipt
+  // An operator's or the commission's action on the core (policy load, agency status
+  // change, key rotation, record pull, refused pull). Kept under kAuditRecordSymbol:
+  // inquirer = who acted, provider = the agency concerned (if any), business = the
+  // action, item = its detail, outcome = "ok" or why it was refused.
+  kOperatorAction,
 };
 
+// The record symbol under which operator actions are recorded (32 zero bytes; a
+// person's record symbol is a keyed hash, so it cannot collide in practice).
+inline constexpr std::array<uint8_t, 32> kAuditRecordSymbol{};
+
 // "inquiry_accepted", "inquiry_refused", "forwarded", "provided", "not_held", "failed",
-// "timed_out", "received".
+// "timed_out", "received", "operator_action".
 const char* EventName(Event event);
 std::optional<Event> ParseEvent(std::string_view name);
 

@@ -6,7 +6,8 @@ namespace {
 
 constexpr Event kEventByCode[] = {
     Event::kInquiryAccepted, Event::kInquiryRefused, Event::kForwarded, Event::kProvided,
-    Event::kNotHeld,         Event::kFailed,         Event::kTimedOut,  Event::kReceived};
+    Event::kNotHeld,         Event::kFailed,         Event::kTimedOut,  Event::kReceived,
+    Event::kOperatorAction};
 
 void AppendVarint(uint64_t v, std::string& out) {
   while (v >= 0x80) {

@@ -35,7 +35,9 @@ TEST(RecordTest, DecodingRejectsMalformedLeaves) {
   EXPECT_FALSE(DecodeLeaf(leaf.substr(0, leaf.size() - 1)).ok());
   EXPECT_FALSE(DecodeLeaf(leaf + "x").ok());
   std::string bad_event = leaf;
-  bad_event[kLeafHeaderBytes] = 9;
+  bad_event[kLeafHeaderBytes] = 10;  // codes 1..9 are events (9: operator action)
+  EXPECT_FALSE(DecodeLeaf(bad_event).ok());
+  bad_event[kLeafHeaderBytes] = 0;
   EXPECT_FALSE(DecodeLeaf(bad_event).ok());
   std::string bad_format = leaf;
   bad_format[0] = 2;

@@ -12,10 +12,14 @@ void DemoDataset::AddPerson(const std::vector<uint8_t>& symbol, const std::strin
 }
 
 DatasetAnswer DemoDataset::Answer(const std::string& symbol, const std::string& item) const {
-  DatasetAnswer a;
   auto it = people_.find(symbol);
-  if (it == people_.end()) return a;
-  std::string seed = agency_ + "|" + it->second + "|" + item;
+  if (it == people_.end()) return DatasetAnswer{};
+  return AnswerFor(it->second, item);
+}
+
+DatasetAnswer DemoDataset::AnswerFor(const std::string& person_ref, const std::string& item) const {
+  DatasetAnswer a;
+  std::string seed = agency_ + "|" + person_ref + "|" + item;
   uint8_t h[8];
   crypto_generichash(h, sizeof(h), reinterpret_cast<const uint8_t*>(seed.data()), seed.size(),
                      nullptr, 0);

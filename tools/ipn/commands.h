@@ -22,6 +22,7 @@ void RegisterRecordsCommand(CLI::App& app, Context& ctx);
 // Broker commands (built with IPN_BUILD_BROKER).
 void RegisterDemoCommand(CLI::App& app, Context& ctx);
 void RegisterInquireCommand(CLI::App& app, Context& ctx);
+void RegisterOversightCommand(CLI::App& app, Context& ctx);
 #endif
 
 }  // namespace ipn::cli

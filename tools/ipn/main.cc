@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
 #ifdef IPN_WITH_BROKER
   ipn::cli::RegisterDemoCommand(app, ctx);
   ipn::cli::RegisterInquireCommand(app, ctx);
+  ipn::cli::RegisterOversightCommand(app, ctx);
 #endif
 
   try {

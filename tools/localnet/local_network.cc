@@ -73,21 +73,29 @@ Status LocalNetwork::Launch() {
   SecretBytes pass = SecretBytes::Random(24);
   passphrase_ = HexEncode(pass.span());
   symbol::SymbolServiceOptions sopts;
-  sopts.kdf = options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests
-                                : symbol::KdfStrength::kInteractive;
-  IPN_RETURN_IF_ERROR(
-      symbol::SymbolService::Create(dir + "/core/symbols", passphrase_, sopts).WithContext("key ring"));
+  sopts.kdf =
+      options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests : symbol::KdfStrength::kInteractive;
+  IPN_RETURN_IF_ERROR(symbol::SymbolService::Create(dir + "/core/symbols", passphrase_, sopts)
+                          .WithContext("key ring"));
 
   // 2. The core.
   std::vector<std::string> argv = {options_.bin_dir + "/ipn-core",
-                                   "--data-dir", dir + "/core",
-                                   "--bind", "tcp://127.0.0.1:*",
-                                   "--key-file", dir + "/core/core.key",
-                                   "--policy", dir + "/policy/bundle.ipnp",
-                                   "--admin-key", admin_hex,
-                                   "--deadline", std::to_string(options_.provider_deadline_s),
-                                   "--metrics-port", "0",
-                                   "--log", dir + "/core/core.log"};
+                                   "--data-dir",
+                                   dir + "/core",
+                                   "--bind",
+                                   "tcp://127.0.0.1:*",
+                                   "--key-file",
+                                   dir + "/core/core.key",
+                                   "--policy",
+                                   dir + "/policy/bundle.ipnp",
+                                   "--admin-key",
+                                   admin_hex,
+                                   "--deadline",
+                                   std::to_string(options_.provider_deadline_s),
+                                   "--metrics-port",
+                                   "0",
+                                   "--log",
+                                   dir + "/core/core.log"};
   if (options_.fast_kdf) argv.push_back("--fast-kdf");
   Result<ChildProcess> core =
       ChildProcess::Start(argv, {{"IPN_PASSPHRASE", passphrase_}}, dir + "/core/core.stderr");
@@ -110,18 +118,52 @@ Status LocalNetwork::Launch() {
   }
   for (const AgencySpec& spec : options_.agencies) {
     if (!spec.start_node || !spec.start_agency_program) continue;
-    std::vector<std::string> a = {options_.bin_dir + "/ipn-agency", "--agency", spec.code,
-                                  "--node", LocalEndpoint(spec.code),
-                                  "--log", NodeDir(spec.code) + "/agency.log"};
+    std::vector<std::string> a = {options_.bin_dir + "/ipn-agency",
+                                  "--agency",
+                                  spec.code,
+                                  "--node",
+                                  LocalEndpoint(spec.code),
+                                  "--log",
+                                  NodeDir(spec.code) + "/agency.log"};
     if (!options_.answer_marker.empty()) {
       a.push_back("--marker");
       a.push_back(options_.answer_marker);
     }
-    Result<ChildProcess> program = ChildProcess::Start(a, {}, NodeDir(spec.code) + "/agency.stderr");
+    Result<ChildProcess> program =
+        ChildProcess::Start(a, {}, NodeDir(spec.code) + "/agency.stderr");
     if (!program.ok()) return program.status();
     auto program_ready = program->WaitReady(kReadyTimeout);
     if (!program_ready.ok()) return program_ready.status().WithContext("agency " + spec.code);
     programs_[spec.code] = std::move(*program);
+  }
+
+  // 4. The disclosure portal, an agency system behind its own node.
+  if (options_.start_portal) {
+    if (nodes_.count(options_.portal_agency) == 0 || nodes_.count(options_.registry_agency) == 0) {
+      return Status::InvalidArgument("the portal needs the nodes of " + options_.portal_agency +
+                                     " and " + options_.registry_agency);
+    }
+    const std::string portal_dir = dir + "/portal";
+    IPN_RETURN_IF_ERROR(EnsureDirectory(portal_dir));
+    std::vector<std::string> p = {options_.bin_dir + "/ipn-portal",
+                                  "--agency",
+                                  options_.portal_agency,
+                                  "--node",
+                                  LocalEndpoint(options_.portal_agency),
+                                  "--registry-node",
+                                  LocalEndpoint(options_.registry_agency),
+                                  "--data-dir",
+                                  portal_dir,
+                                  "--port",
+                                  "0",
+                                  "--log",
+                                  portal_dir + "/portal.log"};
+    Result<ChildProcess> portal = ChildProcess::Start(p, {}, portal_dir + "/portal.stderr");
+    if (!portal.ok()) return portal.status();
+    auto portal_ready = portal->WaitReady(kReadyTimeout);
+    if (!portal_ready.ok()) return portal_ready.status().WithContext("portal");
+    portal_port_ = std::stoi((*portal_ready)["port"]);
+    portal_ = std::move(*portal);
   }
   return Status::Ok();
 }
@@ -130,15 +172,23 @@ Result<ChildProcess> LocalNetwork::StartNodeProcess(const std::string& agency,
                                                     const std::string& key_file,
                                                     const std::string& name) {
   IPN_RETURN_IF_ERROR(EnsureDirectory(NodeDir(agency)));
-  std::vector<std::string> argv = {
-      options_.bin_dir + "/ipn-node", "--agency", agency,
-      "--key-file", key_file,
-      "--core", core_endpoint_,
-      "--core-key", HexEncode(std::span<const uint8_t>(core_keys_.public_key)),
-      "--local", LocalEndpoint(agency),
-      "--timeout", std::to_string(options_.provider_deadline_s * 3 + 2),
-      "--metrics-port", "0",
-      "--log", NodeDir(agency) + "/" + name + ".log"};
+  std::vector<std::string> argv = {options_.bin_dir + "/ipn-node",
+                                   "--agency",
+                                   agency,
+                                   "--key-file",
+                                   key_file,
+                                   "--core",
+                                   core_endpoint_,
+                                   "--core-key",
+                                   HexEncode(std::span<const uint8_t>(core_keys_.public_key)),
+                                   "--local",
+                                   LocalEndpoint(agency),
+                                   "--timeout",
+                                   std::to_string(options_.provider_deadline_s * 3 + 2),
+                                   "--metrics-port",
+                                   "0",
+                                   "--log",
+                                   NodeDir(agency) + "/" + name + ".log"};
   return ChildProcess::Start(argv, {}, NodeDir(agency) + "/" + name + ".stderr");
 }
 
@@ -153,6 +203,7 @@ void LocalNetwork::KillAgencyProgram(const std::string& agency) {
 }
 
 Status LocalNetwork::Stop() {
+  portal_.Stop();
   for (auto& [code, p] : programs_) p.Stop();
   for (auto& [code, n] : nodes_) n.Stop();
   int core_exit = core_.Stop();

@@ -29,15 +29,20 @@ struct AgencySpec {
 };
 
 struct LocalNetworkOptions {
-  std::string data_dir;                       // created if missing; everything lives here
-  std::string bin_dir;                        // where ipn-core, ipn-node, ipn-agency are
-  std::vector<AgencySpec> agencies;           // nodes (and agency programs) to start
-  std::vector<std::string> suspended;         // agencies suspended in the directory
-  std::string answer_marker;                  // appended to every demo answer
+  std::string data_dir;                // created if missing; everything lives here
+  std::string bin_dir;                 // where ipn-core, ipn-node, ipn-agency are
+  std::vector<AgencySpec> agencies;    // nodes (and agency programs) to start
+  std::vector<std::string> suspended;  // agencies suspended in the directory
+  std::string answer_marker;           // appended to every demo answer
   double provider_deadline_s = 3.0;
-  double rate_per_second = 0;                 // per-agency limit for the started agencies;
-                                              // 0 keeps the directory's default
-  bool fast_kdf = true;                       // key ring Argon2id at minimum cost
+  double rate_per_second = 0;  // per-agency limit for the started agencies;
+                               // 0 keeps the directory's default
+  bool fast_kdf = true;        // key ring Argon2id at minimum cost
+  // The disclosure portal (ipn-portal) behind `portal_agency`'s node, enrolling through
+  // `registry_agency`'s node; both must be in `agencies` with a node.
+  bool start_portal = false;
+  std::string portal_agency = "PORTAL-0001";
+  std::string registry_agency = "REG-0001";
 };
 
 class LocalNetwork {
@@ -51,6 +56,8 @@ class LocalNetwork {
   // The node's local endpoint for the agency's systems.
   std::string LocalEndpoint(const std::string& agency) const;
   std::string CoreLogPath() const { return options_.data_dir + "/core/core.log"; }
+  // The portal's HTTP port on 127.0.0.1 (-1 when not started).
+  int portal_port() const { return portal_port_; }
   const std::string& data_dir() const { return options_.data_dir; }
 
   // Crash or stop single parts, and start a node with an arbitrary key (returns the
@@ -80,6 +87,8 @@ class LocalNetwork {
   ChildProcess core_;
   std::map<std::string, ChildProcess> nodes_;
   std::map<std::string, ChildProcess> programs_;
+  ChildProcess portal_;
+  int portal_port_ = -1;
 };
 
 }  // namespace ipn::localnet

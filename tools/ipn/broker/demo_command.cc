@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/file_util.h"
 #include "records/record_store.h"
 #include "symbol/resident_code.h"
+#include "tools/ipn/broker/demo_citizen.h"
 #include "tools/ipn/broker/demo_scenarios.h"
 #include "tools/ipn/commands.h"
 
@@ -19,7 +21,9 @@ namespace ipn::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};  // set from the SIGINT/SIGTERM handler only
-extern "C" void OnDemoSignal(int) { g_interrupted.store(true); }
+extern "C" void OnDemoSignal(int) {
+  g_interrupted.store(true);
+}
 
 std::string SelfDir() {
   std::error_code ec;
@@ -109,6 +113,7 @@ int RunDemo(const DemoFlags& flags) {
   options.agencies = DemoAgencies();
   options.suspended = DemoSuspended();
   options.provider_deadline_s = 3;
+  options.start_portal = true;
   if (!flags.json) std::fprintf(stderr, "ipn demo: starting the network under %s\n", dir.c_str());
   auto net = localnet::LocalNetwork::Start(options);
   if (!net.ok()) {
@@ -124,10 +129,37 @@ int RunDemo(const DemoFlags& flags) {
   }
   DemoSummary summary;
   Status run = RunDemoScenarios(**net, codes, g_interrupted, tty && !flags.json, &summary);
+  if (run.ok()) {
+    // The citizen side: one resident the demo asked about, enrolled at the portal.
+    Result<DemoCitizen> citizen = EnrolDemoCitizen((*net)->portal_port(), codes, codes.size() / 4,
+                                                   dir + "/portal/demo-citizen.jwk");
+    if (!citizen.ok()) {
+      run = citizen.status().WithContext("demo citizen");
+    } else {
+      summary.portal_url = citizen->portal_url;
+      summary.citizen_credential = citizen->credential_file;
+      summary.citizen_index = citizen->index;
+    }
+  }
   wipe_codes();
   if (run.ok() && flags.keep_running && !g_interrupted.load()) {
-    std::fprintf(stderr, "ipn demo: running; data under %s. Ctrl-C stops everything.\n",
-                 dir.c_str());
+    // What a script driving the running demo needs (the browser tests): written last,
+    // so its presence means the network is ready.
+    nlohmann::json ready = {{"portal_url", summary.portal_url},
+                            {"citizen_credential", summary.citizen_credential},
+                            {"citizen_index", summary.citizen_index},
+                            {"commission_node", (*net)->LocalEndpoint("PPC-0001")},
+                            {"core_log", (*net)->CoreLogPath()}};
+    Status wrote = WriteFileAtomic(dir + "/demo-ready.json", ready.dump(2) + "\n");
+    if (!wrote.ok()) std::fprintf(stderr, "ipn demo: %s\n", wrote.ToString().c_str());
+    std::fprintf(stderr,
+                 "ipn demo: running; data under %s.\n"
+                 "  disclosure portal: %s\n"
+                 "  demo citizen: resident #%d; log in with the credential in %s\n"
+                 "  commission's node: %s\n"
+                 "Ctrl-C stops everything.\n",
+                 dir.c_str(), summary.portal_url.c_str(), summary.citizen_index + 1,
+                 summary.citizen_credential.c_str(), (*net)->LocalEndpoint("PPC-0001").c_str());
     while (!g_interrupted.load()) pause();
   }
   Status stopped = (*net)->Stop();
@@ -150,7 +182,8 @@ int RunDemo(const DemoFlags& flags) {
     }
   }
   net->reset();
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (flags.json) {
     nlohmann::json j = summary.ToJson();
     j["ok"] = run.ok() && stopped.ok();

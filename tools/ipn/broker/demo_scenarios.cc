@@ -22,6 +22,8 @@ constexpr const char* kMunicipality = "MUN-131016";
 constexpr const char* kPension = "PEN-0001";
 constexpr const char* kInsurer = "INS-0001";
 constexpr const char* kLabour = "LAB-0001";  // suspended in the demo directory
+constexpr const char* kPortal = "PORTAL-0001";
+constexpr const char* kCommission = "PPC-0001";
 
 std::string OutcomeLabel(const InquiryReply& r) {
   std::string name = v1::Outcome_Name(r.outcome);
@@ -70,8 +72,8 @@ Status RunInquiries(AgencyClient& client, std::vector<InquiryRequest> requests,
   while (!waiting.empty()) {
     if (stop.load()) return Status::FailedPrecondition("interrupted");
     if (std::chrono::steady_clock::now() > deadline) {
-      return Status::DeadlineExceeded(std::to_string(waiting.size()) +
-                                      " inquiries of '" + result->name + "' got no result");
+      return Status::DeadlineExceeded(std::to_string(waiting.size()) + " inquiries of '" +
+                                      result->name + "' got no result");
     }
     IPN_RETURN_IF_ERROR(client.Poll(std::chrono::milliseconds(100), cb));
   }
@@ -81,13 +83,13 @@ Status RunInquiries(AgencyClient& client, std::vector<InquiryRequest> requests,
 }  // namespace
 
 std::vector<localnet::AgencySpec> DemoAgencies() {
-  return {{kRegistry, true, false},
-          {kMunicipality, true, true},
-          {kPension, true, true},
-          {kInsurer, true, true}};
+  return {{kRegistry, true, false}, {kMunicipality, true, true}, {kPension, true, true},
+          {kInsurer, true, true},   {kPortal, true, false},      {kCommission, true, false}};
 }
 
-std::vector<std::string> DemoSuspended() { return {kLabour}; }
+std::vector<std::string> DemoSuspended() {
+  return {kLabour};
+}
 
 Status RunDemoScenarios(localnet::LocalNetwork& net, const std::vector<std::string>& codes,
                         const std::atomic<bool>& stop, bool progress, DemoSummary* summary) {
@@ -153,7 +155,8 @@ Status RunDemoScenarios(localnet::LocalNetwork& net, const std::vector<std::stri
   };
   auto scenario = [&](const std::string& name, const std::string& inquirer,
                       const std::string& business, const std::string& provider,
-                      const std::string& item, std::vector<std::vector<uint8_t>> symbols) -> Status {
+                      const std::string& item,
+                      std::vector<std::vector<uint8_t>> symbols) -> Status {
     ScenarioResult result;
     result.name = name;
     result.inquirer = inquirer;
@@ -171,7 +174,8 @@ Status RunDemoScenarios(localnet::LocalNetwork& net, const std::vector<std::stri
       requests.push_back(std::move(r));
     }
     if (progress) std::fprintf(stderr, "  %s\n", name.c_str());
-    IPN_RETURN_IF_ERROR(RunInquiries(*clients.agencies[inquirer], std::move(requests), &result, stop));
+    IPN_RETURN_IF_ERROR(
+        RunInquiries(*clients.agencies[inquirer], std::move(requests), &result, stop));
     summary->scenarios.push_back(std::move(result));
     return Status::Ok();
   };
@@ -184,7 +188,11 @@ Status RunDemoScenarios(localnet::LocalNetwork& net, const std::vector<std::stri
                                "nhi-benefit", kInsurer, "medical-insurance",
                                people(kMunicipality, n / 2)));
   IPN_RETURN_IF_ERROR(scenario("public assistance: pension data", kMunicipality,
-                               "public-assistance", kPension, "pension", people(kMunicipality, n / 4)));
+                               "public-assistance", kPension, "pension",
+                               people(kMunicipality, n / 4)));
+  IPN_RETURN_IF_ERROR(scenario("premium exemption: public assistance status", kPension,
+                               "np-premium-exemption", kMunicipality, "public-assistance",
+                               people(kPension, n / 4)));
   // 3. Refusals.
   IPN_RETURN_IF_ERROR(scenario("refused: no such link", kInsurer, "health-insurance-benefit",
                                kPension, "pension", people(kInsurer, 10)));
@@ -214,6 +222,9 @@ nlohmann::json DemoSummary::ToJson() const {
   j["records"] = records;
   j["records_verification"] = records_verification;
   j["seconds"] = seconds;
+  j["portal"] = {{"url", portal_url},
+                 {"citizen_credential", citizen_credential},
+                 {"citizen_index", citizen_index}};
   j["scenarios"] = nlohmann::json::array();
   for (const auto& s : scenarios) {
     j["scenarios"].push_back({{"name", s.name},
@@ -246,10 +257,15 @@ std::string DemoSummary::ToTable() const {
   }
   out += std::string(110, '-') + "\n";
   std::snprintf(line, sizeof(line),
-                "residents %d, symbols issued %d, provision records %llu (%s), %.1f s\n",
-                residents, symbols_issued, static_cast<unsigned long long>(records),
+                "residents %d, symbols issued %d, provision records %llu (%s), %.1f s\n", residents,
+                symbols_issued, static_cast<unsigned long long>(records),
                 records_verification.c_str(), seconds);
   out += line;
+  if (!portal_url.empty()) {
+    out += "disclosure portal " + portal_url + " — demo citizen (resident #" +
+           std::to_string(citizen_index + 1) + "): log in with the credential in " +
+           citizen_credential + "\n";
+  }
   return out;
 }
 

@@ -5,10 +5,9 @@
 
 #include <atomic>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "common/status.h"
 #include "tools/localnet/local_network.h"
@@ -29,6 +28,9 @@ struct DemoSummary {
   uint64_t records = 0;
   std::string records_verification;
   double seconds = 0;
+  std::string portal_url;          // the disclosure portal, while the network runs
+  std::string citizen_credential;  // the demo citizen's credential file (JWK)
+  int citizen_index = -1;          // which resident the demo citizen is
   nlohmann::json ToJson() const;
   std::string ToTable() const;
 };

@@ -1,0 +1,382 @@
+// PortalServer: routes, enrolment through the registry link, log-in, history.
+//
+//   HTTP ─► Route ─┬─► Enrol ─► RequestSymbol (registry node) ─► SymbolIssued (own node)
+//                  │          ─► EnrolmentStore::Add
+//                  ├─► Challenge / Login / Logout ─► LoginService
+//                  └─► History ─► LoginService::SessionOwner ─► EnrolmentStore::Find
+//                                ─► AgencyClient::QueryRecords ─► HistoryJson / HistoryCsv
+#include "portal/portal_server.h"
+
+#include <httplib.h>
+#include <sodium.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "common/encoding.h"
+#include "common/envelope_io.h"
+#include "common/secret.h"
+#include "interface/agency_client.h"
+#include "portal/enrolment_store.h"
+#include "portal/history_view.h"
+#include "portal/login.h"
+#include "portal/web_assets.h"
+
+namespace ipn::portal {
+namespace {
+
+constexpr auto kCoreTimeout = std::chrono::seconds(10);
+constexpr char kCookie[] = "ipn_session";
+
+void JsonReply(httplib::Response& res, int status, const nlohmann::json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+void ErrorReply(httplib::Response& res, int status, const std::string& message) {
+  JsonReply(res, status, {{"error", message}});
+}
+
+// The value of our session cookie, or empty.
+std::string SessionCookie(const httplib::Request& req) {
+  const std::string cookies = req.get_header_value("Cookie");
+  const std::string name = std::string(kCookie) + "=";
+  size_t pos = 0;
+  while (pos < cookies.size()) {
+    size_t end = cookies.find(';', pos);
+    if (end == std::string::npos) end = cookies.size();
+    std::string part = cookies.substr(pos, end - pos);
+    while (!part.empty() && part.front() == ' ') part.erase(0, 1);
+    if (part.rfind(name, 0) == 0) return part.substr(name.size());
+    pos = end + 1;
+  }
+  return "";
+}
+
+// A base64url field of exactly `size` bytes.
+Result<std::vector<uint8_t>> BytesField(const nlohmann::json& body, const char* name, size_t size) {
+  if (!body.contains(name) || !body[name].is_string()) {
+    return Status::InvalidArgument(std::string("missing ") + name);
+  }
+  Result<std::vector<uint8_t>> bytes = Base64UrlDecode(body[name].get<std::string>());
+  if (!bytes.ok() || bytes->size() != size) {
+    return Status::InvalidArgument(std::string(name) + " must be " + std::to_string(size) +
+                                   " bytes in base64url");
+  }
+  return bytes;
+}
+
+}  // namespace
+
+class PortalServer::Impl {
+ public:
+  Status Init(PortalOptions options);
+  int port() const { return port_; }
+  Status Run(const std::atomic<bool>& stop);
+
+ private:
+  void Route();
+  void Enrol(const httplib::Request& req, httplib::Response& res);
+  void Challenge(httplib::Response& res);
+  void Login(const httplib::Request& req, httplib::Response& res);
+  void Logout(const httplib::Request& req, httplib::Response& res);
+  void History(const httplib::Request& req, httplib::Response& res, bool csv);
+  // Parses a JSON POST body; answers 415/400 itself and returns nullopt on failure.
+  std::optional<nlohmann::json> JsonBody(const httplib::Request& req, httplib::Response& res);
+  Result<v1::RecordPage> FetchHistory(const Enrolment& enrolment);
+  Result<std::vector<uint8_t>> IssuePortalSymbol(std::string& resident_code,
+                                                 const std::string& person_ref);
+
+  PortalOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_ = nullptr;
+  Logger* log_ = nullptr;
+  std::unique_ptr<EnrolmentStore> enrolments_;
+  std::unique_ptr<LoginService> login_;
+  std::mutex network_mu_;  // the two clients below are used by one request at a time
+  std::unique_ptr<interface::AgencyClient> own_node_;
+  std::unique_ptr<interface::AgencyClient> registry_;
+  httplib::Server server_;
+  int port_ = -1;
+};
+
+Status PortalServer::Impl::Init(PortalOptions options) {
+  options_ = std::move(options);
+  clock_ = options_.clock != nullptr ? options_.clock : &system_clock_;
+  log_ = options_.logger;
+  if (log_ == nullptr) return Status::InvalidArgument("PortalOptions.logger is required");
+  if (!options_.names) return Status::InvalidArgument("PortalOptions.names is required");
+  Result<std::unique_ptr<EnrolmentStore>> store = EnrolmentStore::Open(options_.data_dir);
+  if (!store.ok()) return store.status().WithContext("enrolments");
+  enrolments_ = std::move(*store);
+  login_ = std::make_unique<LoginService>(clock_);
+  auto own = interface::AgencyClient::Connect(options_.node_endpoint);
+  if (!own.ok()) return own.status().WithContext("the portal's node");
+  own_node_ = std::move(*own);
+  auto reg = interface::AgencyClient::Connect(options_.registry_endpoint);
+  if (!reg.ok()) return reg.status().WithContext("the registry link's node");
+  registry_ = std::move(*reg);
+
+  Route();
+  server_.set_payload_max_length(64 * 1024);
+  if (options_.port == 0) {
+    port_ = server_.bind_to_any_port(options_.host);
+  } else if (server_.bind_to_port(options_.host, options_.port)) {
+    port_ = options_.port;
+  }
+  if (port_ < 0) {
+    return Status::Unavailable("cannot bind " + options_.host + ":" +
+                               std::to_string(options_.port));
+  }
+  return Status::Ok();
+}
+
+Status PortalServer::Impl::Run(const std::atomic<bool>& stop) {
+  std::thread http([this] { server_.listen_after_bind(); });
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  server_.stop();
+  http.join();
+  return Status::Ok();
+}
+
+void PortalServer::Impl::Route() {
+  server_.set_default_headers({
+      {"Content-Security-Policy",
+       "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+  });
+  for (size_t i = 0; i < kWebAssetCount; ++i) {
+    const EmbeddedFile& f = kWebAssets[i];
+    const std::string name = f.name;
+    const std::string type = name.ends_with(".html")  ? "text/html; charset=utf-8"
+                             : name.ends_with(".js")  ? "text/javascript; charset=utf-8"
+                             : name.ends_with(".css") ? "text/css; charset=utf-8"
+                                                      : "application/octet-stream";
+    const std::string body(reinterpret_cast<const char*>(f.data), f.size);
+    auto serve = [body, type](const httplib::Request&, httplib::Response& res) {
+      res.set_content(body, type.c_str());
+    };
+    server_.Get("/" + name, serve);
+    if (name == "index.html") server_.Get("/", serve);
+  }
+  server_.Get("/favicon.ico",
+              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  server_.Post("/api/enrol",
+               [this](const httplib::Request& q, httplib::Response& r) { Enrol(q, r); });
+  server_.Post("/api/challenge",
+               [this](const httplib::Request&, httplib::Response& r) { Challenge(r); });
+  server_.Post("/api/login",
+               [this](const httplib::Request& q, httplib::Response& r) { Login(q, r); });
+  server_.Post("/api/logout",
+               [this](const httplib::Request& q, httplib::Response& r) { Logout(q, r); });
+  server_.Get("/api/history",
+              [this](const httplib::Request& q, httplib::Response& r) { History(q, r, false); });
+  server_.Get("/api/history.csv",
+              [this](const httplib::Request& q, httplib::Response& r) { History(q, r, true); });
+  server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) ErrorReply(res, res.status, "not found");
+  });
+}
+
+std::optional<nlohmann::json> PortalServer::Impl::JsonBody(const httplib::Request& req,
+                                                           httplib::Response& res) {
+  // A JSON content type cannot be sent cross-site without a CORS preflight, which this
+  // server never grants: with the SameSite cookie, that rules out request forgery.
+  if (req.get_header_value("Content-Type").rfind("application/json", 0) != 0) {
+    ErrorReply(res, 415, "send application/json");
+    return std::nullopt;
+  }
+  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    ErrorReply(res, 400, "the request body is not a JSON object");
+    return std::nullopt;
+  }
+  return body;
+}
+
+Result<std::vector<uint8_t>> PortalServer::Impl::IssuePortalSymbol(std::string& resident_code,
+                                                                   const std::string& person_ref) {
+  std::lock_guard lock(network_mu_);
+  const std::string request_id = registry_->NextRequestId();
+  Status sent = registry_->RequestSymbol(options_.agency_code, person_ref, std::move(resident_code),
+                                         request_id);
+  WipeString(&resident_code);
+  IPN_RETURN_IF_ERROR(sent);
+  const auto deadline = std::chrono::steady_clock::now() + kCoreTimeout;
+  auto left = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                 std::chrono::steady_clock::now());
+  };
+  std::optional<v1::IssueSymbolResponse> response;
+  interface::AgencyClient::Callbacks reg_cb;
+  reg_cb.on_issue_response = [&](const v1::IssueSymbolResponse& r) {
+    if (r.person_ref() == person_ref) response = r;
+  };
+  while (!response) {
+    if (left().count() <= 0) return Status::DeadlineExceeded("the registry link did not answer");
+    IPN_RETURN_IF_ERROR(registry_->Poll(left(), reg_cb));
+  }
+  if (response->error_code() == v1::ERROR_CODE_INVALID_RESIDENT_CODE) {
+    return Status::InvalidArgument(response->reason());
+  }
+  if (response->error_code() != v1::ERROR_CODE_NONE) return Status::Unavailable(response->reason());
+  std::optional<std::vector<uint8_t>> symbol;
+  interface::AgencyClient::Callbacks own_cb;
+  own_cb.on_symbol = [&](interface::IssuedSymbol s) {
+    if (s.person_ref == person_ref) symbol = std::move(s.symbol);
+  };
+  while (!symbol) {
+    if (left().count() <= 0) return Status::DeadlineExceeded("the symbol did not arrive");
+    IPN_RETURN_IF_ERROR(own_node_->Poll(left(), own_cb));
+  }
+  return std::move(*symbol);
+}
+
+void PortalServer::Impl::Enrol(const httplib::Request& req, httplib::Response& res) {
+  // The resident code passes through here once: out of the request into the registry
+  // link's request, then wiped; it is never logged or stored.
+  std::string& raw_body = const_cast<std::string&>(req.body);
+  std::optional<nlohmann::json> body = JsonBody(req, res);
+  WipeString(&raw_body);
+  if (!body) return;
+  std::string code;
+  if (body->contains("resident_code") && (*body)["resident_code"].is_string()) {
+    std::string& inside = (*body)["resident_code"].get_ref<std::string&>();
+    code = inside;
+    WipeString(&inside);
+  }
+  Result<std::vector<uint8_t>> key = BytesField(*body, "public_key", 32);
+  if (code.empty()) return ErrorReply(res, 400, "enter your resident code (住民票コード)");
+  if (!key.ok()) {
+    WipeString(&code);
+    return ErrorReply(res, 400, key.status().message());
+  }
+  CredentialKey credential;
+  std::copy(key->begin(), key->end(), credential.begin());
+  if (enrolments_->Find(credential).ok()) {
+    WipeString(&code);
+    return ErrorReply(res, 409, "this credential is already enrolled");
+  }
+  uint8_t ref_bytes[12];
+  randombytes_buf(ref_bytes, sizeof ref_bytes);
+  const std::string person_ref = "enrol-" + HexEncode(ref_bytes);
+  Result<std::vector<uint8_t>> symbol = IssuePortalSymbol(code, person_ref);
+  if (!symbol.ok()) {
+    log_->Warn("enrolment_failed",
+               {{"enrolment", person_ref}, {"reason", symbol.status().message()}});
+    return ErrorReply(res, symbol.status().code() == Status::Code::kInvalidArgument ? 400 : 503,
+                      symbol.status().message());
+  }
+  Enrolment e;
+  e.agency_symbol = std::move(*symbol);
+  e.enrolled_unix_us = clock_->NowMicros();
+  Status added = enrolments_->Add(credential, e);
+  sodium_memzero(e.agency_symbol.data(), e.agency_symbol.size());
+  if (!added.ok()) {
+    return ErrorReply(res, added.code() == Status::Code::kAlreadyExists ? 409 : 500,
+                      added.message());
+  }
+  log_->Info("enrolled", {{"enrolment", person_ref}});
+  JsonReply(res, 201, {{"enrolment", "ok"}});
+}
+
+void PortalServer::Impl::Challenge(httplib::Response& res) {
+  const std::array<uint8_t, 32> c = login_->NewChallenge();
+  JsonReply(res, 200,
+            {{"challenge", Base64UrlEncode(c)}, {"expires_in", kChallengeLifetimeUs / 1'000'000}});
+}
+
+void PortalServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
+  std::optional<nlohmann::json> body = JsonBody(req, res);
+  if (!body) return;
+  Result<std::vector<uint8_t>> key = BytesField(*body, "public_key", 32);
+  Result<std::vector<uint8_t>> challenge = BytesField(*body, "challenge", 32);
+  Result<std::vector<uint8_t>> signature = BytesField(*body, "signature", 64);
+  for (const Status& s : {key.status(), challenge.status(), signature.status()}) {
+    if (!s.ok()) return ErrorReply(res, 400, s.message());
+  }
+  CredentialKey credential;
+  std::copy(key->begin(), key->end(), credential.begin());
+  auto text = [](const std::vector<uint8_t>& v) {
+    return std::string_view(reinterpret_cast<const char*>(v.data()), v.size());
+  };
+  // The challenge is consumed before the enrolment is looked up, so a probe of whether
+  // a key is enrolled costs a fresh challenge like any other attempt.
+  Result<std::string> token = login_->Login(credential, text(*challenge), text(*signature));
+  if (!token.ok()) {
+    log_->Info("login_refused", {{"reason", token.status().message()}});
+    return ErrorReply(res, 401, token.status().message());
+  }
+  if (!enrolments_->Find(credential).ok()) {
+    login_->Logout(*token);
+    log_->Info("login_refused", {{"reason", "not enrolled"}});
+    return ErrorReply(res, 401, "this credential is not enrolled");
+  }
+  res.set_header("Set-Cookie", std::string(kCookie) + "=" + *token +
+                                   "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
+                                   std::to_string(kSessionLifetimeUs / 1'000'000));
+  log_->Info("login");
+  JsonReply(res, 200, {{"ok", true}});
+}
+
+void PortalServer::Impl::Logout(const httplib::Request& req, httplib::Response& res) {
+  login_->Logout(SessionCookie(req));
+  res.set_header("Set-Cookie",
+                 std::string(kCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+  JsonReply(res, 200, {{"ok", true}});
+}
+
+Result<v1::RecordPage> PortalServer::Impl::FetchHistory(const Enrolment& enrolment) {
+  v1::RecordQuery q;
+  q.set_person_symbol(enrolment.agency_symbol.data(), enrolment.agency_symbol.size());
+  q.set_with_proofs(true);
+  std::lock_guard lock(network_mu_);
+  Result<v1::RecordPage> page = own_node_->QueryRecords(std::move(q), kCoreTimeout);
+  return page;
+}
+
+void PortalServer::Impl::History(const httplib::Request& req, httplib::Response& res, bool csv) {
+  // Whose history: the session's credential, and nothing in the request can change it.
+  Result<CredentialKey> owner = login_->SessionOwner(SessionCookie(req));
+  if (!owner.ok()) return ErrorReply(res, 401, owner.status().message());
+  Result<Period> period = ParsePeriod(req.get_param_value("from"), req.get_param_value("to"));
+  if (!period.ok()) return ErrorReply(res, 400, period.status().message());
+  Result<Enrolment> enrolment = enrolments_->Find(*owner);
+  if (!enrolment.ok()) return ErrorReply(res, 401, "this credential is not enrolled");
+  Result<v1::RecordPage> page = FetchHistory(*enrolment);
+  sodium_memzero(enrolment->agency_symbol.data(), enrolment->agency_symbol.size());
+  if (!page.ok()) {
+    log_->Warn("history_failed", {{"reason", page.status().message()}});
+    return ErrorReply(res, 503, "the network could not be asked: " + page.status().message());
+  }
+  log_->Info("history_served", {{"records", page->records_size()}, {"csv", csv}});
+  if (csv) {
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("Content-Disposition", "attachment; filename=\"ipn-history.csv\"");
+    res.set_content(HistoryCsv(*page, *options_.names, *period), "text/csv; charset=utf-8");
+    return;
+  }
+  JsonReply(res, 200, HistoryJson(*page, *options_.names, *period));
+}
+
+PortalServer::PortalServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PortalServer::~PortalServer() = default;
+
+Result<std::unique_ptr<PortalServer>> PortalServer::Open(PortalOptions options) {
+  auto impl = std::make_unique<Impl>();
+  IPN_RETURN_IF_ERROR(impl->Init(std::move(options)));
+  return std::unique_ptr<PortalServer>(new PortalServer(std::move(impl)));
+}
+
+int PortalServer::port() const {
+  return impl_->port();
+}
+Status PortalServer::Run(const std::atomic<bool>& stop) {
+  return impl_->Run(stop);
+}
+
+}  // namespace ipn::portal

@@ -1,0 +1,51 @@
+// PortalServer: the citizens' disclosure portal (情報提供等記録開示システム) on loopback.
+// It is an agency of its own (class "portal") with its own interface node: it holds,
+// per enrolled citizen, its own agency symbol and asks the core for that person's records
+// by it. Enrolment passes the resident code once to the registry link (which alone may
+// hand codes to the core) and keeps nothing of it; log-in is a signature by the citizen's
+// credential; every API answer is about the logged-in citizen only — no request names a
+// person. Serves the page (portal/web, compiled in) and a small JSON API (docs/portal.md).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "common/clock.h"
+#include "common/logger.h"
+#include "common/status.h"
+#include "policy/policy.h"
+
+namespace ipn::portal {
+
+struct PortalOptions {
+  std::string agency_code = "PORTAL-0001";
+  std::string node_endpoint;      // the portal's own node, local endpoint (ipc://…)
+  std::string registry_endpoint;  // the registry link's node, local endpoint (enrolment)
+  std::string data_dir;           // enrolments and the portal's data key
+  std::string host = "127.0.0.1";
+  int port = 0;                                 // 0: any free port
+  std::shared_ptr<const policy::Policy> names;  // agencies', businesses', items' names
+  Logger* logger = nullptr;                     // required
+  const Clock* clock = nullptr;                 // default: the system clock
+};
+
+class PortalServer {
+ public:
+  static Result<std::unique_ptr<PortalServer>> Open(PortalOptions options);
+  ~PortalServer();
+  PortalServer(const PortalServer&) = delete;
+  PortalServer& operator=(const PortalServer&) = delete;
+
+  int port() const;
+  // Serves until `stop` becomes true.
+  Status Run(const std::atomic<bool>& stop);
+
+  class Impl;
+
+ private:
+  explicit PortalServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ipn::portal

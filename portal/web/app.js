@@ -1,0 +1,1059 @@
+// 情報提供等記録開示 — the citizens' disclosure portal (plain JS, no build step).
+//
+// Two halves: the pure byte functions that check provision records against the signed
+// tree head (they must match records/record_codec.cc, records/merkle.cc and
+// records/tree_head.cc byte for byte), and the page (enrolment, login, history).
+(function () {
+  'use strict';
+
+  const root = typeof window !== 'undefined' ? window : globalThis;
+  const subtle = root.crypto && root.crypto.subtle;
+  const utf8 = new TextEncoder();
+
+  // ===================================================================================
+  // Verification: leaf encoding, RFC 9162 Merkle hashes and inclusion proofs, tree head
+  // ===================================================================================
+
+  // Stable one-byte event codes (records/record_codec.cc kEventByCode).
+  const EVENT_CODES = Object.freeze({
+    inquiry_accepted: 1, inquiry_refused: 2, forwarded: 3, provided: 4, not_held: 5,
+    failed: 6, timed_out: 7, received: 8, operator_action: 9,
+  });
+  const LEAF_FORMAT = 1;
+  const HEAD_DOMAIN = 'ipn/records/tree-head/v1';
+  const LOGIN_DOMAIN = 'ipn-portal-login-v1:';
+  const U64_MAX = (1n << 64n) - 1n;
+  const I64_MIN = -(1n << 63n);
+  const I64_MAX = (1n << 63n) - 1n;
+
+  function hexToBytes(hex) {
+    if (typeof hex !== 'string' || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+      throw new Error('not a hex string');
+    }
+    const out = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+    return out;
+  }
+
+  function bytesToHex(bytes) {
+    let s = '';
+    for (const b of bytes) s += b.toString(16).padStart(2, '0');
+    return s;
+  }
+
+  // Hex strings or byte arrays, checked for length when `length` is given.
+  function asBytes(value, length, what) {
+    const bytes = typeof value === 'string' ? hexToBytes(value) : new Uint8Array(value);
+    if (length !== undefined && bytes.length !== length) {
+      throw new Error(`${what || 'value'} must be ${length} bytes`);
+    }
+    return bytes;
+  }
+
+  function concatBytes(...parts) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  }
+
+  function equalBytes(a, b) {
+    if (a.length !== b.length) return false;
+    let diff = 0;
+    for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+    return diff === 0;
+  }
+
+  function toBigInt(value, what) {
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+    if (typeof value === 'string' && /^-?[0-9]+$/.test(value)) return BigInt(value);
+    throw new Error(`${what || 'value'} is not an integer`);
+  }
+
+  function u64be(value, what) {
+    const n = toBigInt(value, what);
+    if (n < 0n || n > U64_MAX) throw new Error(`${what || 'value'} is out of range`);
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigUint64(0, n, false);
+    return out;
+  }
+
+  function i64be(value, what) {
+    const n = toBigInt(value, what);
+    if (n < I64_MIN || n > I64_MAX) throw new Error(`${what || 'value'} is out of range`);
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigInt64(0, n, false);
+    return out;
+  }
+
+  // Unsigned LEB128.
+  function varint(n) {
+    const out = [];
+    while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); }
+    out.push(n);
+    return Uint8Array.from(out);
+  }
+
+  function lengthPrefixed(text) {
+    const bytes = utf8.encode(text == null ? '' : String(text));
+    return concatBytes(varint(bytes.length), bytes);
+  }
+
+  // An agency, business or item as the API gives it ({code, name_ja, name_en}) or a bare code.
+  function codeOf(x) {
+    if (x == null) return '';
+    return typeof x === 'string' ? x : (x.code == null ? '' : String(x.code));
+  }
+
+  // The canonical leaf (format 1): u8 1 | u64 sequence | i64 time | 32-byte record symbol |
+  // u8 event code | u8 flags | six (varint length, UTF-8 bytes) strings.
+  function encodeLeaf(record) {
+    const event = EVENT_CODES[record.event];
+    if (!event) throw new Error(`unknown event ${record.event}`);
+    return concatBytes(
+      Uint8Array.of(LEAF_FORMAT),
+      u64be(record.sequence, 'sequence'),
+      i64be(record.time_unix_us, 'time_unix_us'),
+      asBytes(record.record_symbol, 32, 'record_symbol'),
+      Uint8Array.of(event, record.non_disclosure ? 1 : 0),
+      lengthPrefixed(codeOf(record.inquirer)),
+      lengthPrefixed(codeOf(record.provider)),
+      lengthPrefixed(codeOf(record.business)),
+      lengthPrefixed(codeOf(record.item)),
+      lengthPrefixed(record.request_id),
+      lengthPrefixed(record.outcome));
+  }
+
+  async function sha256(bytes) {
+    return new Uint8Array(await subtle.digest('SHA-256', bytes));
+  }
+
+  // RFC 9162: leaf hash = SHA-256(0x00 | leaf); interior node = SHA-256(0x01 | left | right).
+  function leafHash(leaf) {
+    return sha256(concatBytes(Uint8Array.of(0), asBytes(leaf)));
+  }
+
+  function nodeHash(left, right) {
+    return sha256(concatBytes(Uint8Array.of(1), asBytes(left, 32), asBytes(right, 32)));
+  }
+
+  // RFC 9162 §2.1.3.2. `path` is leaf side first; hashes as hex strings or bytes.
+  async function verifyInclusion(leafHashValue, leafIndex, treeSize, path, rootHash) {
+    const index = toBigInt(leafIndex, 'leaf index');
+    const size = toBigInt(treeSize, 'tree size');
+    if (index < 0n || index >= size) return false;
+    let fn = index;
+    let sn = size - 1n;
+    let r = asBytes(leafHashValue, 32, 'leaf hash');
+    for (const entry of path) {
+      const p = asBytes(entry, 32, 'path entry');
+      if (sn === 0n) return false;
+      if ((fn & 1n) === 1n || fn === sn) {
+        r = await nodeHash(p, r);
+        while ((fn & 1n) === 0n && fn !== 0n) { fn >>= 1n; sn >>= 1n; }
+      } else {
+        r = await nodeHash(r, p);
+      }
+      fn >>= 1n;
+      sn >>= 1n;
+    }
+    return sn === 0n && equalBytes(r, asBytes(rootHash, 32, 'root hash'));
+  }
+
+  // ASCII "ipn/records/tree-head/v1" | u64 tree_size | i64 timestamp_us | 32-byte root hash.
+  function headSigningInput(treeSize, timestampUs, rootHash) {
+    return concatBytes(utf8.encode(HEAD_DOMAIN), u64be(treeSize, 'tree_size'),
+                       i64be(timestampUs, 'timestamp_us'), asBytes(rootHash, 32, 'root_hash'));
+  }
+
+  async function verifyHeadSignature(head) {
+    const key = await subtle.importKey('raw', asBytes(head.signer, 32, 'signer'),
+                                       { name: 'Ed25519' }, false, ['verify']);
+    const input = headSigningInput(head.tree_size, head.timestamp_us, head.root_hash);
+    return subtle.verify({ name: 'Ed25519' }, key, asBytes(head.signature, 64, 'signature'), input);
+  }
+
+  // Checks the head's signature and every record's inclusion proof.
+  // → {headOk, total, failed: [sequence…], treeSize, signer}
+  async function verifyRecords(records, head) {
+    let headOk = false;
+    try { headOk = await verifyHeadSignature(head); } catch (e) { headOk = false; }
+    const failed = [];
+    for (const record of records) {
+      let ok = false;
+      try {
+        const hash = await leafHash(encodeLeaf(record));
+        ok = await verifyInclusion(hash, record.sequence, head.tree_size,
+                                   record.inclusion_path || [], head.root_hash);
+      } catch (e) { ok = false; }
+      if (!ok) failed.push(record.sequence);
+    }
+    return { headOk, total: records.length, failed, treeSize: head.tree_size,
+             signer: String(head.signer || '') };
+  }
+
+  root.ipnVerify = Object.freeze({
+    EVENT_CODES, encodeLeaf, leafHash, nodeHash, verifyInclusion, headSigningInput,
+    verifyHeadSignature, verifyRecords, hexToBytes, bytesToHex,
+  });
+
+  if (typeof document === 'undefined') return;  // loaded outside a browser (tests)
+
+  // ===================================================================================
+  // Strings
+  // ===================================================================================
+
+  const STRINGS = {
+    ja: {
+      title: '情報提供等記録開示',
+      subtitle: '情報提供ネットワークシステムを通じたあなたの情報のやり取りの記録',
+      skip: '本文へ移動',
+      langToggleLabel: 'Switch to English',
+      loading: '読み込み中…',
+      enrolHeading: '利用者登録',
+      enrolIntro: '初めて利用する方は、住民票コードを入力して登録してください。この端末で鍵を作成し、その公開鍵だけをサーバーに登録します。秘密鍵はこの端末の外に出ません。',
+      enrolCodeLabel: '住民票コード（11桁の数字）',
+      enrolHelp: '住民票コードは登録のために一度だけ使われ、この端末にもサーバーにも保存されません。',
+      enrolSubmit: '登録する',
+      loginHeading: 'ログイン',
+      loginIntro: '登録済みの方は、この端末に保存された鍵でログインできます。',
+      loginDevice: 'この端末の鍵でログイン',
+      credentialHeading: '鍵ファイルを使う',
+      credentialHelp: '鍵ファイル（JSON Web Key 形式の Ed25519 鍵）の内容を貼り付けてください。鍵はこの端末に保存され、次回から「この端末の鍵でログイン」で使えます。',
+      credentialLabel: '鍵ファイルの内容',
+      credentialLogin: '鍵ファイルでログイン',
+      historyHeading: 'あなたの情報のやり取り',
+      logout: 'ログアウト',
+      filterLegend: '期間（日本時間）',
+      filterFrom: '開始日',
+      filterTo: '終了日（この日を含む）',
+      filterApply: '適用',
+      filterClear: '解除',
+      downloadCsv: 'CSVでダウンロード',
+      glossaryHeading: '各欄の意味',
+      colTime: '日時',
+      colInquirer: '照会機関',
+      colProvider: '提供機関',
+      colBusiness: '事務',
+      colItem: '特定個人情報の項目',
+      colOutcome: '結果',
+      glossTime: 'やり取りが始まった日時（日本時間）。',
+      glossInquirer: 'あなたの情報を求めた機関。',
+      glossProvider: '求められた情報を持っていて、提供を求められた機関。',
+      glossBusiness: '照会機関がその情報を使う手続（法律で定められた事務）。',
+      glossItem: '求められた情報の種類（例：地方税の情報）。情報の中身はネットワークに記録されません。',
+      glossOutcome: '提供されたか、該当する情報がなかったか、失敗・時間切れ・拒否となったか、また照会機関が受け取ったか。',
+      verifyHeading: '記録の改ざんがないことの確認',
+      verifyHelp: '表示中の各記録が、ネットワークが署名した記録全体の要約（署名付きツリーヘッド）に含まれていることを、このブラウザ内で計算して確かめます。',
+      verifyButton: '署名付きツリーヘッドと照合する',
+      footer: 'このポータルは、情報提供ネットワークシステムがあなたについて保存している情報提供等の記録を表示します。法律により、一部の提供の記録は開示されないことがあります（不開示）。住民票コードは利用者登録の際に一度だけ使われ、保存されることはありません。',
+      tableCaption: 'あなたの情報のやり取りの一覧（新しい順）',
+      count: 'やり取り {n} 件（記録 {r} 件）',
+      periodAll: '全期間',
+      period: '期間：{from} 〜 {to}',
+      periodOpen: '指定なし',
+      empty: 'この期間に、あなたの情報のやり取りの記録はありません。',
+      showDetails: '詳細を表示',
+      hideDetails: '詳細を閉じる',
+      detailsRequest: '照会番号',
+      detailsSequence: '記録番号 {n}',
+      nonDisclosure: '不開示の指定あり',
+      none: '—',
+      ev_inquiry_accepted: 'ネットワークが照会を受け付けました',
+      ev_inquiry_refused: 'ネットワークが照会を拒否しました',
+      ev_forwarded: '提供機関に照会を転送しました',
+      ev_provided: '提供機関が情報を提供しました',
+      ev_not_held: '提供機関は該当する情報を保有していませんでした',
+      ev_failed: '処理に失敗しました',
+      ev_timed_out: '期限内に応答がありませんでした',
+      ev_received: '照会機関が応答を受け取りました',
+      ev_not_received: '照会機関は応答を受け取れませんでした',
+      ev_operator_action: '運用者の操作',
+      out_received: '提供済み（照会機関が受領）',
+      out_provided: '提供済み（受領は未確認）',
+      out_not_received: '提供済み（照会機関は受領できず）',
+      out_not_held: '該当する情報なし',
+      out_failed: '失敗',
+      out_timed_out: '時間切れ',
+      out_refused: '拒否：{reason}',
+      out_with_reason: '{outcome}：{reason}',
+      code_with_name: '{words}（{code}）',
+      out_refused_plain: '拒否',
+      out_pending: '処理中',
+      enrolling: '鍵を作成して登録しています…',
+      loggingIn: 'ログインしています…',
+      loggedIn: 'ログインしました。',
+      enrolledLoggedIn: '利用者登録が完了し、ログインしました。住民票コードは保存されていません。',
+      enrolledLoginFailed: '利用者登録は完了しました（住民票コードは保存されていません）が、ログインできませんでした：{text}',
+      loggedOut: 'ログアウトしました。',
+      sessionEnded: 'ログインの有効期限が切れました。もう一度ログインしてください。',
+      badCode: '住民票コードは11桁の数字で入力してください。',
+      noCredential: 'この端末には鍵が保存されていません。利用者登録をするか、鍵ファイルを使ってください。',
+      badCredential: '鍵ファイルの形式が正しくありません（kty "OKP"、crv "Ed25519"、d と x を含む JSON Web Key が必要です）。',
+      emptyCredential: '鍵ファイルの内容を貼り付けてください。',
+      noEd25519: 'このブラウザは Web Crypto の Ed25519 に対応していません。最新のブラウザをお使いください。',
+      noStorage: 'この端末に鍵を保存できませんでした（IndexedDB が使えません）：{text}',
+      badDates: '開始日は終了日より前の日付にしてください。',
+      serverError: 'エラー：{text}',
+      httpError: 'サーバーがエラーを返しました（HTTP {status}）。',
+      networkError: 'サーバーに接続できませんでした。',
+      unexpected: '予期しないエラーが発生しました：{text}',
+      badResponse: 'サーバーの応答を読み取れませんでした。',
+      verifying: '照合しています…',
+      verifyOk: '表示中の全 {n} 件の記録を、サイズ {size} の署名付きツリーヘッド（署名者 {signer}）と照合し、確認できました。',
+      verifyFailed: '{n} 件中 {m} 件の記録を確認できませんでした（記録番号：{list}）。',
+      verifyHeadBad: '署名付きツリーヘッドの署名が正しくありません（署名者 {signer}）。',
+      verifyNoRecords: '照合する記録はありません（署名付きツリーヘッドのサイズ {size}、署名者 {signer}）。',
+      verifyNoHead: '署名付きツリーヘッドがないため照合できません。',
+      verifyError: '照合できませんでした：{text}',
+    },
+    en: {
+      title: 'Disclosure of information-provision records',
+      subtitle: 'Records of the exchanges of your information over the information-provision network',
+      skip: 'Skip to content',
+      langToggleLabel: '日本語に切り替える',
+      loading: 'Loading…',
+      enrolHeading: 'Enrol',
+      enrolIntro: 'First time here? Enter your resident code to enrol. A key is created on this device and only its public part is registered with the server. The private key never leaves this device.',
+      enrolCodeLabel: 'Resident code (11 digits)',
+      enrolHelp: 'Your resident code is used once, for enrolment, and is stored neither on this device nor on the server.',
+      enrolSubmit: 'Enrol',
+      loginHeading: 'Log in',
+      loginIntro: 'Already enrolled? Log in with the credential stored on this device.',
+      loginDevice: 'Log in with the credential on this device',
+      credentialHeading: 'Use a credential file',
+      credentialHelp: 'Paste the contents of a credential file (an Ed25519 key as a JSON Web Key). The key is then kept on this device, so next time you can log in with the credential on this device.',
+      credentialLabel: 'Credential file contents',
+      credentialLogin: 'Log in with the credential file',
+      historyHeading: 'Exchanges of your information',
+      logout: 'Log out',
+      filterLegend: 'Period (Japan time)',
+      filterFrom: 'From',
+      filterTo: 'To (inclusive)',
+      filterApply: 'Apply',
+      filterClear: 'Clear',
+      downloadCsv: 'Download CSV',
+      glossaryHeading: 'What the columns mean',
+      colTime: 'Date and time',
+      colInquirer: 'Inquiring agency',
+      colProvider: 'Providing agency',
+      colBusiness: 'Business',
+      colItem: 'Item of personal information',
+      colOutcome: 'Outcome',
+      glossTime: 'When the exchange started (Japan time).',
+      glossInquirer: 'The agency that asked for your information.',
+      glossProvider: 'The agency that holds the information and was asked to provide it.',
+      glossBusiness: 'The procedure, set out in law, for which the inquiring agency needs the information.',
+      glossItem: 'The kind of information asked for (for example, local tax information). The content itself is never recorded by the network.',
+      glossOutcome: 'Whether the information was provided, not held, or the exchange failed, timed out or was refused — and whether the inquiring agency received it.',
+      verifyHeading: 'Check that the records are untampered',
+      verifyHelp: 'Checks, by computing in this browser, that each record shown is included in the summary of all records that the network has signed (the signed tree head).',
+      verifyButton: 'Check against the signed tree head',
+      footer: 'This portal shows the records that the information-provision network keeps about exchanges of your information. The law allows some provisions to be withheld from disclosure (non-disclosure). Your resident code is used once, at enrolment, and is never stored.',
+      tableCaption: 'Exchanges of your information, newest first',
+      count: '{n} exchanges ({r} records)',
+      periodAll: 'All dates',
+      period: 'Period: {from} to {to}',
+      periodOpen: 'open',
+      empty: 'There are no records of exchanges of your information in this period.',
+      showDetails: 'Show details',
+      hideDetails: 'Hide details',
+      detailsRequest: 'Request id',
+      detailsSequence: 'Record no. {n}',
+      nonDisclosure: 'Marked for non-disclosure',
+      none: '—',
+      ev_inquiry_accepted: 'The network accepted the inquiry',
+      ev_inquiry_refused: 'The network refused the inquiry',
+      ev_forwarded: 'The inquiry was forwarded to the providing agency',
+      ev_provided: 'The providing agency provided the information',
+      ev_not_held: 'The providing agency does not hold such information',
+      ev_failed: 'The exchange failed',
+      ev_timed_out: 'No answer within the deadline',
+      ev_received: 'The inquiring agency received the answer',
+      ev_not_received: 'The inquiring agency did not receive the answer',
+      ev_operator_action: 'Operator action',
+      out_received: 'Provided (received by the inquiring agency)',
+      out_provided: 'Provided (receipt not confirmed)',
+      out_not_received: 'Provided (not received by the inquiring agency)',
+      out_not_held: 'Not held',
+      out_failed: 'Failed',
+      out_timed_out: 'Timed out',
+      out_refused: 'Refused: {reason}',
+      out_with_reason: '{outcome}: {reason}',
+      code_with_name: '{words} ({code})',
+      out_refused_plain: 'Refused',
+      out_pending: 'In progress',
+      enrolling: 'Creating your key and enrolling…',
+      loggingIn: 'Logging in…',
+      loggedIn: 'You are logged in.',
+      enrolledLoggedIn: 'Enrolment succeeded and you are logged in. Your resident code has not been kept.',
+      enrolledLoginFailed: 'Enrolment succeeded (your resident code has not been kept), but logging in failed: {text}',
+      loggedOut: 'You have logged out.',
+      sessionEnded: 'Your session has ended. Please log in again.',
+      badCode: 'Enter the resident code as 11 digits.',
+      noCredential: 'There is no credential on this device. Enrol, or use a credential file.',
+      badCredential: 'The credential file is not valid (expected a JSON Web Key with kty "OKP", crv "Ed25519", d and x).',
+      emptyCredential: 'Paste the contents of the credential file.',
+      noEd25519: 'This browser does not support Ed25519 in Web Crypto. Please use an up-to-date browser.',
+      noStorage: 'The credential could not be kept on this device (IndexedDB unavailable): {text}',
+      badDates: 'The start date must not be after the end date.',
+      serverError: 'Error: {text}',
+      httpError: 'The server answered with an error (HTTP {status}).',
+      networkError: 'Could not reach the server.',
+      unexpected: 'Something went wrong: {text}',
+      badResponse: 'The server\'s answer could not be read.',
+      verifying: 'Checking…',
+      verifyOk: 'All {n} records verified against the signed tree head of size {size}, signed by {signer}.',
+      verifyFailed: '{m} of {n} records could not be verified (record nos. {list}).',
+      verifyHeadBad: 'The signature of the signed tree head is not valid (signer {signer}).',
+      verifyNoRecords: 'There are no records to check (signed tree head of size {size}, signed by {signer}).',
+      verifyNoHead: 'There is no signed tree head to check against.',
+      verifyError: 'The check could not be completed: {text}',
+    },
+  };
+
+  // Plain words for the outcome codes the core records (wire.proto Outcome and DenyReason names).
+  const CODE_WORDS = {
+    ja: {
+      ACCEPTED: '受付', FORWARDED: '転送', PROVIDED: '提供', NOT_HELD: '該当なし', FAILED: '失敗',
+      TIMED_OUT: '期限切れ', REFUSED: '拒否', NOT_RECEIVED: '受領できませんでした',
+      UNREACHABLE: '提供機関のシステムに接続できませんでした',
+      UNKNOWN_INQUIRER: '照会機関が登録されていません',
+      UNKNOWN_PROVIDER: '提供機関が登録されていません',
+      INQUIRER_NOT_ACTIVE: '照会機関が利用停止中です',
+      PROVIDER_NOT_ACTIVE: '提供機関が利用停止中です',
+      NO_ASSESSMENT: '特定個人情報保護評価が承認されていません',
+      NO_SUCH_LINK: '法令で認められた照会ではありません',
+      OUTSIDE_EFFECTIVE_PERIOD: '法令で認められた期間外の照会です',
+      RATE_LIMITED: '照会が多すぎるため制限されました',
+      INVALID_SYMBOL: '本人を識別する符号が無効でした',
+      NOT_ISSUED_TO_PROVIDER: '提供機関はあなたの情報を保有していません',
+      DUPLICATE_REQUEST: '同じ照会番号の照会が既にありました',
+      MALFORMED: '照会の形式が正しくありませんでした',
+      UNKNOWN_ITEM: '特定個人情報の項目が不明です',
+      UNKNOWN_BUSINESS: '事務が不明です',
+    },
+    en: {
+      ACCEPTED: 'accepted', FORWARDED: 'forwarded', PROVIDED: 'provided', NOT_HELD: 'not held',
+      FAILED: 'failed', TIMED_OUT: 'timed out', REFUSED: 'refused', NOT_RECEIVED: 'not received',
+      UNREACHABLE: 'the providing agency\'s system could not be reached',
+      UNKNOWN_INQUIRER: 'the inquiring agency is not registered',
+      UNKNOWN_PROVIDER: 'the providing agency is not registered',
+      INQUIRER_NOT_ACTIVE: 'the inquiring agency is suspended',
+      PROVIDER_NOT_ACTIVE: 'the providing agency is suspended',
+      NO_ASSESSMENT: 'the agency\'s privacy impact assessment is not approved',
+      NO_SUCH_LINK: 'the law does not permit this inquiry',
+      OUTSIDE_EFFECTIVE_PERIOD: 'outside the period in which the law permits this inquiry',
+      RATE_LIMITED: 'too many inquiries (rate limit)',
+      INVALID_SYMBOL: 'the symbol identifying you was not valid',
+      NOT_ISSUED_TO_PROVIDER: 'the providing agency holds no information about you',
+      DUPLICATE_REQUEST: 'an inquiry with the same request id already existed',
+      MALFORMED: 'the inquiry was malformed',
+      UNKNOWN_ITEM: 'unknown item',
+      UNKNOWN_BUSINESS: 'unknown business',
+    },
+  };
+
+  // The code an event's outcome repeats (not worth showing again).
+  const SELF_OUTCOME = { inquiry_accepted: 'ACCEPTED', forwarded: 'FORWARDED', provided: 'PROVIDED',
+                         not_held: 'NOT_HELD', failed: 'FAILED', timed_out: 'TIMED_OUT' };
+
+  const OUTCOME_CLASS = { received: 'good', provided: 'good', not_received: 'bad', not_held: 'neutral', pending: 'neutral',
+                          failed: 'bad', timed_out: 'bad', refused: 'bad' };
+
+  // ===================================================================================
+  // State and small helpers
+  // ===================================================================================
+
+  const state = {
+    lang: 'ja',
+    history: null,        // the last /api/history answer
+    filter: { from: '', to: '' },
+    message: null,        // {kind, key, params}
+    verify: null,         // {kind, key, params}
+    failedSequences: new Set(),
+    expanded: new Set(),  // exchange keys whose details are open
+    loggedIn: false,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function t(key, params) {
+    const table = STRINGS[state.lang] || STRINGS.ja;
+    let s = table[key] != null ? table[key] : (STRINGS.ja[key] != null ? STRINGS.ja[key] : key);
+    if (params) s = s.replace(/\{(\w+)\}/g, (m, name) => (params[name] != null ? String(params[name]) : m));
+    return s;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v == null || v === false) continue;
+      if (k === 'class') node.className = v;
+      else if (k === 'text') node.textContent = v;
+      else node.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const c of children) if (c != null) node.append(c);  // strings become text nodes
+    return node;
+  }
+
+  function setMessage(kind, key, params) {
+    state.message = key ? { kind, key, params } : null;
+    renderMessage();
+  }
+
+  function renderMessage() {
+    const box = $('message');
+    box.classList.remove('error', 'info', 'success');
+    if (!state.message) { box.textContent = ''; return; }
+    box.classList.add(state.message.kind);
+    box.textContent = t(state.message.key, state.message.params);
+  }
+
+  function b64urlEncode(bytes) {
+    let s = '';
+    for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b);
+    return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function b64urlDecode(text) {
+    if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text)) throw new Error('not base64url');
+    let s = text.replace(/-/g, '+').replace(/_/g, '/');
+    while (s.length % 4) s += '=';
+    const bin = atob(s);
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  }
+
+  class ApiError extends Error {
+    constructor(status, text) { super(text || `HTTP ${status}`); this.status = status; this.serverText = text; }
+  }
+
+  // An error that is shown as one of the page's own messages.
+  class UserError extends Error {
+    constructor(key, params) { super(key); this.key = key; this.params = params; }
+  }
+
+  // fetch with the session cookie; resolves to {status, ok, data}.
+  async function api(method, path, body) {
+    const options = { method, credentials: 'same-origin', cache: 'no-store',
+                      headers: { Accept: 'application/json' } };
+    if (method !== 'GET') {
+      options.headers['Content-Type'] = 'application/json';
+      options.body = JSON.stringify(body || {});
+    }
+    let response;
+    try { response = await fetch(path, options); } catch (e) { throw new ApiError(0, ''); }
+    let data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    return { status: response.status, ok: response.ok, data };
+  }
+
+  function failure(res) {
+    const text = res.data && typeof res.data.error === 'string' ? res.data.error : '';
+    return new ApiError(res.status, text);
+  }
+
+  // A message for anything a handler throws.
+  function reportError(e) {
+    if (e instanceof UserError) {
+      setMessage('error', e.key, e.params);
+    } else if (e instanceof ApiError) {
+      if (e.status === 0) setMessage('error', 'networkError');
+      else if (e.serverText) setMessage('error', 'serverError', { text: e.serverText });
+      else setMessage('error', 'httpError', { status: e.status });
+    } else if (e && e.name === 'NotSupportedError') {
+      setMessage('error', 'noEd25519');
+    } else {
+      setMessage('error', 'unexpected', { text: (e && e.message) || String(e) });
+    }
+  }
+
+  const ACTION_IDS = ['enrol-submit', 'login-device', 'credential-login', 'filter-apply',
+                      'filter-clear', 'verify-button', 'logout'];
+  let busy = false;
+
+  // Runs one user action at a time, with the buttons disabled meanwhile.
+  async function run(action) {
+    if (busy) return;
+    busy = true;
+    for (const id of ACTION_IDS) $(id).disabled = true;
+    try { await action(); } catch (e) { reportError(e); } finally {
+      busy = false;
+      for (const id of ACTION_IDS) $(id).disabled = false;
+    }
+  }
+
+  function showView(view) {
+    $('loading-view').hidden = view !== 'loading';
+    $('login-view').hidden = view !== 'login';
+    $('history-view').hidden = view !== 'history';
+  }
+
+  // ===================================================================================
+  // Credential storage (IndexedDB 'ipn-portal' / 'credential' / 'default')
+  // ===================================================================================
+
+  function openDb() {
+    return new Promise((resolve, reject) => {
+      if (!root.indexedDB) { reject(new Error('IndexedDB is not available')); return; }
+      const req = indexedDB.open('ipn-portal', 1);
+      req.onupgradeneeded = () => {
+        if (!req.result.objectStoreNames.contains('credential')) req.result.createObjectStore('credential');
+      };
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+  }
+
+  async function credentialStore(mode, use) {
+    const db = await openDb();
+    try {
+      return await new Promise((resolve, reject) => {
+        const tx = db.transaction('credential', mode);
+        const req = use(tx.objectStore('credential'));
+        tx.oncomplete = () => resolve(req.result);
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
+      });
+    } finally { db.close(); }
+  }
+
+  function saveCredential(pair) {
+    return credentialStore('readwrite', (s) => s.put({ publicKey: pair.publicKey, privateKey: pair.privateKey }, 'default'));
+  }
+
+  async function loadCredential() {
+    const pair = await credentialStore('readonly', (s) => s.get('default'));
+    return pair && pair.publicKey && pair.privateKey ? pair : null;
+  }
+
+  // ===================================================================================
+  // Enrolment and login
+  // ===================================================================================
+
+  // Reads and clears the resident code field; full-width digits and spaces are accepted.
+  function takeResidentCode() {
+    const input = $('enrol-code');
+    const raw = input.value;
+    input.value = '';
+    return raw.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+              .replace(/[\s\-‐－]/g, '');
+  }
+
+  async function onEnrol() {
+    let code = takeResidentCode();
+    if (!/^[0-9]{11}$/.test(code)) { setMessage('error', 'badCode'); $('enrol-code').focus(); return; }
+    if (!subtle) { setMessage('error', 'noEd25519'); return; }
+    setMessage('info', 'enrolling');
+    const pair = await subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
+    const res = await api('POST', '/api/enrol', { resident_code: code, public_key: b64urlEncode(publicKey) });
+    code = '';
+    if (!res.ok) throw failure(res);  // 201 Created
+    try { await saveCredential(pair); } catch (e) {
+      throw new UserError('noStorage', { text: e.message || String(e) });
+    }
+    try {
+      await login(pair, 'enrolledLoggedIn');
+    } catch (e) {
+      const text = e instanceof UserError ? t(e.key, e.params)
+        : e instanceof ApiError && e.serverText ? e.serverText : (e.message || String(e));
+      setMessage('error', 'enrolledLoginFailed', { text });
+    }
+  }
+
+  // Challenge–response login; on success the server sets an HttpOnly session cookie.
+  async function login(pair, successKey) {
+    setMessage('info', 'loggingIn');
+    const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
+    const ch = await api('POST', '/api/challenge');
+    if (!ch.ok) throw failure(ch);
+    let challenge;
+    try { challenge = b64urlDecode(ch.data && ch.data.challenge); } catch (e) { challenge = null; }
+    if (!challenge || challenge.length !== 32) throw new UserError('badResponse');
+    const signed = concatBytes(utf8.encode(LOGIN_DOMAIN), challenge);
+    const signature = await subtle.sign({ name: 'Ed25519' }, pair.privateKey, signed);
+    const res = await api('POST', '/api/login', {
+      public_key: b64urlEncode(publicKey), challenge: b64urlEncode(challenge),
+      signature: b64urlEncode(signature),
+    });
+    if (!res.ok) throw failure(res);
+    state.loggedIn = true;
+    state.expanded.clear();
+    await loadHistory();
+    if (state.loggedIn) {
+      setMessage('success', successKey || 'loggedIn');
+      $('history-heading').focus();
+    }
+  }
+
+  async function onLoginDevice() {
+    if (!subtle) { setMessage('error', 'noEd25519'); return; }
+    let pair;
+    try { pair = await loadCredential(); } catch (e) {
+      throw new UserError('noStorage', { text: e.message || String(e) });
+    }
+    if (!pair) throw new UserError('noCredential');
+    await login(pair);
+  }
+
+  async function onCredentialLogin() {
+    const input = $('credential-input');
+    const text = input.value.trim();
+    if (!text) { setMessage('error', 'emptyCredential'); input.focus(); return; }
+    input.value = '';
+    if (!subtle) { setMessage('error', 'noEd25519'); return; }
+    let jwk;
+    try {
+      jwk = JSON.parse(text);
+      if (!jwk || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string' ||
+          typeof jwk.x !== 'string' || b64urlDecode(jwk.d).length !== 32 || b64urlDecode(jwk.x).length !== 32) {
+        throw new Error('bad key');
+      }
+    } catch (e) { setMessage('error', 'badCredential'); return; }
+    let pair;
+    try {
+      pair = {
+        privateKey: await subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', d: jwk.d, x: jwk.x },
+                                           { name: 'Ed25519' }, false, ['sign']),
+        publicKey: await subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
+                                          { name: 'Ed25519' }, true, ['verify']),
+      };
+    } catch (e) {
+      if (e && e.name === 'NotSupportedError') throw e;
+      setMessage('error', 'badCredential');
+      return;
+    }
+    try { await saveCredential(pair); } catch (e) {
+      throw new UserError('noStorage', { text: e.message || String(e) });
+    }
+    await login(pair);
+  }
+
+  async function onLogout() {
+    try { await api('POST', '/api/logout'); } finally {
+      state.loggedIn = false;
+      state.history = null;
+      state.verify = null;
+      state.failedSequences.clear();
+      state.expanded.clear();
+      $('history').replaceChildren();
+      showView('login');
+      setMessage('info', 'loggedOut');
+      $('login-heading').focus();
+    }
+  }
+
+  // ===================================================================================
+  // History
+  // ===================================================================================
+
+  function filterQuery() {
+    const q = new URLSearchParams();
+    if (state.filter.from) q.set('from', state.filter.from);
+    if (state.filter.to) q.set('to', state.filter.to);
+    const s = q.toString();
+    return s ? `?${s}` : '';
+  }
+
+  // Fetches the history for the current filter; shows the login panels on 401.
+  async function loadHistory() {
+    const res = await api('GET', `/api/history${filterQuery()}`);
+    if (res.status === 401) {
+      const wasLoggedIn = state.loggedIn;
+      state.loggedIn = false;
+      state.history = null;
+      showView('login');
+      if (wasLoggedIn) setMessage('error', 'sessionEnded');
+      return;
+    }
+    if (!res.ok) throw failure(res);
+    if (!res.data || !Array.isArray(res.data.records)) throw new UserError('badResponse');
+    state.loggedIn = true;
+    state.history = res.data;
+    state.verify = null;
+    state.failedSequences.clear();
+    $('download-csv').href = `/api/history.csv${filterQuery()}`;
+    showView('history');
+    renderHistory();
+    renderVerify();
+  }
+
+  async function onFilterApply() {
+    const from = $('filter-from').value;
+    const to = $('filter-to').value;
+    if (from && to && from > to) { setMessage('error', 'badDates'); return; }
+    state.filter = { from, to };
+    setMessage(null);
+    await loadHistory();
+  }
+
+  async function onFilterClear() {
+    $('filter-from').value = '';
+    $('filter-to').value = '';
+    state.filter = { from: '', to: '' };
+    setMessage(null);
+    await loadHistory();
+  }
+
+  function recordTime(r) {
+    const us = Number(r.time_unix_us);
+    return Number.isFinite(us) ? us : Date.parse(r.time) * 1000;
+  }
+
+  // One exchange per request id and inquiring agency; events oldest first, rows newest first.
+  function groupExchanges(records) {
+    const groups = new Map();
+    for (const r of records) {
+      const key = r.request_id ? `${r.request_id}\u0000${codeOf(r.inquirer)}` : `#${r.sequence}`;
+      if (!groups.has(key)) groups.set(key, { key, requestId: r.request_id || '', events: [] });
+      groups.get(key).events.push(r);
+    }
+    const list = [...groups.values()];
+    for (const g of list) {
+      g.events.sort((a, b) => Number(a.sequence) - Number(b.sequence));
+      g.first = g.events[0];
+      g.last = g.events[g.events.length - 1];
+      g.start = Math.min(...g.events.map(recordTime));
+      g.outcome = exchangeOutcome(g.events);
+    }
+    list.sort((a, b) => (b.start - a.start) || (Number(b.last.sequence) - Number(a.last.sequence)));
+    return list;
+  }
+
+  // The exchange's result in plain words: the last definite event, and whether it was received.
+  function exchangeOutcome(events) {
+    const refused = events.find((e) => e.event === 'inquiry_refused');
+    if (refused) return { kind: 'refused', reason: refused.outcome || '' };
+    let last = null;
+    for (const e of events) {
+      if (['provided', 'not_held', 'failed', 'timed_out'].includes(e.event)) last = e;
+    }
+    const receipt = events.find((e) => e.event === 'received');
+    if (!last) return { kind: receipt ? 'received' : 'pending' };
+    if (last.event === 'provided' && receipt) {
+      return { kind: receipt.outcome === 'NOT_RECEIVED' ? 'not_received' : 'received' };
+    }
+    const reason = ['failed', 'timed_out'].includes(last.event) && last.outcome &&
+      last.outcome !== SELF_OUTCOME[last.event] ? last.outcome : '';
+    return { kind: last.event, reason };
+  }
+
+  // An outcome code in plain words (followed by the code when `withCode`), or the text as recorded.
+  function codeText(code, withCode) {
+    const words = (CODE_WORDS[state.lang] || CODE_WORDS.ja)[code];
+    if (!words) return code;
+    return withCode ? t('code_with_name', { words, code }) : words;
+  }
+
+  function outcomeText(outcome) {
+    if (outcome.kind === 'refused') {
+      return outcome.reason ? t('out_refused', { reason: codeText(outcome.reason) }) : t('out_refused_plain');
+    }
+    const text = t(`out_${outcome.kind}`);
+    return outcome.reason ? t('out_with_reason', { outcome: text, reason: codeText(outcome.reason) }) : text;
+  }
+
+  const timeFormats = {};
+  function formatTime(us) {
+    if (!Number.isFinite(us)) return t('none');
+    const locale = state.lang === 'ja' ? 'ja-JP' : 'en-GB';
+    if (!timeFormats[locale]) {
+      timeFormats[locale] = new Intl.DateTimeFormat(locale, {
+        timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit',
+        hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false,
+      });
+    }
+    return timeFormats[locale].format(new Date(Math.floor(us / 1000)));
+  }
+
+  // Agency, business or item: the name in the current language, the code beneath.
+  function namedCell(x) {
+    const code = codeOf(x);
+    if (!code && !(x && (x.name_ja || x.name_en))) return [t('none')];
+    const name = x && typeof x === 'object'
+      ? (state.lang === 'ja' ? x.name_ja || x.name_en : x.name_en || x.name_ja) : '';
+    if (!name || name === code) return [code];
+    return [el('span', { class: 'name', text: name }), el('span', { class: 'code', text: code })];
+  }
+
+  // A data cell; its label is shown beside the value when rows become cards (narrow screens).
+  function cell(labelKey, className, ...content) {
+    return el('td', { 'data-label': t(labelKey), class: className }, el('div', { class: 'value' }, ...content));
+  }
+
+  function renderHistory() {
+    const container = $('history');
+    container.replaceChildren();
+    const data = state.history;
+    if (!data) return;
+    const groups = groupExchanges(data.records);
+
+    const period = state.filter.from || state.filter.to
+      ? t('period', { from: state.filter.from || t('periodOpen'), to: state.filter.to || t('periodOpen') })
+      : t('periodAll');
+    $('history-count').textContent = `${t('count', { n: groups.length, r: data.records.length })} · ${period}`;
+    const note = $('withheld-note');
+    note.textContent = data.withheld_note || '';
+    note.hidden = !data.withheld_note;
+
+    if (groups.length === 0) {
+      container.append(el('p', { class: 'empty', text: t('empty') }));
+      return;
+    }
+    const columns = ['colTime', 'colInquirer', 'colProvider', 'colBusiness', 'colItem', 'colOutcome'];
+    const table = el('table', { class: 'exchanges' },
+      el('caption', { class: 'visually-hidden', text: t('tableCaption') }),
+      el('thead', null, el('tr', null,
+        ...columns.map((c) => el('th', { scope: 'col', text: t(c) })))));
+    const tbody = el('tbody');
+    groups.forEach((g, i) => {
+      const detailsId = `exchange-details-${i}`;
+      const open = state.expanded.has(g.key);
+      const failed = g.events.some((e) => state.failedSequences.has(e.sequence));
+      const toggle = el('button', { type: 'button', class: 'details-toggle', 'aria-expanded': open ? 'true' : 'false',
+                                    'aria-controls': detailsId, text: open ? t('hideDetails') : t('showDetails') });
+      const withheld = g.events.some((e) => e.non_disclosure);
+      const row = el('tr', { class: failed ? 'exchange verify-failed' : 'exchange', 'data-request-id': g.requestId },
+        cell('colTime', 'time', formatTime(g.start)),
+        cell('colInquirer', null, ...namedCell(g.first.inquirer)),
+        cell('colProvider', null, ...namedCell(g.first.provider)),
+        cell('colBusiness', null, ...namedCell(g.first.business)),
+        cell('colItem', null, ...namedCell(g.first.item)),
+        cell('colOutcome', null,
+          el('span', { class: `outcome ${OUTCOME_CLASS[g.outcome.kind]}`, text: outcomeText(g.outcome) }),
+          withheld ? el('span', { class: 'badge', text: t('nonDisclosure') }) : null,
+          el('div', { class: 'toggle' }, toggle)));
+      const details = el('tr', { class: 'exchange-details', id: detailsId, hidden: !open },
+        el('td', { colspan: columns.length }, renderEvents(g)));
+      toggle.addEventListener('click', () => {
+        const nowOpen = details.hidden;
+        details.hidden = !nowOpen;
+        toggle.setAttribute('aria-expanded', nowOpen ? 'true' : 'false');
+        toggle.textContent = nowOpen ? t('hideDetails') : t('showDetails');
+        if (nowOpen) state.expanded.add(g.key); else state.expanded.delete(g.key);
+      });
+      tbody.append(row, details);
+    });
+    table.append(tbody);
+    container.append(table);
+  }
+
+  function renderEvents(g) {
+    const wrap = el('div', { class: 'events' });
+    if (g.requestId) {
+      wrap.append(el('p', { class: 'request-id' }, `${t('detailsRequest')}: `, el('code', { text: g.requestId })));
+    }
+    const list = el('ol', { class: 'event-list' });
+    for (const e of g.events) {
+      const notReceived = e.event === 'received' && e.outcome === 'NOT_RECEIVED';
+      const item = el('li', { class: state.failedSequences.has(e.sequence) ? 'verify-failed' : null },
+        el('span', { class: 'event-time', text: formatTime(recordTime(e)) }),
+        el('span', { class: 'event-name', text: t(notReceived ? 'ev_not_received' : `ev_${e.event}`) }));
+      if (e.outcome && e.event !== 'received' && e.outcome !== SELF_OUTCOME[e.event] && e.outcome !== e.event) {
+        item.append(el('span', { class: 'event-outcome', text: codeText(e.outcome, true) }));
+      }
+      if (e.non_disclosure) item.append(el('span', { class: 'badge', text: t('nonDisclosure') }));
+      item.append(el('span', { class: 'event-seq', text: t('detailsSequence', { n: e.sequence }) }));
+      list.append(item);
+    }
+    wrap.append(list);
+    return wrap;
+  }
+
+  // ===================================================================================
+  // Verification against the signed tree head
+  // ===================================================================================
+
+  async function onVerify() {
+    const data = state.history;
+    if (!data) return;
+    state.verify = { kind: '', key: 'verifying' };
+    renderVerify();
+    const head = data.tree_head;
+    if (!head || typeof head !== 'object') {
+      state.verify = { kind: 'failed', key: 'verifyNoHead' };
+    } else {
+      try {
+        const result = await verifyRecords(data.records, head);
+        const signer = result.signer.slice(0, 16);
+        state.failedSequences = new Set(result.failed);
+        if (!result.headOk) {
+          state.verify = { kind: 'failed', key: 'verifyHeadBad', params: { signer } };
+        } else if (result.failed.length) {
+          state.verify = { kind: 'failed', key: 'verifyFailed',
+                           params: { n: result.total, m: result.failed.length,
+                                     list: result.failed.slice(0, 20).join(', ') + (result.failed.length > 20 ? ', …' : '') } };
+        } else if (result.total === 0) {
+          state.verify = { kind: 'ok', key: 'verifyNoRecords', params: { size: result.treeSize, signer } };
+        } else {
+          state.verify = { kind: 'ok', key: 'verifyOk', params: { n: result.total, size: result.treeSize, signer } };
+        }
+      } catch (e) {
+        state.verify = { kind: 'failed', key: 'verifyError', params: { text: e.message || String(e) } };
+      }
+    }
+    renderHistory();
+    renderVerify();
+  }
+
+  function renderVerify() {
+    const box = $('verify-result');
+    box.classList.remove('ok', 'failed');
+    if (!state.verify) { box.textContent = ''; return; }
+    if (state.verify.kind) box.classList.add(state.verify.kind);
+    box.textContent = t(state.verify.key, state.verify.params);
+  }
+
+  // ===================================================================================
+  // Language
+  // ===================================================================================
+
+  function applyLanguage() {
+    document.documentElement.lang = state.lang;
+    document.title = t('title');
+    for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
+    const toggle = $('lang-toggle');
+    toggle.textContent = state.lang === 'ja' ? 'English' : '日本語';
+    toggle.lang = state.lang === 'ja' ? 'en' : 'ja';
+    toggle.setAttribute('aria-label', t('langToggleLabel'));
+    renderMessage();
+    renderHistory();
+    renderVerify();
+  }
+
+  function storedLanguage() {
+    try { return localStorage.getItem('ipn-lang'); } catch (e) { return null; }
+  }
+
+  function onToggleLanguage() {
+    state.lang = state.lang === 'ja' ? 'en' : 'ja';
+    try { localStorage.setItem('ipn-lang', state.lang); } catch (e) { /* private mode */ }
+    applyLanguage();
+  }
+
+  // ===================================================================================
+  // Start
+  // ===================================================================================
+
+  function start() {
+    state.lang = storedLanguage() === 'en' ? 'en' : 'ja';
+    applyLanguage();
+    $('lang-toggle').addEventListener('click', onToggleLanguage);
+    // Forms never submit natively (the resident code must not end up in a URL).
+    $('enrol-form').addEventListener('submit', (e) => { e.preventDefault(); run(onEnrol); });
+    $('login-device').addEventListener('click', () => run(onLoginDevice));
+    $('credential-login').addEventListener('click', () => run(onCredentialLogin));
+    $('filter-form').addEventListener('submit', (e) => { e.preventDefault(); run(onFilterApply); });
+    $('filter-clear').addEventListener('click', () => run(onFilterClear));
+    $('verify-button').addEventListener('click', () => run(onVerify));
+    $('logout').addEventListener('click', () => run(onLogout));
+    run(async () => {
+      try { await loadHistory(); } catch (e) { showView('login'); throw e; }
+    });
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

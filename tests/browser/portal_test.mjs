@@ -1,0 +1,290 @@
+// Browser tests of the disclosure portal, in headless Debian Chromium driven by
+// playwright-core, against a real demo network (`ipn demo --keep-running`: the core,
+// nodes, demo agencies, the commission's node and ipn-portal, all real processes on
+// loopback). A citizen enrols and logs in through the page and sees exactly their own
+// records — the commission's verified pull of the whole log is the yardstick, and the
+// exchange the provider declared non-disclosure is in the pull but not on the page;
+// the language switches; the page's own check against the signed tree head passes;
+// the CSV download matches; the demo citizen's credential file logs in too; and no URL,
+// parameter, cookie or forged login reaches another citizen's records. Finally no file
+// the run left holds an enrolled resident code.
+//
+//   node tests/browser/portal_test.mjs --bin-dir build/bin [--screenshot-dir docs]
+import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
+const binDir = path.resolve(args['bin-dir'] || path.join(here, '../../build/bin'));
+const chromiumPath = process.env.IPN_CHROMIUM || '/usr/bin/chromium';
+
+let failures = 0;
+function check(cond, what) {
+  if (cond) {
+    console.log(`ok    ${what}`);
+  } else {
+    failures++;
+    console.log(`FAIL  ${what}`);
+  }
+}
+function fatal(message) {
+  console.error(`portal_test: ${message}`);
+  process.exit(1);
+}
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  fatal('playwright-core is missing: run scripts/setup (it runs npm ci in tests/browser)');
+}
+if (!fs.existsSync(chromiumPath)) fatal(`${chromiumPath} is missing: run scripts/setup`);
+for (const exe of ['ipn', 'ipn-core', 'ipn-node', 'ipn-agency', 'ipn-portal']) {
+  if (!fs.existsSync(path.join(binDir, exe))) fatal(`${binDir}/${exe} is missing: build first`);
+}
+
+// Valid resident codes: ten random digits and the check digit (../shared/data/README.md).
+function residentCode() {
+  const d = Array.from({ length: 10 }, () => crypto.randomInt(10));
+  const weights = [2, 3, 4, 5, 6, 7, 2, 3, 4, 5];
+  let sum = 0;
+  for (let n = 0; n < 10; n++) sum += d[9 - n] * weights[n];
+  const r = sum % 11;
+  return d.join('') + String(r <= 1 ? 0 : 11 - r);
+}
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'ipn-portal-test-'));
+const netDir = path.join(work, 'net');
+const codes = Array.from({ length: 60 }, residentCode);
+fs.writeFileSync(path.join(work, 'residents.txt'), codes.join('\n') + '\n');
+
+// --- the network ---------------------------------------------------------------------
+const demo = spawn(path.join(binDir, 'ipn'),
+  ['demo', '--keep-running', '--data-dir', netDir, '--residents', path.join(work, 'residents.txt'),
+   '--bin-dir', binDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+let demoOutput = '';
+demo.stdout.on('data', (d) => { demoOutput += d; });
+demo.stderr.on('data', (d) => { demoOutput += d; });
+let demoExit = null;
+const demoExited = new Promise((resolve) => demo.on('exit', (code, signal) => { demoExit = code ?? signal; resolve(); }));
+
+let browser;
+async function cleanUp() {
+  if (browser) await browser.close().catch(() => {});
+  if (demoExit === null) demo.kill('SIGKILL');
+}
+process.on('uncaughtException', async (e) => { console.error(e); await cleanUp(); process.exit(1); });
+
+const readyFile = path.join(netDir, 'demo-ready.json');
+const deadline = Date.now() + 90_000;
+while (!fs.existsSync(readyFile)) {
+  if (demoExit !== null) fatal(`ipn demo exited (${demoExit}) before it was ready:\n${demoOutput}`);
+  if (Date.now() > deadline) { await cleanUp(); fatal(`ipn demo was not ready in time:\n${demoOutput}`); }
+  await new Promise((r) => setTimeout(r, 100));
+}
+const ready = JSON.parse(fs.readFileSync(readyFile, 'utf8'));
+const portal = ready.portal_url.replace(/\/$/, '');
+const citizenA = ready.citizen_index;
+console.log(`portal at ${portal}; demo citizen is resident #${citizenA + 1}`);
+
+// --- the yardstick: the commission's pull of the whole log ---------------------------
+const pullFile = path.join(work, 'pull.jsonl');
+const ipn = (...a) => spawnSync(path.join(binDir, 'ipn'), a, { encoding: 'utf8' });
+const pulled = ipn('oversight', 'pull', '--node', ready.commission_node, '--from', '2000-01-01',
+  '--to', '2100-01-01', '--output', pullFile);
+check(pulled.status === 0, `the commission pulls the log (${pulled.stderr.trim()})`);
+const verified = ipn('oversight', 'verify', '--input', pullFile);
+check(verified.status === 0, 'the pull verifies against its signed tree head');
+const pulledRecords = fs.readFileSync(pullFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+  .filter((l) => l.type === 'record');
+
+// What the citizen with record symbol `symbol` should see: every record of theirs, less
+// the exchanges (inquirer + request id) the provider declared non-disclosure.
+function expectedFor(symbol) {
+  const mine = pulledRecords.filter((r) => r.record_symbol === symbol);
+  const withheld = new Set(mine.filter((r) => r.non_disclosure).map((r) => `${r.inquirer}|${r.request_id}`));
+  const shown = mine.filter((r) => !withheld.has(`${r.inquirer}|${r.request_id}`));
+  return { mine, withheld, shown };
+}
+
+// --- the browser ---------------------------------------------------------------------
+browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox'] });
+
+async function enrolThroughThePage(context, code) {
+  const page = await context.newPage();
+  await page.goto(portal + '/');
+  await page.waitForSelector('#login-view:not([hidden])');
+  await page.fill('#enrol-code', code);
+  await page.click('#enrol-submit');
+  await page.waitForSelector('#history-view:not([hidden])', { timeout: 20_000 });
+  await page.waitForSelector('#history .exchange', { timeout: 20_000 });
+  return page;
+}
+async function historyJson(page, query = '') {
+  return page.evaluate(async (q) => {
+    const res = await fetch('/api/history' + q, { credentials: 'same-origin' });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  }, query);
+}
+async function shownRequestIds(page) {
+  return page.$$eval('#history .exchange', (rows) => rows.map((r) => r.getAttribute('data-request-id')));
+}
+const sorted = (xs) => [...xs].sort();
+const same = (a, b) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
+
+// Citizen A enrols with their resident code and a key made in this browser.
+const contextA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+const pageA = await enrolThroughThePage(contextA, codes[citizenA]);
+check(await pageA.inputValue('#enrol-code').catch(() => '') === '', 'the resident code field is cleared');
+const apiA = await historyJson(pageA);
+check(apiA.status === 200 && apiA.body.records.length > 0, `A's history has records (${apiA.body?.records?.length})`);
+const symbolA = apiA.body.records[0].record_symbol;
+check(apiA.body.records.every((r) => r.record_symbol === symbolA), 'every record shown to A is about one person');
+const expectA = expectedFor(symbolA);
+check(expectA.withheld.size > 0, `A has an exchange the provider withheld (${expectA.withheld.size}), and the commission sees it`);
+check(same(apiA.body.records.map((r) => r.sequence), expectA.shown.map((r) => r.sequence)),
+  `A sees exactly their records less the withheld ones (${expectA.shown.length} of ${expectA.mine.length})`);
+const idsA = await shownRequestIds(pageA);
+check(same(new Set(idsA), new Set(expectA.shown.map((r) => r.request_id))) && idsA.length === new Set(idsA).size,
+  `the page lists each of A's exchanges once (${idsA.length})`);
+check(!apiA.body.records.some((r) => r.non_disclosure), 'no non-disclosure record reaches the citizen');
+for (const key of expectA.withheld) {
+  check(!idsA.includes(key.split('|')[1]), `withheld exchange ${key.split('|')[1]} is not on the page`);
+}
+
+// Language toggle.
+check(await pageA.getAttribute('html', 'lang') === 'ja', 'the page opens in Japanese');
+await pageA.click('#lang-toggle');
+check(await pageA.getAttribute('html', 'lang') === 'en', 'the toggle switches to English');
+const englishText = await pageA.textContent('body');
+check(/Disclosure/.test(englishText) && /Inquiring agency|inquiring agency/i.test(englishText),
+  'English labels are shown');
+await pageA.click('#lang-toggle');
+check(await pageA.getAttribute('html', 'lang') === 'ja' && /照会機関/.test(await pageA.textContent('body')),
+  'and back to Japanese');
+
+// The page's own check against the signed tree head.
+await pageA.click('#verify-button');
+await pageA.waitForSelector('#verify-result.ok, #verify-result.failed', { timeout: 20_000 });
+check(await pageA.$('#verify-result.ok') !== null,
+  `the page verifies every record against the signed tree head (${(await pageA.textContent('#verify-result')).trim()})`);
+
+// CSV download: the same records, no withheld one.
+const csv = await pageA.request.get(portal + '/api/history.csv');
+const csvText = await csv.text();
+const csvRows = csvText.trim().split(/\r?\n/).slice(1);
+check(csv.status() === 200 && csvRows.length === expectA.shown.length, `the CSV has A's ${csvRows.length} records`);
+for (const key of expectA.withheld) check(!csvText.includes(key.split('|')[1]), 'the CSV omits the withheld exchange');
+
+// Period filter: a period before the demo shows nothing; today's shows everything.
+await pageA.fill('#filter-from', '2001-01-01');
+await pageA.fill('#filter-to', '2001-12-31');
+await pageA.click('#filter-apply');
+await pageA.waitForFunction(() => document.querySelectorAll('#history .exchange').length === 0);
+check(true, 'a period without exchanges shows none');
+await pageA.click('#filter-clear');
+await pageA.waitForSelector('#history .exchange');
+
+// Screenshots of the history page (desktop and phone) for docs/.
+const shots = args['screenshot-dir'] ? path.resolve(args['screenshot-dir']) : work;
+await pageA.screenshot({ path: path.join(shots, 'portal-history.png'), fullPage: false });
+const phone = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+
+// The demo's own citizen logs in with the credential file `ipn demo` wrote: same person.
+const phonePage = await phone.newPage();
+await phonePage.goto(portal + '/');
+await phonePage.waitForSelector('#login-view:not([hidden])');
+await phonePage.fill('#credential-input', fs.readFileSync(ready.citizen_credential, 'utf8'));
+await phonePage.click('#credential-login');
+await phonePage.waitForSelector('#history .exchange', { timeout: 20_000 });
+check(same(await shownRequestIds(phonePage), idsA), 'the demo credential logs in as the same citizen');
+const overflow = await phonePage.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+check(!overflow, 'the history page fits a 375-pixel-wide phone without sideways scrolling');
+await phonePage.screenshot({ path: path.join(shots, 'portal-history-phone.png'), fullPage: false });
+
+// Citizen B: another resident the demo asked about.
+const citizenB = citizenA === 0 ? 1 : 0;
+const contextB = await browser.newContext();
+const pageB = await enrolThroughThePage(contextB, codes[citizenB]);
+const apiB = await historyJson(pageB);
+const symbolB = apiB.body.records[0].record_symbol;
+check(symbolB !== symbolA, 'B is another person');
+check(same(apiB.body.records.map((r) => r.sequence), expectedFor(symbolB).shown.map((r) => r.sequence)),
+  'B sees exactly B\'s records');
+const seqA = new Set(apiA.body.records.map((r) => r.sequence));
+check(!apiB.body.records.some((r) => seqA.has(r.sequence)), 'no record is shown to both A and B');
+
+// --- A tries to reach B's records ----------------------------------------------------
+const tamperQueries = [
+  `?person=${symbolB}`, `?record_symbol=${symbolB}`, `?symbol=${symbolB}&agency=PORTAL-0001`,
+  `?enrolment=1&from=&to=`, `?person_symbol=${symbolB}&with_proofs=false`,
+];
+for (const q of tamperQueries) {
+  const r = await historyJson(pageA, q);
+  check(r.status === 200 && same(r.body.records.map((x) => x.sequence), [...seqA]),
+    `/api/history${q.slice(0, 40)} still answers with A's own records only`);
+}
+for (const p of [`/api/history/${symbolB}`, `/api/history.csv/${symbolB}`, `/api/people/${symbolB}`,
+                 `/api/history/..%2F${symbolB}`]) {
+  const r = await pageA.request.get(portal + p);
+  const text = await r.text();
+  check(r.status() === 404 && !text.includes(symbolB), `${p.slice(0, 30)}… is not found`);
+}
+// No session, a forged session, or B's cookie name with garbage: nothing.
+const anon = await browser.newContext();
+const anonPage = await anon.newPage();
+await anonPage.goto(portal + '/');
+check((await historyJson(anonPage)).status === 401, 'without a session the history is refused (401)');
+check((await anonPage.request.get(portal + '/api/history.csv')).status() === 401, 'and so is the CSV');
+await anon.addCookies([{ name: 'ipn_session', value: crypto.randomBytes(32).toString('base64url'), url: portal }]);
+check((await historyJson(anonPage)).status === 401, 'a made-up session cookie is refused');
+// Log in as the demo citizen without their private key: a signature by another key, and
+// a replay of a valid login.
+const demoJwk = JSON.parse(fs.readFileSync(ready.citizen_credential, 'utf8'));
+const post = (p, body) => fetch(portal + p, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+async function signedLogin(privateKey, publicX) {
+  const { challenge } = await (await post('/api/challenge', {})).json();
+  const message = Buffer.concat([Buffer.from('ipn-portal-login-v1:'), Buffer.from(challenge, 'base64url')]);
+  const signature = crypto.sign(null, message, privateKey).toString('base64url');
+  return { challenge, signature, public_key: publicX };
+}
+const intruder = crypto.generateKeyPairSync('ed25519').privateKey;
+const forged = await signedLogin(intruder, demoJwk.x);
+check((await post('/api/login', forged)).status === 401, 'a login signed by another key is refused');
+const demoKey = crypto.createPrivateKey({ key: demoJwk, format: 'jwk' });
+const genuine = await signedLogin(demoKey, demoJwk.x);
+check((await post('/api/login', genuine)).status === 200, 'the genuine credential logs in');
+check((await post('/api/login', genuine)).status === 401, 'the same signed challenge cannot be replayed');
+check((await fetch(portal + '/api/enrol', { method: 'POST', body: '{}' })).status === 415,
+  'a form post (not JSON) is refused, so no other site can drive the API');
+
+await browser.close();
+browser = null;
+demo.kill('SIGINT');
+await demoExited;
+check(demoExit === 0, `ipn demo stops cleanly on Ctrl-C (exit ${demoExit})`);
+
+// --- no resident code in any file the run left ---------------------------------------
+const enrolled = [codes[citizenA], codes[citizenB]];
+const leaks = [];
+function scan(dir) {
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) { scan(p); continue; }
+    if (!entry.isFile()) continue;  // the nodes' ipc sockets
+    const bytes = fs.readFileSync(p);
+    for (const code of enrolled) if (bytes.includes(Buffer.from(code))) leaks.push(`${code.slice(0, 2)}… in ${p}`);
+  }
+}
+scan(netDir);
+check(leaks.length === 0, `no enrolled resident code in any file under the network's directory ${leaks.join(', ')}`);
+
+fs.rmSync(work, { recursive: true, force: true });
+console.log(failures === 0 ? 'all portal browser checks passed' : `${failures} check(s) failed`);
+process.exit(failures === 0 ? 0 : 1);

@@ -1,0 +1,446 @@
+// `ipn oversight pull|verify|stats|anomalies`: the oversight commission's (個人情報保護委員会)
+// tools. pull and stats talk to the core through the commission's own interface node
+// (its key is the commission's; the core refuses anyone else); verify and anomalies work
+// on a pulled file, offline.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/encoding.h"
+#include "common/time_text.h"
+#include "interface/agency_client.h"
+#include "oversight/anomalies.h"
+#include "oversight/anomaly_thresholds.h"
+#include "oversight/pull_verifier.h"
+#include "oversight/pulled_set.h"
+#include "policy/bundle.h"
+#include "policy/demo_policy.h"
+#include "policy/policy_store.h"
+#include "tools/ipn/commands.h"
+
+namespace ipn::cli {
+namespace {
+
+using interface::AgencyClient;
+using oversight::PulledRecord;
+using oversight::PulledSet;
+
+constexpr auto kTimeout = std::chrono::seconds(30);
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "ipn oversight: %s\n", message.c_str());
+  return 2;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "ipn oversight: %s\n", s.ToString().c_str());
+  return s.code() == Status::Code::kInvalidArgument ? 2 : 1;
+}
+
+// "YYYY-MM" → [first day, first day of the next month) in UTC microseconds.
+Result<std::pair<int64_t, int64_t>> MonthRange(const std::string& month, int months = 1) {
+  int y = 0, m = 0;
+  if (month.size() != 7 || std::sscanf(month.c_str(), "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12) {
+    return Status::InvalidArgument("--month must be YYYY-MM");
+  }
+  auto first = [](int year, int mon) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-01", year, mon);
+    return ParseUtc(buf, "--month");
+  };
+  Result<int64_t> from = first(y, m);
+  int end_m = m + months, end_y = y;
+  while (end_m > 12) {
+    end_m -= 12;
+    ++end_y;
+  }
+  Result<int64_t> to = first(end_y, end_m);
+  if (!from.ok()) return from.status();
+  if (!to.ok()) return to.status();
+  return std::make_pair(*from, *to);
+}
+
+// --- pull -------------------------------------------------------------------------------
+
+struct PullFlags {
+  std::string node, from, to, agency, format = "jsonl", output, previous_head, save_head;
+  uint32_t page_size = 500;
+};
+
+int RunPull(const PullFlags& f) {
+  if (f.format != "jsonl" && f.format != "csv") return Usage("--format must be jsonl or csv");
+  Result<int64_t> from = ParseUtc(f.from, "--from");
+  if (!from.ok()) return Usage(from.status().message());
+  Result<int64_t> to = ParseUtc(f.to, "--to");
+  if (!to.ok()) return Usage(to.status().message());
+  if (*from >= *to) return Usage("--from must be before --to");
+  std::optional<records::SignedTreeHead> previous;
+  if (!f.previous_head.empty()) {
+    std::ifstream in(f.previous_head);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return Usage("cannot read --previous-head " + f.previous_head);
+    Result<records::SignedTreeHead> head = oversight::ParseTreeHeadJson(text.str());
+    if (!head.ok()) return Usage("--previous-head: " + head.status().message());
+    previous = *head;
+  }
+  // Write to a temporary file and rename at the end: an interrupted pull leaves nothing
+  // that looks complete.
+  const std::string tmp = f.output.empty() ? "" : f.output + ".partial";
+  std::ofstream file;
+  if (!f.output.empty()) {
+    file.open(tmp, std::ios::trunc);
+    if (!file) return Usage("cannot write " + tmp);
+  }
+  std::ostream& out = f.output.empty() ? std::cout : file;
+
+  Result<std::unique_ptr<AgencyClient>> client = AgencyClient::Connect(f.node);
+  if (!client.ok()) return Fail(client.status().WithContext("the commission's node"));
+  v1::RecordQuery q;
+  q.set_from_unix_us(*from);
+  q.set_to_unix_us(*to);
+  q.set_agency_code(f.agency);
+  q.set_page_size(f.page_size);
+  PulledSet set;
+  set.from_unix_us = *from;
+  set.to_unix_us = *to;
+  set.agency = f.agency;
+  const bool progress = isatty(STDERR_FILENO) != 0;
+  uint64_t written = 0, matching = 0;
+  if (f.format == "csv") out << oversight::CsvHeader();
+  for (bool first = true;; first = false) {
+    Result<v1::RecordPage> page = (*client)->QueryRecords(q, kTimeout);
+    if (!page.ok()) {
+      if (!tmp.empty()) std::remove(tmp.c_str());
+      return Fail(page.status().WithContext("pull"));
+    }
+    PulledSet one;
+    if (Status s = oversight::AddPage(*page, &one); !s.ok()) return Fail(s);
+    if (first) {
+      set.head = one.head;
+      if (previous) {
+        Result<v1::TreeHeadResponse> proof =
+            (*client)->RequestTreeHead(previous->tree_size, set.head.tree_size, kTimeout);
+        if (!proof.ok()) return Fail(proof.status().WithContext("consistency proof"));
+        set.previous_head = previous;
+        for (const std::string& h : proof->consistency_path()) {
+          records::Hash hash{};
+          if (h.size() != hash.size()) return Fail(Status::Corruption("malformed proof"));
+          std::copy(h.begin(), h.end(), hash.begin());
+          set.consistency_path.push_back(hash);
+        }
+      }
+      if (f.format == "jsonl") {
+        out << oversight::PullLine(set) << oversight::ConsistencyLine(set);
+        if (one.before) out << oversight::RecordLine(*one.before, "before");
+      }
+    } else if (!(one.head == set.head)) {
+      return Fail(Status::Corruption("the core changed the tree head in the middle of a pull"));
+    }
+    for (const PulledRecord& r : one.records) {
+      ++written;
+      matching += r.matches_filter ? 1 : 0;
+      if (f.format == "jsonl") {
+        out << oversight::RecordLine(r, r.matches_filter ? "record" : "context");
+      } else if (r.matches_filter) {
+        out << oversight::CsvRow(r.record);
+      }
+    }
+    if (f.format == "jsonl" && one.after) out << oversight::RecordLine(*one.after, "after");
+    if (progress) {
+      std::fprintf(stderr, "\rpulled %llu records (%llu matching)",
+                   static_cast<unsigned long long>(written),
+                   static_cast<unsigned long long>(matching));
+    }
+    if (page->next_page_token().empty()) break;
+    q.set_page_token(page->next_page_token());
+  }
+  if (progress) std::fprintf(stderr, "\n");
+  out.flush();
+  if (!f.output.empty()) {
+    file.close();
+    if (!file || std::rename(tmp.c_str(), f.output.c_str()) != 0) {
+      return Fail(Status::IoError("cannot write " + f.output));
+    }
+  }
+  if (!f.save_head.empty()) {
+    std::ofstream h(f.save_head, std::ios::trunc);
+    h << oversight::TreeHeadJson(set.head);
+    if (!h) return Fail(Status::IoError("cannot write " + f.save_head));
+  }
+  std::fprintf(
+      stderr, "%llu records in range, %llu matching; signed tree head: size %llu, root %s\n",
+      static_cast<unsigned long long>(written), static_cast<unsigned long long>(matching),
+      static_cast<unsigned long long>(set.head.tree_size), HexEncode(set.head.root_hash).c_str());
+  return 0;
+}
+
+// --- verify -----------------------------------------------------------------------------
+
+struct VerifyFlags {
+  std::string input, records_key;
+  bool json = false;
+};
+
+Result<PulledSet> ReadPull(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::InvalidArgument("cannot read " + path);
+  Result<PulledSet> set = oversight::ReadPulledSet(in);
+  if (!set.ok()) return set.status().WithContext(path);
+  return set;
+}
+
+int RunVerify(const VerifyFlags& f) {
+  std::optional<records::PublicKey> pinned;
+  if (!f.records_key.empty()) {
+    Result<std::vector<uint8_t>> key = HexDecode(f.records_key);
+    if (!key.ok() || key->size() != 32) {
+      return Usage("--records-key must be 64 hex characters (the core's records signing key)");
+    }
+    pinned.emplace();
+    std::copy(key->begin(), key->end(), pinned->begin());
+  }
+  Result<PulledSet> set = ReadPull(f.input);
+  if (!set.ok()) return Usage(set.status().message());
+  oversight::PullVerifyReport report = oversight::VerifyPulledSet(*set, pinned);
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["ok"] = report.ok();
+    j["records_checked"] = report.records_checked;
+    j["tree_size"] = set->head.tree_size;
+    j["findings"] = nlohmann::json::array();
+    for (const oversight::PullFinding& x : report.findings) {
+      j["findings"].push_back({{"kind", x.kind}, {"sequences", x.sequences}, {"detail", x.detail}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    if (!pinned) {
+      std::printf("note: no --records-key given; checked against the head's own signer %s\n",
+                  HexEncode(set->head.signer).c_str());
+    }
+    std::printf("checked %llu records against the signed tree head of size %llu%s\n",
+                static_cast<unsigned long long>(report.records_checked),
+                static_cast<unsigned long long>(set->head.tree_size),
+                set->previous_head ? " and its consistency with the previous head" : "");
+    for (const oversight::PullFinding& x : report.findings) {
+      std::printf("%-18s %s\n", x.kind.c_str(), x.detail.c_str());
+    }
+    std::printf("%s\n", report.ok() ? "OK: complete, unaltered, in order"
+                                    : "FAILED: the pull does not match the signed log");
+  }
+  return report.ok() ? 0 : 1;
+}
+
+// --- stats ------------------------------------------------------------------------------
+
+struct StatsFlags {
+  std::string node, month;
+  double fee_yen = 0.5;
+  bool json = false;
+};
+
+int RunStats(const StatsFlags& f) {
+  Result<std::pair<int64_t, int64_t>> month = MonthRange(f.month);
+  if (!month.ok()) return Usage(month.status().message());
+  int y = 0, m = 0;
+  std::sscanf(f.month.c_str(), "%4d-%2d", &y, &m);
+  const int quarter_first = ((m - 1) / 3) * 3 + 1;
+  char qbuf[32];
+  std::snprintf(qbuf, sizeof qbuf, "%04d-%02d", y, quarter_first);
+  Result<std::pair<int64_t, int64_t>> quarter = MonthRange(qbuf, 3);
+  if (!quarter.ok()) return Usage(quarter.status().message());
+  if (f.fee_yen < 0) return Usage("--fee-yen must not be negative");
+
+  Result<std::unique_ptr<AgencyClient>> client = AgencyClient::Connect(f.node);
+  if (!client.ok()) return Fail(client.status().WithContext("the commission's node"));
+  Result<v1::StatsReport> usage = (*client)->QueryStats(month->first, month->second, kTimeout);
+  if (!usage.ok()) return Fail(usage.status().WithContext("stats"));
+  Result<v1::StatsReport> q = (*client)->QueryStats(quarter->first, quarter->second, kTimeout);
+  if (!q.ok()) return Fail(q.status().WithContext("stats"));
+
+  // Usage: exchanges (an exchange's first record: accepted, refused or not held at the
+  // core) per inquirer × provider × business × outcome of that record.
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;
+  std::map<Key, uint64_t> exchanges;
+  for (const v1::StatsRowView& r : usage->rows()) {
+    if (r.event() == "operator_action") continue;
+    const bool first_record = r.event() == "inquiry_accepted" || r.event() == "inquiry_refused" ||
+                              (r.event() == "not_held" && r.outcome() == "NOT_ISSUED_TO_PROVIDER");
+    if (!first_record) continue;
+    const std::string outcome = r.event() == "inquiry_accepted" ? "accepted" : r.outcome();
+    exchanges[Key(r.inquirer_code(), r.provider_code(), r.business_code(), outcome)] += r.count();
+  }
+  // Fees: every provision record of the quarter is charged to the inquiring agency.
+  std::map<std::string, uint64_t> billable;
+  for (const v1::StatsRowView& r : q->rows()) {
+    if (r.event() == "operator_action") continue;
+    billable[r.inquirer_code()] += r.count();
+  }
+  const std::string quarter_name = std::to_string(y) + "-Q" + std::to_string((m - 1) / 3 + 1);
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["month"] = f.month;
+    j["usage"] = nlohmann::json::array();
+    for (const auto& [k, n] : exchanges) {
+      j["usage"].push_back({{"inquirer", std::get<0>(k)},
+                            {"provider", std::get<1>(k)},
+                            {"business", std::get<2>(k)},
+                            {"outcome", std::get<3>(k)},
+                            {"exchanges", n}});
+    }
+    j["quarter"] = quarter_name;
+    j["fee_yen_per_record"] = f.fee_yen;
+    j["fees"] = nlohmann::json::array();
+    for (const auto& [agency, n] : billable) {
+      j["fees"].push_back({{"agency", agency}, {"records", n}, {"fee_yen", n * f.fee_yen}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("Usage in %s (exchanges by their first record)\n", f.month.c_str());
+  std::printf("%-14s %-14s %-28s %-24s %10s\n", "inquirer", "provider", "business", "outcome",
+              "exchanges");
+  for (const auto& [k, n] : exchanges) {
+    std::printf("%-14s %-14s %-28s %-24s %10llu\n", std::get<0>(k).c_str(), std::get<1>(k).c_str(),
+                std::get<2>(k).c_str(), std::get<3>(k).c_str(), static_cast<unsigned long long>(n));
+  }
+  std::printf("\nPer-record fees for %s at %.2f yen per record, charged to the inquirer\n",
+              quarter_name.c_str(), f.fee_yen);
+  std::printf("%-14s %10s %14s\n", "agency", "records", "fee (yen)");
+  for (const auto& [agency, n] : billable) {
+    std::printf("%-14s %10llu %14.2f\n", agency.c_str(), static_cast<unsigned long long>(n),
+                n * f.fee_yen);
+  }
+  return 0;
+}
+
+// --- anomalies --------------------------------------------------------------------------
+
+struct AnomalyFlags {
+  std::string input, thresholds, bundle, admin_key;
+  bool json = false;
+};
+
+int RunAnomalies(const AnomalyFlags& f) {
+  Result<PulledSet> set = ReadPull(f.input);
+  if (!set.ok()) return Usage(set.status().message());
+  oversight::AnomalyThresholds thresholds;
+  if (!f.thresholds.empty()) {
+    Result<oversight::AnomalyThresholds> t = oversight::LoadAnomalyThresholds(f.thresholds);
+    if (!t.ok()) return Usage(t.status().message());
+    thresholds = *t;
+  }
+  std::shared_ptr<const policy::Policy> policy;
+  if (f.bundle.empty()) {
+    Result<std::shared_ptr<const policy::Policy>> demo = policy::LoadDemoPolicy();
+    if (!demo.ok()) return Fail(demo.status());
+    policy = *demo;
+  } else {
+    Result<policy::AdminPublicKey> key = policy::ReadAdminPublicKey(f.admin_key);
+    if (!key.ok()) return Usage("--admin-key: " + key.status().message());
+    policy::PolicyStore store(*key);
+    if (Status s = store.LoadFile(f.bundle); !s.ok()) return Usage(s.ToString());
+    policy = store.Current();
+  }
+  std::map<std::string, oversight::OfficeHours> hours;
+  for (const policy::Agency& a : policy->agencies()) {
+    if (a.hours.empty()) continue;
+    Result<oversight::OfficeHours> h = oversight::ParseOfficeHours(a.hours);
+    if (h.ok()) hours[a.code] = *h;
+  }
+  std::vector<records::Record> records;
+  for (const PulledRecord& r : set->records) records.push_back(r.record);
+  std::vector<oversight::Anomaly> found = oversight::FindAnomalies(records, hours, thresholds);
+  if (f.json) {
+    nlohmann::ordered_json j = nlohmann::json::array();
+    for (const oversight::Anomaly& a : found) {
+      j.push_back({{"rule", a.rule},
+                   {"agency", a.agency},
+                   {"from", FormatUtc(a.from_unix_us)},
+                   {"to", FormatUtc(a.to_unix_us)},
+                   {"count", a.count},
+                   {"threshold", a.threshold},
+                   {"explanation", a.explanation},
+                   {"sequences", a.sequences}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%zu anomaly flag(s) in %zu records\n", found.size(), records.size());
+    for (const oversight::Anomaly& a : found) {
+      std::string seqs;
+      for (size_t i = 0; i < a.sequences.size() && i < 12; ++i) {
+        seqs += (i ? "," : "") + std::to_string(a.sequences[i]);
+      }
+      if (a.sequences.size() > 12) seqs += ",…";
+      std::printf("%-14s %-14s %s  records %s\n", a.rule.c_str(), a.agency.c_str(),
+                  a.explanation.c_str(), seqs.c_str());
+    }
+  }
+  return found.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+void RegisterOversightCommand(CLI::App& app, Context& ctx) {
+  CLI::App* group = app.add_subcommand(
+      "oversight", "The oversight commission: pull, verify, statistics and anomaly flags");
+  group->require_subcommand(1);
+
+  auto pf = std::make_shared<PullFlags>();
+  CLI::App* pull = group->add_subcommand(
+      "pull", "Stream the records of a period, with the signed tree head they belong to");
+  pull->add_option("--node", pf->node, "The commission's node (ipc://PATH)")->required();
+  pull->add_option("--from", pf->from, "Start, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC)")
+      ->required();
+  pull->add_option("--to", pf->to, "End (exclusive), same forms")->required();
+  pull->add_option("--agency", pf->agency, "Only records where this agency asked or provided");
+  pull->add_option("--format", pf->format, "jsonl (verifiable) or csv (records only)")
+      ->capture_default_str();
+  pull->add_option("--output", pf->output, "File to write (default: standard output)");
+  pull->add_option("--previous-head", pf->previous_head,
+                   "A head saved by an earlier pull: prove the log still extends it");
+  pull->add_option("--save-head", pf->save_head, "Write this pull's head here (JSON)");
+  pull->add_option("--page-size", pf->page_size, "Records per request (1..1000)")
+      ->capture_default_str();
+  pull->callback([&ctx, pf] { ctx.exit_code = RunPull(*pf); });
+
+  auto vf = std::make_shared<VerifyFlags>();
+  CLI::App* verify = group->add_subcommand(
+      "verify",
+      "Check a pulled file: signatures, inclusion proofs, gaps, order (exit 1 on findings)");
+  verify->add_option("--input", vf->input, "A file written by `ipn oversight pull`")->required();
+  verify->add_option("--records-key", vf->records_key,
+                     "The core's records signing key (hex), as the commission knows it");
+  verify->add_flag("--json", vf->json, "Print the report as JSON");
+  verify->callback([&ctx, vf] { ctx.exit_code = RunVerify(*vf); });
+
+  auto sf = std::make_shared<StatsFlags>();
+  CLI::App* stats = group->add_subcommand(
+      "stats", "Usage per inquirer, provider, business and outcome; per-record fees per quarter");
+  stats->add_option("--node", sf->node, "The commission's node (ipc://PATH)")->required();
+  stats->add_option("--month", sf->month, "YYYY-MM (UTC)")->required();
+  stats->add_option("--fee-yen", sf->fee_yen, "Fee per provision record, yen")
+      ->capture_default_str();
+  stats->add_flag("--json", sf->json, "Print JSON");
+  stats->callback([&ctx, sf] { ctx.exit_code = RunStats(*sf); });
+
+  auto af = std::make_shared<AnomalyFlags>();
+  CLI::App* anomalies = group->add_subcommand(
+      "anomalies", "Anomaly flags (不正兆候) in a pulled file (exit 1 when any is raised)");
+  anomalies->add_option("--input", af->input, "A file written by `ipn oversight pull`")->required();
+  anomalies->add_option("--thresholds", af->thresholds, "Thresholds file (docs/oversight.md)");
+  anomalies->add_option(
+      "--bundle", af->bundle,
+      "Policy bundle for the agencies' declared hours (default: the demo policy)");
+  anomalies->add_option("--admin-key", af->admin_key, "The bundle's administrator public key");
+  anomalies->add_flag("--json", af->json, "Print JSON");
+  anomalies->callback([&ctx, af] { ctx.exit_code = RunAnomalies(*af); });
+}
+
+}  // namespace ipn::cli
