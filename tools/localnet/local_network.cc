@@ -1,6 +1,7 @@
 // LocalNetwork: keys, policy, and the processes of a network on loopback.
 #include "tools/localnet/local_network.h"
 
+#include <signal.h>
 #include <sodium.h>
 
 #include "common/encoding.h"
@@ -62,9 +63,11 @@ Status LocalNetwork::Launch() {
     overrides[code].status = policy::AgencyStatus::kSuspended;
   }
   uint8_t admin_pk[crypto_sign_PUBLICKEYBYTES];
-  SecretBytes admin_sk(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_keypair(admin_pk, admin_sk.data());
-  Result<std::vector<uint8_t>> bundle = policy::BuildDemoBundle(overrides, 1, admin_sk.span());
+  admin_secret_key_ = SecretBytes(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_keypair(admin_pk, admin_secret_key_.data());
+  overrides_ = overrides;
+  Result<std::vector<uint8_t>> bundle =
+      policy::BuildDemoBundle(overrides, policy_version_, admin_secret_key_.span());
   if (!bundle.ok()) return bundle.status().WithContext("demo policy");
   IPN_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy/bundle.ipnp", *bundle));
   const std::string admin_hex = HexEncode(std::span<const uint8_t>(admin_pk, sizeof(admin_pk)));
@@ -200,6 +203,26 @@ void LocalNetwork::KillNode(const std::string& agency) {
 void LocalNetwork::KillAgencyProgram(const std::string& agency) {
   auto it = programs_.find(agency);
   if (it != programs_.end()) it->second.Kill();
+}
+
+Status LocalNetwork::ChangePolicy(const std::map<std::string, policy::AgencyOverride>& changes) {
+  for (const auto& [code, change] : changes) {
+    policy::AgencyOverride& o = overrides_[code];
+    if (change.status) o.status = change.status;
+    if (change.pia_approved) o.pia_approved = change.pia_approved;
+    if (change.rate_per_second) o.rate_per_second = change.rate_per_second;
+    if (change.burst) o.burst = change.burst;
+    if (change.endpoint) o.endpoint = change.endpoint;
+    if (change.curve_public_key) o.curve_public_key = change.curve_public_key;
+  }
+  Result<std::vector<uint8_t>> bundle =
+      policy::BuildDemoBundle(overrides_, ++policy_version_, admin_secret_key_.span());
+  if (!bundle.ok()) return bundle.status().WithContext("demo policy");
+  IPN_RETURN_IF_ERROR(WriteFileAtomic(options_.data_dir + "/policy/bundle.ipnp", *bundle));
+  if (!core_.running() || kill(core_.pid(), SIGHUP) != 0) {
+    return Status::FailedPrecondition("the core is not running");
+  }
+  return Status::Ok();
 }
 
 Status LocalNetwork::Stop() {

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "common/curve_keys.h"
+#include "common/secret.h"
 #include "common/status.h"
+#include "policy/compiler.h"
 #include "tools/localnet/child_process.h"
 
 namespace ipn::records {
@@ -67,6 +69,10 @@ class LocalNetwork {
   Result<ChildProcess> StartNodeProcess(const std::string& agency, const std::string& key_file,
                                         const std::string& name);
 
+  // The policy administrator at work: signs the demo policy again, one version up, with
+  // `changes` applied on top of the network's own, and asks the core to load it (SIGHUP).
+  Status ChangePolicy(const std::map<std::string, policy::AgencyOverride>& changes);
+
   // Stops everything in order (agency programs, nodes, core). Idempotent.
   Status Stop();
 
@@ -82,6 +88,9 @@ class LocalNetwork {
   LocalNetworkOptions options_;
   std::string passphrase_;
   CurveKeyPair core_keys_;
+  SecretBytes admin_secret_key_;
+  std::map<std::string, policy::AgencyOverride> overrides_;
+  uint64_t policy_version_ = 1;
   std::string core_endpoint_;
   int core_metrics_port_ = -1;
   ChildProcess core_;
