@@ -26,6 +26,10 @@ Result<std::vector<uint8_t>> Base32Decode(std::string_view text);
 std::string Base64UrlEncode(std::span<const uint8_t> bytes);
 Result<std::vector<uint8_t>> Base64UrlDecode(std::string_view text);
 
+// One CSV field (RFC 4180): as is, or in double quotes (inner quotes doubled) when it
+// holds a comma, a quote or a line break.
+std::string CsvField(std::string_view s);
+
 inline std::span<const uint8_t> AsBytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }

@@ -13,6 +13,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "policy/jst_date.h"
+
 namespace ipn::oversight {
 namespace {
 
@@ -65,26 +67,9 @@ JstTime ToJst(int64_t unix_us) {
   return t;
 }
 
-// Days since 1970-01-01 → civil date (proleptic Gregorian; after H. Hinnant).
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
+// The JST calendar day number `jst_day` as "YYYY-MM-DD".
 std::string JstDate(int64_t jst_day) {
-  int64_t y = 0;
-  unsigned m = 0, d = 0;
-  CivilFromDays(jst_day, &y, &m, &d);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  return buf;
+  return policy::JstDateOf(jst_day * kMicrosPerDay - kJstOffsetMicros);
 }
 
 std::string ClockTime(int64_t micros_of_day) {

@@ -106,16 +106,6 @@ Result<PulledRecord> RecordFromJson(const nlohmann::json& j) {
   return p;
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 Result<records::SignedTreeHead> FromView(const v1::SignedTreeHeadView& view) {

@@ -25,16 +25,6 @@ std::string Hex(const std::string& bytes) {
   return HexEncode(AsBytes(bytes));
 }
 
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // "2026-11-23 13:05:06" in JST.
 std::string JstTime(int64_t unix_us) {
   std::string utc = FormatUtc(unix_us + 9LL * 3600 * 1'000'000);

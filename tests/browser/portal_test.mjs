@@ -100,6 +100,25 @@ const pulled = ipn('oversight', 'pull', '--node', ready.commission_node, '--from
 check(pulled.status === 0, `the commission pulls the log (${pulled.stderr.trim()})`);
 const verified = ipn('oversight', 'verify', '--input', pullFile);
 check(verified.status === 0, 'the pull verifies against its signed tree head');
+// The commission's other tools on the same run: usage and fees, anomaly flags.
+const month = new Date().toISOString().slice(0, 7);
+const stats = ipn('oversight', 'stats', '--node', ready.commission_node, '--month', month, '--json');
+check(stats.status === 0, 'the commission reads the month\'s statistics');
+const statsJson = stats.status === 0 ? JSON.parse(stats.stdout) : { usage: [], fees: [] };
+const fees = Object.fromEntries(statsJson.fees.map((f) => [f.agency, f]));
+check(statsJson.usage.some((u) => u.inquirer === 'PEN-0001' && u.provider === 'MUN-131016' && u.exchanges > 0),
+  'usage counts the pension service\'s inquiries to the municipality');
+check(fees['MUN-131016'] && fees['MUN-131016'].fee_yen === fees['MUN-131016'].records * 0.5,
+  'per-record fees are the records charged to the inquirer at the tariff');
+const anomalies = ipn('oversight', 'anomalies', '--input', pullFile, '--json');
+const flags = anomalies.status <= 1 ? JSON.parse(anomalies.stdout) : null;
+check(flags !== null && (anomalies.status === 1) === (flags.length > 0),
+  `anomaly flags run on the pull (${flags ? flags.length : 'error'}: ${flags ? [...new Set(flags.map((f) => f.rule))].join(', ') : anomalies.stderr})`);
+const pulledLines = fs.readFileSync(pullFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const pulledSeqs = new Set(pulledLines.filter((l) => l.type === 'record').map((l) => l.sequence));
+check(flags !== null && flags.every((f) => f.sequences.length > 0 && f.sequences.every((q) => pulledSeqs.has(q))),
+  'every flag names records of the pull');
+
 const pulledRecords = fs.readFileSync(pullFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l))
   .filter((l) => l.type === 'record');
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/encoding.h"
 #include "interface/agency_client.h"
 #include "symbol/symbol_types.h"
 #include "tools/ipn/commands.h"
@@ -37,16 +38,6 @@ std::string DenyName(v1::DenyReason r) {
   if (r == v1::DENY_REASON_NONE) return "";
   std::string n = v1::DenyReason_Name(r);
   return n.rfind("DENY_REASON_", 0) == 0 ? n.substr(12) : n;
-}
-
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 Status ParseRequest(const std::string& symbol, const std::string& business,
@@ -83,8 +74,8 @@ int RunOne(const InquireFlags& f) {
     std::fprintf(stderr, "ipn inquire: %s\n", client.status().ToString().c_str());
     return 1;
   }
-  auto reply = (*client)->Inquire(std::move(r), std::chrono::milliseconds(
-                                                    static_cast<int64_t>(f.timeout_s * 1000)));
+  auto reply = (*client)->Inquire(
+      std::move(r), std::chrono::milliseconds(static_cast<int64_t>(f.timeout_s * 1000)));
   if (!reply.ok()) {
     std::fprintf(stderr, "ipn inquire: %s\n", reply.status().ToString().c_str());
     return 1;
@@ -152,8 +143,8 @@ int RunBatch(const InquireFlags& f) {
     return 2;
   }
   const bool tty = isatty(STDERR_FILENO) != 0;
-  std::map<std::string, int> line_of;           // request id -> input line
-  std::map<int, std::string> results;           // input line -> output row
+  std::map<std::string, int> line_of;  // request id -> input line
+  std::map<int, std::string> results;  // input line -> output row
   size_t next = 0, done = 0;
   std::map<std::string, int> tally;
   AgencyClient::Callbacks cb;
@@ -234,8 +225,8 @@ void RegisterInquireCommand(CLI::App& app, Context& ctx) {
   cmd->add_option("--provider", f->provider, "Provider agency code");
   cmd->add_option("--item", f->item, "Item code");
   cmd->add_option("--param", f->params, "Query condition key=value (repeatable)");
-  auto* input = cmd->add_option("--input", f->input,
-                                "Batch CSV: symbol,business,provider,item[,k=v;k=v]");
+  auto* input =
+      cmd->add_option("--input", f->input, "Batch CSV: symbol,business,provider,item[,k=v;k=v]");
   cmd->add_option("--output", f->output, "Batch results CSV")->needs(input);
   input->needs(cmd->get_option("--output"));
   cmd->add_option("--window", f->window, "Inquiries in flight at once (batch)")
