@@ -76,6 +76,26 @@ std::string KeyRingSummary(const std::vector<symbol::KeyInfo>& keys) {
   return out;
 }
 
+// Text fit for a record field: control characters replaced, cut to `max` bytes at a
+// UTF-8 character boundary (the records library refuses anything else).
+std::string Clip(std::string_view text, size_t max) {
+  std::string out(text.substr(0, std::min(text.size(), max)));
+  if (text.size() > max) {
+    size_t end = out.size();
+    while (end > 0 && (static_cast<uint8_t>(out[end - 1]) & 0xC0) == 0x80) --end;  // continuation
+    if (end > 0 && static_cast<uint8_t>(out[end - 1]) >= 0xC0) --end;  // a cut lead byte
+    out.resize(end);
+  }
+  for (char& c : out) {
+    const auto u = static_cast<uint8_t>(c);
+    if (u < 0x20 || u == 0x7F) c = '?';
+  }
+  records::Record probe;
+  probe.inquirer = "x";
+  probe.outcome = out;
+  return records::ValidateRecord(probe).ok() ? out : "?";
+}
+
 v1::ErrorCode ErrorCodeOf(const Status& s) {
   switch (s.code()) {
     case Status::Code::kInvalidArgument: return v1::ERROR_CODE_MALFORMED;
@@ -372,6 +392,32 @@ void CoreRouter::Impl::Dispatch(Incoming& in, Batch* batch) {
     }
     SendError(in, v1::ERROR_CODE_PERMISSION_DENIED, "the node's routing id must be its agency code",
               batch);
+    return;
+  }
+  // Whatever an agency sends that may end up in a provision record must be recordable:
+  // otherwise the refusal itself could not be recorded. Checked with the records
+  // library's own rules, before any handler sees the message.
+  records::Record probe;
+  probe.inquirer = in.user_id;
+  probe.request_id = in.envelope.request_id();
+  if (in.envelope.has_inquiry()) {
+    probe.provider = in.envelope.inquiry().provider_code();
+    probe.business = in.envelope.inquiry().business_code();
+    probe.item = in.envelope.inquiry().item_code();
+  } else if (in.envelope.has_record_query()) {
+    probe.provider = in.envelope.record_query().agency_code();
+  }
+  if (Status fit = records::ValidateRecord(probe); !fit.ok()) {
+    AddAuditRecord(in.user_id, "malformed_message", "", "", "refused: " + fit.message(), "",
+                   &batch->records);
+    log_->Warn("malformed_message", {{"agency", in.user_id}, {"reason", fit.message()}});
+    if (in.envelope.has_issue_symbol_request()) {
+      WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
+    }
+    v1::Envelope e = Reply(in.envelope.request_id());  // echoed so the node can match it
+    e.mutable_error()->set_code(v1::ERROR_CODE_MALFORMED);
+    e.mutable_error()->set_reason("unrecordable field: " + fit.message());
+    batch->outbox.emplace_back(in.routing_id, std::move(e));
     return;
   }
   switch (in.envelope.body_case()) {
@@ -776,12 +822,12 @@ void CoreRouter::Impl::AddAuditRecord(const std::string& actor, const std::strin
   r.time_unix_us = Now();
   r.event = records::Event::kOperatorAction;
   r.record_symbol = records::kAuditRecordSymbol;
-  r.inquirer = actor;
-  r.provider = agency;
-  r.business = action;
-  r.item = detail.substr(0, records::kMaxCodeBytes);
-  r.request_id = request_id.substr(0, records::kMaxRequestIdBytes);
-  r.outcome = outcome.substr(0, records::kMaxOutcomeBytes);
+  r.inquirer = Clip(actor, records::kMaxCodeBytes);
+  r.provider = Clip(agency, records::kMaxCodeBytes);
+  r.business = Clip(action, records::kMaxCodeBytes);
+  r.item = Clip(detail, records::kMaxCodeBytes);
+  r.request_id = Clip(request_id, records::kMaxRequestIdBytes);
+  r.outcome = Clip(outcome, records::kMaxOutcomeBytes);
   out->push_back(std::move(r));
 }
 
@@ -835,8 +881,10 @@ Status CoreRouter::Impl::RecordStartup() {
 }
 
 bool CoreRouter::Impl::SenderHasClass(const Incoming& in, std::string_view agency_class) const {
+  // Checked on every request, not only at connection: a suspension takes effect at once.
   const policy::Agency* a = policy_->Current()->FindAgency(in.user_id);
-  return a != nullptr && a->agency_class == agency_class;
+  return a != nullptr && a->agency_class == agency_class &&
+         a->status == policy::AgencyStatus::kActive && a->pia_approved;
 }
 
 // A refused record access is evidence too: recorded, then answered.
@@ -881,11 +929,16 @@ void CoreRouter::Impl::HandleRecordQuery(const Incoming& in, Batch* batch) {
   if (!page.ok()) {
     return SendError(in, ErrorCodeOf(page.status()), page.status().message(), batch);
   }
-  if (q.page_token().empty()) {
-    AddAuditRecord(in.user_id, "records_pull", q.agency_code(),
-                   std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()), "ok",
-                   in.envelope.request_id(), &batch->records);
-  }
+  // Every page is recorded with the sequences it released (a page token is only a
+  // position, so each page is its own access).
+  const v1::RecordPage& p = *page;
+  const std::string released = p.records_size() == 0
+                                   ? "no records"
+                                   : "sequences " + std::to_string(p.records(0).sequence()) + "-" +
+                                         std::to_string(p.records(p.records_size() - 1).sequence());
+  AddAuditRecord(in.user_id, "records_pull", q.agency_code(),
+                 std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()),
+                 "ok: " + released, in.envelope.request_id(), &batch->records);
   *reply.mutable_record_page() = std::move(*page);
   batch->outbox.emplace_back(in.routing_id, std::move(reply));
 }

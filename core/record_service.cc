@@ -95,9 +95,23 @@ Result<v1::RecordPage> RecordService::PersonHistory(std::string_view agency,
     }
   } while (!token.empty());
 
-  std::set<std::string> withheld;
+  // Withheld: exchanges the provider declared non-disclosure, and exchanges not yet
+  // settled — the flag comes with the provider's outcome, so until an exchange has an
+  // end (refused, provided, not held, failed, timed out) it is not shown at all.
+  std::set<std::string> withheld, settled;
   for (const records::Record& r : all) {
     if (r.non_disclosure) withheld.insert(ExchangeKey(r));
+    switch (r.event) {
+      case records::Event::kInquiryRefused:
+      case records::Event::kProvided:
+      case records::Event::kNotHeld:
+      case records::Event::kFailed:
+      case records::Event::kTimedOut: settled.insert(ExchangeKey(r)); break;
+      default: break;
+    }
+  }
+  for (const records::Record& r : all) {
+    if (settled.count(ExchangeKey(r)) == 0) withheld.insert(ExchangeKey(r));
   }
   uint64_t newest = 0;
   for (const records::Record& r : all) newest = std::max(newest, r.sequence + 1);
@@ -164,6 +178,7 @@ Result<v1::RecordPage> RecordService::Pull(const v1::RecordQuery& query) {
       }
     }
     if (!known) return Status::InvalidArgument("the page token names no signed head");
+    next = std::max(next, store_->FirstRetained());  // nothing to read among purged ones
   }
 
   v1::RecordPage out;

@@ -22,7 +22,8 @@ class RecordService {
       : store_(store), symbols_(symbols) {}
 
   // Every record of the person `agency_symbol` names at `agency`, newest first, except
-  // the exchanges (inquirer + request id) any record of which is marked non-disclosure.
+  // the exchanges (inquirer + request id) any record of which is marked non-disclosure,
+  // and those not yet settled (the non-disclosure flag comes with the outcome).
   Result<v1::RecordPage> PersonHistory(std::string_view agency, std::string_view agency_symbol,
                                        bool with_proofs);
 

@@ -110,6 +110,22 @@ PullVerifyReport VerifyPulledSet(const PulledSet& set,
       expect = s + 1;
     }
   }
+  if (!set.before && !seen.empty() && *seen.begin() > 0) {
+    // Nothing pins where the range starts: leading records could have been cut off.
+    Add(&report, "unbounded", {*seen.begin()},
+        "the pull lacks the record just before its range, so records before sequence " +
+            std::to_string(*seen.begin()) + " could be missing unnoticed");
+  }
+  std::vector<uint64_t> misfiltered;
+  for (const PulledRecord& p : set.records) {
+    const bool match =
+        set.agency.empty() || p.record.inquirer == set.agency || p.record.provider == set.agency;
+    if (match != p.matches_filter) misfiltered.push_back(p.record.sequence);
+  }
+  if (!misfiltered.empty()) {
+    Add(&report, "misfiltered", misfiltered,
+        "records marked against the agency filter: " + List(misfiltered));
+  }
   if (!set.after && !seen.empty() && *seen.rbegin() + 1 < set.head.tree_size) {
     // The range ends before the log does, so the first record after it must be present.
     missing.push_back(*seen.rbegin() + 1);

@@ -16,8 +16,8 @@
 namespace ipn::oversight {
 
 struct PullFinding {
-  // "bad_head", "inconsistent_head", "altered", "missing", "reordered", "duplicate",
-  // "out_of_range".
+  // "bad_head", "inconsistent_head", "altered", "missing", "unbounded" (no record just
+  // before the range), "reordered", "duplicate", "out_of_range", "misfiltered".
   std::string kind;
   std::vector<uint64_t> sequences;  // ascending; empty for head findings
   std::string detail;               // one sentence

@@ -21,6 +21,14 @@ nlohmann::json AgencyNamed(const std::string& code, const policy::Policy& names)
           {"name_en", a != nullptr ? a->name_en : code}};
 }
 
+// A CSV cell a spreadsheet will not run as a formula (request ids come from agencies).
+std::string SafeCell(const std::string& s) {
+  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) {
+    return CsvField("'" + s);
+  }
+  return CsvField(s);
+}
+
 std::string Hex(const std::string& bytes) {
   return HexEncode(AsBytes(bytes));
 }
@@ -97,12 +105,12 @@ std::string HistoryCsv(const v1::RecordPage& page, const policy::Policy& names,
     const policy::Agency* prov = names.FindAgency(r.provider_code());
     const policy::NamedCode* bus = names.FindBusiness(r.business_code());
     const policy::NamedCode* item = names.FindItem(r.item_code());
-    out += JstTime(r.time_unix_us()) + "," + CsvField(r.event()) + "," +
-           CsvField(r.inquirer_code()) + "," + CsvField(inq ? inq->name_ja : "") + "," +
-           CsvField(r.provider_code()) + "," + CsvField(prov ? prov->name_ja : "") + "," +
-           CsvField(r.business_code()) + "," + CsvField(bus ? bus->name_ja : "") + "," +
-           CsvField(r.item_code()) + "," + CsvField(item ? item->name_ja : "") + "," +
-           CsvField(r.outcome()) + "," + CsvField(r.request_id()) + "," +
+    out += JstTime(r.time_unix_us()) + "," + SafeCell(r.event()) + "," +
+           SafeCell(r.inquirer_code()) + "," + SafeCell(inq ? inq->name_ja : "") + "," +
+           SafeCell(r.provider_code()) + "," + SafeCell(prov ? prov->name_ja : "") + "," +
+           SafeCell(r.business_code()) + "," + SafeCell(bus ? bus->name_ja : "") + "," +
+           SafeCell(r.item_code()) + "," + SafeCell(item ? item->name_ja : "") + "," +
+           SafeCell(r.outcome()) + "," + SafeCell(r.request_id()) + "," +
            std::to_string(r.sequence()) + "\r\n";
   }
   return out;

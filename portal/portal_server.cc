@@ -202,8 +202,10 @@ Result<std::vector<uint8_t>> PortalServer::Impl::IssuePortalSymbol(std::string& 
                                                                    const std::string& person_ref) {
   std::lock_guard lock(network_mu_);
   const std::string request_id = registry_->NextRequestId();
-  Status sent = registry_->RequestSymbol(options_.agency_code, person_ref, std::move(resident_code),
-                                         request_id);
+  // A copy goes out (RequestSymbol wipes it); the original, maybe in a short string's
+  // inline buffer that a move would leave behind, is wiped here.
+  Status sent = registry_->RequestSymbol(options_.agency_code, person_ref,
+                                         std::string(resident_code), request_id);
   WipeString(&resident_code);
   IPN_RETURN_IF_ERROR(sent);
   const auto deadline = std::chrono::steady_clock::now() + kCoreTimeout;

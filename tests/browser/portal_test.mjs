@@ -126,7 +126,10 @@ const pulledRecords = fs.readFileSync(pullFile, 'utf8').trim().split('\n').map((
 // the exchanges (inquirer + request id) the provider declared non-disclosure.
 function expectedFor(symbol) {
   const mine = pulledRecords.filter((r) => r.record_symbol === symbol);
-  const withheld = new Set(mine.filter((r) => r.non_disclosure).map((r) => `${r.inquirer}|${r.request_id}`));
+  const key = (r) => `${r.inquirer}|${r.request_id}`;
+  const ends = ['inquiry_refused', 'provided', 'not_held', 'failed', 'timed_out'];
+  const settled = new Set(mine.filter((r) => ends.includes(r.event)).map(key));
+  const withheld = new Set(mine.filter((r) => r.non_disclosure || !settled.has(key(r))).map(key));
   const shown = mine.filter((r) => !withheld.has(`${r.inquirer}|${r.request_id}`));
   return { mine, withheld, shown };
 }

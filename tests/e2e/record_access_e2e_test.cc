@@ -110,6 +110,25 @@ TEST(RecordAccessE2eTest, OnlyTheCommissionPullsOnlyThePortalReadsAPersonAndAllI
   foreign.set_person_symbol(std::string(at_pen.begin(), at_pen.end()));
   EXPECT_FALSE(n.Client(kPortal).QueryRecords(foreign, kTimeout).ok());
 
+  // Fields that could not be recorded (a control character, an over-long code) are
+  // refused as malformed — and the core keeps serving.
+  interface::InquiryRequest bad;
+  bad.request_id = "q-bad\nline";
+  bad.symbol = at_pen;
+  bad.business = std::string(200, 'b');
+  bad.provider = kMun;
+  bad.item = "local-tax";
+  Result<interface::InquiryReply> refused = n.Client(kPen).Inquire(bad, kTimeout);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_NE(refused->outcome, v1::OUTCOME_PROVIDED);
+  v1::RecordQuery long_filter = Range();
+  long_filter.set_agency_code(std::string(100, 'A'));
+  EXPECT_EQ(n.Client(kPpc).QueryRecords(long_filter, kTimeout).status().code(),
+            Status::Code::kInvalidArgument);
+  interface::InquiryReply again = n.Inquire(kPen, at_pen, "np-benefit", kMun, "local-tax", "q-2");
+  EXPECT_TRUE(again.outcome == v1::OUTCOME_PROVIDED || again.outcome == v1::OUTCOME_NOT_HELD)
+      << again.explanation;
+
   // The administrator suspends an agency: a policy load the core records.
   policy::AgencyOverride suspend;
   suspend.status = policy::AgencyStatus::kSuspended;
@@ -134,6 +153,7 @@ TEST(RecordAccessE2eTest, OnlyTheCommissionPullsOnlyThePortalReadsAPersonAndAllI
   std::vector<records::Record> pulled;
   for (const auto& r : set.records) pulled.push_back(r.record);
   EXPECT_TRUE(HasAudit(pulled, "operator", "core_start", "ok"));
+  EXPECT_TRUE(HasAudit(pulled, kPen, "malformed_message", "refused"));
   EXPECT_TRUE(HasAudit(pulled, kMun, "records_pull", "refused"));
   EXPECT_TRUE(HasAudit(pulled, kPen, "person_history", "refused"));
   EXPECT_TRUE(HasAudit(pulled, "operator", "policy_load", "ok"));

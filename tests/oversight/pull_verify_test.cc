@@ -194,6 +194,15 @@ TEST_F(PullVerifyTest, EditedPullFileIsCaught) {
   dropped.records.erase(dropped.records.begin() + 20);  // sequence 30
   EXPECT_EQ(Of(VerifyPulledSet(dropped, Signer()), "missing"), Seqs{30});
 
+  PulledSet truncated = set;  // the record before the range and the first two cut off
+  truncated.before.reset();
+  truncated.records.erase(truncated.records.begin(), truncated.records.begin() + 2);
+  EXPECT_EQ(Of(VerifyPulledSet(truncated, Signer()), "unbounded"), Seqs{12});
+
+  PulledSet filtered = Pull("AG1001");
+  filtered.records[0].matches_filter = !filtered.records[0].matches_filter;  // sequence 10
+  EXPECT_EQ(Of(VerifyPulledSet(filtered, Signer()), "misfiltered"), Seqs{10});
+
   PulledSet duplicated = set;
   duplicated.records.push_back(set.records[2]);
   EXPECT_FALSE(Of(VerifyPulledSet(duplicated, Signer()), "duplicate").empty());

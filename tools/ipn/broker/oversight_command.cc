@@ -212,6 +212,7 @@ int RunVerify(const VerifyFlags& f) {
   if (f.json) {
     nlohmann::ordered_json j;
     j["ok"] = report.ok();
+    j["signer_pinned"] = pinned.has_value();
     j["records_checked"] = report.records_checked;
     j["tree_size"] = set->head.tree_size;
     j["findings"] = nlohmann::json::array();
