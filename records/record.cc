@@ -61,18 +61,6 @@ bool IsCleanText(std::string_view s) {
   return true;
 }
 
-Status CheckField(std::string_view name, std::string_view value, size_t max_bytes) {
-  if (value.size() > max_bytes) {
-    return Status::InvalidArgument(std::string(name) + " is " + std::to_string(value.size()) +
-                                   " bytes; the limit is " + std::to_string(max_bytes));
-  }
-  if (!IsCleanText(value)) {
-    return Status::InvalidArgument(std::string(name) +
-                                   " must be UTF-8 text without control characters");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 const char* EventName(Event event) {
@@ -89,17 +77,29 @@ std::optional<Event> ParseEvent(std::string_view name) {
   return std::nullopt;
 }
 
+Status CheckRecordField(std::string_view name, std::string_view value, size_t max_bytes) {
+  if (value.size() > max_bytes) {
+    return Status::InvalidArgument(std::string(name) + " is " + std::to_string(value.size()) +
+                                   " bytes; the limit is " + std::to_string(max_bytes));
+  }
+  if (!IsCleanText(value)) {
+    return Status::InvalidArgument(std::string(name) +
+                                   " must be UTF-8 text without control characters");
+  }
+  return Status::Ok();
+}
+
 Status ValidateRecord(const Record& record) {
   if (!EventCode(record.event).has_value()) {
     return Status::InvalidArgument("record event is not one of the defined events");
   }
   if (record.inquirer.empty()) return Status::InvalidArgument("record inquirer is empty");
-  IPN_RETURN_IF_ERROR(CheckField("inquirer", record.inquirer, kMaxCodeBytes));
-  IPN_RETURN_IF_ERROR(CheckField("provider", record.provider, kMaxCodeBytes));
-  IPN_RETURN_IF_ERROR(CheckField("business", record.business, kMaxCodeBytes));
-  IPN_RETURN_IF_ERROR(CheckField("item", record.item, kMaxCodeBytes));
-  IPN_RETURN_IF_ERROR(CheckField("request id", record.request_id, kMaxRequestIdBytes));
-  IPN_RETURN_IF_ERROR(CheckField("outcome", record.outcome, kMaxOutcomeBytes));
+  IPN_RETURN_IF_ERROR(CheckRecordField("inquirer", record.inquirer, kMaxCodeBytes));
+  IPN_RETURN_IF_ERROR(CheckRecordField("provider", record.provider, kMaxCodeBytes));
+  IPN_RETURN_IF_ERROR(CheckRecordField("business", record.business, kMaxCodeBytes));
+  IPN_RETURN_IF_ERROR(CheckRecordField("item", record.item, kMaxCodeBytes));
+  IPN_RETURN_IF_ERROR(CheckRecordField("request id", record.request_id, kMaxRequestIdBytes));
+  IPN_RETURN_IF_ERROR(CheckRecordField("outcome", record.outcome, kMaxOutcomeBytes));
   if (record.time_unix_us < 0) return Status::InvalidArgument("record time is before 1970");
   return Status::Ok();
 }

@@ -66,6 +66,9 @@ inline constexpr size_t kMaxOutcomeBytes = 4096;
 // Checks what a caller supplies before an append (the inquirer must be named; fields
 // within their limits). Sequence and time are not checked here.
 Status ValidateRecord(const Record& record);
+// One field's rule (at most `max_bytes`, clean UTF-8 text): for callers that check what
+// they will record before they build a Record. The error names `name`.
+Status CheckRecordField(std::string_view name, std::string_view value, size_t max_bytes);
 
 // The canonical leaf encoding (format 1):
 //   u8 1 | u64 sequence | i64 time | 32-byte record symbol | body

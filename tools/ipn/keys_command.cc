@@ -16,6 +16,7 @@
 #include "symbol/passphrase.h"
 #include "symbol/symbol_service.h"
 #include "tools/ipn/commands.h"
+#include "tools/ipn/key_ring_session.h"
 
 namespace ipn::cli {
 namespace {
@@ -56,31 +57,6 @@ Status CheckNewPassphrase(const SecretBytes& passphrase, KdfStrength kdf) {
   return Status::Ok();
 }
 
-std::unique_ptr<Logger> OperationsLog(const std::string& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) return nullptr;
-  auto logger = Logger::OpenFile(dir + "/operations.log", "ipn-keys");
-  return logger.ok() ? std::move(logger).value() : nullptr;
-}
-
-struct Session {
-  std::unique_ptr<Logger> log;
-  std::unique_ptr<SymbolService> service;
-};
-
-Result<Session> OpenSession(const std::string& dir) {
-  auto passphrase = symbol::ReadPassphrase("Key ring passphrase: ");
-  if (!passphrase.ok()) return passphrase.status();
-  Session session;
-  session.log = OperationsLog(dir);
-  SymbolServiceOptions options;
-  options.logger = session.log.get();
-  auto service = SymbolService::Open(dir, symbol::AsStringView(*passphrase), options);
-  if (!service.ok()) return service.status();
-  session.service = std::move(service).value();
-  return session;
-}
-
 std::string UtcTime(int64_t micros) {
   std::time_t secs = static_cast<std::time_t>(micros / 1000000);
   std::tm tm{};
@@ -101,7 +77,7 @@ int RunInit(const KeysArgs& a) {
   options.kdf = *kdf;
   Status created = SymbolService::Create(a.dir, symbol::AsStringView(*passphrase), options);
   if (!created.ok()) return Fail(created);
-  if (auto log = OperationsLog(a.dir)) {
+  if (auto log = OperationsLog(a.dir, "ipn-keys")) {
     log->Info("keys.init", {{"dir", a.dir}, {"kdf", symbol::KdfStrengthName(*kdf)}});
   }
   std::printf("created the key ring %s/%s and an empty issuance file %s/%s (key derivation: %s)\n",
@@ -119,7 +95,7 @@ int RunRotate(const KeysArgs& a) {
   if (a.agency.empty() == !a.records) {
     return Fail(Status::InvalidArgument("give exactly one of --agency CODE or --records"));
   }
-  auto session = OpenSession(a.dir);
+  auto session = OpenKeyRingSession(a.dir, "ipn-keys");
   if (!session.ok()) return Fail(session.status());
   if (a.records) {
     auto version = session->service->RotateRecordEncryptionKey();
@@ -140,7 +116,7 @@ int RunRetire(const KeysArgs& a) {
   if (a.version < 1 || a.version > 0xffff) {
     return Fail(Status::InvalidArgument("--version must be between 1 and 65535"));
   }
-  auto session = OpenSession(a.dir);
+  auto session = OpenKeyRingSession(a.dir, "ipn-keys");
   if (!session.ok()) return Fail(session.status());
   Status s = session->service->DestroyKeyVersion(a.agency, static_cast<uint16_t>(a.version));
   if (!s.ok()) return Fail(s);
@@ -150,7 +126,7 @@ int RunRetire(const KeysArgs& a) {
 }
 
 int RunList(const KeysArgs& a) {
-  auto session = OpenSession(a.dir);
+  auto session = OpenKeyRingSession(a.dir, "ipn-keys");
   if (!session.ok()) return Fail(session.status());
   auto keys = session->service->ListKeys();
   std::printf("%-16s %7s  %-9s  %-20s  %-20s\n", "AGENCY", "VERSION", "STATE", "CREATED",
@@ -172,7 +148,7 @@ int RunList(const KeysArgs& a) {
 int RunPassphrase(const KeysArgs& a) {
   auto kdf = ChosenKdf(a.kdf);
   if (!kdf.ok()) return Fail(kdf.status());
-  auto session = OpenSession(a.dir);
+  auto session = OpenKeyRingSession(a.dir, "ipn-keys");
   if (!session.ok()) return Fail(session.status());
   auto fresh = symbol::ReadPassphrase("New key ring passphrase: ", true, "IPN_NEW_PASSPHRASE");
   if (!fresh.ok()) return Fail(fresh.status());

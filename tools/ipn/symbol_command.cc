@@ -23,6 +23,7 @@
 #include "symbol/resident_code.h"
 #include "symbol/symbol_service.h"
 #include "tools/ipn/commands.h"
+#include "tools/ipn/key_ring_session.h"
 
 namespace ipn::cli {
 namespace {
@@ -71,31 +72,6 @@ std::vector<std::string_view> Lines(std::string_view text) {
     start = end + 1;
   }
   return lines;
-}
-
-std::unique_ptr<Logger> OperationsLog(const std::string& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) return nullptr;
-  auto logger = Logger::OpenFile(dir + "/operations.log", "ipn-symbol");
-  return logger.ok() ? std::move(logger).value() : nullptr;
-}
-
-struct Session {
-  std::unique_ptr<Logger> log;
-  std::unique_ptr<SymbolService> service;
-};
-
-Result<Session> OpenSession(const std::string& dir) {
-  auto passphrase = symbol::ReadPassphrase("Key ring passphrase: ");
-  if (!passphrase.ok()) return passphrase.status();
-  Session session;
-  session.log = OperationsLog(dir);
-  symbol::SymbolServiceOptions options;
-  options.logger = session.log.get();
-  auto service = SymbolService::Open(dir, symbol::AsStringView(*passphrase), options);
-  if (!service.ok()) return service.status();
-  session.service = std::move(service).value();
-  return session;
 }
 
 // "\r[#########           ]  45%  4500/10000" on a terminal.
@@ -166,7 +142,7 @@ int RunIssue(const SymbolArgs& a) {
   std::string text = std::move(contents).value();
   auto lines = Lines(text);
 
-  auto session = OpenSession(a.dir);
+  auto session = OpenKeyRingSession(a.dir, "ipn-symbol");
   if (!session.ok()) {
     WipeString(&text);
     return Fail(session.status());
@@ -232,7 +208,7 @@ int RunTranslate(const SymbolArgs& a) {
   }
   auto symbol = symbol::AgencySymbol::FromPrintable(printable);
   if (!symbol.ok()) return Fail(symbol.status());
-  auto session = OpenSession(a.dir);
+  auto session = OpenKeyRingSession(a.dir, "ipn-symbol");
   if (!session.ok()) return Fail(session.status());
   auto t = session->service->Translate(symbol->bytes, a.from, a.to);
   if (!t.ok()) return Fail(t.status());
