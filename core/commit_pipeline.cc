@@ -1,11 +1,11 @@
 // CommitPipeline: asynchronous, ordered release of messages behind durable records.
 #include "core/commit_pipeline.h"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <poll.h>
 
 namespace ipn::core {
 

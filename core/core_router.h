@@ -16,17 +16,17 @@
 namespace ipn::core {
 
 struct CoreOptions {
-  std::string data_dir;                         // symbols/ and records/ live beneath
+  std::string data_dir;                                // symbols/ and records/ live beneath
   std::string bind_endpoint = "tcp://127.0.0.1:7100";  // "tcp://127.0.0.1:*" picks a port
-  std::string key_ring_passphrase;              // wiped once the key ring is open
-  bool fast_kdf = false;                        // Argon2id at its minimum (tests, demo)
-  std::string key_file;                         // the core's Curve25519 key pair
-  std::string policy_bundle_file;               // signed policy bundle in force at start
-  PublicKey admin_public_key{};                 // the policy administrator's Ed25519 key
-  int64_t provider_deadline_us = 5'000'000;     // a silent provider times out after this
-  int metrics_port = -1;                        // -1: no HTTP endpoint; 0: any free port
-  Logger* logger = nullptr;                     // required
-  const Clock* clock = nullptr;                 // defaults to the system clock
+  std::string key_ring_passphrase;                     // wiped once the key ring is open
+  bool fast_kdf = false;                               // Argon2id at its minimum (tests, demo)
+  std::string key_file;                                // the core's Curve25519 key pair
+  std::string policy_bundle_file;                      // signed policy bundle in force at start
+  PublicKey admin_public_key{};                        // the policy administrator's Ed25519 key
+  int64_t provider_deadline_us = 5'000'000;            // a silent provider times out after this
+  int metrics_port = -1;                               // -1: no HTTP endpoint; 0: any free port
+  Logger* logger = nullptr;                            // required
+  const Clock* clock = nullptr;                        // defaults to the system clock
 };
 
 class CoreRouter {

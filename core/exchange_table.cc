@@ -5,68 +5,75 @@ namespace ipn::core {
 
 std::string ExchangeTable::Key(std::string_view inquirer, std::string_view request_id) {
   std::string key(inquirer);
-  key.push_back('\0');
+  key.push_back('\0');  // no agency code holds NUL: ("AB","1") and ("A","B1") stay apart
   key.append(request_id);
   return key;
 }
 
 bool ExchangeTable::Seen(const std::string& key) const {
-  return open_.count(key) != 0 || closed_.count(key) != 0;
+  return open_keys_.count(key) != 0 || used_.count(key) != 0;
 }
 
-Exchange& ExchangeTable::Open(const std::string& key, Exchange exchange) {
-  deadlines_.emplace(exchange.deadline_us, key);
-  auto [it, inserted] = open_.emplace(key, std::move(exchange));
+Exchange& ExchangeTable::Open(Exchange exchange) {
+  const std::string id = exchange.id();
+  open_keys_.emplace(Key(exchange.facts().inquirer, exchange.facts().request_id), id);
+  deadlines_.emplace(exchange.deadline_us(), id);
+  auto [it, inserted] = open_.emplace(id, std::move(exchange));
   (void)inserted;
   return it->second;
 }
 
-void ExchangeTable::RememberRefused(const std::string& key, int64_t now_us) {
-  if (closed_.emplace(key, now_us).second) closed_order_.emplace(now_us, key);
+void ExchangeTable::RememberUsed(const std::string& key, int64_t now_us) {
+  // A refreshed key leaves its older entry in used_order_; Forget skips it (lazy deletion).
+  used_[key] = now_us;
+  used_order_.emplace(now_us, key);
 }
 
-Exchange* ExchangeTable::Find(const std::string& key) {
-  auto it = open_.find(key);
+Exchange* ExchangeTable::Find(std::string_view exchange_id) {
+  auto it = open_.find(std::string(exchange_id));
   return it == open_.end() ? nullptr : &it->second;
 }
 
-void ExchangeTable::Close(const std::string& key, int64_t now_us) {
-  open_.erase(key);
-  RememberRefused(key, now_us);
+void ExchangeTable::Close(std::string_view exchange_id, int64_t now_us) {
+  auto it = open_.find(std::string(exchange_id));
+  if (it == open_.end()) return;
+  // While open, the request id is a duplicate through open_keys_; once closed, for the
+  // remembrance window from its close.
+  const std::string key = Key(it->second.facts().inquirer, it->second.facts().request_id);
+  open_.erase(it);
+  open_keys_.erase(key);
+  RememberUsed(key, now_us);
+}
+
+bool ExchangeTable::Pending(const std::string& id, int64_t deadline) const {
+  auto open = open_.find(id);
+  return open != open_.end() && !open->second.has_outcome() &&
+         open->second.deadline_us() == deadline;
 }
 
 std::vector<std::string> ExchangeTable::Expired(int64_t now_us) const {
   std::vector<std::string> out;
   for (auto it = deadlines_.begin(); it != deadlines_.end() && it->first <= now_us; ++it) {
-    auto open = open_.find(it->second);
-    if (open != open_.end() && !open->second.outcome_recorded &&
-        open->second.deadline_us == it->first) {
-      out.push_back(it->second);
-    }
+    if (Pending(it->second, it->first)) out.push_back(it->second);
   }
   return out;
 }
 
 std::optional<int64_t> ExchangeTable::NextDeadline() const {
-  // Skip stale entries lazily (const: only look).
-  for (const auto& [deadline, key] : deadlines_) {
-    auto open = open_.find(key);
-    if (open != open_.end() && !open->second.outcome_recorded) return deadline;
+  for (const auto& [deadline, id] : deadlines_) {  // stale entries are skipped, not erased
+    if (Pending(id, deadline)) return deadline;
   }
   return std::nullopt;
 }
 
 void ExchangeTable::Forget(int64_t now_us) {
-  // Drop deadline entries that no longer matter.
-  while (!deadlines_.empty()) {
-    auto it = deadlines_.begin();
-    auto open = open_.find(it->second);
-    if (open != open_.end() && !open->second.outcome_recorded) break;
-    deadlines_.erase(it);
+  while (!deadlines_.empty() && !Pending(deadlines_.begin()->second, deadlines_.begin()->first)) {
+    deadlines_.erase(deadlines_.begin());
   }
-  while (!closed_order_.empty() && closed_order_.begin()->first + remember_us_ < now_us) {
-    closed_.erase(closed_order_.begin()->second);
-    closed_order_.erase(closed_order_.begin());
+  while (!used_order_.empty() && used_order_.begin()->first + remember_us_ < now_us) {
+    auto used = used_.find(used_order_.begin()->second);
+    if (used != used_.end() && used->second == used_order_.begin()->first) used_.erase(used);
+    used_order_.erase(used_order_.begin());
   }
 }
 

@@ -1,63 +1,56 @@
-// ExchangeTable: the inquiries the core has accepted and not yet closed, by
-// (inquirer, request id), with their deadlines; and the recently closed ones, so a
-// repeated request id is recognised as a duplicate for `remember_us` after it closed.
+// ExchangeTable: the exchanges the core has accepted and not yet closed, by exchange id
+// and by (inquirer, request id), with their deadlines; and the request ids used recently
+// (open, closed or refused), so a repeated one is recognised as a duplicate for
+// `remember_us` after its last use.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
-namespace ipn::core {
+#include "core/exchange.h"
 
-struct Exchange {
-  std::string inquirer;
-  std::string provider;
-  std::string business;
-  std::string item;
-  std::string request_id;
-  std::array<uint8_t, 32> record_symbol{};
-  int64_t accepted_us = 0;
-  int64_t deadline_us = 0;
-  bool outcome_recorded = false;   // provided / not held / failed / timed out
-  bool receipt_recorded = false;
-  bool non_disclosure = false;
-};
+namespace ipn::core {
 
 class ExchangeTable {
  public:
   explicit ExchangeTable(int64_t remember_us) : remember_us_(remember_us) {}
 
+  // The duplicate guard's key: a request id is unique per inquirer.
   static std::string Key(std::string_view inquirer, std::string_view request_id);
 
-  // True if (inquirer, request id) is open or closed recently.
+  // True if (inquirer, request id) is open or was used recently.
   bool Seen(const std::string& key) const;
-  // Adds an accepted exchange; it must not be Seen.
-  Exchange& Open(const std::string& key, Exchange exchange);
-  // Marks a request id as used by a refused inquiry (nothing is open).
-  void RememberRefused(const std::string& key, int64_t now_us);
-  Exchange* Find(const std::string& key);
-  // Closes an exchange: it leaves the open set and is remembered as a duplicate guard.
-  void Close(const std::string& key, int64_t now_us);
+  // Adds an accepted exchange; its key must not be Seen, its id must be new.
+  Exchange& Open(Exchange exchange);
+  // Marks a request id as used by an inquiry that opened nothing (refused, unreachable).
+  void RememberUsed(const std::string& key, int64_t now_us);
+  Exchange* Find(std::string_view exchange_id);
+  // Closes an exchange: it leaves the open set; its request id stays a duplicate.
+  void Close(std::string_view exchange_id, int64_t now_us);
 
-  // Open exchanges whose provider deadline has passed (and no outcome yet).
+  // Ids of open exchanges without an outcome whose deadline is at or before `now_us`.
   std::vector<std::string> Expired(int64_t now_us) const;
   // The earliest deadline among open exchanges without an outcome, if any.
   std::optional<int64_t> NextDeadline() const;
-  // Forgets closed request ids older than the remembrance window.
+  // Forgets request ids older than the remembrance window and stale deadline entries.
   void Forget(int64_t now_us);
 
   size_t open_count() const { return open_.size(); }
 
  private:
+  bool Pending(const std::string& id, int64_t deadline) const;
+
   int64_t remember_us_;
-  std::unordered_map<std::string, Exchange> open_;
-  std::multimap<int64_t, std::string> deadlines_;      // deadline -> key (lazy deletion)
-  std::unordered_map<std::string, int64_t> closed_;    // key -> closed at
-  std::multimap<int64_t, std::string> closed_order_;   // closed at -> key
+  std::unordered_map<std::string, Exchange> open_;          // by exchange id
+  std::unordered_map<std::string, std::string> open_keys_;  // key -> exchange id
+  std::multimap<int64_t, std::string> deadlines_;           // deadline -> id (lazy deletion)
+  std::unordered_map<std::string, int64_t> used_;           // key -> last used at
+  std::multimap<int64_t, std::string> used_order_;          // used at -> key
 };
 
 }  // namespace ipn::core

@@ -97,6 +97,7 @@ Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& ca
         reply.deny_reason = r->deny_reason();
         reply.explanation = r->explanation();
         reply.provider = r->provider_code();
+        reply.exchange_id = r->exchange_id();
         reply.payload = r->payload();
         WipeString(r->mutable_payload());
         if (callbacks.on_reply) callbacks.on_reply(std::move(reply));

@@ -38,7 +38,8 @@ struct InquiryReply {
   v1::DenyReason deny_reason = v1::DENY_REASON_NONE;
   std::string explanation;
   std::string provider;
-  std::string payload;  // the answer; the caller should wipe it after use
+  std::string exchange_id;  // the core's id of the exchange, when it accepted the inquiry
+  std::string payload;      // the answer; the caller should wipe it after use
 };
 
 struct IssuedSymbol {

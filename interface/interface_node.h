@@ -18,13 +18,13 @@ namespace ipn::interface {
 
 struct NodeOptions {
   std::string agency_code;
-  std::string key_file;                                  // this node's Curve25519 key pair
-  std::string core_endpoint;                             // e.g. tcp://127.0.0.1:7100
+  std::string key_file;       // this node's Curve25519 key pair
+  std::string core_endpoint;  // e.g. tcp://127.0.0.1:7100
   PublicKey core_public_key{};
-  std::string answer_bind = "tcp://127.0.0.1:*";         // where other nodes send answers
-  std::string local_endpoint;                            // ipc://… for the agency's systems
-  int64_t local_timeout_us = 15'000'000;                 // an inquiry with no end by then
-  int64_t handshake_timeout_us = 5'000'000;              // core must welcome us by then
+  std::string answer_bind = "tcp://127.0.0.1:*";  // where other nodes send answers
+  std::string local_endpoint;                     // ipc://… for the agency's systems
+  int64_t local_timeout_us = 15'000'000;          // an inquiry with no end by then
+  int64_t handshake_timeout_us = 5'000'000;       // core must welcome us by then
   int metrics_port = -1;
   Logger* logger = nullptr;
   const Clock* clock = nullptr;

@@ -62,10 +62,9 @@ Status PeerDirectory::Seal(const std::string& agency, std::string_view plain, st
   nonce->resize(crypto_box_NONCEBYTES);
   randombytes_buf(nonce->data(), nonce->size());
   sealed->resize(plain.size() + crypto_box_MACBYTES);
-  crypto_box_easy_afternm(reinterpret_cast<uint8_t*>(sealed->data()),
-                          reinterpret_cast<const uint8_t*>(plain.data()), plain.size(),
-                          reinterpret_cast<const uint8_t*>(nonce->data()),
-                          it->second.shared.data());
+  crypto_box_easy_afternm(
+      reinterpret_cast<uint8_t*>(sealed->data()), reinterpret_cast<const uint8_t*>(plain.data()),
+      plain.size(), reinterpret_cast<const uint8_t*>(nonce->data()), it->second.shared.data());
   return Status::Ok();
 }
 

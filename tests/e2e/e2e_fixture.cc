@@ -16,6 +16,16 @@ std::string ResidentCodeFrom(const std::string& first_ten) {
   return code;
 }
 
+demo::DatasetAnswer E2eNetwork::Expected(const std::string& provider, const std::string& person_ref,
+                                         const std::string& item) const {
+  return demo::DemoDataset(provider, marker_).AnswerFor(person_ref, item);
+}
+
+v1::Outcome E2eNetwork::ExpectedOutcome(const std::string& provider, const std::string& person_ref,
+                                        const std::string& item) const {
+  return Expected(provider, person_ref, item).held ? v1::OUTCOME_PROVIDED : v1::OUTCOME_NOT_HELD;
+}
+
 E2eNetwork::E2eNetwork(std::vector<std::string> agencies, std::vector<std::string> suspended,
                        std::string marker, double deadline_s) {
   localnet::LocalNetworkOptions options;
@@ -25,6 +35,7 @@ E2eNetwork::E2eNetwork(std::vector<std::string> agencies, std::vector<std::strin
     options.agencies.push_back({code, true, code != "REG-0001"});
   }
   options.suspended = std::move(suspended);
+  marker_ = marker;
   options.answer_marker = std::move(marker);
   options.provider_deadline_s = deadline_s;
   auto net = localnet::LocalNetwork::Start(options);
@@ -48,7 +59,9 @@ E2eNetwork::~E2eNetwork() {
   if (net_) (void)net_->Stop();
 }
 
-interface::AgencyClient& E2eNetwork::Client(const std::string& agency) { return *clients_.at(agency); }
+interface::AgencyClient& E2eNetwork::Client(const std::string& agency) {
+  return *clients_.at(agency);
+}
 
 std::vector<uint8_t> E2eNetwork::IssueSymbol(const std::string& agency, const std::string& code,
                                              const std::string& person_ref) {
@@ -89,7 +102,7 @@ interface::InquiryReply E2eNetwork::Inquire(const std::string& inquirer,
   r.item = item;
   auto reply = Client(inquirer).Inquire(std::move(r), std::chrono::seconds(20));
   EXPECT_TRUE(reply.ok()) << reply.status().ToString();
-  return reply.ok() ? std::move(*reply) : interface::InquiryReply{};
+  return reply.ok() ? std::move(*reply) : interface::InquiryReply {};
 }
 
 std::vector<records::Record> E2eNetwork::StopAndReadRecords() {

@@ -10,6 +10,7 @@
 #include "interface/agency_client.h"
 #include "records/record_store.h"
 #include "tests/support/temp_dir.h"
+#include "tools/ipn-agency/demo_dataset.h"
 #include "tools/localnet/local_network.h"
 
 namespace ipn::testing {
@@ -34,6 +35,13 @@ class E2eNetwork {
                                   const std::string& business, const std::string& provider,
                                   const std::string& item, const std::string& request_id = "");
 
+  // What `provider`'s demo agency answers for the person it knows as `person_ref`: the
+  // demo dataset decides, deterministically, whether it holds `item` and what it says.
+  demo::DatasetAnswer Expected(const std::string& provider, const std::string& person_ref,
+                               const std::string& item) const;
+  v1::Outcome ExpectedOutcome(const std::string& provider, const std::string& person_ref,
+                              const std::string& item) const;
+
   // Stops every process, then reads every record of the run.
   std::vector<records::Record> StopAndReadRecords();
   std::array<uint8_t, 32> RecordSymbolOf(const std::vector<uint8_t>& symbol,
@@ -41,6 +49,7 @@ class E2eNetwork {
 
  private:
   TempDir dir_;
+  std::string marker_;
   std::unique_ptr<localnet::LocalNetwork> net_;
   std::map<std::string, std::unique_ptr<interface::AgencyClient>> clients_;
 };

@@ -1,4 +1,4 @@
-// The commission's pull and verify: pages served by the core's RecordService from a real
+// The commission's pull and verify: pages served by the core's RecordAccess from a real
 // store, gathered into a PulledSet, written and read back as JSON lines, and checked by
 // VerifyPulledSet — clean, and after the store's files were tampered with (a record
 // deleted with its index entries, a record rewritten by an insider holding the
@@ -7,7 +7,7 @@
 
 #include <sstream>
 
-#include "core/record_service.h"
+#include "core/record_access.h"
 #include "oversight/pull_verifier.h"
 #include "oversight/pulled_set.h"
 #include "records/record_cipher.h"
@@ -52,7 +52,7 @@ class PullVerifyTest : public ::testing::Test {
   PulledSet Pull(const std::string& agency = "", uint32_t page_size = 7) {
     auto store = Open();
     EXPECT_TRUE(store);
-    core::RecordService service(store.get(), nullptr);
+    core::RecordAccess service(store.get(), nullptr, nullptr, nullptr, nullptr);
     PulledSet set;
     set.from_unix_us = kFrom;
     set.to_unix_us = kTo;
@@ -232,7 +232,7 @@ TEST_F(PullVerifyTest, RewrittenHistoryIsInconsistentWithTheCommissionsEarlierHe
   // The commission's earlier head, over the first 30 records as they were.
   Result<records::Hash> root30 = store->RootHash(30);
   ASSERT_TRUE(root30.ok());
-  core::RecordService service(store.get(), nullptr);
+  core::RecordAccess service(store.get(), nullptr, nullptr, nullptr, nullptr);
   Result<v1::TreeHeadResponse> fresh = service.TreeHead(30);
   ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
   set.previous_head =

@@ -1,11 +1,13 @@
-// RecordService: person histories for the portal, pulls, heads and statistics for the
-// commission. Reads only durable records; never writes (audit records of these reads are
-// CoreRouter's job).
-#include "core/record_service.h"
+// RecordAccess: who may read the records (checked per request, audited), and the reads
+// themselves: person histories, pulls with proofs, heads, statistics. Reads only durable
+// records.
+#include "core/record_access.h"
 
 #include <set>
 
 #include "common/encoding.h"
+#include "common/envelope_io.h"
+#include "records/audit_record.h"
 
 namespace ipn::core {
 namespace {
@@ -38,7 +40,132 @@ std::string ExchangeKey(const records::Record& r) {
   return r.inquirer + '\n' + r.request_id;
 }
 
+v1::ErrorCode ErrorCodeOf(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument: return v1::ERROR_CODE_MALFORMED;
+    case Status::Code::kNotFound: return v1::ERROR_CODE_NOT_FOUND;
+    case Status::Code::kPermissionDenied: return v1::ERROR_CODE_PERMISSION_DENIED;
+    case Status::Code::kResourceExhausted: return v1::ERROR_CODE_RESOURCE_EXHAUSTED;
+    default: return v1::ERROR_CODE_INTERNAL;
+  }
+}
+
 }  // namespace
+
+v1::Envelope RecordAccess::Reply(const std::string& request_id) const {
+  v1::Envelope e;
+  StampEnvelope(&e, request_id, env_->NowMicros());
+  return e;
+}
+
+bool RecordAccess::AskerHasClass(const std::string& asker, std::string_view agency_class) const {
+  // Checked on every request, not only at connection: a suspension takes effect at once.
+  const policy::Agency* a = policy_->Current()->FindAgency(asker);
+  return a != nullptr && a->agency_class == agency_class &&
+         a->status == policy::AgencyStatus::kActive && a->pia_approved;
+}
+
+void RecordAccess::Audit(const std::string& asker, const std::string& action,
+                         const std::string& agency, const std::string& detail,
+                         const std::string& outcome, const std::string& request_id) {
+  records::AuditRecord a;
+  a.time_unix_us = env_->NowMicros();
+  a.actor = asker;
+  a.agency = agency;
+  a.action = action;
+  a.detail = detail;
+  a.outcome = outcome;
+  a.request_id = request_id;
+  env_->AddRecord(records::ToRecord(a));
+}
+
+// A refused record access is evidence too: recorded, then answered.
+void RecordAccess::Refuse(const std::string& asker, const v1::Envelope& envelope,
+                          const std::string& action, const std::string& why) {
+  Audit(asker, action, asker, "refused", "refused: " + why, envelope.request_id());
+  log_->Warn("record_access_refused", {{"request_id", envelope.request_id()},
+                                       {"agency", asker},
+                                       {"action", action},
+                                       {"reason", why}});
+  v1::Envelope e = Reply(envelope.request_id());
+  e.mutable_error()->set_code(v1::ERROR_CODE_PERMISSION_DENIED);
+  e.mutable_error()->set_reason(why);
+  env_->SendAfterCommit(asker, std::move(e));
+}
+
+void RecordAccess::SendError(const std::string& asker, const std::string& request_id,
+                             const Status& status) {
+  v1::Envelope e = Reply(request_id);
+  e.mutable_error()->set_code(ErrorCodeOf(status));
+  e.mutable_error()->set_reason(status.message());
+  env_->SendAfterCommit(asker, std::move(e));
+}
+
+void RecordAccess::OnRecordQuery(const std::string& asker, const v1::Envelope& envelope) {
+  const v1::RecordQuery& q = envelope.record_query();
+  const std::string& request_id = envelope.request_id();
+  v1::Envelope reply = Reply(request_id);
+  if (!q.person_symbol().empty()) {
+    // A person's history: only the disclosure portal, by its own symbol for the person.
+    if (!AskerHasClass(asker, "portal")) {
+      return Refuse(asker, envelope, "person_history",
+                    "only the disclosure portal may read a person's history");
+    }
+    Result<v1::RecordPage> page = PersonHistory(asker, q.person_symbol(), q.with_proofs());
+    if (!page.ok()) return SendError(asker, request_id, page.status());
+    *reply.mutable_record_page() = std::move(*page);
+    log_->Info("history_served", {{"request_id", request_id},
+                                  {"records", reply.record_page().records_size()},
+                                  {"withheld", reply.record_page().withheld()}});
+    return env_->SendAfterCommit(asker, std::move(reply));
+  }
+  // A time-range pull: only the oversight commission.
+  if (!AskerHasClass(asker, "commission")) {
+    return Refuse(asker, envelope, "records_pull",
+                  "only the oversight commission may pull records");
+  }
+  Result<v1::RecordPage> page = Pull(q);
+  if (!page.ok()) return SendError(asker, request_id, page.status());
+  // Every page is recorded with the sequences it released (a page token is only a
+  // position, so each page is its own access).
+  const v1::RecordPage& p = *page;
+  const std::string released = p.records_size() == 0
+                                   ? "no records"
+                                   : "sequences " + std::to_string(p.records(0).sequence()) + "-" +
+                                         std::to_string(p.records(p.records_size() - 1).sequence());
+  Audit(asker, "records_pull", q.agency_code(),
+        std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()), "ok: " + released,
+        request_id);
+  *reply.mutable_record_page() = std::move(*page);
+  env_->SendAfterCommit(asker, std::move(reply));
+}
+
+void RecordAccess::OnTreeHeadRequest(const std::string& asker, const v1::Envelope& envelope) {
+  if (!AskerHasClass(asker, "commission")) {
+    return Refuse(asker, envelope, "tree_head", "only the oversight commission may ask for heads");
+  }
+  const v1::TreeHeadRequest& q = envelope.tree_head_request();
+  Result<v1::TreeHeadResponse> head = TreeHead(q.old_size(), q.new_size());
+  if (!head.ok()) return SendError(asker, envelope.request_id(), head.status());
+  v1::Envelope reply = Reply(envelope.request_id());
+  *reply.mutable_tree_head_response() = std::move(*head);
+  env_->SendAfterCommit(asker, std::move(reply));
+}
+
+void RecordAccess::OnStatsQuery(const std::string& asker, const v1::Envelope& envelope) {
+  if (!AskerHasClass(asker, "commission")) {
+    return Refuse(asker, envelope, "stats", "only the oversight commission may read statistics");
+  }
+  const v1::StatsQuery& q = envelope.stats_query();
+  Result<v1::StatsReport> stats = Stats(q.from_unix_us(), q.to_unix_us());
+  if (!stats.ok()) return SendError(asker, envelope.request_id(), stats.status());
+  Audit(asker, "stats_read", "",
+        std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()), "ok",
+        envelope.request_id());
+  v1::Envelope reply = Reply(envelope.request_id());
+  *reply.mutable_stats_report() = std::move(*stats);
+  env_->SendAfterCommit(asker, std::move(reply));
+}
 
 void ToView(const records::SignedTreeHead& head, v1::SignedTreeHeadView* view) {
   view->set_tree_size(head.tree_size);
@@ -48,8 +175,8 @@ void ToView(const records::SignedTreeHead& head, v1::SignedTreeHeadView* view) {
   view->set_signature(head.signature.data(), head.signature.size());
 }
 
-Status RecordService::AddView(const records::Record& r, bool with_proofs, uint64_t tree_size,
-                              v1::ProvisionRecordView* view) const {
+Status RecordAccess::AddView(const records::Record& r, bool with_proofs, uint64_t tree_size,
+                             v1::ProvisionRecordView* view) const {
   view->set_sequence(r.sequence);
   view->set_time_unix_us(r.time_unix_us);
   view->set_event(records::EventName(r.event));
@@ -69,15 +196,15 @@ Status RecordService::AddView(const records::Record& r, bool with_proofs, uint64
   return Status::Ok();
 }
 
-Result<records::SignedTreeHead> RecordService::HeadCovering(uint64_t min_size) {
+Result<records::SignedTreeHead> RecordAccess::HeadCovering(uint64_t min_size) {
   Result<records::SignedTreeHead> latest = store_->LatestTreeHead();
   if (latest.ok() && latest->tree_size >= min_size) return latest;
   return store_->SignTreeHead();
 }
 
-Result<v1::RecordPage> RecordService::PersonHistory(std::string_view agency,
-                                                    std::string_view agency_symbol,
-                                                    bool with_proofs) {
+Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
+                                                   std::string_view agency_symbol,
+                                                   bool with_proofs) {
   Result<symbol::RecordSymbol> person = symbols_->RecordSymbolOf(AsBytes(agency_symbol), agency);
   if (!person.ok()) return person.status();
 
@@ -136,7 +263,7 @@ Result<v1::RecordPage> RecordService::PersonHistory(std::string_view agency,
   return out;
 }
 
-Result<v1::RecordPage> RecordService::Pull(const v1::RecordQuery& query) {
+Result<v1::RecordPage> RecordAccess::Pull(const v1::RecordQuery& query) {
   const int64_t from = query.from_unix_us();
   const int64_t to = query.to_unix_us();
   if (from >= to) return Status::InvalidArgument("the time range is empty (from >= to)");
@@ -209,7 +336,7 @@ Result<v1::RecordPage> RecordService::Pull(const v1::RecordQuery& query) {
   return out;
 }
 
-Result<v1::TreeHeadResponse> RecordService::TreeHead(uint64_t old_size, uint64_t new_size) {
+Result<v1::TreeHeadResponse> RecordAccess::TreeHead(uint64_t old_size, uint64_t new_size) {
   Result<records::SignedTreeHead> head =
       Status::NotFound("no signed head of " + std::to_string(new_size) + " records");
   if (new_size == 0) {
@@ -237,7 +364,7 @@ Result<v1::TreeHeadResponse> RecordService::TreeHead(uint64_t old_size, uint64_t
   return out;
 }
 
-Result<v1::StatsReport> RecordService::Stats(int64_t from_us, int64_t to_us) {
+Result<v1::StatsReport> RecordAccess::Stats(int64_t from_us, int64_t to_us) {
   Result<std::vector<records::StatsRow>> rows = store_->Stats(from_us, to_us);
   if (!rows.ok()) return rows.status();
   v1::StatsReport out;

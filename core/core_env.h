@@ -1,0 +1,42 @@
+// CoreEnv: the world as the core's rules see it — the seam between what the core decides
+// (InquiryBroker, RecordAccess, OperatorAudit) and the loop that carries it out
+// (CoreRouter). As LevelDB's Env does for files, it lets every rule on the inquiry path
+// be specified by a unit test with a fake: no socket, no thread, a manual clock.
+//
+// Ordering contract (see CoreRouter::Impl::Commit): a message passed to SendAfterCommit
+// leaves only once every record added before it is durable; SendNow leaves at once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "ipn/v1/wire.pb.h"
+#include "records/record.h"
+
+namespace ipn::core {
+
+class CoreEnv {
+ public:
+  virtual ~CoreEnv() = default;
+
+  virtual int64_t NowMicros() const = 0;
+
+  // Adds a provision or audit record to the current group commit.
+  virtual void AddRecord(records::Record record) = 0;
+
+  // Queues `envelope` for `agency`'s node; it leaves once the records added so far are
+  // durable. A decision never reaches an inquirer before its records could be lost.
+  virtual void SendAfterCommit(std::string agency, v1::Envelope envelope) = 0;
+
+  // Sends at once, ahead of the records' sync (only forwards to providers do this, so
+  // that the provider works while the disk syncs). Unavailable when the agency's node is
+  // not connected.
+  virtual Status SendNow(std::string_view agency, const v1::Envelope& envelope) = 0;
+
+  // A fresh exchange id: unique across the core's restarts (random, 128 bits).
+  virtual std::string NewExchangeId() = 0;
+};
+
+}  // namespace ipn::core

@@ -1,0 +1,44 @@
+// CoreStats: the core's metrics, declared once (Envoy's stats macros are the model). Every
+// counter, including one per deny reason and per outcome, is created when the core
+// starts, so counting on the hot path is one relaxed atomic add: no lock, no map, no
+// string. Label values come from one function per wire enum (MetricLabel).
+//
+//   ipn_core_decisions_total{decision="accepted"|"refused"}   every inquiry decided
+//   ipn_core_refusals_total{reason="no_such_link"|…}          refused, by deny reason
+//   ipn_core_outcomes_total{outcome="provided"|"not_held"|"failed"|"timed_out"|"unreachable"}
+//                                                              accepted exchanges' ends
+#pragma once
+
+#include <array>
+#include <string>
+
+#include "common/metric_labels.h"
+#include "common/metrics.h"
+#include "ipn/v1/wire.pb.h"
+
+namespace ipn::core {
+
+struct CoreStats {
+  explicit CoreStats(Metrics& metrics);
+
+  void Refused(v1::DenyReason reason);
+  void Ended(v1::Outcome outcome);
+
+  Counter& accepted;
+  Counter& refused;
+  Counter& duplicates;  // repeated request ids (answered, not recorded again)
+  Counter& unexpected_outcomes;
+  Counter& unexpected_receipts;
+  Counter& symbols_issued;
+  Counter& symbols_refused;
+  Counter& records_appended;
+  Gauge& open_exchanges;
+  Gauge& connected_nodes;
+  Histogram& decision_latency;
+  Histogram& exchange_latency;
+  Histogram& commit_latency;
+  std::array<Counter*, v1::DenyReason_ARRAYSIZE> by_reason{};
+  std::array<Counter*, v1::Outcome_ARRAYSIZE> by_outcome{};
+};
+
+}  // namespace ipn::core

@@ -1,0 +1,283 @@
+// InquiryBroker: the inquiry lifecycle at the core. See inquiry_broker.h for the map.
+#include "core/inquiry_broker.h"
+
+#include <sodium.h>
+
+#include "common/envelope_io.h"
+
+namespace ipn::core {
+namespace {
+
+constexpr std::array<uint8_t, 32> kNoPerson{};  // record symbol of a refusal with no person
+
+std::string Stripped(const std::string& name, std::string_view prefix) {
+  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+}
+// The text a record holds for a deny reason or an outcome: "NO_SUCH_LINK", "PROVIDED".
+std::string RecordText(v1::DenyReason r) {
+  return Stripped(v1::DenyReason_Name(r), "DENY_REASON_");
+}
+std::string RecordText(v1::Outcome o) {
+  return Stripped(v1::Outcome_Name(o), "OUTCOME_");
+}
+
+records::Event EventOf(v1::Outcome o) {
+  switch (o) {
+    case v1::OUTCOME_PROVIDED: return records::Event::kProvided;
+    case v1::OUTCOME_NOT_HELD: return records::Event::kNotHeld;
+    case v1::OUTCOME_TIMED_OUT: return records::Event::kTimedOut;
+    default: return records::Event::kFailed;
+  }
+}
+
+}  // namespace
+
+InquiryBroker::InquiryBroker(Deps deps, BrokerOptions options)
+    : deps_(deps), options_(options), exchanges_(options.remember_request_ids_us) {}
+
+v1::Envelope InquiryBroker::Reply(const std::string& request_id) const {
+  v1::Envelope e;
+  StampEnvelope(&e, request_id, deps_.env->NowMicros());
+  return e;
+}
+
+void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& envelope) {
+  const v1::Inquiry& q = envelope.inquiry();
+  ExchangeFacts facts;
+  facts.inquirer = inquirer;
+  facts.provider = q.provider_code();
+  facts.business = q.business_code();
+  facts.item = q.item_code();
+  facts.request_id = envelope.request_id();
+  facts.record_symbol = kNoPerson;
+
+  // 1. Well-formed, and not a repeat of a request id this inquirer already used. A
+  //    duplicate is answered but not recorded: the first inquiry's records stand.
+  if (facts.request_id.empty() || facts.business.empty() || facts.item.empty() ||
+      facts.provider.empty() || q.inquirer_symbol().empty()) {
+    return Refuse(facts, v1::DENY_REASON_MALFORMED,
+                  "an inquiry needs a request id, a symbol, a business, an item and a provider");
+  }
+  const std::string key = ExchangeTable::Key(inquirer, facts.request_id);
+  if (exchanges_.Seen(key)) {
+    v1::Envelope e = Reply(facts.request_id);
+    e.mutable_inquiry_decision()->set_accepted(false);
+    e.mutable_inquiry_decision()->set_deny_reason(v1::DENY_REASON_DUPLICATE_REQUEST);
+    e.mutable_inquiry_decision()->set_explanation("request id " + facts.request_id +
+                                                  " was already used; the first inquiry stands");
+    deps_.env->SendAfterCommit(inquirer, std::move(e));
+    deps_.stats->duplicates.Add();
+    deps_.log->Warn("duplicate_request",
+                    {{"request_id", facts.request_id}, {"inquirer", inquirer}});
+    return;
+  }
+  exchanges_.RememberUsed(key, deps_.env->NowMicros());
+
+  // 2. The permitted-link list, the directory and the inquirer's rate limit.
+  const policy::Decision decision = deps_.policy->CheckAndCharge(
+      inquirer, facts.business, facts.provider, facts.item, deps_.env->NowMicros());
+  // 3. Open the inquirer's symbol before acting on a refusal: a refused inquiry about a
+  //    real person is filed under that person's record symbol, so the person sees it at
+  //    the portal and the commission can count it per person. Only a refusal with no
+  //    valid symbol is filed under no one.
+  auto bytes = std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(q.inquirer_symbol().data()), q.inquirer_symbol().size());
+  Result<symbol::SymbolService::Translation> t =
+      deps_.symbols->Translate(bytes, inquirer, facts.provider);
+  if (t.ok()) facts.record_symbol = t->record_symbol.bytes;
+  if (!decision.allowed) {
+    return Refuse(facts, static_cast<v1::DenyReason>(static_cast<int>(decision.reason)),
+                  decision.explanation);
+  }
+  if (!t.ok()) {
+    return Refuse(facts, v1::DENY_REASON_INVALID_SYMBOL,
+                  "the inquirer's symbol is not valid: " + t.status().message());
+  }
+  if (!t->provider_issued) {
+    return Refuse(facts, v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER,
+                  facts.provider + " was never issued a symbol for this person: not held");
+  }
+  Accept(std::move(facts), q, t->provider_symbol, decision.explanation, decision.row);
+}
+
+void InquiryBroker::Refuse(const ExchangeFacts& facts, v1::DenyReason reason,
+                           const std::string& explanation) {
+  const records::Event event = reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER
+                                   ? records::Event::kNotHeld
+                                   : records::Event::kInquiryRefused;
+  deps_.env->AddRecord(
+      MakeExchangeRecord(facts, event, RecordText(reason), false, deps_.env->NowMicros()));
+  if (!facts.request_id.empty()) {
+    exchanges_.RememberUsed(ExchangeTable::Key(facts.inquirer, facts.request_id),
+                            deps_.env->NowMicros());
+  }
+  v1::Envelope e = Reply(facts.request_id);
+  v1::InquiryDecision* d = e.mutable_inquiry_decision();
+  d->set_accepted(false);
+  d->set_deny_reason(reason);
+  d->set_explanation(explanation);
+  deps_.env->SendAfterCommit(facts.inquirer, std::move(e));
+  deps_.stats->Refused(reason);
+  deps_.log->Info("inquiry_refused", {{"request_id", facts.request_id},
+                                      {"inquirer", facts.inquirer},
+                                      {"provider", facts.provider},
+                                      {"business", facts.business},
+                                      {"item", facts.item},
+                                      {"reason", RecordText(reason)}});
+}
+
+void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
+                           const symbol::AgencySymbol& provider_symbol,
+                           const std::string& explanation, int row) {
+  const int64_t now = deps_.env->NowMicros();
+  Exchange& x = exchanges_.Open(Exchange(deps_.env->NewExchangeId(), std::move(facts), now,
+                                         now + options_.provider_deadline_us));
+  deps_.env->AddRecord(x.MakeRecord(records::Event::kInquiryAccepted, "ACCEPTED", now));
+  deps_.stats->accepted.Add();
+
+  // The forward leaves now, before the records are durable, so the provider works while
+  // the disk syncs. That is safe because the inquirer's node releases nothing before the
+  // accepted decision, and the decision below waits for the records (SendAfterCommit).
+  Status sent = Forward(x, inquiry, provider_symbol);
+  if (!sent.ok()) return Unreachable(x);
+  deps_.env->AddRecord(x.MakeRecord(records::Event::kForwarded, "FORWARDED", now));
+
+  const policy::Agency* provider = deps_.policy->Current()->FindAgency(x.facts().provider);
+  v1::Envelope e = Reply(x.facts().request_id);
+  v1::InquiryDecision* d = e.mutable_inquiry_decision();
+  d->set_accepted(true);
+  d->set_explanation(explanation);
+  d->set_exchange_id(x.id());
+  d->mutable_provider_node()->set_agency_code(x.facts().provider);
+  d->mutable_provider_node()->set_curve_public_key(provider->curve_public_key->data(), 32);
+  d->mutable_provider_node()->set_answer_endpoint(*deps_.nodes->AnswerEndpoint(x.facts().provider));
+  deps_.env->SendAfterCommit(x.facts().inquirer, std::move(e));
+  deps_.log->Info("inquiry_accepted", {{"request_id", x.facts().request_id},
+                                       {"exchange_id", x.id()},
+                                       {"inquirer", x.facts().inquirer},
+                                       {"provider", x.facts().provider},
+                                       {"business", x.facts().business},
+                                       {"item", x.facts().item},
+                                       {"row", row}});
+}
+
+Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
+                              const symbol::AgencySymbol& provider_symbol) {
+  const std::string* provider_endpoint = deps_.nodes->AnswerEndpoint(x.facts().provider);
+  const std::string* inquirer_endpoint = deps_.nodes->AnswerEndpoint(x.facts().inquirer);
+  std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
+  const policy::Agency* inquirer = current->FindAgency(x.facts().inquirer);
+  const policy::Agency* provider = current->FindAgency(x.facts().provider);
+  if (provider_endpoint == nullptr || inquirer_endpoint == nullptr || inquirer == nullptr ||
+      provider == nullptr || !inquirer->curve_public_key || !provider->curve_public_key) {
+    return Status::Unavailable("the provider's node is not connected");
+  }
+  // The provider's node knows the exchange only by its id: the inquirer's request id
+  // stays between the inquirer and the core.
+  v1::Envelope fwd = Reply(x.id());
+  v1::ForwardedInquiry* f = fwd.mutable_forwarded_inquiry();
+  f->set_exchange_id(x.id());
+  f->set_provider_symbol(provider_symbol.bytes.data(), provider_symbol.bytes.size());
+  f->set_inquirer_code(x.facts().inquirer);
+  f->set_business_code(x.facts().business);
+  f->set_item_code(x.facts().item);
+  *f->mutable_parameters() = inquiry.parameters();
+  f->set_deadline_unix_us(x.deadline_us());
+  v1::PeerNode* peer = f->mutable_inquirer_node();
+  peer->set_agency_code(x.facts().inquirer);
+  peer->set_curve_public_key(inquirer->curve_public_key->data(), 32);
+  peer->set_answer_endpoint(*inquirer_endpoint);
+  Status sent = deps_.env->SendNow(x.facts().provider, fwd);
+  // The provider's symbol must not outlive the send in this copy either.
+  WipeString(f->mutable_provider_symbol());
+  return sent;
+}
+
+// Unreachable provider: a definite, recorded outcome now, not at the deadline.
+void InquiryBroker::Unreachable(const Exchange& x) {
+  const int64_t now = deps_.env->NowMicros();
+  deps_.env->AddRecord(x.MakeRecord(records::Event::kTimedOut, "UNREACHABLE", now));
+  v1::Envelope e = Reply(x.facts().request_id);
+  e.mutable_inquiry_result()->set_outcome(v1::OUTCOME_UNREACHABLE);
+  e.mutable_inquiry_result()->set_provider_code(x.facts().provider);
+  e.mutable_inquiry_result()->set_exchange_id(x.id());
+  e.mutable_inquiry_result()->set_explanation("the provider's node is not reachable");
+  deps_.env->SendAfterCommit(x.facts().inquirer, std::move(e));
+  deps_.stats->Ended(v1::OUTCOME_UNREACHABLE);
+  deps_.log->Warn("provider_unreachable", {{"request_id", x.facts().request_id},
+                                           {"exchange_id", x.id()},
+                                           {"provider", x.facts().provider}});
+  exchanges_.Close(x.id(), now);
+}
+
+void InquiryBroker::OnOutcome(const std::string& provider, const v1::Envelope& envelope) {
+  const v1::ProvisionOutcome& o = envelope.provision_outcome();
+  Exchange* x = exchanges_.Find(o.exchange_id());
+  const char* why = x == nullptr                      ? "no open exchange"
+                    : x->facts().provider != provider ? "not the provider of this exchange"
+                    : x->has_outcome()                ? "outcome already recorded"
+                                                      : nullptr;
+  if (why != nullptr) {
+    deps_.stats->unexpected_outcomes.Add();
+    deps_.log->Warn("unexpected_outcome",
+                    {{"exchange_id", o.exchange_id()}, {"provider", provider}, {"reason", why}});
+    return;
+  }
+  v1::Outcome outcome = o.outcome();
+  if (outcome != v1::OUTCOME_PROVIDED && outcome != v1::OUTCOME_NOT_HELD) {
+    outcome = v1::OUTCOME_FAILED;
+  }
+  x->SetOutcome(outcome, o.non_disclosure());
+  deps_.env->AddRecord(
+      x->MakeRecord(EventOf(outcome), RecordText(outcome), deps_.env->NowMicros()));
+  deps_.stats->Ended(outcome);
+  if (outcome == v1::OUTCOME_FAILED && !o.detail().empty()) {
+    deps_.log->Info("provision_failed",
+                    {{"exchange_id", x->id()}, {"detail", o.detail().substr(0, 200)}});
+  }
+  if (x->closed()) Close(x);
+}
+
+void InquiryBroker::OnReceipt(const std::string& inquirer, const v1::Envelope& envelope) {
+  const v1::Receipt& r = envelope.receipt();
+  Exchange* x = exchanges_.Find(r.exchange_id());
+  if (x == nullptr || x->facts().inquirer != inquirer || x->has_receipt()) {
+    deps_.stats->unexpected_receipts.Add();
+    deps_.log->Warn("unexpected_receipt",
+                    {{"exchange_id", r.exchange_id()}, {"inquirer", inquirer}});
+    return;
+  }
+  x->SetReceipt();
+  deps_.env->AddRecord(x->MakeRecord(records::Event::kReceived,
+                                     r.received() ? RecordText(r.outcome()) : "NOT_RECEIVED",
+                                     deps_.env->NowMicros()));
+  deps_.stats->exchange_latency.ObserveMicros(deps_.env->NowMicros() - x->accepted_us());
+  if (x->closed()) Close(x);
+}
+
+void InquiryBroker::ExpireDeadlines() {
+  const int64_t now = deps_.env->NowMicros();
+  for (const std::string& id : exchanges_.Expired(now)) {
+    Exchange* x = exchanges_.Find(id);
+    x->SetOutcome(v1::OUTCOME_TIMED_OUT, false);
+    deps_.env->AddRecord(x->MakeRecord(records::Event::kTimedOut, "TIMED_OUT", now));
+    v1::Envelope e = Reply(x->facts().request_id);
+    e.mutable_inquiry_result()->set_outcome(v1::OUTCOME_TIMED_OUT);
+    e.mutable_inquiry_result()->set_provider_code(x->facts().provider);
+    e.mutable_inquiry_result()->set_exchange_id(x->id());
+    e.mutable_inquiry_result()->set_explanation("the provider did not answer before the deadline");
+    deps_.env->SendAfterCommit(x->facts().inquirer, std::move(e));
+    deps_.stats->Ended(v1::OUTCOME_TIMED_OUT);
+    deps_.log->Warn("provider_timed_out", {{"request_id", x->facts().request_id},
+                                           {"exchange_id", x->id()},
+                                           {"provider", x->facts().provider}});
+    // The inquirer's node ends the inquiry on this result and sends no receipt.
+    Close(x);
+  }
+}
+
+void InquiryBroker::Close(Exchange* x) {
+  exchanges_.Close(x->id(), deps_.env->NowMicros());
+}
+
+}  // namespace ipn::core

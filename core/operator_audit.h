@@ -1,0 +1,43 @@
+// OperatorAudit: operator actions at the core, as audit records (records/audit_record.h):
+// the core's start and any key-ring change since the last start (rotations and
+// retirements are done offline with `ipn keys`), policy loads (loaded or refused) and
+// every agency status change a new bundle makes, and unrecordable messages refused at
+// the door. Evidence is recorded before the action is acknowledged to anyone.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/logger.h"
+#include "common/status.h"
+#include "core/core_env.h"
+#include "policy/policy.h"
+#include "records/audit_record.h"
+#include "records/record_store.h"
+#include "symbol/symbol_service.h"
+
+namespace ipn::core {
+
+// "MUN-131016@v2:active,…": the key ring's versions, sorted, to detect changes between starts.
+std::string KeyRingSummary(const std::vector<symbol::KeyInfo>& keys);
+
+// The records of the core's start: "core_start", and when the key ring differs from the
+// summary `previous` (empty: first start), one "key_change" per new or changed key and
+// a "key_ring" record holding the new summary.
+std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
+                                               const std::string& current, uint64_t policy_version,
+                                               int64_t now_us);
+
+// Appends StartupAudit's records, durably, before the core serves anyone. The previous
+// summary is the newest "key_ring" audit record's outcome.
+Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
+                     uint64_t policy_version, int64_t now_us);
+
+// A policy load's audit records: "policy_load" (ok or refused) and, when it was loaded,
+// one "agency_status_change" per agency whose status differs between the two bundles.
+std::vector<records::AuditRecord> PolicyLoadAudit(const policy::Policy& before,
+                                                  const policy::Policy& after, const Status& load,
+                                                  const std::string& file, int64_t now_us);
+
+}  // namespace ipn::core

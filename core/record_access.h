@@ -1,0 +1,76 @@
+// RecordAccess: who may read the provision records, and what they get (DESIGN.md §6).
+// The disclosure portal reads one person's history by its own agency symbol for them
+// (non-disclosure and unsettled exchanges withheld); the oversight commission pulls time
+// ranges in log order with inclusion proofs against one signed tree head, fresh heads
+// with consistency proofs, and usage statistics. The asker's directory class decides, on
+// every request (a suspension takes effect at once); every pull page, statistics read
+// and refusal is recorded as an audit record before the reply leaves.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/logger.h"
+#include "common/status.h"
+#include "core/core_env.h"
+#include "ipn/v1/wire.pb.h"
+#include "policy/policy_store.h"
+#include "records/record_store.h"
+#include "symbol/symbol_service.h"
+
+namespace ipn::core {
+
+class RecordAccess {
+ public:
+  RecordAccess(records::RecordStore* store, const symbol::SymbolService* symbols,
+               const policy::PolicyStore* policy, CoreEnv* env, Logger* log)
+      : store_(store), symbols_(symbols), policy_(policy), env_(env), log_(log) {}
+
+  // A RecordQuery, TreeHeadRequest or StatsQuery from `asker` (the authenticated agency):
+  // decided, served, audited; the reply leaves after its audit record is durable.
+  void OnRecordQuery(const std::string& asker, const v1::Envelope& envelope);
+  void OnTreeHeadRequest(const std::string& asker, const v1::Envelope& envelope);
+  void OnStatsQuery(const std::string& asker, const v1::Envelope& envelope);
+
+  // Every record of the person `agency_symbol` names at `agency`, newest first, except
+  // the exchanges (inquirer + request id) any record of which is marked non-disclosure,
+  // and those not yet settled (the non-disclosure flag comes with the outcome).
+  Result<v1::RecordPage> PersonHistory(std::string_view agency, std::string_view agency_symbol,
+                                       bool with_proofs);
+
+  // One page of the records from query.from_unix_us (inclusive) to query.to_unix_us
+  // (exclusive), in sequence order, each with its record symbol and inclusion proof in
+  // the page's tree head (signed when the pull starts; later pages reuse its size).
+  Result<v1::RecordPage> Pull(const v1::RecordQuery& query);
+
+  // A freshly signed head (new_size 0) or the stored head of new_size records and, when
+  // 0 < old_size <= its size, the consistency proof from old_size to it.
+  Result<v1::TreeHeadResponse> TreeHead(uint64_t old_size, uint64_t new_size = 0);
+
+  Result<v1::StatsReport> Stats(int64_t from_us, int64_t to_us);
+
+ private:
+  bool AskerHasClass(const std::string& asker, std::string_view agency_class) const;
+  void Refuse(const std::string& asker, const v1::Envelope& envelope, const std::string& action,
+              const std::string& why);
+  void Audit(const std::string& asker, const std::string& action, const std::string& agency,
+             const std::string& detail, const std::string& outcome, const std::string& request_id);
+  void SendError(const std::string& asker, const std::string& request_id, const Status& status);
+  v1::Envelope Reply(const std::string& request_id) const;
+  // The latest signed head if it covers `min_size` records, else a newly signed one.
+  Result<records::SignedTreeHead> HeadCovering(uint64_t min_size);
+  Status AddView(const records::Record& r, bool with_proofs, uint64_t tree_size,
+                 v1::ProvisionRecordView* view) const;
+
+  records::RecordStore* store_;
+  const symbol::SymbolService* symbols_;
+  const policy::PolicyStore* policy_;
+  CoreEnv* env_;
+  Logger* log_;
+};
+
+// The wire view of a signed tree head.
+void ToView(const records::SignedTreeHead& head, v1::SignedTreeHeadView* view);
+
+}  // namespace ipn::core

@@ -1,0 +1,101 @@
+// InterfaceNode::Impl, shared by the node's source files (private to interface/):
+//   interface_node.cc  start-up, the handshake with the core, the loop, local dispatch
+//   node_inquirer.cc   the inquirer side: inquiries out, decisions and answers in
+//   node_provider.cc   the provider side: forwarded inquiries in, sealed answers out
+//
+//  agency system ─ipc─► HandleLocal ─┬─► HandleLocalInquiry ──────────────► core
+//                                    ├─► HandleLocalIssueRequest ─────────► core
+//                                    └─► HandleAgencyAnswer ─► Seal ─► inquirer node
+//                                                           └───────────► core (outcome)
+//  core ──► HandleCore ─┬─► HandleDecision / HandleResult ─► Deliver ─► agency system
+//                       ├─► HandleForwardedInquiry ─────────► agency system (server)
+//                       └─► HandleSymbolIssued ─────────────► agency systems
+//  provider node ──► HandleAnswer ─► Open ─► PendingInquiries::OnAnswer ─► Deliver
+//                                                  └─► Receipt ─► core
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <zmq.hpp>
+
+#include "common/envelope_io.h"
+#include "common/metrics.h"
+#include "common/metrics_server.h"
+#include "common/zap_handler.h"
+#include "interface/interface_node.h"
+#include "interface/node_stats.h"
+#include "interface/peer_directory.h"
+#include "interface/pending_inquiries.h"
+#include "interface/served_inquiries.h"
+
+namespace ipn::interface {
+
+class InterfaceNode::Impl {
+ public:
+  ~Impl();
+  Status Init(NodeOptions options);
+  Status Run(const std::atomic<bool>& stop);
+  std::string answer_endpoint() const { return answer_endpoint_; }
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : -1; }
+
+ private:
+  // interface_node.cc
+  Status OpenSockets();
+  Status Handshake();
+  void ReceiveAll();
+  void HandleLocal(Incoming& in);
+  void HandleLocalIssueRequest(Incoming& in);
+  void HandleLocalRecordRequest(Incoming& in);
+  bool RelayReply(const v1::Envelope& e);
+  void HandleCore(v1::Envelope& e);
+  void HandleSymbolIssued(const v1::Envelope& e);
+  void ExpireLocalDeadlines();
+  void SendToCore(const v1::Envelope& e);
+  Status SendLocal(const std::string& client, const v1::Envelope& e);
+  v1::Envelope Stamped(const std::string& request_id) const;
+  int64_t Now() const { return clock_->NowMicros(); }
+
+  // node_inquirer.cc
+  void HandleLocalInquiry(Incoming& in);
+  void HandleDecision(const v1::Envelope& e);
+  void HandleAnswer(Incoming& in);
+  void Deliver(Delivery d);
+
+  // node_provider.cc
+  void HandleForwardedInquiry(const v1::Envelope& e);
+  void HandleAgencyAnswer(Incoming& in);
+  void AnswerInquirer(const ServedInquiry& x, v1::Outcome outcome, std::string_view payload,
+                      bool non_disclosure, const std::string& detail);
+  zmq::socket_t* PeerSocket(const v1::PeerNode& peer);
+
+  NodeOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_ = nullptr;
+  Logger* log_ = nullptr;
+  CurveKeyPair keys_;
+  std::unique_ptr<PeerDirectory> peers_;
+  zmq::context_t context_{1};
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<zmq::socket_t> core_;
+  std::unique_ptr<zmq::socket_t> answers_;
+  std::unique_ptr<zmq::socket_t> local_;
+  std::map<std::string, std::unique_ptr<zmq::socket_t>> peer_sockets_;  // by agency
+  std::string answer_endpoint_;
+
+  std::set<std::string> listeners_;                             // local systems that said Hello
+  PendingInquiries pending_;                                    // the inquirer side
+  ServedInquiries served_;                                      // the provider side
+  std::unordered_map<std::string, std::string> issue_clients_;  // request id -> client
+  // Record queries, heads and statistics relayed to the core: request id -> client.
+  std::unordered_map<std::string, std::string> record_clients_;
+  int64_t next_expiry_check_us_ = 0;
+
+  Metrics metrics_;
+  std::unique_ptr<NodeStats> stats_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+};
+
+}  // namespace ipn::interface

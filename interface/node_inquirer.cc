@@ -1,0 +1,81 @@
+// InterfaceNode, the inquirer side: the agency's inquiries go to the core; the core's
+// decision and the provider node's sealed answer meet in PendingInquiries; the result
+// goes to the asking system and a receipt to the core.
+#include "interface/node_impl.h"
+
+namespace ipn::interface {
+
+void InterfaceNode::Impl::HandleLocalInquiry(Incoming& in) {
+  const std::string& request_id = in.envelope.request_id();
+  const int64_t now = Now();
+  Status started = pending_.Start(request_id, in.routing_id, in.envelope.inquiry().provider_code(),
+                                  now, now + options_.local_timeout_us);
+  if (!started.ok()) {
+    v1::Envelope r = Stamped(request_id);
+    v1::InquiryResult* res = r.mutable_inquiry_result();
+    res->set_outcome(v1::OUTCOME_REFUSED);
+    res->set_deny_reason(
+        started.code() == Status::Code::kAlreadyExists       ? v1::DENY_REASON_DUPLICATE_REQUEST
+        : started.code() == Status::Code::kResourceExhausted ? v1::DENY_REASON_RATE_LIMITED
+                                                             : v1::DENY_REASON_MALFORMED);
+    res->set_explanation(started.message());
+    (void)SendLocal(in.routing_id, r);
+    return;
+  }
+  SendToCore(in.envelope);
+}
+
+void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
+  const v1::InquiryDecision& d = e.inquiry_decision();
+  // The provider's node is vouched for before the rendezvous, so that its answer (which
+  // may arrive any moment) passes this node's ZAP check.
+  if (d.accepted() && d.has_provider_node()) (void)peers_->Vouch(d.provider_node());
+  if (auto delivery = pending_.OnDecision(e.request_id(), d)) Deliver(std::move(*delivery));
+}
+
+void InterfaceNode::Impl::HandleAnswer(Incoming& in) {
+  if (!in.envelope.has_answer()) {
+    stats_->dropped_answers.Add();
+    log_->Warn("unexpected_answer", {{"from", in.user_id}, {"reason", "not an answer"}});
+    return;
+  }
+  const v1::Answer& a = in.envelope.answer();
+  std::string plain;
+  Status opened = peers_->Open(in.user_id, a.nonce(), a.sealed_payload(), &plain);
+  if (!opened.ok()) {
+    stats_->dropped_answers.Add();
+    log_->Warn("answer_rejected", {{"exchange_id", a.exchange_id()}, {"reason", opened.message()}});
+    return;
+  }
+  Result<std::optional<Delivery>> matched =
+      pending_.OnAnswer(in.user_id, a.exchange_id(), a.outcome(), std::move(plain), Now());
+  if (!matched.ok()) {
+    stats_->dropped_answers.Add();
+    log_->Warn("unexpected_answer", {{"exchange_id", a.exchange_id()},
+                                     {"from", in.user_id},
+                                     {"reason", matched.status().message()}});
+    return;
+  }
+  if (*matched) Deliver(std::move(**matched));
+}
+
+// Hands the result to the asking system, wipes the answer, and confirms receipt to the
+// core when the provider's answer was delivered.
+void InterfaceNode::Impl::Deliver(Delivery d) {
+  v1::Envelope e = Stamped(d.request_id);
+  *e.mutable_inquiry_result() = std::move(d.result);
+  const v1::Outcome outcome = e.inquiry_result().outcome();
+  (void)SendLocal(d.client, e);
+  WipeString(e.mutable_inquiry_result()->mutable_payload());
+  stats_->latency.ObserveMicros(Now() - d.started_us);
+  NodeStats::Count(stats_->inquiries, outcome);
+  if (d.send_receipt) {
+    v1::Envelope receipt = Stamped(d.request_id);
+    receipt.mutable_receipt()->set_received(true);
+    receipt.mutable_receipt()->set_outcome(outcome);
+    receipt.mutable_receipt()->set_exchange_id(d.exchange_id);
+    SendToCore(receipt);
+  }
+}
+
+}  // namespace ipn::interface

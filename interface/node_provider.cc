@@ -1,0 +1,117 @@
+// InterfaceNode, the provider side: a forwarded inquiry goes to one of the agency's
+// serving systems (ServedInquiries keeps the rotation and the deadlines); its answer is
+// sealed end to end straight to the inquirer's node, and only the outcome goes to the
+// core. The provider's node knows an exchange only by the core's exchange id.
+#include "common/zmq_call.h"
+#include "interface/node_impl.h"
+
+namespace ipn::interface {
+
+void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
+  const v1::ForwardedInquiry& f = e.forwarded_inquiry();
+  ServedInquiry x;
+  x.exchange_id = f.exchange_id();
+  x.inquirer = f.inquirer_code();
+  x.inquirer_node = f.inquirer_node();
+  x.deadline_us = f.deadline_unix_us();
+  Status vouched = peers_->Vouch(f.inquirer_node());
+  if (!vouched.ok() || x.exchange_id.empty()) {
+    log_->Warn("bad_forward", {{"exchange_id", x.exchange_id},
+                               {"reason", vouched.ok() ? "no exchange id" : vouched.message()}});
+    return;
+  }
+  v1::Envelope to_agency = Stamped(x.exchange_id);
+  *to_agency.mutable_forwarded_inquiry() = f;
+  // A serving system that vanished fails the send at once (ROUTER_MANDATORY): it leaves
+  // the rotation and the next one gets the inquiry.
+  while (std::optional<std::string> server = served_.NextServer()) {
+    if (SendLocal(*server, to_agency).ok()) {
+      x.server = *server;
+      break;
+    }
+    log_->Warn("serving_client_gone", {{"exchange_id", x.exchange_id}});
+    for (const ServedInquiry& lost : served_.RemoveServer(*server)) {
+      AnswerInquirer(lost, v1::OUTCOME_FAILED, "", false, "the agency system disconnected");
+    }
+  }
+  WipeString(to_agency.mutable_forwarded_inquiry()->mutable_provider_symbol());
+  if (x.server.empty()) {
+    AnswerInquirer(x, v1::OUTCOME_FAILED, "", false, "the agency system is not connected");
+    return;
+  }
+  Status added = served_.Add(x);
+  if (!added.ok()) {
+    log_->Warn("forward_not_served", {{"exchange_id", x.exchange_id}, {"reason", added.message()}});
+  }
+}
+
+void InterfaceNode::Impl::HandleAgencyAnswer(Incoming& in) {
+  v1::AgencyAnswer* a = in.envelope.mutable_agency_answer();
+  Result<ServedInquiry> x = served_.Take(in.envelope.request_id(), in.routing_id);
+  if (!x.ok()) {
+    WipeString(a->mutable_payload());
+    log_->Warn("unexpected_agency_answer",
+               {{"exchange_id", in.envelope.request_id()}, {"reason", x.status().message()}});
+    return;
+  }
+  v1::Outcome outcome = a->outcome();
+  if (outcome != v1::OUTCOME_PROVIDED && outcome != v1::OUTCOME_NOT_HELD)
+    outcome = v1::OUTCOME_FAILED;
+  AnswerInquirer(*x, outcome, a->payload(), a->non_disclosure(),
+                 outcome == v1::OUTCOME_FAILED ? "the agency system could not answer" : "");
+  WipeString(a->mutable_payload());
+}
+
+void InterfaceNode::Impl::AnswerInquirer(const ServedInquiry& x, v1::Outcome outcome,
+                                         std::string_view payload, bool non_disclosure,
+                                         const std::string& detail) {
+  // 1. The answer, sealed end to end, straight to the inquirer's node.
+  v1::Envelope answer = Stamped(x.exchange_id);
+  v1::Answer* a = answer.mutable_answer();
+  a->set_exchange_id(x.exchange_id);
+  a->set_outcome(outcome);
+  Status sealed =
+      peers_->Seal(x.inquirer, payload, a->mutable_nonce(), a->mutable_sealed_payload());
+  if (!sealed.ok()) {
+    outcome = v1::OUTCOME_FAILED;
+    log_->Error("seal_failed", {{"exchange_id", x.exchange_id}, {"reason", sealed.message()}});
+  } else if (zmq::socket_t* peer = PeerSocket(x.inquirer_node)) {
+    Status s = SendEnvelope(*peer, answer);
+    if (!s.ok())
+      log_->Warn("answer_send_failed", {{"exchange_id", x.exchange_id}, {"reason", s.message()}});
+  }
+  // 2. The outcome, never the content, to the core.
+  v1::Envelope report = Stamped(x.exchange_id);
+  v1::ProvisionOutcome* o = report.mutable_provision_outcome();
+  o->set_exchange_id(x.exchange_id);
+  o->set_outcome(outcome);
+  o->set_non_disclosure(non_disclosure);
+  o->set_detail(detail);
+  SendToCore(report);
+  NodeStats::Count(stats_->provisions, outcome);
+}
+
+zmq::socket_t* InterfaceNode::Impl::PeerSocket(const v1::PeerNode& peer) {
+  auto it = peer_sockets_.find(peer.agency_code());
+  if (it != peer_sockets_.end()) return it->second.get();
+  if (peer.curve_public_key().size() != 32) return nullptr;
+  std::unique_ptr<zmq::socket_t> socket;
+  Status s = ZmqCall("connect to " + peer.agency_code() + "'s node", [&] {
+    socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
+    ConfigureCurveClient(*socket, keys_,
+                         std::span<const uint8_t, 32>(
+                             reinterpret_cast<const uint8_t*>(peer.curve_public_key().data()), 32));
+    socket->set(zmq::sockopt::routing_id, options_.agency_code);
+    socket->set(zmq::sockopt::sndhwm, 100000);
+    socket->connect(peer.answer_endpoint());
+  });
+  if (!s.ok()) {
+    log_->Warn("peer_connect_failed", {{"peer", peer.agency_code()}, {"reason", s.message()}});
+    return nullptr;
+  }
+  zmq::socket_t* raw = socket.get();
+  peer_sockets_[peer.agency_code()] = std::move(socket);
+  return raw;
+}
+
+}  // namespace ipn::interface

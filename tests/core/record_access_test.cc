@@ -1,0 +1,170 @@
+// RecordAccess: who may read the records and what each read leaves behind — decided by
+// the asker's directory class on every request, each pull page and statistics read and
+// every refusal audited before its reply; a person's history withholds non-disclosure
+// and unsettled exchanges. Over a real record store in a temp dir; no socket.
+#include "core/record_access.h"
+
+#include <gtest/gtest.h>
+
+#include "records/audit_record.h"
+#include "records/record_store.h"
+#include "tests/core/broker_fixture.h"
+
+namespace ipn::core::testing {
+namespace {
+
+using records::Event;
+
+class RecordAccessTest : public BrokerFixture {
+ protected:
+  void SetUp() override {
+    BrokerFixture::SetUp();
+    auto keys = symbols_->GetRecordKeys();
+    ASSERT_TRUE(keys.ok());
+    records::RecordStoreOptions o;
+    o.dir = dir_.Sub("records");
+    o.encryption_keys = std::move(keys->encryption);
+    o.signing_secret_key = std::move(keys->signing_secret_key);
+    o.tree_head_every_records = 0;
+    o.tree_head_every_us = 0;
+    o.purge_every_us = 0;
+    auto store = records::RecordStore::Open(std::move(o));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(*store);
+    access_ = std::make_unique<RecordAccess>(store_.get(), symbols_.get(), policy_.get(), &env_,
+                                             log_.get());
+  }
+
+  // Runs one lawful exchange through the broker and makes its records durable, with the
+  // given end (outcome; or none: left unsettled).
+  void Exchange(const std::string& request_id, std::optional<v1::Outcome> outcome,
+                bool non_disclosure = false) {
+    env_.Clear();
+    AskLawful(request_id);
+    const std::string id = env_.sent_now.at(0).second.forwarded_inquiry().exchange_id();
+    if (outcome) broker_->OnOutcome(kChiyoda, Outcome(id, *outcome, non_disclosure));
+    ASSERT_TRUE(store_->AppendBatch(env_.records).ok());
+    env_.Clear();
+  }
+
+  v1::Envelope HistoryQuery(const std::string& symbol) {
+    v1::Envelope e;
+    e.set_request_id("q1");
+    e.mutable_record_query()->set_person_symbol(symbol);
+    return e;
+  }
+
+  std::optional<records::AuditRecord> OnlyAudit() const {
+    EXPECT_EQ(env_.records.size(), 1u);
+    return env_.records.empty() ? std::nullopt : records::AuditRecordOf(env_.records[0]);
+  }
+
+  std::unique_ptr<records::RecordStore> store_;
+  std::unique_ptr<RecordAccess> access_;
+};
+
+TEST_F(RecordAccessTest, ThePortalReadsAPersonsSettledHistoryNewestFirst) {
+  Exchange("r1", v1::OUTCOME_PROVIDED);
+  env_.now_us += 1000;
+  Exchange("r2", v1::OUTCOME_NOT_HELD);
+  env_.now_us += 1000;
+  Exchange("r3", std::nullopt);  // not settled yet: withheld
+  const std::string portal_symbol =
+      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
+  access_->OnRecordQuery("PORTAL-0001", HistoryQuery(portal_symbol));
+  EXPECT_TRUE(env_.records.empty()) << "a person's history read is not an operator action";
+  ASSERT_EQ(env_.after_commit.size(), 1u);
+  EXPECT_EQ(env_.after_commit[0].first, "PORTAL-0001");
+  const v1::RecordPage& page = env_.after_commit[0].second.record_page();
+  ASSERT_EQ(page.records_size(), 6);  // r2: accepted, forwarded, not held; r1 likewise
+  EXPECT_EQ(page.records(0).request_id(), "r2");
+  EXPECT_EQ(page.records(0).event(), "not_held");
+  EXPECT_EQ(page.records(5).request_id(), "r1");
+  EXPECT_EQ(page.records(5).event(), "inquiry_accepted");
+  EXPECT_EQ(page.withheld(), 2u);  // r3's two records
+}
+
+TEST_F(RecordAccessTest, NonDisclosureExchangesAreWithheldWhole) {
+  Exchange("r1", v1::OUTCOME_PROVIDED, /*non_disclosure=*/true);
+  Exchange("r2", v1::OUTCOME_PROVIDED);
+  const std::string portal_symbol =
+      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
+  access_->OnRecordQuery("PORTAL-0001", HistoryQuery(portal_symbol));
+  const v1::RecordPage& page = env_.after_commit.at(0).second.record_page();
+  ASSERT_EQ(page.records_size(), 3);
+  for (const auto& r : page.records()) EXPECT_EQ(r.request_id(), "r2");
+  EXPECT_EQ(page.withheld(), 3u);
+}
+
+TEST_F(RecordAccessTest, OnlyThePortalMayReadAPersonsHistoryAndARefusalIsAudited) {
+  access_->OnRecordQuery(kPension, HistoryQuery(a_[kPension]));
+  auto audit = OnlyAudit();
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->actor, kPension);
+  EXPECT_EQ(audit->action, "person_history");
+  EXPECT_EQ(audit->outcome, "refused: only the disclosure portal may read a person's history");
+  EXPECT_EQ(audit->request_id, "q1");
+  ASSERT_EQ(env_.after_commit.size(), 1u);
+  EXPECT_EQ(env_.after_commit[0].second.error().code(), v1::ERROR_CODE_PERMISSION_DENIED);
+}
+
+TEST_F(RecordAccessTest, OnlyTheCommissionMayPullAndEachPageIsAudited) {
+  Exchange("r1", v1::OUTCOME_PROVIDED);
+  v1::Envelope pull;
+  pull.set_request_id("p1");
+  pull.mutable_record_query()->set_from_unix_us(0);
+  pull.mutable_record_query()->set_to_unix_us(env_.now_us + 1);
+  access_->OnRecordQuery("PORTAL-0001", pull);
+  EXPECT_EQ(OnlyAudit()->outcome, "refused: only the oversight commission may pull records");
+  env_.Clear();
+
+  access_->OnRecordQuery("PPC-0001", pull);
+  auto audit = OnlyAudit();
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->action, "records_pull");
+  EXPECT_EQ(audit->outcome, "ok: sequences 0-2");
+  EXPECT_EQ(audit->detail, "0.." + std::to_string(env_.now_us + 1));
+  const v1::RecordPage& page = env_.after_commit.at(0).second.record_page();
+  EXPECT_EQ(page.records_size(), 3);
+  EXPECT_EQ(page.tree_head().tree_size(), 3u);
+  EXPECT_EQ(page.records(0).inclusion_path_size() > 0, true);
+}
+
+TEST_F(RecordAccessTest, StatisticsAndHeadsAreTheCommissionsOnly) {
+  Exchange("r1", v1::OUTCOME_PROVIDED);
+  v1::Envelope stats;
+  stats.set_request_id("s1");
+  stats.mutable_stats_query()->set_from_unix_us(0);
+  stats.mutable_stats_query()->set_to_unix_us(env_.now_us + 1);
+  access_->OnStatsQuery(kPension, stats);
+  EXPECT_EQ(OnlyAudit()->action, "stats");
+  env_.Clear();
+  access_->OnStatsQuery("PPC-0001", stats);
+  EXPECT_EQ(OnlyAudit()->action, "stats_read");
+  EXPECT_EQ(env_.after_commit.at(0).second.stats_report().rows_size(), 3);
+  env_.Clear();
+
+  v1::Envelope head;
+  head.set_request_id("h1");
+  access_->OnTreeHeadRequest(kPension, head);
+  EXPECT_EQ(OnlyAudit()->action, "tree_head");
+  env_.Clear();
+  access_->OnTreeHeadRequest("PPC-0001", head);
+  EXPECT_TRUE(env_.records.empty());
+  EXPECT_EQ(env_.after_commit.at(0).second.tree_head_response().head().tree_size(), 3u);
+}
+
+TEST_F(RecordAccessTest, AnEmptyTimeRangeIsAClearError) {
+  v1::Envelope pull;
+  pull.set_request_id("p1");
+  pull.mutable_record_query()->set_from_unix_us(10);
+  pull.mutable_record_query()->set_to_unix_us(10);
+  access_->OnRecordQuery("PPC-0001", pull);
+  EXPECT_TRUE(env_.records.empty());
+  const v1::Error& e = env_.after_commit.at(0).second.error();
+  EXPECT_EQ(e.code(), v1::ERROR_CODE_MALFORMED);
+  EXPECT_EQ(e.reason(), "the time range is empty (from >= to)");
+}
+
+}  // namespace
+}  // namespace ipn::core::testing
