@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/civil_time.h"
+
 namespace ipn {
 
 // "YYYY-MM-DD" (UTC midnight) or "YYYY-MM-DDTHH:MM:SSZ" to Unix microseconds.
@@ -15,19 +17,23 @@ Result<int64_t> ParseUtc(std::string_view text_view, std::string_view flag) {
   int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &z);
   const bool date_only = n == 3 && text.size() == 10;
   const bool full = n == 7 && z == 'Z' && text.size() == 20;
-  if ((!date_only && !full) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-      s > 60) {
+  if ((!date_only && !full) || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) {
     return Status::InvalidArgument(std::string(flag) +
                                    " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");
   }
-  // days_from_civil (H. Hinnant).
-  const int yy = y - (mo <= 2 ? 1 : 0);
-  const int era = (yy >= 0 ? yy : yy - 399) / 400;
-  const int yoe = yy - era * 400;
-  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
-  return ((days * 24 + h) * 60 + mi) * int64_t{60000000} + int64_t{s} * 1000000;
+  // Refused rather than rolled over: 2024-02-31 is a typing mistake, not 2 March.
+  const CivilDate date{y, static_cast<unsigned>(mo), static_cast<unsigned>(d)};
+  if (mo < 1 || mo > 12) {
+    return Status::InvalidArgument(std::string(flag) + ": " + text.substr(0, 10) +
+                                   " is not a calendar date (months run from 01 to 12)");
+  }
+  if (d < 1 || !IsValidDate(date)) {
+    return Status::InvalidArgument(std::string(flag) + ": " + text.substr(0, 10) +
+                                   " is not a calendar date (" + FormatMonth(date) + " has " +
+                                   std::to_string(DaysInMonth(date.year, date.month)) + " days)");
+  }
+  return DaysFromCivil(date) * kMicrosPerDay + h * kMicrosPerHour + mi * kMicrosPerMinute +
+         s * kMicrosPerSecond;
 }
 
 std::string FormatUtc(int64_t us) {

@@ -17,21 +17,10 @@
 
 #include "common/status.h"
 #include "oversight/anomaly_thresholds.h"
+#include "oversight/office_hours.h"
 #include "records/record.h"
 
 namespace ipn::oversight {
-
-// An agency's declared office hours, in JST (UTC+9) minutes of the day: [open, close).
-struct OfficeHours {
-  int open_minute = 0;
-  int close_minute = 24 * 60;
-
-  bool operator==(const OfficeHours&) const = default;
-};
-
-// Parses "HH:MM-HH:MM" ("08:30-17:15", "00:00-24:00"): two-digit hours and minutes, 24:00
-// only as the close, open before close. Anything else is InvalidArgument.
-Result<OfficeHours> ParseOfficeHours(std::string_view text);
 
 struct Anomaly {
   std::string rule;    // "volume", "refusal_burst", "person_focus", "off_hours"

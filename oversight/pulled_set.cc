@@ -6,6 +6,7 @@
 
 #include "common/encoding.h"
 #include "common/time_text.h"
+#include "records/record_json.h"
 
 namespace ipn::oversight {
 namespace {
@@ -81,24 +82,9 @@ Json PathJson(const std::vector<records::Hash>& path) {
 
 Result<PulledRecord> RecordFromJson(const nlohmann::json& j) {
   PulledRecord p;
-  records::Record& r = p.record;
-  try {
-    r.sequence = j.at("sequence").get<uint64_t>();
-    r.time_unix_us = j.at("time_unix_us").get<int64_t>();
-    std::optional<records::Event> event = records::ParseEvent(j.at("event").get<std::string>());
-    if (!event) return Status::InvalidArgument("unknown event");
-    r.event = *event;
-    r.inquirer = j.at("inquirer").get<std::string>();
-    r.provider = j.at("provider").get<std::string>();
-    r.business = j.at("business").get<std::string>();
-    r.item = j.at("item").get<std::string>();
-    r.request_id = j.at("request_id").get<std::string>();
-    r.outcome = j.at("outcome").get<std::string>();
-    r.non_disclosure = j.at("non_disclosure").get<bool>();
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument(std::string("a record line lacks a field: ") + e.what());
-  }
-  IPN_RETURN_IF_ERROR(HexField(j, "record_symbol", &r.record_symbol));
+  Result<records::Record> record = records::RecordFromJson(j);
+  if (!record.ok()) return record.status();
+  p.record = std::move(*record);
   Result<std::vector<records::Hash>> path =
       PathFromJson(j.contains("inclusion_path") ? j["inclusion_path"] : nlohmann::json());
   if (!path.ok()) return path.status();
@@ -194,18 +180,7 @@ std::string RecordLine(const PulledRecord& p, const char* type) {
   const records::Record& r = p.record;
   Json j;
   j["type"] = type;
-  j["sequence"] = r.sequence;
-  j["time_unix_us"] = r.time_unix_us;
-  j["time"] = FormatUtc(r.time_unix_us);
-  j["event"] = records::EventName(r.event);
-  j["inquirer"] = r.inquirer;
-  j["provider"] = r.provider;
-  j["business"] = r.business;
-  j["item"] = r.item;
-  j["request_id"] = r.request_id;
-  j["outcome"] = r.outcome;
-  j["non_disclosure"] = r.non_disclosure;
-  j["record_symbol"] = HexEncode(r.record_symbol);
+  records::AddRecordFields(r, j);
   j["inclusion_path"] = PathJson(p.inclusion_path);
   return j.dump() + "\n";
 }

@@ -7,10 +7,12 @@
 // A record is acknowledged, counted in Size() and visible to queries only after the sync
 // that covers it. Durable throughput is then the sync rate times the records written
 // during one sync, not one record per sync; and the CPU work of writing overlaps the
-// disk's sync. Also here: the background thread (tree heads at a cadence, periodic purge).
+// disk's sync. Also here: Append, AppendBatch and AppendAsync, and the background thread
+// (tree heads at a cadence, periodic purge).
 #include <sodium.h>
 
 #include <algorithm>
+#include <future>
 
 #include "common/encoding.h"
 #include "records/record_codec.h"
@@ -21,6 +23,51 @@ namespace {
 // Pending records beyond which AppendAsync refuses (ResourceExhausted) instead of queueing.
 constexpr size_t kMaxQueuedBatches = 64;
 }  // namespace
+
+// The public entry points: each call becomes one AppendRequest.
+
+Status RecordStore::Append(Record& record) {
+  std::vector<Record> one;
+  one.push_back(std::move(record));
+  Status s = AppendBatch(one);
+  record = std::move(one[0]);
+  return s;
+}
+
+Status RecordStore::AppendBatch(std::vector<Record>& records) {
+  if (records.empty()) return Status::Ok();
+  for (size_t i = 0; i < records.size(); ++i) {
+    Status s = ValidateRecord(records[i]);
+    if (!s.ok()) {
+      return records.size() == 1 ? s
+                                 : s.WithContext("record " + std::to_string(i) + " of the batch");
+    }
+  }
+  std::promise<Status> promise;
+  std::future<Status> future = promise.get_future();
+  AppendRequest request;
+  request.records = std::move(records);
+  request.done = [&promise, &records](const Status& s, std::vector<Record>& committed) {
+    records = std::move(committed);
+    promise.set_value(s);
+  };
+  impl_->Submit(std::move(request));
+  return future.get();
+}
+
+void RecordStore::AppendAsync(Record record, std::function<void(Status, uint64_t)> done) {
+  Status s = ValidateRecord(record);
+  if (!s.ok()) {
+    done(s, 0);
+    return;
+  }
+  AppendRequest request;
+  request.records.push_back(std::move(record));
+  request.done = [done = std::move(done)](const Status& st, std::vector<Record>& committed) {
+    done(st, st.ok() ? committed[0].sequence : 0);
+  };
+  impl_->Submit(std::move(request));
+}
 
 void RecordStore::Impl::Submit(AppendRequest request) {
   Status refused;

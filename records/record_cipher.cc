@@ -19,7 +19,7 @@ static_assert(kNonceBytes == 24 && kTagBytes == 16);
 
 void MakeAd(uint64_t sequence, const char* header, uint8_t* ad) {
   std::copy(kAdDomain, kAdDomain + kAdDomainBytes, ad);
-  PutBigEndian64(sequence, reinterpret_cast<char*>(ad + kAdDomainBytes));
+  PutBigEndian64(sequence, ad + kAdDomainBytes);
   std::copy(header, header + kValueHeaderBytes, ad + kAdDomainBytes + 8);
 }
 

@@ -1,4 +1,4 @@
-// Byte layouts of the record store (internal): big-endian integers, the record body and
+// Byte layouts of the record store (internal): the record body and
 // leaf header, and the RocksDB keys of each column family. One place, so the store, the
 // verifier and the tests agree on every byte.
 #pragma once
@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/big_endian.h"
 #include "common/status.h"
 #include "records/record.h"
 
@@ -19,33 +20,6 @@ inline constexpr uint8_t kLeafFormat = 1;
 // u8 format | u64 sequence | i64 time | 32-byte record symbol.
 inline constexpr size_t kLeafHeaderBytes = 49;
 
-inline void PutBigEndian64(uint64_t v, char* out) {
-  for (int i = 7; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xFF);
-    v >>= 8;
-  }
-}
-inline void PutBigEndian32(uint32_t v, char* out) {
-  for (int i = 3; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xFF);
-    v >>= 8;
-  }
-}
-inline uint64_t GetBigEndian64(const char* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-inline uint32_t GetBigEndian32(const char* in) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
-inline void AppendBigEndian64(uint64_t v, std::string& out) {
-  char buf[8];
-  PutBigEndian64(v, buf);
-  out.append(buf, 8);
-}
 // Times as unsigned big-endian with the sign bit flipped, so byte order is time order.
 inline uint64_t OrderedTime(int64_t t) {
   return static_cast<uint64_t>(t) ^ (uint64_t{1} << 63);

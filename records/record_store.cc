@@ -1,5 +1,6 @@
-// RecordStore: opening the store, reads (by sequence, person, time), statistics, the
-// Merkle tree's stored hashes, tree heads and proofs. Appending is in group_commit.cc,
+// RecordStore: opening the store (creating it, checking its keys, recovering the committed
+// tree from the stored hashes) and closing it. Appending is in group_commit.cc, the tree,
+// heads and proofs in record_store_tree.cc, queries in record_store_query.cc,
 // verification in verifier.cc, retention in retention.cc.
 #include "records/record_store.h"
 
@@ -8,15 +9,7 @@
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
-#include <sodium.h>
 
-#include <algorithm>
-#include <bit>
-#include <future>
-#include <map>
-#include <tuple>
-
-#include "common/encoding.h"
 #include "common/file_util.h"
 #include "records/record_codec.h"
 #include "records/store_impl.h"
@@ -25,9 +18,8 @@ namespace ipn::records {
 namespace {
 
 constexpr char kFormatVersion[] = "1";
-constexpr size_t kMaxPageSize = 1000;
-constexpr uint8_t kPageTokenVersion = 1;
-constexpr size_t kPullChunk = 512;
+
+}  // namespace
 
 Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   std::string message = std::string(context) + ": " + s.ToString();
@@ -44,34 +36,6 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.IsInvalidArgument()) return Status::InvalidArgument(message);
   return Status::Internal(message);
 }
-
-// "YYYY-MM" of a UTC time (civil-from-days, H. Hinnant's algorithm).
-std::string MonthOf(int64_t time_us) {
-  int64_t days = time_us / kMicrosPerDay;
-  if (time_us % kMicrosPerDay < 0) --days;
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld", static_cast<long long>(year),
-                static_cast<long long>(month));
-  return buf;
-}
-
-std::string EncodePageToken(int64_t time_us, uint64_t sequence) {
-  uint8_t raw[17];
-  raw[0] = kPageTokenVersion;
-  PutBigEndian64(OrderedTime(time_us), reinterpret_cast<char*>(raw + 1));
-  PutBigEndian64(sequence, reinterpret_cast<char*>(raw + 9));
-  return Base32Encode(raw);
-}
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------
 // Opening and closing.
@@ -202,17 +166,26 @@ Status RecordStore::Impl::ReadMeta(const rocksdb::ReadOptions& ro, const std::st
   return FromRocks(s, "cannot read record store metadata");
 }
 
+// Recovery is a sequence of checks, each refusing a store this version cannot serve;
+// Verify does the full job.
 Status RecordStore::Impl::LoadState() {
-  const bool read_only = options.read_only;
-  rocksdb::ReadOptions ro;
+  const rocksdb::ReadOptions ro;
+  IPN_RETURN_IF_ERROR(CheckFormat(ro));
+  IPN_RETURN_IF_ERROR(CheckEncryptionKeys(ro));
+  uint64_t size = 0;
+  IPN_RETURN_IF_ERROR(LoadSizeAndPurgePoint(ro, &size));
+  return RecoverTree(ro, size);
+}
+
+// The format marker: written into a new, empty store; any other version refused.
+Status RecordStore::Impl::CheckFormat(const rocksdb::ReadOptions& ro) {
   std::string value;
   bool found = false;
-
   IPN_RETURN_IF_ERROR(ReadMeta(ro, kMetaFormat, &value, &found));
   if (!found) {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, records_cf));
     it->SeekToFirst();
-    if (read_only || it->Valid()) {
+    if (options.read_only || it->Valid()) {
       return Status::FailedPrecondition(options.dir + " is not a record store (no format marker)");
     }
     rocksdb::WriteOptions wo;
@@ -223,9 +196,15 @@ Status RecordStore::Impl::LoadState() {
     return Status::FailedPrecondition("record store format '" + value +
                                       "' is not supported by this version");
   }
+  return Status::Ok();
+}
 
-  // Encryption keys: each supplied version must match the key the store knows by that
-  // version; new versions are registered.
+// Encryption keys: each supplied version must match the key the store knows by that
+// version; new versions are registered; versions the store knows but the caller did not
+// supply are logged (their records cannot be read).
+Status RecordStore::Impl::CheckEncryptionKeys(const rocksdb::ReadOptions& ro) {
+  std::string value;
+  bool found = false;
   rocksdb::WriteBatch key_checks;
   for (uint32_t version : cipher->versions()) {
     std::string key = std::string(kMetaKeyCheckPrefix) + SequenceKey(version);
@@ -234,7 +213,7 @@ Status RecordStore::Impl::LoadState() {
       return Status::FailedPrecondition("encryption key version " + std::to_string(version) +
                                         " is not the key this record store was written with");
     }
-    if (!found && !read_only) key_checks.Put(meta_cf, key, cipher->MakeKeyCheck(version));
+    if (!found && !options.read_only) key_checks.Put(meta_cf, key, cipher->MakeKeyCheck(version));
   }
   {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, meta_cf));
@@ -254,12 +233,17 @@ Status RecordStore::Impl::LoadState() {
     rocksdb::Status s = db->Write(wo, &key_checks);
     if (!s.ok()) return FromRocks(s, "cannot register the encryption key");
   }
+  return Status::Ok();
+}
 
-  uint64_t size = 0;
+// The tree size (the next sequence) and the purge point from the metadata.
+Status RecordStore::Impl::LoadSizeAndPurgePoint(const rocksdb::ReadOptions& ro, uint64_t* size) {
+  std::string value;
+  bool found = false;
   IPN_RETURN_IF_ERROR(ReadMeta(ro, kMetaNextSequence, &value, &found));
   if (found) {
     if (value.size() != 8) return Status::Corruption("record store metadata is malformed");
-    size = GetBigEndian64(value.data());
+    *size = GetBigEndian64(value.data());
   }
   IPN_RETURN_IF_ERROR(ReadMeta(ro, kMetaPurge, &value, &found));
   if (found) {
@@ -272,8 +256,14 @@ Status RecordStore::Impl::LoadState() {
     if (!signature_ok || !TrustedSigner(signer)) LogWarn("records_purge_statement_untrusted");
     first_retained = first;
   }
+  return Status::Ok();
+}
 
-  // Cheap consistency checks (Verify does the full job).
+// Cheap consistency checks of the last record and the latest head against `size`, then
+// the tree's perfect-subtree roots; empty when all is well, else what is wrong (the last
+// problem found). Sets the latest head even when something is wrong.
+std::string RecordStore::Impl::CheckTree(const rocksdb::ReadOptions& ro, uint64_t size,
+                                         std::vector<Hash>* roots) {
   std::string problem;
   {
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, records_cf));
@@ -299,20 +289,26 @@ Status RecordStore::Impl::LoadState() {
       }
     }
   }
-  std::vector<Hash> roots;
+  if (!problem.empty()) return problem;
   uint64_t start = 0;
-  for (int level = 63; level >= 0 && problem.empty(); --level) {
+  for (int level = 63; level >= 0; --level) {
     if (!((size >> level) & 1)) continue;
     Result<Hash> h = StoredNode(ro, level, start >> level);
-    if (!h.ok()) {
-      problem = h.status().message();
-      break;
-    }
-    roots.push_back(*h);
+    if (!h.ok()) return std::string(h.status().message());
+    roots->push_back(*h);
     start += uint64_t{1} << level;
   }
+  return "";
+}
+
+// The committed tree, from the stored roots. A read-only store (an operator inspecting a
+// damaged store) opens despite an inconsistency, with an empty tree, so that verify can
+// report it.
+Status RecordStore::Impl::RecoverTree(const rocksdb::ReadOptions& ro, uint64_t size) {
+  std::vector<Hash> roots;
+  const std::string problem = CheckTree(ro, size, &roots);
   if (!problem.empty()) {
-    if (!read_only) {
+    if (!options.read_only) {
       return Status::Corruption("record store at " + options.dir + " is inconsistent (" + problem +
                                 "); run `ipn records verify`");
     }
@@ -391,375 +387,6 @@ void RecordStore::Impl::Close() {
     db->Close();
     db.reset();
   }
-}
-
-// ---------------------------------------------------------------------------------------
-// The stored tree.
-
-Result<Hash> RecordStore::Impl::StoredNode(const rocksdb::ReadOptions& ro, int level,
-                                           uint64_t index) const {
-  const int rest = level % kStoredLevelStride;
-  const int base = level - rest;
-  const uint64_t count = uint64_t{1} << rest;
-  const uint64_t first = index << rest;
-  auto missing = [&](uint64_t i) {
-    return Status::Corruption("tree hash at level " + std::to_string(base) + " index " +
-                              std::to_string(i) + " is missing or malformed");
-  };
-  std::vector<Hash> hashes(count);
-  if (rest == 0) {
-    std::string value;
-    rocksdb::Status s = db->Get(ro, tree_cf, NodeKey(level, index), &value);
-    if (s.IsNotFound() || (s.ok() && value.size() != 32)) return missing(index);
-    if (!s.ok()) return FromRocks(s, "cannot read the tree");
-    std::copy(value.begin(), value.end(), hashes[0].begin());
-    return hashes[0];
-  }
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, tree_cf));
-  it->Seek(NodeKey(base, first));
-  for (uint64_t i = 0; i < count; ++i, it->Next()) {
-    if (!it->Valid() || it->key() != NodeKey(base, first + i) || it->value().size() != 32) {
-      if (!it->status().ok()) return FromRocks(it->status(), "cannot read the tree");
-      return missing(first + i);
-    }
-    std::copy(it->value().data(), it->value().data() + 32,
-              reinterpret_cast<char*>(hashes[i].data()));
-  }
-  for (uint64_t n = count; n > 1; n /= 2) {
-    for (uint64_t i = 0; i < n / 2; ++i) hashes[i] = NodeHash(hashes[2 * i], hashes[2 * i + 1]);
-  }
-  return hashes[0];
-}
-
-SubtreeSource RecordStore::Impl::NodeSource(const rocksdb::Snapshot* snapshot) const {
-  return [this, snapshot](int level, uint64_t index) -> Result<Hash> {
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snapshot;
-    return StoredNode(ro, level, index);
-  };
-}
-
-uint64_t RecordStore::Size() const {
-  std::lock_guard lock(impl_->mu);
-  return impl_->committed_size;
-}
-
-uint64_t RecordStore::FirstRetained() const {
-  return impl_->first_retained.load();
-}
-
-const PublicKey& RecordStore::signing_public_key() const {
-  return impl_->public_key;
-}
-
-Result<Hash> RecordStore::RootHash(uint64_t tree_size) const {
-  if (tree_size > Size()) {
-    return Status::InvalidArgument("tree size " + std::to_string(tree_size) +
-                                   " exceeds the log's " + std::to_string(Size()));
-  }
-  if (tree_size == 0) return EmptyRootHash();
-  return RangeHash(impl_->NodeSource(), 0, tree_size);
-}
-
-Result<Hash> RecordStore::LeafHashAt(uint64_t sequence) const {
-  if (sequence >= Size()) {
-    return Status::NotFound("no record " + std::to_string(sequence) + " in the log");
-  }
-  return impl_->StoredNode(rocksdb::ReadOptions(), 0, sequence);
-}
-
-Result<std::vector<Hash>> RecordStore::InclusionProof(uint64_t sequence, uint64_t tree_size) const {
-  if (tree_size > Size()) {
-    return Status::InvalidArgument("tree size " + std::to_string(tree_size) +
-                                   " exceeds the log's " + std::to_string(Size()));
-  }
-  return BuildInclusionProof(impl_->NodeSource(), sequence, tree_size);
-}
-
-Result<std::vector<Hash>> RecordStore::ConsistencyProof(uint64_t old_size,
-                                                        uint64_t new_size) const {
-  if (new_size > Size()) {
-    return Status::InvalidArgument("tree size " + std::to_string(new_size) + " exceeds the log's " +
-                                   std::to_string(Size()));
-  }
-  return BuildConsistencyProof(impl_->NodeSource(), old_size, new_size);
-}
-
-// ---------------------------------------------------------------------------------------
-// Tree heads.
-
-bool RecordStore::Impl::TrustedSigner(const PublicKey& key) const {
-  for (const PublicKey& k : trusted_keys) {
-    if (sodium_memcmp(k.data(), key.data(), k.size()) == 0) return true;
-  }
-  return false;
-}
-
-Result<SignedTreeHead> RecordStore::Impl::SignHead() {
-  if (options.read_only) return Status::FailedPrecondition("the record store is open read-only");
-  std::lock_guard head_lock(head_mu);
-  uint64_t size;
-  CompactRange range;
-  {
-    std::lock_guard lock(mu);
-    if (!broken.ok()) return broken;
-    size = committed_size;
-    range = committed_range;
-  }
-  SignedTreeHead head =
-      records::SignTreeHead(size, range.Root(), clock->NowMicros(), signing_key.span());
-  rocksdb::WriteOptions wo;
-  wo.sync = !options.bulk_load;
-  wo.disableWAL = options.bulk_load;
-  rocksdb::Status s =
-      db->Put(wo, heads_cf, HeadKey(head.tree_size, head.timestamp_us), EncodeTreeHead(head));
-  if (!s.ok()) return FromRocks(s, "cannot store the tree head");
-  {
-    std::lock_guard lock(mu);
-    latest_head = head;
-    last_head_size = size;
-    last_head_steady = std::chrono::steady_clock::now();
-  }
-  LogInfo("records_tree_head_signed", {{"tree_size", size}});
-  return head;
-}
-
-Result<std::vector<SignedTreeHead>> RecordStore::Impl::LoadHeads(
-    const rocksdb::ReadOptions& ro) const {
-  std::vector<SignedTreeHead> heads;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, heads_cf));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    Result<SignedTreeHead> head = DecodeTreeHead(it->value().ToStringView());
-    if (!head.ok()) return head.status();
-    heads.push_back(*head);
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the tree heads");
-  return heads;
-}
-
-Result<SignedTreeHead> RecordStore::SignTreeHead() {
-  return impl_->SignHead();
-}
-
-Result<SignedTreeHead> RecordStore::LatestTreeHead() const {
-  std::lock_guard lock(impl_->mu);
-  if (!impl_->latest_head.has_value()) return Status::NotFound("no tree head has been signed yet");
-  return *impl_->latest_head;
-}
-
-Result<std::vector<SignedTreeHead>> RecordStore::TreeHeads() const {
-  return impl_->LoadHeads(rocksdb::ReadOptions());
-}
-
-// ---------------------------------------------------------------------------------------
-// Appending (the pipeline is in group_commit.cc).
-
-Status RecordStore::Append(Record& record) {
-  std::vector<Record> one;
-  one.push_back(std::move(record));
-  Status s = AppendBatch(one);
-  record = std::move(one[0]);
-  return s;
-}
-
-Status RecordStore::AppendBatch(std::vector<Record>& records) {
-  if (records.empty()) return Status::Ok();
-  for (size_t i = 0; i < records.size(); ++i) {
-    Status s = ValidateRecord(records[i]);
-    if (!s.ok()) {
-      return records.size() == 1 ? s
-                                 : s.WithContext("record " + std::to_string(i) + " of the batch");
-    }
-  }
-  std::promise<Status> promise;
-  std::future<Status> future = promise.get_future();
-  AppendRequest request;
-  request.records = std::move(records);
-  request.done = [&promise, &records](const Status& s, std::vector<Record>& committed) {
-    records = std::move(committed);
-    promise.set_value(s);
-  };
-  impl_->Submit(std::move(request));
-  return future.get();
-}
-
-void RecordStore::AppendAsync(Record record, std::function<void(Status, uint64_t)> done) {
-  Status s = ValidateRecord(record);
-  if (!s.ok()) {
-    done(s, 0);
-    return;
-  }
-  AppendRequest request;
-  request.records.push_back(std::move(record));
-  request.done = [done = std::move(done)](const Status& st, std::vector<Record>& committed) {
-    done(st, st.ok() ? committed[0].sequence : 0);
-  };
-  impl_->Submit(std::move(request));
-}
-
-// ---------------------------------------------------------------------------------------
-// Queries.
-
-Result<Record> RecordStore::Get(uint64_t sequence) const {
-  if (sequence >= Size()) {
-    return Status::NotFound("no record " + std::to_string(sequence) + " in the log");
-  }
-  if (sequence < FirstRetained()) {
-    return Status::NotFound("record " + std::to_string(sequence) + " was purged");
-  }
-  std::string value;
-  rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), impl_->records_cf, SequenceKey(sequence), &value);
-  if (s.IsNotFound()) {
-    return Status::Corruption("record " + std::to_string(sequence) +
-                              " is missing from the store; run `ipn records verify`");
-  }
-  if (!s.ok()) return FromRocks(s, "cannot read record " + std::to_string(sequence));
-  return impl_->cipher->OpenRecord(sequence, value);
-}
-
-Result<RecordStore::HistoryPage> RecordStore::History(std::span<const uint8_t, 32> record_symbol,
-                                                      size_t page_size,
-                                                      std::string_view page_token) const {
-  if (page_size == 0 || page_size > kMaxPageSize) {
-    return Status::InvalidArgument("page size must be 1 to " + std::to_string(kMaxPageSize));
-  }
-  std::string start(reinterpret_cast<const char*>(record_symbol.data()), 32);
-  bool skip_start = false;
-  if (!page_token.empty()) {
-    Result<std::vector<uint8_t>> raw = Base32Decode(page_token);
-    if (!raw.ok() || raw->size() != 17 || (*raw)[0] != kPageTokenVersion) {
-      return Status::InvalidArgument("page token is malformed");
-    }
-    const char* position = reinterpret_cast<const char*>(raw->data()) + 1;
-    start = PersonKey(record_symbol, TimeFromOrdered(GetBigEndian64(position)),
-                      GetBigEndian64(position + 8));
-    skip_start = true;
-  }
-  const uint64_t durable = Size();  // records written but not yet synced stay hidden
-  rocksdb::ReadOptions ro;
-  ro.prefix_same_as_start = true;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->person_cf));
-  it->Seek(start);
-  if (skip_start && it->Valid() && it->key() == start) it->Next();
-  const rocksdb::Slice prefix(reinterpret_cast<const char*>(record_symbol.data()), 32);
-  HistoryPage page;
-  page.records.reserve(std::min<size_t>(page_size, 64));
-  for (; it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    if (page.records.size() == page_size) {
-      const Record& last = page.records.back();
-      page.next_page_token = EncodePageToken(last.time_unix_us, last.sequence);
-      break;
-    }
-    rocksdb::Slice key = it->key();
-    if (key.size() != kPersonKeyBytes) {
-      return Status::Corruption("person index holds a malformed key; run `ipn records verify`");
-    }
-    const uint64_t sequence = PersonKeySequence(key.data());
-    const int64_t time = PersonKeyTime(key.data());
-    if (sequence >= durable) continue;
-    Result<Record> record = impl_->cipher->OpenRecord(sequence, it->value().ToStringView());
-    if (!record.ok()) return record.status();
-    if (record->time_unix_us != time ||
-        sodium_memcmp(record->record_symbol.data(), record_symbol.data(), 32) != 0) {
-      return Status::Corruption("person index entry for record " + std::to_string(sequence) +
-                                " does not match the record; run `ipn records verify`");
-    }
-    page.records.push_back(std::move(*record));
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "cannot read the person index");
-  return page;
-}
-
-Status RecordStore::Pull(int64_t from_us, int64_t to_us, std::string_view agency,
-                         const std::function<bool(const Record&)>& each) const {
-  if (from_us >= to_us) return Status::InvalidArgument("the time range is empty (from >= to)");
-  const uint64_t durable = Size();  // records written but not yet synced stay hidden
-  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* s;
-    ~Release() { db->ReleaseSnapshot(s); }
-  } release{impl_->db.get(), snapshot};
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot;
-  const std::string upper = TimeKey(to_us, 0);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions iter_ro = ro;
-  iter_ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(iter_ro, impl_->time_cf));
-  it->Seek(TimeKey(from_us, 0));
-
-  std::vector<std::string> keys;
-  std::vector<int64_t> times;
-  std::vector<uint64_t> sequences;
-  bool more = true;
-  while (more) {
-    keys.clear();
-    times.clear();
-    sequences.clear();
-    for (; it->Valid() && keys.size() < kPullChunk; it->Next()) {
-      rocksdb::Slice key = it->key();
-      if (key.size() != kTimeKeyBytes) {
-        return Status::Corruption("time index holds a malformed key; run `ipn records verify`");
-      }
-      if (TimeKeySequence(key.data()) >= durable) continue;
-      sequences.push_back(TimeKeySequence(key.data()));
-      times.push_back(TimeFromOrdered(GetBigEndian64(key.data())));
-      keys.push_back(SequenceKey(sequences.back()));
-    }
-    if (!it->status().ok()) return FromRocks(it->status(), "cannot read the time index");
-    if (keys.empty()) break;
-    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-    std::vector<rocksdb::ColumnFamilyHandle*> cfs(keys.size(), impl_->records_cf);
-    std::vector<std::string> values;
-    std::vector<rocksdb::Status> statuses = impl_->db->MultiGet(ro, cfs, slices, &values);
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (statuses[i].IsNotFound()) {
-        return Status::Corruption("time index entry for record " + std::to_string(sequences[i]) +
-                                  " has no record; run `ipn records verify`");
-      }
-      if (!statuses[i].ok()) return FromRocks(statuses[i], "cannot read the records");
-      Result<Record> record = impl_->cipher->OpenRecord(sequences[i], values[i]);
-      if (!record.ok()) return record.status();
-      if (record->time_unix_us != times[i]) {
-        return Status::Corruption("time index entry for record " + std::to_string(sequences[i]) +
-                                  " does not match the record; run `ipn records verify`");
-      }
-      if (!agency.empty() && record->inquirer != agency && record->provider != agency) continue;
-      if (!each(*record)) {
-        more = false;
-        break;
-      }
-    }
-    if (!it->Valid()) break;
-  }
-  return Status::Ok();
-}
-
-Result<std::vector<StatsRow>> RecordStore::Stats(int64_t from_us, int64_t to_us) const {
-  using Key = std::tuple<std::string, std::string, std::string, std::string, int, std::string>;
-  std::map<Key, uint64_t> counts;
-  Status s = Pull(from_us, to_us, "", [&](const Record& r) {
-    ++counts[Key(MonthOf(r.time_unix_us), r.inquirer, r.provider, r.business,
-                 static_cast<int>(r.event), r.outcome)];
-    return true;
-  });
-  if (!s.ok()) return s;
-  std::vector<StatsRow> rows;
-  rows.reserve(counts.size());
-  for (const auto& [key, count] : counts) {
-    StatsRow row;
-    row.month = std::get<0>(key);
-    row.inquirer = std::get<1>(key);
-    row.provider = std::get<2>(key);
-    row.business = std::get<3>(key);
-    row.event = static_cast<Event>(std::get<4>(key));
-    row.outcome = std::get<5>(key);
-    row.count = count;
-    rows.push_back(std::move(row));
-  }
-  return rows;
 }
 
 Result<VerifyReport> RecordStore::Verify(const VerifyOptions& options) const {

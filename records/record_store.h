@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/civil_time.h"
 #include "common/clock.h"
 #include "common/logger.h"
 #include "common/secret.h"
@@ -26,7 +27,7 @@
 
 namespace ipn::records {
 
-inline constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
+inline constexpr int64_t kMicrosPerDay = ipn::kMicrosPerDay;
 inline constexpr int64_t kSevenYearsUs = 2557 * kMicrosPerDay;  // 7 × 365 days + 2 leap days
 
 struct RecordStoreOptions {

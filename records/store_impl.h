@@ -1,7 +1,7 @@
-// RecordStore::Impl (internal): the state shared by the store's parts — the RocksDB
-// handles, the cipher and signing key, the group-commit pipeline (group_commit.cc), the
-// queries and proofs (record_store.cc), verification (verifier.cc) and retention
-// (retention.cc).
+// RecordStore::Impl (internal): the state shared by the store's parts — opening and
+// recovery (record_store.cc), the group-commit pipeline (group_commit.cc), the stored tree,
+// heads and proofs (record_store_tree.cc), the queries (record_store_query.cc),
+// verification (verifier*.cc) and retention (retention.cc).
 #pragma once
 
 #include <rocksdb/db.h>
@@ -48,15 +48,26 @@ struct WrittenBatch {
   Status status;  // of the write
 };
 
+// A RocksDB status as ours, `context` saying what was being done (record_store.cc).
+Status FromRocks(const rocksdb::Status& s, std::string_view context);
+
 class RecordStore::Impl {
  public:
   Impl() = default;
   ~Impl();
 
+  // record_store.cc
   Status OpenDatabase();
-  Status LoadState();
+  Status LoadState();  // the steps below, in order
+  Status CheckFormat(const rocksdb::ReadOptions& ro);
+  Status CheckEncryptionKeys(const rocksdb::ReadOptions& ro);
+  Status LoadSizeAndPurgePoint(const rocksdb::ReadOptions& ro, uint64_t* size);
+  std::string CheckTree(const rocksdb::ReadOptions& ro, uint64_t size, std::vector<Hash>* roots);
+  Status RecoverTree(const rocksdb::ReadOptions& ro, uint64_t size);
   void StartThreads();
   void Close();
+  Status ReadMeta(const rocksdb::ReadOptions& ro, const std::string& key, std::string* value,
+                  bool* found) const;
 
   // group_commit.cc
   void Submit(AppendRequest request);
@@ -66,13 +77,12 @@ class RecordStore::Impl {
   void BackgroundLoop();
   void PrepareInto(std::vector<AppendRequest>& requests, PreparedBatch& batch);
 
-  // record_store.cc
+  // record_store_tree.cc
   Result<Hash> StoredNode(const rocksdb::ReadOptions& ro, int level, uint64_t index) const;
   SubtreeSource NodeSource(const rocksdb::Snapshot* snapshot = nullptr) const;
   Result<SignedTreeHead> SignHead();
-  Status ReadMeta(const rocksdb::ReadOptions& ro, const std::string& key, std::string* value,
-                  bool* found) const;
   Result<std::vector<SignedTreeHead>> LoadHeads(const rocksdb::ReadOptions& ro) const;
+  bool TrustedSigner(const PublicKey& key) const;  // the store's key or a trusted earlier one
 
   // verifier.cc
   Result<VerifyReport> Verify(const VerifyOptions& verify_options) const;
@@ -83,7 +93,6 @@ class RecordStore::Impl {
   // is valid and by a trusted key.
   static bool ParsePurgeStatement(std::string_view bytes, uint64_t* first_retained,
                                   PublicKey* signer, bool* signature_ok);
-  bool TrustedSigner(const PublicKey& key) const;
 
   void LogWarn(std::string_view event, const Logger::Fields& fields = {}) const {
     if (logger != nullptr) logger->Warn(event, fields);

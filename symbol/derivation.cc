@@ -8,6 +8,7 @@
 #include <array>
 #include <cassert>
 
+#include "common/big_endian.h"
 #include "common/secret.h"
 
 namespace ipn::symbol {
@@ -57,8 +58,7 @@ AgencySymbol SealAgencySymbol(std::span<const uint8_t> agency_key, uint16_t vers
   assert(agency_key.size() == kAgencyKeySize);
   AgencySymbol symbol;
   uint8_t* out = symbol.bytes.data();
-  out[0] = static_cast<uint8_t>(version >> 8);
-  out[1] = static_cast<uint8_t>(version & 0xff);
+  PutBigEndian16(version, out);
   ComputeTag(agency_key.first(kKeySize), out, agency_code, linkage.data(), out + kVersionSize);
   XorPad(agency_key.data() + kKeySize, out + kVersionSize, linkage.data(), out + kCiphertextOffset);
   return symbol;

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <tuple>
 
+#include "common/big_endian.h"
 #include "common/encoding.h"
 #include "symbol/derivation.h"
 #include "symbol/presence_index.h"
@@ -44,14 +45,13 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 }
 
 void PutI64(std::vector<uint8_t>* out, int64_t v) {
-  for (int i = 7; i >= 0; --i)
-    out->push_back(static_cast<uint8_t>(static_cast<uint64_t>(v) >> (8 * i)));
+  uint8_t b[8];
+  PutBigEndian64(static_cast<uint64_t>(v), b);
+  out->insert(out->end(), b, b + sizeof(b));
 }
 
 int64_t GetI64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
-  return static_cast<int64_t>(v);
+  return static_cast<int64_t>(GetBigEndian64(p));
 }
 
 }  // namespace

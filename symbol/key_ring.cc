@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/big_endian.h"
 #include "symbol/derivation.h"
 
 namespace ipn::symbol {
@@ -19,9 +20,21 @@ class Writer {
  public:
   explicit Writer(SecretBytes* out) : out_(out) {}
   void U8(uint8_t v) { Raw(&v, 1); }
-  void U16(uint16_t v) { Uint(v, 2); }
-  void U32(uint32_t v) { Uint(v, 4); }
-  void I64(int64_t v) { Uint(static_cast<uint64_t>(v), 8); }
+  void U16(uint16_t v) {
+    uint8_t b[2];
+    PutBigEndian16(v, b);
+    Raw(b, sizeof(b));
+  }
+  void U32(uint32_t v) {
+    uint8_t b[4];
+    PutBigEndian32(v, b);
+    Raw(b, sizeof(b));
+  }
+  void I64(int64_t v) {
+    uint8_t b[8];
+    PutBigEndian64(static_cast<uint64_t>(v), b);
+    Raw(b, sizeof(b));
+  }
   void Bytes(std::span<const uint8_t> b) { Raw(b.data(), b.size()); }
   void Text(std::string_view s) {
     U16(static_cast<uint16_t>(s.size()));
@@ -30,9 +43,6 @@ class Writer {
   size_t position() const { return pos_; }
 
  private:
-  void Uint(uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) U8(static_cast<uint8_t>(v >> (8 * i)));
-  }
   void Raw(const uint8_t* p, size_t n) {
     if (n == 0) return;
     std::memcpy(out_->data() + pos_, p, n);
@@ -53,9 +63,22 @@ class Reader {
     Raw(&v, 1);
     return v;
   }
-  uint16_t U16() { return static_cast<uint16_t>(Uint(2)); }
-  uint32_t U32() { return static_cast<uint32_t>(Uint(4)); }
-  int64_t I64() { return static_cast<int64_t>(Uint(8)); }
+  // On an overrun these return 0 and ok() turns false.
+  uint16_t U16() {
+    uint8_t b[2] = {};
+    Raw(b, sizeof(b));
+    return GetBigEndian16(b);
+  }
+  uint32_t U32() {
+    uint8_t b[4] = {};
+    Raw(b, sizeof(b));
+    return GetBigEndian32(b);
+  }
+  int64_t I64() {
+    uint8_t b[8] = {};
+    Raw(b, sizeof(b));
+    return static_cast<int64_t>(GetBigEndian64(b));
+  }
   SecretBytes Secret(size_t n) {
     SecretBytes s(n);
     Raw(s.data(), n);
@@ -73,11 +96,6 @@ class Reader {
   }
 
  private:
-  uint64_t Uint(int n) {
-    uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v = (v << 8) | U8();
-    return v;
-  }
   void Raw(uint8_t* p, size_t n) {
     if (!ok_ || n > in_.size() - pos_) {
       ok_ = false;

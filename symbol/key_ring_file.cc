@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "common/big_endian.h"
 #include "common/file_util.h"
 
 namespace ipn::symbol {
@@ -26,16 +27,6 @@ constexpr uint64_t kMaxMemlimit = 4ull << 30;
 
 static_assert(kSaltSize == 16);
 static_assert(crypto_pwhash_ALG_ARGON2ID13 == kAlgArgon2id);
-
-void PutUint(uint8_t* out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
-}
-
-uint64_t GetUint(const uint8_t* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
-}
 
 std::pair<uint64_t, uint64_t> ParamsFor(KdfStrength strength) {
   switch (strength) {
@@ -127,7 +118,7 @@ Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::Open(const std::string& pat
       std::memcmp(kMagic, contents->data(), sizeof(kMagic)) != 0) {
     return Status::Corruption(path + " is not an IPN key ring file");
   }
-  uint32_t format = static_cast<uint32_t>(GetUint(bytes + 8, 4));
+  uint32_t format = GetBigEndian32(bytes + 8);
   if (format != kFileFormat) {
     return Status::FailedPrecondition(path + " has key ring format " + std::to_string(format) +
                                       ", which this version of ipn does not support");
@@ -135,8 +126,8 @@ Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::Open(const std::string& pat
   KeyRingFile file;
   file.path_ = path;
   uint8_t alg = bytes[12];
-  file.opslimit_ = GetUint(bytes + 13, 8);
-  file.memlimit_ = GetUint(bytes + 21, 8);
+  file.opslimit_ = GetBigEndian64(bytes + 13);
+  file.memlimit_ = GetBigEndian64(bytes + 21);
   if (alg != kAlgArgon2id || file.opslimit_ < crypto_pwhash_OPSLIMIT_MIN ||
       file.opslimit_ > kMaxOpslimit || file.memlimit_ < crypto_pwhash_MEMLIMIT_MIN ||
       file.memlimit_ > kMaxMemlimit) {
@@ -167,10 +158,10 @@ Status KeyRingFile::Save(const KeyRing& ring) const {
   std::vector<uint8_t> out(kHeaderSize + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
   uint8_t* p = out.data();
   std::memcpy(p, kMagic, sizeof(kMagic));
-  PutUint(p + 8, kFileFormat, 4);
+  PutBigEndian32(kFileFormat, p + 8);
   p[12] = kAlgArgon2id;
-  PutUint(p + 13, opslimit_, 8);
-  PutUint(p + 21, memlimit_, 8);
+  PutBigEndian64(opslimit_, p + 13);
+  PutBigEndian64(memlimit_, p + 21);
   std::memcpy(p + 29, salt_.data(), kSaltSize);
   uint8_t* nonce = p + 29 + kSaltSize;
   randombytes_buf(nonce, kNonceSize);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/big_endian.h"
 #include "common/encoding.h"
 #include "common/secret.h"
 
@@ -31,7 +32,7 @@ bool LinkageSymbol::Equals(const LinkageSymbol& other) const {
 }
 
 uint16_t AgencySymbol::key_version() const {
-  return static_cast<uint16_t>(bytes[0] << 8 | bytes[1]);
+  return GetBigEndian16(bytes.data());
 }
 
 std::string AgencySymbol::ToPrintable() const {

@@ -1,7 +1,7 @@
 // Anomaly flags (不正兆候): each rule raises a flag on a scenario built to trigger it, with
 // the exact records that raised it, and stays quiet on the near miss next to it (one under
 // the threshold, just wider than the window, within the grace period). Also the thresholds
-// file and office-hours parsers.
+// file parser. (Office hours: office_hours_test.cc; the inquiry index: inquiry_index_test.cc.)
 #include "oversight/anomalies.h"
 
 #include <gtest/gtest.h>
@@ -510,35 +510,6 @@ TEST(AnomalyThresholdsTest, LoadsAFileAndNamesItOnError) {
   EXPECT_NE(loaded.status().message().find("line 2"), std::string::npos);
 
   EXPECT_FALSE(LoadAnomalyThresholds(dir.Sub("missing.conf")).ok());
-}
-
-// ---- office hours ----
-
-TEST(AnomalyOfficeHoursTest, ParsesHoursOfTheDay) {
-  struct Case {
-    std::string_view text;
-    int open, close;
-  };
-  for (const Case& c : {Case{"08:30-17:15", 510, 1035}, Case{"00:00-24:00", 0, 1440},
-                        Case{"23:59-24:00", 1439, 1440}, Case{"00:00-00:01", 0, 1}}) {
-    Result<OfficeHours> hours = ParseOfficeHours(c.text);
-    ASSERT_TRUE(hours.ok()) << c.text << ": " << hours.status().ToString();
-    EXPECT_EQ(hours->open_minute, c.open) << c.text;
-    EXPECT_EQ(hours->close_minute, c.close) << c.text;
-  }
-}
-
-TEST(AnomalyOfficeHoursTest, RefusesAnythingElse) {
-  for (std::string_view text :
-       {"", "8:30-17:15", "08:30-17:15 ", " 08:30-17:15", "08:30 - 17:15", "08:30–17:15",
-        "08.30-17.15", "08:60-17:00", "24:00-24:00", "25:00-26:00", "08:00-24:01", "17:00-08:30",
-        "09:00-09:00", "0830-1715", "08:30-17:15-18:00", "+8:30-17:15"}) {
-    Result<OfficeHours> hours = ParseOfficeHours(text);
-    EXPECT_FALSE(hours.ok()) << '"' << text << '"';
-    if (!hours.ok()) {
-      EXPECT_EQ(hours.status().code(), Status::Code::kInvalidArgument);
-    }
-  }
 }
 
 }  // namespace

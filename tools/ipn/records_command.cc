@@ -20,6 +20,7 @@
 #include "common/encoding.h"
 #include "common/time_text.h"
 #include "records/key_file.h"
+#include "records/record_json.h"
 #include "records/record_store.h"
 #include "tools/ipn/commands.h"
 
@@ -280,20 +281,7 @@ int RunPull(const RecordsArgs& args) {
   Result<std::unique_ptr<RecordStore>> store = OpenStore(args, /*read_only=*/true);
   if (!store.ok()) return Fail("pull", store.status());
   Status s = (*store)->Pull(range->first, range->second, args.agency, [](const records::Record& r) {
-    nlohmann::ordered_json j;
-    j["sequence"] = r.sequence;
-    j["time"] = FormatUtc(r.time_unix_us);
-    j["time_us"] = r.time_unix_us;
-    j["event"] = records::EventName(r.event);
-    j["record_symbol"] = HexEncode(r.record_symbol);
-    j["inquirer"] = r.inquirer;
-    j["provider"] = r.provider;
-    j["business"] = r.business;
-    j["item"] = r.item;
-    j["request_id"] = r.request_id;
-    j["outcome"] = r.outcome;
-    j["non_disclosure"] = r.non_disclosure;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", records::RecordToJson(r).dump().c_str());
     return true;
   });
   if (!s.ok()) return Fail("pull", s);
