@@ -3,11 +3,13 @@
 
 #include <cctype>
 
+#include "ipn/v1/wire_names.h"
+
 namespace ipn {
 namespace {
 
-std::string Lowered(const std::string& name, std::string_view prefix) {
-  std::string out = name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
+std::string Lowered(std::string_view name) {
+  std::string out(name);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
@@ -15,10 +17,10 @@ std::string Lowered(const std::string& name, std::string_view prefix) {
 }  // namespace
 
 std::string MetricLabel(v1::Outcome outcome) {
-  return Lowered(v1::Outcome_Name(outcome), "OUTCOME_");
+  return Lowered(v1::OutcomeName(outcome));
 }
 std::string MetricLabel(v1::DenyReason reason) {
-  return Lowered(v1::DenyReason_Name(reason), "DENY_REASON_");
+  return Lowered(v1::DenyReasonName(reason));
 }
 
 }  // namespace ipn

@@ -32,6 +32,7 @@
 #include "core/message_admission.h"
 #include "core/operator_audit.h"
 #include "core/record_access.h"
+#include "ipn/v1/wire_names.h"
 #include "policy/policy_store.h"
 #include "records/record_store.h"
 #include "symbol/symbol_service.h"
@@ -449,7 +450,7 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
       .Add();
   log_->Info("symbol_issuance", {{"request_id", in.envelope.request_id()},
                                  {"agency", req->agency_code()},
-                                 {"result", v1::ErrorCode_Name(resp->error_code())}});
+                                 {"result", v1::ErrorCodeName(resp->error_code())}});
   SendAfterCommit(in.routing_id, std::move(reply));
 }
 

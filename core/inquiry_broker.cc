@@ -4,21 +4,19 @@
 #include <sodium.h>
 
 #include "common/envelope_io.h"
+#include "ipn/v1/wire_names.h"
 
 namespace ipn::core {
 namespace {
 
 constexpr std::array<uint8_t, 32> kNoPerson{};  // record symbol of a refusal with no person
 
-std::string Stripped(const std::string& name, std::string_view prefix) {
-  return name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()) : name;
-}
 // The text a record holds for a deny reason or an outcome: "NO_SUCH_LINK", "PROVIDED".
 std::string RecordText(v1::DenyReason r) {
-  return Stripped(v1::DenyReason_Name(r), "DENY_REASON_");
+  return std::string(v1::DenyReasonName(r));
 }
 std::string RecordText(v1::Outcome o) {
-  return Stripped(v1::Outcome_Name(o), "OUTCOME_");
+  return std::string(v1::OutcomeName(o));
 }
 
 records::Event EventOf(v1::Outcome o) {

@@ -5,22 +5,13 @@
 
 #include <set>
 
+#include "common/big_endian.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
 #include "records/audit_record.h"
 
 namespace ipn::core {
 namespace {
-
-void AppendBigEndian64(uint64_t v, std::string& out) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-}
-
-uint64_t GetBigEndian64(const char* in) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
-  return v;
-}
 
 constexpr size_t kHistoryPage = 1000;
 constexpr size_t kMaxHistoryRecords = 50'000;  // 7 years of a very busy person

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ipn/v1/wire_names.h"
 #include "tests/core/broker_fixture.h"
 
 namespace ipn::core::testing {
@@ -21,7 +22,7 @@ class InquiryBrokerTest : public BrokerFixture {
     broker_->OnInquiry(inquirer, inquiry);
     ASSERT_EQ(env_.records.size(), 1u);
     EXPECT_EQ(env_.records[0].event, event);
-    EXPECT_EQ(env_.records[0].outcome, v1::DenyReason_Name(reason).substr(12));
+    EXPECT_EQ(env_.records[0].outcome, v1::DenyReasonName(reason));
     EXPECT_EQ(env_.records[0].inquirer, inquirer);
     EXPECT_EQ(env_.records[0].request_id, inquiry.request_id());
     EXPECT_TRUE(env_.sent_now.empty()) << "a refused inquiry is never forwarded";

@@ -13,6 +13,7 @@
 #include "common/curve_keys.h"
 #include "common/encoding.h"
 #include "common/file_util.h"
+#include "ipn/v1/wire_names.h"
 #include "records/record.h"
 #include "symbol/symbol_types.h"
 #include "tests/e2e/e2e_fixture.h"
@@ -156,7 +157,7 @@ TEST(BrokerE2eTest, EachRefusalIsAnsweredWithItsReasonAndRecorded) {
   for (const Case& c : cases) {
     auto rs = ForRequest(all, c.inquirer, c.id);
     ASSERT_EQ(rs.size(), 1u) << c.id;
-    std::string reason = v1::DenyReason_Name(c.reason).substr(strlen("DENY_REASON_"));
+    std::string reason(v1::DenyReasonName(c.reason));
     EXPECT_EQ(rs[0].outcome, reason) << c.id;
     EXPECT_EQ(rs[0].event, c.reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER
                                ? records::Event::kNotHeld

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "interface/agency_client.h"
+#include "ipn/v1/wire_names.h"
 
 namespace ipn::cli {
 
@@ -26,12 +27,9 @@ constexpr const char* kPortal = "PORTAL-0001";
 constexpr const char* kCommission = "PPC-0001";
 
 std::string OutcomeLabel(const InquiryReply& r) {
-  std::string name = v1::Outcome_Name(r.outcome);
-  if (name.rfind("OUTCOME_", 0) == 0) name = name.substr(8);
+  std::string name(v1::OutcomeName(r.outcome));
   if (r.outcome == v1::OUTCOME_REFUSED || r.deny_reason == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER) {
-    std::string reason = v1::DenyReason_Name(r.deny_reason);
-    if (reason.rfind("DENY_REASON_", 0) == 0) reason = reason.substr(12);
-    name += ": " + reason;
+    name += ": " + std::string(v1::DenyReasonName(r.deny_reason));
   }
   return name;
 }

@@ -11,6 +11,7 @@
 
 #include "common/encoding.h"
 #include "interface/agency_client.h"
+#include "ipn/v1/wire_names.h"
 #include "symbol/symbol_types.h"
 #include "tools/ipn/commands.h"
 
@@ -30,14 +31,9 @@ struct InquireFlags {
   double timeout_s = 30;
 };
 
-std::string OutcomeName(v1::Outcome o) {
-  std::string n = v1::Outcome_Name(o);
-  return n.rfind("OUTCOME_", 0) == 0 ? n.substr(8) : n;
-}
+// An empty cell, not "NONE", when nothing was refused.
 std::string DenyName(v1::DenyReason r) {
-  if (r == v1::DENY_REASON_NONE) return "";
-  std::string n = v1::DenyReason_Name(r);
-  return n.rfind("DENY_REASON_", 0) == 0 ? n.substr(12) : n;
+  return r == v1::DENY_REASON_NONE ? "" : std::string(v1::DenyReasonName(r));
 }
 
 Status ParseRequest(const std::string& symbol, const std::string& business,
@@ -80,7 +76,7 @@ int RunOne(const InquireFlags& f) {
     std::fprintf(stderr, "ipn inquire: %s\n", reply.status().ToString().c_str());
     return 1;
   }
-  std::printf("outcome: %s\n", OutcomeName(reply->outcome).c_str());
+  std::printf("outcome: %s\n", std::string(v1::OutcomeName(reply->outcome)).c_str());
   if (reply->deny_reason != v1::DENY_REASON_NONE) {
     std::printf("reason: %s\n", DenyName(reply->deny_reason).c_str());
   }
@@ -151,10 +147,11 @@ int RunBatch(const InquireFlags& f) {
   cb.on_reply = [&](InquiryReply r) {
     auto it = line_of.find(r.request_id);
     if (it == line_of.end()) return;
-    ++tally[OutcomeName(r.outcome)];
-    results[it->second] = std::to_string(it->second) + "," + OutcomeName(r.outcome) + "," +
-                          DenyName(r.deny_reason) + "," + CsvField(r.provider) + "," +
-                          CsvField(r.payload) + "," + CsvField(r.explanation);
+    ++tally[std::string(v1::OutcomeName(r.outcome))];
+    results[it->second] = std::to_string(it->second) + "," +
+                          std::string(v1::OutcomeName(r.outcome)) + "," + DenyName(r.deny_reason) +
+                          "," + CsvField(r.provider) + "," + CsvField(r.payload) + "," +
+                          CsvField(r.explanation);
     sodium_memzero(r.payload.data(), r.payload.size());
     line_of.erase(it);
     ++done;
