@@ -247,6 +247,9 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     ReceiveAll();
     broker_->ExpireDeadlines();
     Commit();
+    // A small commit may have been made on this thread (CommitPipeline::Submit): release
+    // what waited for it now, not after the next poll.
+    if (status.ok()) status = ReleaseDurable();
     broker_->Forget();
     stats_->open_exchanges.Set(static_cast<int64_t>(broker_->open_count()));
   }
@@ -258,6 +261,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
   if (!status.ok()) log_->Error("records_commit_failed", {{"reason", status.ToString()}});
   log_->Info("core_stopping", {{"open_exchanges", broker_->open_count()},
                                {"commits", stats_->commit_latency.count()},
+              {"inline_commits", pipeline_->inline_commits()},
                                {"commit_p50_us", stats_->commit_latency.QuantileMicros(0.5)},
                                {"decision_p50_us", stats_->decision_latency.QuantileMicros(0.5)},
                                {"exchange_p50_us", stats_->exchange_latency.QuantileMicros(0.5)}});

@@ -150,7 +150,9 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
   d->mutable_provider_node()->set_curve_public_key(provider->curve_public_key->data(), 32);
   d->mutable_provider_node()->set_answer_endpoint(*deps_.nodes->AnswerEndpoint(x.facts().provider));
   deps_.env->SendAfterCommit(x.facts().inquirer, std::move(e));
-  deps_.log->Info("inquiry_accepted", {{"request_id", x.facts().request_id},
+  // Debug, not Info: the accepted record is the evidence; a log line per lawful inquiry
+  // would cost a write on the decision's path and grow the log with the traffic.
+  deps_.log->Debug("inquiry_accepted", {{"request_id", x.facts().request_id},
                                        {"exchange_id", x.id()},
                                        {"inquirer", x.facts().inquirer},
                                        {"provider", x.facts().provider},

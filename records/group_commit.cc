@@ -69,6 +69,63 @@ void RecordStore::AppendAsync(Record record, std::function<void(Status, uint64_t
   impl_->Submit(std::move(request));
 }
 
+Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
+  if (records.empty()) return true;
+  for (size_t i = 0; i < records.size(); ++i) {
+    IPN_RETURN_IF_ERROR(ValidateRecord(records[i]));
+  }
+  Impl& d = *impl_;
+  {
+    std::lock_guard lock(d.mu);
+    if (d.options.read_only) {
+      return Status::FailedPrecondition("the record store is open read-only");
+    }
+    if (d.stopping || !d.threads_started) {
+      return Status::FailedPrecondition("the record store is closing");
+    }
+    if (!d.broken.ok()) return d.broken;
+    // Idle means no sequence is taken and nothing unsynced is written: then the records
+    // here follow everything acknowledged, and the synced write below makes them and all
+    // before them durable.
+    if (!d.queue.empty() || d.prepare_holding || d.commit_busy || d.handoff != nullptr ||
+        !d.written_batches.empty() || d.sync_busy || d.inline_busy) {
+      return false;
+    }
+    d.inline_busy = true;  // the prepare thread takes nothing until this is done
+  }
+  PreparedBatch batch;
+  std::vector<AppendRequest> requests(1);
+  requests[0].records = std::move(records);
+  d.PrepareInto(requests, batch);
+  std::string next(8, '\0');
+  PutBigEndian64(d.next_sequence, next.data());
+  batch.batch.Put(d.meta_cf, kMetaNextSequence, next);
+  rocksdb::WriteOptions wo;
+  wo.sync = !d.options.bulk_load;  // one write and one fdatasync, on this thread
+  wo.disableWAL = d.options.bulk_load;
+  const rocksdb::Status written = d.db->Write(wo, &batch.batch);
+  records = std::move(batch.requests[0].records);
+  std::lock_guard lock(d.mu);
+  d.inline_busy = false;
+  d.prepare_cv.notify_one();  // requests may have queued meanwhile
+  if (!written.ok()) {
+    Status failed = Status::IoError("record store write failed: " + written.ToString());
+    if (d.broken.ok()) {
+      d.broken = failed.WithContext("the record store refuses appends until reopened");
+      if (d.logger != nullptr) d.logger->Error("records_write_failed", {{"error", failed.ToString()}});
+    }
+    return failed;
+  }
+  d.committed_size = d.next_sequence;
+  d.committed_range = d.prepare_range;
+  if (d.options.tree_head_every_records > 0 &&
+      d.committed_size - d.last_head_size >= d.options.tree_head_every_records) {
+    d.head_due = true;
+    d.background_cv.notify_one();
+  }
+  return true;
+}
+
 void RecordStore::Impl::Submit(AppendRequest request) {
   Status refused;
   {
@@ -139,8 +196,8 @@ void RecordStore::Impl::PrepareLoop() {
   std::unique_lock lock(mu);
   while (true) {
     const bool can_hand_over = open != nullptr && !commit_busy;
-    const bool can_take =
-        !queue.empty() && (open == nullptr || open->records < options.max_batch_records);
+    const bool can_take = !queue.empty() && !inline_busy &&
+                          (open == nullptr || open->records < options.max_batch_records);
     if (can_hand_over) {
       std::string next(8, '\0');
       PutBigEndian64(next_sequence, next.data());
@@ -148,6 +205,7 @@ void RecordStore::Impl::PrepareLoop() {
       open->end_sequence = next_sequence;
       open->range_after = prepare_range;
       handoff = std::move(open);
+      prepare_holding = false;
       commit_busy = true;
       commit_cv.notify_one();
       continue;
@@ -162,10 +220,16 @@ void RecordStore::Impl::PrepareLoop() {
         taken.push_back(std::move(queue.front()));
         queue.pop_front();
       }
+      prepare_holding = true;
       const Status failed = broken;
       lock.unlock();
       if (!failed.ok()) {
         for (AppendRequest& r : taken) r.done(failed, r.records);
+        if (open == nullptr) {
+          lock.lock();
+          prepare_holding = false;
+          lock.unlock();
+        }
       } else {
         if (open == nullptr) {
           lock.lock();
@@ -238,6 +302,7 @@ void RecordStore::Impl::SyncLoop() {
     group.clear();
     for (auto& w : written_batches) group.push_back(std::move(w));
     written_batches.clear();
+    sync_busy = true;
     lock.unlock();
     Status synced;
     if (!options.bulk_load) {
@@ -269,6 +334,7 @@ void RecordStore::Impl::SyncLoop() {
       for (AppendRequest& r : w->requests) r.done(w->status, r.records);
     }
     lock.lock();
+    sync_busy = false;
   }
 }
 

@@ -100,6 +100,12 @@ class RecordStore {
   // (or failed), with its sequence. Invalid records fail at once, on the caller's thread.
   // `done` must not block; it may call AppendAsync again. Lets one caller pipeline.
   void AppendAsync(Record record, std::function<void(Status, uint64_t sequence)> done);
+  // When the pipeline is idle (nothing queued, preparing, writing or syncing): appends
+  // `records` on the caller's thread — seal, hash, one synced write — and returns true,
+  // each record durable. When it is busy: returns false and changes nothing (use the
+  // pipeline). Saves the pipeline's three thread hand-offs on a lone commit; the caller
+  // blocks for one sync, so only callers with little to commit should use it.
+  Result<bool> TryAppendNow(std::vector<Record>& records);
 
   // --- Queries ---
   Result<Record> Get(uint64_t sequence) const;

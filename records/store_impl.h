@@ -137,6 +137,9 @@ class RecordStore::Impl {
   bool stopping = false;
   bool prepare_done = false;
   bool commit_busy = false;
+  bool prepare_holding = false;  // the prepare thread has requests taken or a batch open
+  bool sync_busy = false;        // the sync thread is syncing or acknowledging a group
+  bool inline_busy = false;      // TryAppendNow owns next_sequence and prepare_range
   std::unique_ptr<PreparedBatch> handoff;
   std::unique_ptr<PreparedBatch> spare_batch;  // a committed batch's buffers, for reuse
   std::deque<std::unique_ptr<WrittenBatch>> written_batches;
@@ -144,7 +147,8 @@ class RecordStore::Impl {
   std::condition_variable prepare_cv;
   std::condition_variable commit_cv;
   std::condition_variable sync_cv;
-  // Owned by the prepare thread: the next sequence and the tree including prepared records.
+  // Owned by the prepare thread (or TryAppendNow while inline_busy): the next sequence and
+  // the tree including prepared records.
   uint64_t next_sequence = 0;
   CompactRange prepare_range;
 
