@@ -112,7 +112,8 @@ Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
     Status failed = Status::IoError("record store write failed: " + written.ToString());
     if (d.broken.ok()) {
       d.broken = failed.WithContext("the record store refuses appends until reopened");
-      if (d.logger != nullptr) d.logger->Error("records_write_failed", {{"error", failed.ToString()}});
+      if (d.logger != nullptr)
+        d.logger->Error("records_write_failed", {{"error", failed.ToString()}});
     }
     return failed;
   }

@@ -9,23 +9,22 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <zmq.hpp>
 
-#include "common/curve_keys.h"
 #include "bench/broker/floor_network.h"
+#include "common/curve_keys.h"
 #include "common/envelope_io.h"
-#include "ipn/v1/wire_names.h"
 #include "interface/agency_client.h"
+#include "ipn/v1/wire_names.h"
 #include "records/record_store.h"
 #include "symbol/resident_code.h"
 #include "tools/localnet/local_network.h"
@@ -41,7 +40,9 @@ double Percentile(std::vector<double> v, double q) {
   return v[i];
 }
 
-double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+double Micros(Clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
 
 // A bare CURVE echo: ROUTER server (curve, no ZAP) and DEALER client in one process.
 std::vector<double> CurveRoundTrips(int n) {
@@ -50,8 +51,7 @@ std::vector<double> CurveRoundTrips(int n) {
   ipn::CurveKeyPair client_keys = ipn::CurveKeyPair::Generate();
   zmq::socket_t server(ctx, zmq::socket_type::router);
   server.set(zmq::sockopt::curve_server, 1);
-  server.set(zmq::sockopt::curve_secretkey,
-             zmq::const_buffer(server_keys.secret_key.data(), 32));
+  server.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(server_keys.secret_key.data(), 32));
   server.set(zmq::sockopt::linger, 0);
   server.bind("tcp://127.0.0.1:*");
   std::string endpoint = server.get(zmq::sockopt::last_endpoint);
@@ -135,7 +135,8 @@ int main(int argc, char** argv) {
   ipn::localnet::LocalNetworkOptions options;
   options.data_dir = work_dir + "/net";
   options.bin_dir = bin_dir;
-  options.agencies = {{"REG-0001", true, false}, {"MUN-131016", true, true}, {"PEN-0001", true, true}};
+  options.agencies = {
+      {"REG-0001", true, false}, {"MUN-131016", true, true}, {"PEN-0001", true, true}};
   options.provider_deadline_s = 10;
   options.rate_per_second = 1e6;  // measure the broker, not the demo's rate limits
   auto net = ipn::localnet::LocalNetwork::Start(options);
@@ -225,27 +226,26 @@ int main(int argc, char** argv) {
   if (temporary) std::filesystem::remove_all(work_dir);
 
   const double floor_p50 = Percentile(*floor, 0.5), floor_p99 = Percentile(*floor, 0.99);
-  nlohmann::json j = {
-      {"curve_rt_p50_us", curve_p50},
-      {"floor_p50_us", floor_p50},
-      {"floor_p99_us", floor_p99},
-      {"e2e_p50_over_floor", Percentile(e2e, 0.5) / floor_p50},
-      {"e2e_p99_over_floor", Percentile(e2e, 0.99) / floor_p99},
-      {"curve_rt_p99_us", Percentile(curve, 0.99)},
-      {"e2e_p50_us", Percentile(e2e, 0.5)},
-      {"e2e_p99_us", Percentile(e2e, 0.99)},
-      {"e2e_p50_over_curve_rt", Percentile(e2e, 0.5) / curve_p50},
-      {"e2e_p99_over_curve_rt", Percentile(e2e, 0.99) / curve_p50},
-      {"inquiries_per_s", throughput},
-      {"throughput_inquiries", done},
-      {"latency_inquiries", e2e.size()},
-      {"failures", failures},
-      {"failure_kinds", failure_kinds},
-      {"records_durable", records},
-      {"targets",
-       {{"e2e_p50_over_floor_max", 1.3},
-        {"e2e_p99_over_floor_max", 1.5},
-        {"inquiries_per_s_min", 10000}}}};
+  nlohmann::json j = {{"curve_rt_p50_us", curve_p50},
+                      {"floor_p50_us", floor_p50},
+                      {"floor_p99_us", floor_p99},
+                      {"e2e_p50_over_floor", Percentile(e2e, 0.5) / floor_p50},
+                      {"e2e_p99_over_floor", Percentile(e2e, 0.99) / floor_p99},
+                      {"curve_rt_p99_us", Percentile(curve, 0.99)},
+                      {"e2e_p50_us", Percentile(e2e, 0.5)},
+                      {"e2e_p99_us", Percentile(e2e, 0.99)},
+                      {"e2e_p50_over_curve_rt", Percentile(e2e, 0.5) / curve_p50},
+                      {"e2e_p99_over_curve_rt", Percentile(e2e, 0.99) / curve_p50},
+                      {"inquiries_per_s", throughput},
+                      {"throughput_inquiries", done},
+                      {"latency_inquiries", e2e.size()},
+                      {"failures", failures},
+                      {"failure_kinds", failure_kinds},
+                      {"records_durable", records},
+                      {"targets",
+                       {{"e2e_p50_over_floor_max", 1.3},
+                        {"e2e_p99_over_floor_max", 1.5},
+                        {"inquiries_per_s_min", 10000}}}};
   if (json) {
     std::printf("%s\n", j.dump().c_str());
   } else {

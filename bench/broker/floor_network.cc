@@ -202,7 +202,8 @@ int RunProviderNode(std::map<std::string, std::string> a) {
       if (TypeOf(m) == 'A') peer.send(m, zmq::send_flags::none);
     }
     while (core.recv(m, zmq::recv_flags::dontwait)) {
-      if (!agency.empty()) SendTo(local, agency, std::string(static_cast<char*>(m.data()), m.size()));
+      if (!agency.empty())
+        SendTo(local, agency, std::string(static_cast<char*>(m.data()), m.size()));
     }
   }
 }
@@ -286,7 +287,8 @@ Result<std::vector<double>> MeasureFloor(const std::string& self_exe, const std:
     }
     zmq::message_t reply;
     (void)node.recv(reply);
-    if (i >= warmup) out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (i >= warmup)
+      out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   return out;
 }
