@@ -197,13 +197,14 @@ Status CoreRouter::Impl::OpenTransport() {
   IPN_RETURN_IF_ERROR(zap_->Start());
   return ZmqCall("bind " + options_.bind_endpoint, [&] {
     router_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
-    ConfigureCurveServer(*router_, keys_, "core");
+    IPN_RETURN_IF_ERROR(ConfigureCurveServer(*router_, keys_, "core"));
     router_->set(zmq::sockopt::router_mandatory, 1);
     router_->set(zmq::sockopt::router_handover, 1);
     router_->set(zmq::sockopt::sndhwm, 100000);
     router_->set(zmq::sockopt::rcvhwm, 100000);
     router_->bind(options_.bind_endpoint);
     endpoint_ = router_->get(zmq::sockopt::last_endpoint);
+    return Status::Ok();
   });
 }
 
@@ -231,7 +232,7 @@ std::optional<std::string> CoreRouter::Impl::Authenticate(std::span<const uint8_
 }
 
 Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
-  Status status;
+  Status status, polled;
   while (!stop.load() && status.ok()) {
     const int64_t now = NowMicros();
     int64_t wait_us = 100'000;
@@ -239,9 +240,14 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     if (!lazy_.empty()) wait_us = std::min(wait_us, lazy_since_us_ + kLazyRecordDelayUs - now);
     zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, pipeline_->wake_fd(), ZMQ_POLLIN, 0}};
-    PollSockets(items, 2,
-                std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
-
+    Result<int> ready = PollSockets(
+        items, 2, std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
+    if (!ready.ok()) {
+      // The socket or context is unusable: stop, still draining what was recorded.
+      log_->Error("core_poll_failed", {{"reason", ready.status().ToString()}});
+      polled = ready.status();
+      break;
+    }
     status = ReleaseDurable();
     if (reload.exchange(false)) ReloadPolicy();
     ReceiveAll();
@@ -261,7 +267,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
                                {"commit_p50_us", stats_->commit_latency.QuantileMicros(0.5)},
                                {"decision_p50_us", stats_->decision_latency.QuantileMicros(0.5)},
                                {"exchange_p50_us", stats_->exchange_latency.QuantileMicros(0.5)}});
-  return status;
+  return polled.ok() ? status : polled;
 }
 
 void CoreRouter::Impl::ReceiveAll() {

@@ -8,6 +8,7 @@
 
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/zmq_call.h"
 
 namespace ipn::interface {
 
@@ -19,9 +20,7 @@ int64_t NowMicros() {
 }
 }  // namespace
 
-AgencyClient::AgencyClient()
-    : context_(std::make_unique<zmq::context_t>(1)),
-      socket_(std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer)) {
+AgencyClient::AgencyClient() {
   uint8_t r[6];
   randombytes_buf(r, sizeof(r));
   id_prefix_ = HexEncode(r) + "-";
@@ -44,20 +43,23 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
                                                             bool serve,
                                                             std::chrono::milliseconds timeout) {
   std::unique_ptr<AgencyClient> client(new AgencyClient());
-  client->socket_->set(zmq::sockopt::linger, 0);
-  client->socket_->set(zmq::sockopt::sndhwm, 100000);
-  client->socket_->set(zmq::sockopt::rcvhwm, 100000);
-  try {
-    client->socket_->connect(node_endpoint);
-  } catch (const zmq::error_t& e) {
-    return Status::InvalidArgument("bad node endpoint " + node_endpoint + ": " + e.what());
-  }
+  IPN_RETURN_IF_ERROR(ZmqCall("create the node socket", [&] {
+    client->context_ = std::make_unique<zmq::context_t>(1);
+    client->socket_ = std::make_unique<zmq::socket_t>(*client->context_, zmq::socket_type::dealer);
+    client->socket_->set(zmq::sockopt::linger, 0);
+    client->socket_->set(zmq::sockopt::sndhwm, 100000);
+    client->socket_->set(zmq::sockopt::rcvhwm, 100000);
+  }));
+  Status connected = ZmqCall("bad node endpoint " + node_endpoint,
+                             [&] { client->socket_->connect(node_endpoint); });
+  if (!connected.ok()) return Status::InvalidArgument(connected.message());
   v1::Envelope hello;
   StampEnvelope(&hello, "local-hello", NowMicros());
   hello.mutable_hello()->set_serves_inquiries(serve);
   IPN_RETURN_IF_ERROR(client->Send(hello));
   zmq::pollitem_t item{client->socket_->handle(), 0, ZMQ_POLLIN, 0};
-  PollSockets(&item, 1, timeout);
+  Result<int> ready = PollSockets(&item, 1, timeout);
+  if (!ready.ok()) return ready.status();
   v1::Envelope ack;
   Result<bool> got = ReceiveEnvelope(*client->socket_, &ack);
   if (!got.ok()) return got.status();
@@ -82,7 +84,8 @@ Status AgencyClient::Submit(InquiryRequest request) {
 
 Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& callbacks) {
   zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-  PollSockets(&item, 1, timeout);
+  Result<int> ready = PollSockets(&item, 1, timeout);
+  if (!ready.ok()) return ready.status();
   for (;;) {
     v1::Envelope e;
     Result<bool> got = ReceiveEnvelope(*socket_, &e);
