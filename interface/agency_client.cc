@@ -141,6 +141,20 @@ Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& ca
   }
 }
 
+Status AgencyClient::PollUntil(std::chrono::steady_clock::time_point deadline,
+                               const Callbacks& callbacks, const std::function<bool()>& done,
+                               std::string_view timeout_message) {
+  while (!done()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    // Checked before each poll, so a wait whose end arrived in the last poll succeeds
+    // even when the deadline has just passed.
+    if (left.count() <= 0) return Status::DeadlineExceeded(timeout_message);
+    IPN_RETURN_IF_ERROR(Poll(left, callbacks));
+  }
+  return Status::Ok();
+}
+
 Result<v1::Envelope> AgencyClient::Call(v1::Envelope request, std::chrono::milliseconds timeout) {
   const std::string id = NextRequestId();
   StampEnvelope(&request, id, NowMicros());
@@ -150,13 +164,9 @@ Result<v1::Envelope> AgencyClient::Call(v1::Envelope request, std::chrono::milli
   cb.on_response = [&](v1::Envelope& e) {
     if (e.request_id() == id) mine = std::move(e);
   };
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!mine) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Status::DeadlineExceeded("no reply from the core in time");
-    IPN_RETURN_IF_ERROR(Poll(left, cb));
-  }
+  IPN_RETURN_IF_ERROR(PollUntil(
+      std::chrono::steady_clock::now() + timeout, cb, [&] { return mine.has_value(); },
+      "no reply from the core in time"));
   if (mine->has_error()) {
     const std::string& reason = mine->error().reason();
     switch (mine->error().code()) {
@@ -219,15 +229,9 @@ Result<InquiryReply> AgencyClient::Inquire(InquiryRequest request,
       callbacks.on_reply(std::move(r));
     }
   };
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!mine) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      return Status::DeadlineExceeded("no result for inquiry " + id + " in time");
-    }
-    IPN_RETURN_IF_ERROR(Poll(left, cb));
-  }
+  IPN_RETURN_IF_ERROR(PollUntil(
+      std::chrono::steady_clock::now() + timeout, cb, [&] { return mine.has_value(); },
+      "no result for inquiry " + id + " in time"));
   return std::move(*mine);
 }
 
