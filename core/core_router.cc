@@ -22,6 +22,7 @@
 
 #include "common/envelope_io.h"
 #include "common/metrics_server.h"
+#include "common/wipe_guard.h"
 #include "common/zap_handler.h"
 #include "common/zmq_call.h"
 #include "core/commit_pipeline.h"
@@ -82,7 +83,7 @@ class CoreRouter::Impl : public CoreEnv {
   std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
   void ReceiveAll();
   void Dispatch(Incoming& in);
-  bool Recordable(Incoming& in);
+  bool Recordable(const Incoming& in);
   void HandleHello(const Incoming& in);
   void HandleIssueSymbol(Incoming& in);
   void HandlePing(const Incoming& in);
@@ -335,12 +336,14 @@ void CoreRouter::Impl::Flush(Outbox* outbox) {
 }
 
 void CoreRouter::Impl::Dispatch(Incoming& in) {
+  // A resident code is wiped when its message has been handled, whichever way that went:
+  // refused at the door, unrecordable, or issued. (has_ first: mutable_ would create one.)
+  WipeOnExit wipe_code(in.envelope.has_issue_symbol_request()
+                           ? in.envelope.mutable_issue_symbol_request()->mutable_resident_code()
+                           : nullptr);
   // The routing id a node chose must be the agency its key authenticated as.
   if (in.user_id.empty() || in.routing_id != in.user_id) {
     log_->Warn("identity_mismatch", {{"routing_id_size", in.routing_id.size()}});
-    if (in.envelope.has_issue_symbol_request()) {
-      WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
-    }
     return SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
                      "the node's routing id must be its agency code");
   }
@@ -362,7 +365,7 @@ void CoreRouter::Impl::Dispatch(Incoming& in) {
 }
 
 // An unrecordable message is refused and the refusal recorded (CheckRecordable says why).
-bool CoreRouter::Impl::Recordable(Incoming& in) {
+bool CoreRouter::Impl::Recordable(const Incoming& in) {
   const v1::Envelope& e = in.envelope;
   const Status fit = CheckRecordable(e);
   if (fit.ok()) return true;
@@ -373,9 +376,6 @@ bool CoreRouter::Impl::Recordable(Incoming& in) {
   a.outcome = "refused: " + fit.message();
   AddRecord(records::ToRecord(a));
   log_->Warn("malformed_message", {{"agency", in.user_id}, {"reason", fit.message()}});
-  if (e.has_issue_symbol_request()) {
-    WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
-  }
   // The request id is echoed so the node can match the error.
   SendError(in, v1::ERROR_CODE_MALFORMED, "unrecordable field: " + fit.message());
   return false;
@@ -451,7 +451,6 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
       sodium_memzero(issued->bytes.data(), issued->bytes.size());
     }
   }
-  WipeString(req->mutable_resident_code());
   (resp->error_code() == v1::ERROR_CODE_NONE ? stats_->symbols_issued : stats_->symbols_refused)
       .Add();
   log_->Info("symbol_issuance", {{"request_id", in.envelope.request_id()},

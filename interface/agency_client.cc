@@ -8,6 +8,7 @@
 
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/wipe_guard.h"
 #include "common/zmq_call.h"
 
 namespace ipn::interface {
@@ -237,16 +238,16 @@ Result<InquiryReply> AgencyClient::Inquire(InquiryRequest request,
 
 Status AgencyClient::RequestSymbol(const std::string& agency, const std::string& person_ref,
                                    std::string resident_code, const std::string& request_id) {
+  WipeOnExit wipe_argument(&resident_code);
   v1::Envelope e;
   StampEnvelope(&e, request_id, NowMicros());
   v1::IssueSymbolRequest* r = e.mutable_issue_symbol_request();
   r->set_agency_code(agency);
   r->set_person_ref(person_ref);
   r->set_resident_code(resident_code);
-  WipeString(&resident_code);
-  Status s = Send(e);
-  WipeString(r->mutable_resident_code());
-  return s;
+  // Declared after `e`, so destroyed (wiping) before the envelope frees the field.
+  WipeOnExit wipe_field(r->mutable_resident_code());
+  return Send(e);
 }
 
 Status AgencyClient::Serve(const Callbacks& callbacks, const std::atomic<bool>& stop) {

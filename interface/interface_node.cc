@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/wipe_guard.h"
 #include "common/zmq_call.h"
 #include "interface/node_impl.h"
 
@@ -272,9 +273,11 @@ void InterfaceNode::Impl::HandleLocal(Incoming& in) {
 }
 
 void InterfaceNode::Impl::HandleLocalIssueRequest(Incoming& in) {
+  // Wiped on the way out, however this ends; SendToCore takes the envelope by reference
+  // and its serialized copy is wiped by SendEnvelope's message handling.
+  WipeOnExit wipe_code(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
   issue_clients_[in.envelope.request_id()] = in.routing_id;
   SendToCore(in.envelope);
-  WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
 }
 
 // The core decides who may read records (by this node's authenticated agency); the node
