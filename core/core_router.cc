@@ -25,9 +25,9 @@
 #include "common/wipe_guard.h"
 #include "common/zap_handler.h"
 #include "common/zmq_call.h"
-#include "core/commit_pipeline.h"
 #include "core/connected_nodes.h"
 #include "core/core_env.h"
+#include "core/core_router_impl.h"
 #include "core/core_stats.h"
 #include "core/inquiry_broker.h"
 #include "core/message_admission.h"
@@ -49,74 +49,6 @@ constexpr int64_t kLazyRecordDelayUs = 2'000;
 constexpr size_t kMaxLazyRecords = 4096;
 
 }  // namespace
-
-class CoreRouter::Impl : public CoreEnv {
- public:
-  Status Init(CoreOptions options);
-  Status Run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
-  std::string endpoint() const { return endpoint_; }
-  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : -1; }
-  ~Impl() override;
-
-  // CoreEnv: what the rules see of this loop.
-  int64_t NowMicros() const override { return clock_->NowMicros(); }
-  void AddRecord(records::Record record) override { batch_.records.push_back(std::move(record)); }
-  void SendAfterCommit(std::string agency, v1::Envelope envelope) override {
-    batch_.outbox.emplace_back(std::move(agency), std::move(envelope));
-  }
-  Status SendNow(std::string_view agency, const v1::Envelope& envelope) override {
-    return SendToPeer(*router_, agency, envelope);
-  }
-  std::string NewExchangeId() override;
-
- private:
-  // What one iteration of the loop produced: records to make durable, then messages.
-  struct Batch {
-    std::vector<records::Record> records;
-    Outbox outbox;                 // sent once the batch's records are durable
-    std::vector<int64_t> decided;  // arrival times of the inquiries decided in this batch
-  };
-
-  Status OpenStores();
-  Status OpenTransport();
-  Status StartMetrics();
-  std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
-  void ReceiveAll();
-  void Dispatch(Incoming& in);
-  bool Recordable(const Incoming& in);
-  void HandleHello(const Incoming& in);
-  void HandleIssueSymbol(Incoming& in);
-  void HandlePing(const Incoming& in);
-  void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason);
-  void ReloadPolicy();
-  void Commit(bool force = false);
-  Status ReleaseDurable();
-  void Flush(Outbox* outbox);
-  v1::Envelope Reply(const std::string& request_id) const;
-
-  CoreOptions options_;
-  SystemClock system_clock_;
-  const Clock* clock_ = nullptr;
-  Logger* log_ = nullptr;
-  CurveKeyPair keys_;
-  Metrics metrics_;
-  std::unique_ptr<CoreStats> stats_;
-  std::unique_ptr<symbol::SymbolService> symbols_;
-  std::unique_ptr<policy::PolicyStore> policy_;
-  std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
-  std::unique_ptr<records::RecordStore> records_;
-  std::unique_ptr<RecordAccess> record_access_;
-  std::unique_ptr<InquiryBroker> broker_;
-  ConnectedNodes nodes_;
-  Batch batch_;                        // the current iteration's
-  std::vector<records::Record> lazy_;  // records waiting to share a later sync
-  int64_t lazy_since_us_ = 0;
-  zmq::context_t context_{1};
-  std::unique_ptr<ZapHandler> zap_;
-  std::unique_ptr<zmq::socket_t> router_;
-  std::string endpoint_;
-  std::unique_ptr<MetricsServer> metrics_server_;
-};
 
 CoreRouter::Impl::~Impl() {
   if (metrics_server_) metrics_server_->Stop();
