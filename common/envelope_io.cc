@@ -3,26 +3,32 @@
 
 #include <sodium.h>
 
+#include "common/zmq_call.h"
+
 namespace ipn {
 
-void ConfigureCurveServer(zmq::socket_t& socket, const CurveKeyPair& own,
-                          const std::string& zap_domain) {
-  socket.set(zmq::sockopt::curve_server, 1);
-  socket.set(zmq::sockopt::curve_secretkey,
-             zmq::const_buffer(own.secret_key.data(), own.secret_key.size()));
-  socket.set(zmq::sockopt::zap_domain, zap_domain);
-  socket.set(zmq::sockopt::linger, 0);
+Status ConfigureCurveServer(zmq::socket_t& socket, const CurveKeyPair& own,
+                            const std::string& zap_domain) {
+  return ZmqCall("configure a CurveZMQ server socket", [&] {
+    socket.set(zmq::sockopt::curve_server, 1);
+    socket.set(zmq::sockopt::curve_secretkey,
+               zmq::const_buffer(own.secret_key.data(), own.secret_key.size()));
+    socket.set(zmq::sockopt::zap_domain, zap_domain);
+    socket.set(zmq::sockopt::linger, 0);
+  });
 }
 
-void ConfigureCurveClient(zmq::socket_t& socket, const CurveKeyPair& own,
-                          std::span<const uint8_t, 32> server_public_key) {
-  socket.set(zmq::sockopt::curve_serverkey,
-             zmq::const_buffer(server_public_key.data(), server_public_key.size()));
-  socket.set(zmq::sockopt::curve_publickey,
-             zmq::const_buffer(own.public_key.data(), own.public_key.size()));
-  socket.set(zmq::sockopt::curve_secretkey,
-             zmq::const_buffer(own.secret_key.data(), own.secret_key.size()));
-  socket.set(zmq::sockopt::linger, 0);
+Status ConfigureCurveClient(zmq::socket_t& socket, const CurveKeyPair& own,
+                            std::span<const uint8_t, 32> server_public_key) {
+  return ZmqCall("configure a CurveZMQ client socket", [&] {
+    socket.set(zmq::sockopt::curve_serverkey,
+               zmq::const_buffer(server_public_key.data(), server_public_key.size()));
+    socket.set(zmq::sockopt::curve_publickey,
+               zmq::const_buffer(own.public_key.data(), own.public_key.size()));
+    socket.set(zmq::sockopt::curve_secretkey,
+               zmq::const_buffer(own.secret_key.data(), own.secret_key.size()));
+    socket.set(zmq::sockopt::linger, 0);
+  });
 }
 
 void WipeMessage(zmq::message_t& message) {
@@ -60,11 +66,13 @@ Status SendSerialized(zmq::socket_t& socket, const v1::Envelope& envelope, zmq::
   return Status::Ok();
 }
 
-}  // namespace
-
-Result<bool> ReceiveFromRouter(zmq::socket_t& router, Incoming* incoming) {
+// Reads every frame of one message into `incoming`; `*got` false when none is waiting.
+// Throws zmq::error_t (ReceiveFromRouter turns it into a Status).
+Status ReadRouterMessage(zmq::socket_t& router, Incoming* incoming, bool* got) {
   zmq::message_t id;
-  if (!router.recv(id, zmq::recv_flags::dontwait)) return false;
+  *got = false;
+  if (!router.recv(id, zmq::recv_flags::dontwait)) return Status::Ok();
+  *got = true;
   incoming->routing_id = id.to_string();
   incoming->user_id.clear();
   incoming->envelope.Clear();
@@ -82,17 +90,39 @@ Result<bool> ReceiveFromRouter(zmq::socket_t& router, Incoming* incoming) {
   try {
     user = body.gets("User-Id");
   } catch (const zmq::error_t&) {
-    user = nullptr;
+    user = nullptr;  // no ZAP on this socket: no identity
   }
   if (user != nullptr) incoming->user_id = user;
-  IPN_RETURN_IF_ERROR(ParseInto(body, &incoming->envelope));
-  return true;
+  return ParseInto(body, &incoming->envelope);
+}
+
+// A DEALER message is one frame; extra frames are wiped and dropped. Throws zmq::error_t.
+Status ReadDealerMessage(zmq::socket_t& dealer, v1::Envelope* envelope, bool* got) {
+  zmq::message_t body;
+  *got = false;
+  if (!dealer.recv(body, zmq::recv_flags::dontwait)) return Status::Ok();
+  *got = true;
+  while (dealer.get(zmq::sockopt::rcvmore)) {
+    WipeMessage(body);
+    (void)dealer.recv(body, zmq::recv_flags::none);
+  }
+  envelope->Clear();
+  return ParseInto(body, envelope);
+}
+
+}  // namespace
+
+Result<bool> ReceiveFromRouter(zmq::socket_t& router, Incoming* incoming) {
+  bool got = false;
+  IPN_RETURN_IF_ERROR(
+      ZmqCall("receive", [&] { return ReadRouterMessage(router, incoming, &got); }));
+  return got;
 }
 
 Status SendToPeer(zmq::socket_t& router, std::string_view routing_id, const v1::Envelope& e) {
   try {
-    auto sent = router.send(zmq::buffer(routing_id), zmq::send_flags::sndmore |
-                                                          zmq::send_flags::dontwait);
+    auto sent =
+        router.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
     if (!sent) return Status::Unavailable("peer queue full");
   } catch (const zmq::error_t& err) {
     if (err.num() == EHOSTUNREACH) return Status::Unavailable("peer not connected");
@@ -106,18 +136,13 @@ Status SendEnvelope(zmq::socket_t& dealer, const v1::Envelope& envelope) {
 }
 
 Result<bool> ReceiveEnvelope(zmq::socket_t& dealer, v1::Envelope* envelope) {
-  zmq::message_t body;
-  if (!dealer.recv(body, zmq::recv_flags::dontwait)) return false;
-  while (dealer.get(zmq::sockopt::rcvmore)) {  // a DEALER message is one frame; drop extras
-    WipeMessage(body);
-    (void)dealer.recv(body, zmq::recv_flags::none);
-  }
-  envelope->Clear();
-  IPN_RETURN_IF_ERROR(ParseInto(body, envelope));
-  return true;
+  bool got = false;
+  IPN_RETURN_IF_ERROR(
+      ZmqCall("receive", [&] { return ReadDealerMessage(dealer, envelope, &got); }));
+  return got;
 }
 
-int PollSockets(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout) {
+Result<int> PollSockets(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout) {
   try {
     return zmq::poll(items, count, timeout);
   } catch (const zmq::error_t& e) {
@@ -125,7 +150,7 @@ int PollSockets(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds 
       for (size_t i = 0; i < count; ++i) items[i].revents = 0;
       return 0;
     }
-    throw;
+    return Status::Unavailable(std::string("poll failed: ") + e.what());
   }
 }
 

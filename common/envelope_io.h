@@ -7,7 +7,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-
 #include <zmq.hpp>
 
 #include "common/curve_keys.h"
@@ -18,11 +17,11 @@ namespace ipn {
 
 // The CurveZMQ server side (core ROUTER, a node's answer ROUTER). A ZAP handler must be
 // running in the socket's context (zap_handler.h); `zap_domain` names the realm.
-void ConfigureCurveServer(zmq::socket_t& socket, const CurveKeyPair& own,
-                          const std::string& zap_domain);
+Status ConfigureCurveServer(zmq::socket_t& socket, const CurveKeyPair& own,
+                            const std::string& zap_domain);
 // The CurveZMQ client side: connects only to a server holding `server_public_key`.
-void ConfigureCurveClient(zmq::socket_t& socket, const CurveKeyPair& own,
-                          std::span<const uint8_t, 32> server_public_key);
+Status ConfigureCurveClient(zmq::socket_t& socket, const CurveKeyPair& own,
+                            std::span<const uint8_t, 32> server_public_key);
 
 // A message received on a ROUTER socket: the peer's routing id, the identity the ZAP
 // handler gave it (agency code; empty on sockets without ZAP) and the envelope.
@@ -48,8 +47,9 @@ void WipeMessage(zmq::message_t& message);
 void WipeString(std::string* s);
 
 // zmq::poll that treats an interrupting signal (EINTR) as "nothing ready": the caller's
-// loop then sees its stop flag. Returns the number of ready items.
-int PollSockets(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout);
+// loop then sees its stop flag. Returns the number of ready items, or Unavailable when
+// polling itself failed (a closed socket, a terminated context).
+Result<int> PollSockets(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout);
 
 // Fills protocol version, request id and sender time.
 void StampEnvelope(v1::Envelope* envelope, std::string_view request_id, int64_t now_us);

@@ -10,7 +10,7 @@
 
 namespace ipn {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   // Broad classes of failure; the message says precisely what went wrong.
   enum class Code {
@@ -60,7 +60,7 @@ class Status {
 
 // A value or the Status saying why there is none (an `expected`-style result).
 template <typename T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design

@@ -10,7 +10,6 @@
 #include <span>
 #include <string>
 #include <thread>
-
 #include <zmq.hpp>
 
 #include "common/logger.h"
@@ -35,6 +34,8 @@ class ZapHandler {
 
  private:
   void Serve(zmq::socket_t socket);
+  // Reads one ZAP request and sends its reply. Throws zmq::error_t (Serve catches it).
+  void AnswerOne(zmq::socket_t& socket);
   zmq::context_t& context_;
   Authenticate authenticate_;
   Logger* logger_;

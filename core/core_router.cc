@@ -22,11 +22,12 @@
 
 #include "common/envelope_io.h"
 #include "common/metrics_server.h"
+#include "common/wipe_guard.h"
 #include "common/zap_handler.h"
 #include "common/zmq_call.h"
-#include "core/commit_pipeline.h"
 #include "core/connected_nodes.h"
 #include "core/core_env.h"
+#include "core/core_router_impl.h"
 #include "core/core_stats.h"
 #include "core/inquiry_broker.h"
 #include "core/message_admission.h"
@@ -48,74 +49,6 @@ constexpr int64_t kLazyRecordDelayUs = 2'000;
 constexpr size_t kMaxLazyRecords = 4096;
 
 }  // namespace
-
-class CoreRouter::Impl : public CoreEnv {
- public:
-  Status Init(CoreOptions options);
-  Status Run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
-  std::string endpoint() const { return endpoint_; }
-  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : -1; }
-  ~Impl() override;
-
-  // CoreEnv: what the rules see of this loop.
-  int64_t NowMicros() const override { return clock_->NowMicros(); }
-  void AddRecord(records::Record record) override { batch_.records.push_back(std::move(record)); }
-  void SendAfterCommit(std::string agency, v1::Envelope envelope) override {
-    batch_.outbox.emplace_back(std::move(agency), std::move(envelope));
-  }
-  Status SendNow(std::string_view agency, const v1::Envelope& envelope) override {
-    return SendToPeer(*router_, agency, envelope);
-  }
-  std::string NewExchangeId() override;
-
- private:
-  // What one iteration of the loop produced: records to make durable, then messages.
-  struct Batch {
-    std::vector<records::Record> records;
-    Outbox outbox;                 // sent once the batch's records are durable
-    std::vector<int64_t> decided;  // arrival times of the inquiries decided in this batch
-  };
-
-  Status OpenStores();
-  Status OpenTransport();
-  Status StartMetrics();
-  std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
-  void ReceiveAll();
-  void Dispatch(Incoming& in);
-  bool Recordable(Incoming& in);
-  void HandleHello(const Incoming& in);
-  void HandleIssueSymbol(Incoming& in);
-  void HandlePing(const Incoming& in);
-  void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason);
-  void ReloadPolicy();
-  void Commit(bool force = false);
-  Status ReleaseDurable();
-  void Flush(Outbox* outbox);
-  v1::Envelope Reply(const std::string& request_id) const;
-
-  CoreOptions options_;
-  SystemClock system_clock_;
-  const Clock* clock_ = nullptr;
-  Logger* log_ = nullptr;
-  CurveKeyPair keys_;
-  Metrics metrics_;
-  std::unique_ptr<CoreStats> stats_;
-  std::unique_ptr<symbol::SymbolService> symbols_;
-  std::unique_ptr<policy::PolicyStore> policy_;
-  std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
-  std::unique_ptr<records::RecordStore> records_;
-  std::unique_ptr<RecordAccess> record_access_;
-  std::unique_ptr<InquiryBroker> broker_;
-  ConnectedNodes nodes_;
-  Batch batch_;                        // the current iteration's
-  std::vector<records::Record> lazy_;  // records waiting to share a later sync
-  int64_t lazy_since_us_ = 0;
-  zmq::context_t context_{1};
-  std::unique_ptr<ZapHandler> zap_;
-  std::unique_ptr<zmq::socket_t> router_;
-  std::string endpoint_;
-  std::unique_ptr<MetricsServer> metrics_server_;
-};
 
 CoreRouter::Impl::~Impl() {
   if (metrics_server_) metrics_server_->Stop();
@@ -197,13 +130,14 @@ Status CoreRouter::Impl::OpenTransport() {
   IPN_RETURN_IF_ERROR(zap_->Start());
   return ZmqCall("bind " + options_.bind_endpoint, [&] {
     router_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
-    ConfigureCurveServer(*router_, keys_, "core");
+    IPN_RETURN_IF_ERROR(ConfigureCurveServer(*router_, keys_, "core"));
     router_->set(zmq::sockopt::router_mandatory, 1);
     router_->set(zmq::sockopt::router_handover, 1);
     router_->set(zmq::sockopt::sndhwm, 100000);
     router_->set(zmq::sockopt::rcvhwm, 100000);
     router_->bind(options_.bind_endpoint);
     endpoint_ = router_->get(zmq::sockopt::last_endpoint);
+    return Status::Ok();
   });
 }
 
@@ -231,7 +165,7 @@ std::optional<std::string> CoreRouter::Impl::Authenticate(std::span<const uint8_
 }
 
 Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
-  Status status;
+  Status status, polled;
   while (!stop.load() && status.ok()) {
     const int64_t now = NowMicros();
     int64_t wait_us = 100'000;
@@ -239,9 +173,14 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     if (!lazy_.empty()) wait_us = std::min(wait_us, lazy_since_us_ + kLazyRecordDelayUs - now);
     zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, pipeline_->wake_fd(), ZMQ_POLLIN, 0}};
-    PollSockets(items, 2,
-                std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
-
+    Result<int> ready = PollSockets(
+        items, 2, std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
+    if (!ready.ok()) {
+      // The socket or context is unusable: stop, still draining what was recorded.
+      log_->Error("core_poll_failed", {{"reason", ready.status().ToString()}});
+      polled = ready.status();
+      break;
+    }
     status = ReleaseDurable();
     if (reload.exchange(false)) ReloadPolicy();
     ReceiveAll();
@@ -265,7 +204,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
                                {"commit_p50_us", stats_->commit_latency.QuantileMicros(0.5)},
                                {"decision_p50_us", stats_->decision_latency.QuantileMicros(0.5)},
                                {"exchange_p50_us", stats_->exchange_latency.QuantileMicros(0.5)}});
-  return status;
+  return polled.ok() ? status : polled;
 }
 
 void CoreRouter::Impl::ReceiveAll() {
@@ -333,12 +272,14 @@ void CoreRouter::Impl::Flush(Outbox* outbox) {
 }
 
 void CoreRouter::Impl::Dispatch(Incoming& in) {
+  // A resident code is wiped when its message has been handled, whichever way that went:
+  // refused at the door, unrecordable, or issued. (has_ first: mutable_ would create one.)
+  WipeOnExit wipe_code(in.envelope.has_issue_symbol_request()
+                           ? in.envelope.mutable_issue_symbol_request()->mutable_resident_code()
+                           : nullptr);
   // The routing id a node chose must be the agency its key authenticated as.
   if (in.user_id.empty() || in.routing_id != in.user_id) {
     log_->Warn("identity_mismatch", {{"routing_id_size", in.routing_id.size()}});
-    if (in.envelope.has_issue_symbol_request()) {
-      WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
-    }
     return SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
                      "the node's routing id must be its agency code");
   }
@@ -360,7 +301,7 @@ void CoreRouter::Impl::Dispatch(Incoming& in) {
 }
 
 // An unrecordable message is refused and the refusal recorded (CheckRecordable says why).
-bool CoreRouter::Impl::Recordable(Incoming& in) {
+bool CoreRouter::Impl::Recordable(const Incoming& in) {
   const v1::Envelope& e = in.envelope;
   const Status fit = CheckRecordable(e);
   if (fit.ok()) return true;
@@ -371,9 +312,6 @@ bool CoreRouter::Impl::Recordable(Incoming& in) {
   a.outcome = "refused: " + fit.message();
   AddRecord(records::ToRecord(a));
   log_->Warn("malformed_message", {{"agency", in.user_id}, {"reason", fit.message()}});
-  if (e.has_issue_symbol_request()) {
-    WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
-  }
   // The request id is echoed so the node can match the error.
   SendError(in, v1::ERROR_CODE_MALFORMED, "unrecordable field: " + fit.message());
   return false;
@@ -449,7 +387,6 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
       sodium_memzero(issued->bytes.data(), issued->bytes.size());
     }
   }
-  WipeString(req->mutable_resident_code());
   (resp->error_code() == v1::ERROR_CODE_NONE ? stats_->symbols_issued : stats_->symbols_refused)
       .Add();
   log_->Info("symbol_issuance", {{"request_id", in.envelope.request_id()},

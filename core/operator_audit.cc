@@ -40,9 +40,13 @@ records::AuditRecord Operator(std::string action, std::string agency, std::strin
   return a;
 }
 
-// The summary the last start recorded. Audit records are scanned newest first, at most
-// 20,000 of them (a key-ring record is written at every start that saw a change).
-Result<std::string> PreviousSummary(records::RecordStore* store) {
+// The store metadata holding the key-ring summary the last start saw.
+constexpr char kKeyRingSummaryMeta[] = "core.key_ring_summary";
+
+// A store written before the summary was kept in its metadata: the newest "key_ring"
+// audit record's outcome, scanning at most 20,000 audit records newest first. Runs once:
+// the start that reads it writes the metadata.
+Result<std::string> ScanForPreviousSummary(records::RecordStore* store) {
   std::string token;
   for (int page = 0; page < 20; ++page) {
     Result<records::RecordStore::HistoryPage> h =
@@ -56,6 +60,12 @@ Result<std::string> PreviousSummary(records::RecordStore* store) {
     if (token.empty()) break;
   }
   return std::string();
+}
+
+Result<std::string> PreviousSummary(records::RecordStore* store) {
+  Result<std::string> kept = store->GetMeta(kKeyRingSummaryMeta);
+  if (kept.ok() || kept.status().code() != Status::Code::kNotFound) return kept;
+  return ScanForPreviousSummary(store);
 }
 
 }  // namespace
@@ -95,13 +105,17 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
 Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
                      uint64_t policy_version, int64_t now_us) {
   Result<std::string> previous = PreviousSummary(store);
-  if (!previous.ok()) return previous.status();
+  if (!previous.ok()) return previous.status().WithContext("reading the last key-ring summary");
+  const std::string current = KeyRingSummary(symbols.ListKeys());
   std::vector<records::Record> batch;
-  for (const records::AuditRecord& a :
-       StartupAudit(*previous, KeyRingSummary(symbols.ListKeys()), policy_version, now_us)) {
+  for (const records::AuditRecord& a : StartupAudit(*previous, current, policy_version, now_us)) {
     batch.push_back(records::ToRecord(a));
   }
-  return store->AppendBatch(batch).WithContext("recording the core's start");
+  IPN_RETURN_IF_ERROR(store->AppendBatch(batch).WithContext("recording the core's start"));
+  // After the records, never before: a crash in between leaves the old summary, and the
+  // next start records the key changes again rather than not at all. Written on every
+  // start, so that a store from before this metadata gets it at its first start.
+  return store->PutMeta(kKeyRingSummaryMeta, current).WithContext("keeping the key-ring summary");
 }
 
 std::vector<records::AuditRecord> PolicyLoadAudit(const policy::Policy& before,

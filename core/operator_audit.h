@@ -29,8 +29,9 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
                                                const std::string& current, uint64_t policy_version,
                                                int64_t now_us);
 
-// Appends StartupAudit's records, durably, before the core serves anyone. The previous
-// summary is the newest "key_ring" audit record's outcome.
+// Appends StartupAudit's records, durably, before the core serves anyone, then keeps the
+// current summary in the store's metadata. The previous summary comes from there; a store
+// from before that metadata falls back, once, to the newest "key_ring" audit record.
 Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
                      uint64_t policy_version, int64_t now_us);
 

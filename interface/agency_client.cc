@@ -8,6 +8,8 @@
 
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/wipe_guard.h"
+#include "common/zmq_call.h"
 
 namespace ipn::interface {
 
@@ -19,9 +21,7 @@ int64_t NowMicros() {
 }
 }  // namespace
 
-AgencyClient::AgencyClient()
-    : context_(std::make_unique<zmq::context_t>(1)),
-      socket_(std::make_unique<zmq::socket_t>(*context_, zmq::socket_type::dealer)) {
+AgencyClient::AgencyClient() {
   uint8_t r[6];
   randombytes_buf(r, sizeof(r));
   id_prefix_ = HexEncode(r) + "-";
@@ -44,20 +44,23 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
                                                             bool serve,
                                                             std::chrono::milliseconds timeout) {
   std::unique_ptr<AgencyClient> client(new AgencyClient());
-  client->socket_->set(zmq::sockopt::linger, 0);
-  client->socket_->set(zmq::sockopt::sndhwm, 100000);
-  client->socket_->set(zmq::sockopt::rcvhwm, 100000);
-  try {
-    client->socket_->connect(node_endpoint);
-  } catch (const zmq::error_t& e) {
-    return Status::InvalidArgument("bad node endpoint " + node_endpoint + ": " + e.what());
-  }
+  IPN_RETURN_IF_ERROR(ZmqCall("create the node socket", [&] {
+    client->context_ = std::make_unique<zmq::context_t>(1);
+    client->socket_ = std::make_unique<zmq::socket_t>(*client->context_, zmq::socket_type::dealer);
+    client->socket_->set(zmq::sockopt::linger, 0);
+    client->socket_->set(zmq::sockopt::sndhwm, 100000);
+    client->socket_->set(zmq::sockopt::rcvhwm, 100000);
+  }));
+  Status connected = ZmqCall("bad node endpoint " + node_endpoint,
+                             [&] { client->socket_->connect(node_endpoint); });
+  if (!connected.ok()) return Status::InvalidArgument(connected.message());
   v1::Envelope hello;
   StampEnvelope(&hello, "local-hello", NowMicros());
   hello.mutable_hello()->set_serves_inquiries(serve);
   IPN_RETURN_IF_ERROR(client->Send(hello));
   zmq::pollitem_t item{client->socket_->handle(), 0, ZMQ_POLLIN, 0};
-  PollSockets(&item, 1, timeout);
+  Result<int> ready = PollSockets(&item, 1, timeout);
+  if (!ready.ok()) return ready.status();
   v1::Envelope ack;
   Result<bool> got = ReceiveEnvelope(*client->socket_, &ack);
   if (!got.ok()) return got.status();
@@ -82,7 +85,8 @@ Status AgencyClient::Submit(InquiryRequest request) {
 
 Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& callbacks) {
   zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-  PollSockets(&item, 1, timeout);
+  Result<int> ready = PollSockets(&item, 1, timeout);
+  if (!ready.ok()) return ready.status();
   for (;;) {
     v1::Envelope e;
     Result<bool> got = ReceiveEnvelope(*socket_, &e);
@@ -138,6 +142,20 @@ Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& ca
   }
 }
 
+Status AgencyClient::PollUntil(std::chrono::steady_clock::time_point deadline,
+                               const Callbacks& callbacks, const std::function<bool()>& done,
+                               std::string_view timeout_message) {
+  while (!done()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    // Checked before each poll, so a wait whose end arrived in the last poll succeeds
+    // even when the deadline has just passed.
+    if (left.count() <= 0) return Status::DeadlineExceeded(timeout_message);
+    IPN_RETURN_IF_ERROR(Poll(left, callbacks));
+  }
+  return Status::Ok();
+}
+
 Result<v1::Envelope> AgencyClient::Call(v1::Envelope request, std::chrono::milliseconds timeout) {
   const std::string id = NextRequestId();
   StampEnvelope(&request, id, NowMicros());
@@ -147,13 +165,9 @@ Result<v1::Envelope> AgencyClient::Call(v1::Envelope request, std::chrono::milli
   cb.on_response = [&](v1::Envelope& e) {
     if (e.request_id() == id) mine = std::move(e);
   };
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!mine) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return Status::DeadlineExceeded("no reply from the core in time");
-    IPN_RETURN_IF_ERROR(Poll(left, cb));
-  }
+  IPN_RETURN_IF_ERROR(PollUntil(
+      std::chrono::steady_clock::now() + timeout, cb, [&] { return mine.has_value(); },
+      "no reply from the core in time"));
   if (mine->has_error()) {
     const std::string& reason = mine->error().reason();
     switch (mine->error().code()) {
@@ -216,30 +230,24 @@ Result<InquiryReply> AgencyClient::Inquire(InquiryRequest request,
       callbacks.on_reply(std::move(r));
     }
   };
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!mine) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      return Status::DeadlineExceeded("no result for inquiry " + id + " in time");
-    }
-    IPN_RETURN_IF_ERROR(Poll(left, cb));
-  }
+  IPN_RETURN_IF_ERROR(PollUntil(
+      std::chrono::steady_clock::now() + timeout, cb, [&] { return mine.has_value(); },
+      "no result for inquiry " + id + " in time"));
   return std::move(*mine);
 }
 
 Status AgencyClient::RequestSymbol(const std::string& agency, const std::string& person_ref,
                                    std::string resident_code, const std::string& request_id) {
+  WipeOnExit wipe_argument(&resident_code);
   v1::Envelope e;
   StampEnvelope(&e, request_id, NowMicros());
   v1::IssueSymbolRequest* r = e.mutable_issue_symbol_request();
   r->set_agency_code(agency);
   r->set_person_ref(person_ref);
   r->set_resident_code(resident_code);
-  WipeString(&resident_code);
-  Status s = Send(e);
-  WipeString(r->mutable_resident_code());
-  return s;
+  // Declared after `e`, so destroyed (wiping) before the envelope frees the field.
+  WipeOnExit wipe_field(r->mutable_resident_code());
+  return Send(e);
 }
 
 Status AgencyClient::Serve(const Callbacks& callbacks, const std::atomic<bool>& stop) {

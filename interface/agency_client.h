@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -73,6 +74,13 @@ class AgencyClient {
   Status Submit(InquiryRequest request);
   // Waits up to `timeout` for events and dispatches every one that is ready.
   Status Poll(std::chrono::milliseconds timeout, const Callbacks& callbacks);
+
+  // Polls, dispatching every event to `callbacks`, until `done()` holds (Ok) or
+  // `deadline` passes first (DeadlineExceeded with `timeout_message`). The SDK's one
+  // "wait for the matching event" loop: Inquire and the record calls use it, and so do
+  // callers that wait on their own condition (the portal's enrolment).
+  Status PollUntil(std::chrono::steady_clock::time_point deadline, const Callbacks& callbacks,
+                   const std::function<bool()>& done, std::string_view timeout_message);
 
   // One inquiry, waiting for its end (other events meanwhile go to `callbacks`).
   Result<InquiryReply> Inquire(InquiryRequest request, std::chrono::milliseconds timeout,

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/wipe_guard.h"
 #include "common/zmq_call.h"
 #include "interface/node_impl.h"
 
@@ -69,20 +70,26 @@ Status InterfaceNode::Impl::OpenSockets() {
       },
       log_);
   IPN_RETURN_IF_ERROR(zap_->Start());
-  IPN_RETURN_IF_ERROR(ZmqCall("bind " + options_.answer_bind, [&] {
+  Status answers = ZmqCall("bind " + options_.answer_bind, [&] {
     answers_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
-    ConfigureCurveServer(*answers_, keys_, "answers");
+    if (Status s = ConfigureCurveServer(*answers_, keys_, "answers"); !s.ok()) return s;
     answers_->set(zmq::sockopt::rcvhwm, 200000);
     answers_->bind(options_.answer_bind);
     answer_endpoint_ = answers_->get(zmq::sockopt::last_endpoint);
-  }));
-  IPN_RETURN_IF_ERROR(ZmqCall("core socket", [&] {
+    return Status::Ok();
+  });
+  IPN_RETURN_IF_ERROR(answers);
+  Status core = ZmqCall("core socket", [&] {
     core_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-    ConfigureCurveClient(*core_, keys_, options_.core_public_key);
+    if (Status s = ConfigureCurveClient(*core_, keys_, options_.core_public_key); !s.ok()) {
+      return s;
+    }
     core_->set(zmq::sockopt::routing_id, options_.agency_code);
     core_->set(zmq::sockopt::sndhwm, 100000);
     core_->set(zmq::sockopt::rcvhwm, 100000);
-  }));
+    return Status::Ok();
+  });
+  IPN_RETURN_IF_ERROR(core);
   IPN_RETURN_IF_ERROR(Handshake());
   return ZmqCall("bind " + options_.local_endpoint, [&] {
     local_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
@@ -105,9 +112,12 @@ Status InterfaceNode::Impl::Handshake() {
                              ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0) {
     return Status::Internal("cannot monitor the core connection");
   }
-  zmq::socket_t monitor(context_, zmq::socket_type::pair);
-  monitor.set(zmq::sockopt::linger, 0);
-  monitor.connect(monitor_ep);
+  std::unique_ptr<zmq::socket_t> monitor;
+  IPN_RETURN_IF_ERROR(ZmqCall("monitor the core connection", [&] {
+    monitor = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
+    monitor->set(zmq::sockopt::linger, 0);
+    monitor->connect(monitor_ep);
+  }));
   Status connected = ZmqCall("connect to the core at " + options_.core_endpoint,
                              [&] { core_->connect(options_.core_endpoint); });
   if (!connected.ok()) return connected;
@@ -123,13 +133,23 @@ Status InterfaceNode::Impl::Handshake() {
   bool done = false;
   while (!done && Now() < deadline) {
     zmq::pollitem_t items[] = {{core_->handle(), 0, ZMQ_POLLIN, 0},
-                               {monitor.handle(), 0, ZMQ_POLLIN, 0}};
-    PollSockets(items, 2,
-                std::chrono::milliseconds(std::max<int64_t>(1, (deadline - Now()) / 1000)));
+                               {monitor->handle(), 0, ZMQ_POLLIN, 0}};
+    Result<int> ready = PollSockets(
+        items, 2, std::chrono::milliseconds(std::max<int64_t>(1, (deadline - Now()) / 1000)));
+    if (!ready.ok()) {
+      result = ready.status().WithContext("waiting for the core's welcome");
+      break;
+    }
     if (items[1].revents & ZMQ_POLLIN) {
       zmq::message_t event, address;
-      (void)monitor.recv(event);
-      (void)monitor.recv(address);
+      Status read = ZmqCall("read the core connection's monitor", [&] {
+        (void)monitor->recv(event);
+        (void)monitor->recv(address);
+      });
+      if (!read.ok()) {
+        result = read;
+        break;
+      }
       uint16_t id = 0;
       std::memcpy(&id, event.data(), sizeof(id));
       if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
@@ -163,7 +183,11 @@ Status InterfaceNode::Impl::Run(const std::atomic<bool>& stop) {
     zmq::pollitem_t items[] = {{core_->handle(), 0, ZMQ_POLLIN, 0},
                                {answers_->handle(), 0, ZMQ_POLLIN, 0},
                                {local_->handle(), 0, ZMQ_POLLIN, 0}};
-    PollSockets(items, 3, std::chrono::milliseconds(50));
+    Result<int> ready = PollSockets(items, 3, std::chrono::milliseconds(50));
+    if (!ready.ok()) {
+      log_->Error("node_poll_failed", {{"reason", ready.status().ToString()}});
+      return ready.status();
+    }
     ReceiveAll();
     ExpireLocalDeadlines();
     stats_->outgoing.Set(static_cast<int64_t>(pending_.size()));
@@ -249,9 +273,11 @@ void InterfaceNode::Impl::HandleLocal(Incoming& in) {
 }
 
 void InterfaceNode::Impl::HandleLocalIssueRequest(Incoming& in) {
+  // Wiped on the way out, however this ends; SendToCore takes the envelope by reference
+  // and its serialized copy is wiped by SendEnvelope's message handling.
+  WipeOnExit wipe_code(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
   issue_clients_[in.envelope.request_id()] = in.routing_id;
   SendToCore(in.envelope);
-  WipeString(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
 }
 
 // The core decides who may read records (by this node's authenticated agency); the node

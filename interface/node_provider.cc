@@ -98,12 +98,14 @@ zmq::socket_t* InterfaceNode::Impl::PeerSocket(const v1::PeerNode& peer) {
   std::unique_ptr<zmq::socket_t> socket;
   Status s = ZmqCall("connect to " + peer.agency_code() + "'s node", [&] {
     socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
-    ConfigureCurveClient(*socket, keys_,
-                         std::span<const uint8_t, 32>(
-                             reinterpret_cast<const uint8_t*>(peer.curve_public_key().data()), 32));
+    IPN_RETURN_IF_ERROR(ConfigureCurveClient(
+        *socket, keys_,
+        std::span<const uint8_t, 32>(
+            reinterpret_cast<const uint8_t*>(peer.curve_public_key().data()), 32)));
     socket->set(zmq::sockopt::routing_id, options_.agency_code);
     socket->set(zmq::sockopt::sndhwm, 100000);
     socket->connect(peer.answer_endpoint());
+    return Status::Ok();
   });
   if (!s.ok()) {
     log_->Warn("peer_connect_failed", {{"peer", peer.agency_code()}, {"reason", s.message()}});

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include "common/big_endian.h"
 #include "common/file_util.h"
 
 namespace ipn::portal {
@@ -16,11 +17,8 @@ constexpr char kAad[] = "ipn/portal/enrolment/v1";
 
 // Value: nonce | seal(u64 enrolled time BE | agency symbol), AD = kAad | credential key.
 std::string Seal(const SecretBytes& key, const CredentialKey& credential, const Enrolment& e) {
-  std::string plain(8, '\0');
-  for (int i = 0; i < 8; ++i) {
-    plain[i] =
-        static_cast<char>((static_cast<uint64_t>(e.enrolled_unix_us) >> (56 - 8 * i)) & 0xFF);
-  }
+  std::string plain;
+  AppendBigEndian64(static_cast<uint64_t>(e.enrolled_unix_us), plain);
   plain.append(e.agency_symbol.begin(), e.agency_symbol.end());
   std::string ad(kAad);
   ad.append(credential.begin(), credential.end());
@@ -101,9 +99,8 @@ Result<Enrolment> EnrolmentStore::Find(const CredentialKey& credential) const {
     return Status::Corruption("an enrolment does not open under the portal's key");
   }
   Enrolment e;
-  uint64_t t = 0;
-  for (int i = 0; i < 8; ++i) t = (t << 8) | plain[i];
-  e.enrolled_unix_us = static_cast<int64_t>(t);
+  // The size check above leaves at least the 8 bytes of the time in `plain`.
+  e.enrolled_unix_us = static_cast<int64_t>(GetBigEndian64(plain.data()));
   e.agency_symbol.assign(plain.begin() + 8, plain.begin() + static_cast<long>(len));
   sodium_memzero(plain.data(), plain.size());
   return e;

@@ -209,19 +209,13 @@ Result<std::vector<uint8_t>> PortalServer::Impl::IssuePortalSymbol(std::string& 
   WipeString(&resident_code);
   IPN_RETURN_IF_ERROR(sent);
   const auto deadline = std::chrono::steady_clock::now() + kCoreTimeout;
-  auto left = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                 std::chrono::steady_clock::now());
-  };
   std::optional<v1::IssueSymbolResponse> response;
   interface::AgencyClient::Callbacks reg_cb;
   reg_cb.on_issue_response = [&](const v1::IssueSymbolResponse& r) {
     if (r.person_ref() == person_ref) response = r;
   };
-  while (!response) {
-    if (left().count() <= 0) return Status::DeadlineExceeded("the registry link did not answer");
-    IPN_RETURN_IF_ERROR(registry_->Poll(left(), reg_cb));
-  }
+  IPN_RETURN_IF_ERROR(registry_->PollUntil(
+      deadline, reg_cb, [&] { return response.has_value(); }, "the registry link did not answer"));
   if (response->error_code() == v1::ERROR_CODE_INVALID_RESIDENT_CODE) {
     return Status::InvalidArgument(response->reason());
   }
@@ -231,10 +225,9 @@ Result<std::vector<uint8_t>> PortalServer::Impl::IssuePortalSymbol(std::string& 
   own_cb.on_symbol = [&](interface::IssuedSymbol s) {
     if (s.person_ref == person_ref) symbol = std::move(s.symbol);
   };
-  while (!symbol) {
-    if (left().count() <= 0) return Status::DeadlineExceeded("the symbol did not arrive");
-    IPN_RETURN_IF_ERROR(own_node_->Poll(left(), own_cb));
-  }
+  // The same deadline as the registry's answer: the whole enrolment has kCoreTimeout.
+  IPN_RETURN_IF_ERROR(own_node_->PollUntil(
+      deadline, own_cb, [&] { return symbol.has_value(); }, "the symbol did not arrive"));
   return std::move(*symbol);
 }
 

@@ -89,5 +89,6 @@ inline constexpr char kMetaFormat[] = "format";
 inline constexpr char kMetaNextSequence[] = "next_sequence";
 inline constexpr char kMetaPurge[] = "purge";
 inline constexpr char kMetaKeyCheckPrefix[] = "keycheck/";
+inline constexpr char kMetaUserPrefix[] = "user/";  // RecordStore::PutMeta's names
 
 }  // namespace ipn::records

@@ -123,6 +123,15 @@ class RecordStore {
   // Counts of records with from_us <= time < to_us, sorted by the row's fields.
   Result<std::vector<StatsRow>> Stats(int64_t from_us, int64_t to_us) const;
 
+  // --- Metadata ---
+  // A small named value of the store's user (e.g. the core's last key-ring summary), kept
+  // beside the store's own state. `name`: 1-128 of a-z 0-9 _ . ; value up to 64 KiB,
+  // stored unencrypted (operational state, never personal data). PutMeta replaces the
+  // value atomically and returns once it is durable; FailedPrecondition when read-only.
+  Status PutMeta(std::string_view name, std::string_view value);
+  // NotFound when no value was ever put under `name`.
+  Result<std::string> GetMeta(std::string_view name) const;
+
   // --- The Merkle log ---
   uint64_t Size() const;  // records appended and durable (the tree size)
   uint64_t FirstRetained() const;

@@ -17,6 +17,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <zmq.hpp>
 
@@ -69,7 +70,10 @@ std::vector<double> CurveRoundTrips(int n) {
     }
   });
   zmq::socket_t client(ctx, zmq::socket_type::dealer);
-  ipn::ConfigureCurveClient(client, client_keys, server_keys.public_key);
+  if (ipn::Status s = ipn::ConfigureCurveClient(client, client_keys, server_keys.public_key);
+      !s.ok()) {
+    throw std::runtime_error(s.ToString());  // this bench's other zmq calls throw too
+  }
   client.connect(endpoint);
   std::string payload(200, 'x');  // about the size of an inquiry envelope
   std::vector<double> rtts;

@@ -1,14 +1,16 @@
 // ipn-agency: a demo agency system. It connects to its agency's node, learns the symbols
 // issued to the agency, and answers forwarded inquiries from a generated local dataset.
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "interface/agency_client.h"
 #include "tools/daemon/daemon.h"
+#include "tools/daemon/last_resort.h"
 #include "tools/ipn-agency/demo_dataset.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   CLI::App app{"ipn-agency: a demo agency system answering from a generated dataset"};
   std::string agency, node, log_path, marker;
   app.add_option("--agency", agency, "Agency code")->required();
@@ -22,6 +24,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ipn-agency: %s\n", log.status().ToString().c_str());
     return 1;
   }
+  ipn::Logger* logger = last_resort.KeepLog(std::move(*log));
   static ipn::daemon::Signals signals;
   ipn::daemon::InstallSignalHandlers(&signals);
   auto client = ipn::interface::AgencyClient::Connect(node, /*serve=*/true);
@@ -45,8 +48,16 @@ int main(int argc, char** argv) {
     return answer;
   };
   ipn::daemon::AnnounceReady("agency=" + agency);
-  (*log)->Info("agency_started", {{"agency", agency}});
+  logger->Info("agency_started", {{"agency", agency}});
   ipn::Status s = (*client)->Serve(callbacks, signals.stop);
-  (*log)->Info("agency_stopping", {{"agency", agency}, {"people", dataset.size()}, {"answered", answered}});
+  logger->Info("agency_stopping",
+               {{"agency", agency}, {"people", dataset.size()}, {"answered", answered}});
   return s.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipn::daemon::LastResort last_resort("ipn-agency");
+  return last_resort.Run([&] { return RunMain(argc, argv, last_resort); });
 }

@@ -1,14 +1,16 @@
 // ipn-core: runs the core router. Thin: parses flags, opens CoreRouter, serves until
 // SIGTERM/SIGINT; SIGHUP reloads the policy bundle file.
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "common/file_util.h"
 #include "core/core_router.h"
 #include "tools/daemon/daemon.h"
+#include "tools/daemon/last_resort.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   CLI::App app{"ipn-core: the core router of the information-provision network"};
   ipn::core::CoreOptions options;
   std::string admin_key_hex, log_path;
@@ -45,7 +47,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ipn-core: %s\n", log.status().ToString().c_str());
     return 1;
   }
-  options.logger = log->get();
+  options.logger = last_resort.KeepLog(std::move(*log));
   auto passphrase = ipn::daemon::ReadPassphrase("Key ring passphrase: ");
   if (!passphrase.ok()) {
     std::fprintf(stderr, "ipn-core: %s\n", passphrase.status().message().c_str());
@@ -68,4 +70,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipn::daemon::LastResort last_resort("ipn-core");
+  return last_resort.Run([&] { return RunMain(argc, argv, last_resort); });
 }

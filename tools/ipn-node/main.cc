@@ -1,12 +1,14 @@
 // ipn-node: runs one agency's interface node. Thin: flags, InterfaceNode, signals.
-#include <cstdio>
-
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "interface/interface_node.h"
 #include "tools/daemon/daemon.h"
+#include "tools/daemon/last_resort.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   CLI::App app{"ipn-node: an agency's interface node"};
   ipn::interface::NodeOptions options;
   std::string core_key_hex, log_path;
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ipn-node: %s\n", log.status().ToString().c_str());
     return 1;
   }
-  options.logger = log->get();
+  options.logger = last_resort.KeepLog(std::move(*log));
   static ipn::daemon::Signals signals;
   ipn::daemon::InstallSignalHandlers(&signals);
   auto node = ipn::interface::InterfaceNode::Open(std::move(options));
@@ -54,4 +56,11 @@ int main(int argc, char** argv) {
                              " metrics_port=" + std::to_string((*node)->metrics_port()));
   ipn::Status s = (*node)->Run(signals.stop);
   return s.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipn::daemon::LastResort last_resort("ipn-node");
+  return last_resort.Run([&] { return RunMain(argc, argv, last_resort); });
 }

@@ -8,8 +8,11 @@
 #include "policy/policy_store.h"
 #include "portal/portal_server.h"
 #include "tools/daemon/daemon.h"
+#include "tools/daemon/last_resort.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   CLI::App app{"ipn-portal: the citizens' disclosure portal (情報提供等記録開示)"};
   ipn::portal::PortalOptions options;
   std::string log_path, bundle, admin_key;
@@ -54,7 +57,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ipn-portal: %s\n", log.status().ToString().c_str());
     return 1;
   }
-  options.logger = log->get();
+  options.logger = last_resort.KeepLog(std::move(*log));
   static ipn::daemon::Signals signals;
   ipn::daemon::InstallSignalHandlers(&signals);
   auto portal = ipn::portal::PortalServer::Open(std::move(options));
@@ -65,4 +68,11 @@ int main(int argc, char** argv) {
   ipn::daemon::AnnounceReady("port=" + std::to_string((*portal)->port()));
   ipn::Status s = (*portal)->Run(signals.stop);
   return s.ok() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipn::daemon::LastResort last_resort("ipn-portal");
+  return last_resort.Run([&] { return RunMain(argc, argv, last_resort); });
 }

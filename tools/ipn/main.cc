@@ -2,9 +2,12 @@
 #include <cstdio>
 #include <string>
 
+#include "tools/daemon/last_resort.h"
 #include "tools/ipn/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int RunMain(int argc, char** argv) {
   CLI::App app{"ipn: tools for the information-provision network broker"};
   app.require_subcommand(1);
   app.fallthrough(false);
@@ -26,11 +29,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() != 0 && app.get_subcommands().empty() && argc > 1 &&
         std::string(argv[1]).rfind('-', 0) != 0) {
-      std::fprintf(stderr, "ipn: unknown command '%s'. Run 'ipn --help' for the list of commands.\n",
+      std::fprintf(stderr,
+                   "ipn: unknown command '%s'. Run 'ipn --help' for the list of commands.\n",
                    argv[1]);
       return 2;
     }
     return app.exit(e);
   }
   return ctx.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipn::daemon::LastResort last_resort("ipn");
+  return last_resort.Run([&] { return RunMain(argc, argv); });
 }

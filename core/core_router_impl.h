@@ -1,0 +1,103 @@
+// CoreRouter::Impl (internal to core_router.cc): the core's loop state and the CoreEnv
+// the rules (InquiryBroker, RecordAccess, OperatorAudit) talk to. Declared apart so that
+// core_router.cc holds the behaviour only; see core_router.cc for the data path.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <zmq.hpp>
+
+#include "common/clock.h"
+#include "common/curve_keys.h"
+#include "common/envelope_io.h"
+#include "common/logger.h"
+#include "common/metrics.h"
+#include "common/metrics_server.h"
+#include "common/zap_handler.h"
+#include "core/commit_pipeline.h"
+#include "core/connected_nodes.h"
+#include "core/core_env.h"
+#include "core/core_router.h"
+#include "core/core_stats.h"
+#include "core/inquiry_broker.h"
+#include "core/record_access.h"
+#include "policy/policy_store.h"
+#include "records/record_store.h"
+#include "symbol/symbol_service.h"
+
+namespace ipn::core {
+
+class CoreRouter::Impl : public CoreEnv {
+ public:
+  Status Init(CoreOptions options);
+  Status Run(const std::atomic<bool>& stop, std::atomic<bool>& reload);
+  std::string endpoint() const { return endpoint_; }
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : -1; }
+  ~Impl() override;
+
+  // CoreEnv: what the rules see of this loop.
+  int64_t NowMicros() const override { return clock_->NowMicros(); }
+  void AddRecord(records::Record record) override { batch_.records.push_back(std::move(record)); }
+  void SendAfterCommit(std::string agency, v1::Envelope envelope) override {
+    batch_.outbox.emplace_back(std::move(agency), std::move(envelope));
+  }
+  Status SendNow(std::string_view agency, const v1::Envelope& envelope) override {
+    return SendToPeer(*router_, agency, envelope);
+  }
+  std::string NewExchangeId() override;
+
+ private:
+  // What one iteration of the loop produced: records to make durable, then messages.
+  struct Batch {
+    std::vector<records::Record> records;
+    Outbox outbox;                 // sent once the batch's records are durable
+    std::vector<int64_t> decided;  // arrival times of the inquiries decided in this batch
+  };
+
+  Status OpenStores();
+  Status OpenTransport();
+  Status StartMetrics();
+  std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
+  void ReceiveAll();
+  void Dispatch(Incoming& in);
+  bool Recordable(const Incoming& in);
+  void HandleHello(const Incoming& in);
+  void HandleIssueSymbol(Incoming& in);
+  void HandlePing(const Incoming& in);
+  void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason);
+  void ReloadPolicy();
+  void Commit(bool force = false);
+  Status ReleaseDurable();
+  void Flush(Outbox* outbox);
+  v1::Envelope Reply(const std::string& request_id) const;
+
+  CoreOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_ = nullptr;
+  Logger* log_ = nullptr;
+  CurveKeyPair keys_;
+  Metrics metrics_;
+  std::unique_ptr<CoreStats> stats_;
+  std::unique_ptr<symbol::SymbolService> symbols_;
+  std::unique_ptr<policy::PolicyStore> policy_;
+  std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
+  std::unique_ptr<records::RecordStore> records_;
+  std::unique_ptr<RecordAccess> record_access_;
+  std::unique_ptr<InquiryBroker> broker_;
+  ConnectedNodes nodes_;
+  Batch batch_;                        // the current iteration's
+  std::vector<records::Record> lazy_;  // records waiting to share a later sync
+  int64_t lazy_since_us_ = 0;
+  zmq::context_t context_{1};
+  std::unique_ptr<ZapHandler> zap_;
+  std::unique_ptr<zmq::socket_t> router_;
+  std::string endpoint_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+};
+
+}  // namespace ipn::core
