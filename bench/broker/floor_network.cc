@@ -117,7 +117,8 @@ int RunCore(std::map<std::string, std::string> a) {
 zmq::socket_t CurveDealer(zmq::context_t& ctx, const CurveKeyPair& own, const PublicKey& server,
                           const std::string& id, const std::string& endpoint) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
-  ConfigureCurveClient(s, own, server);
+  Status configured = ConfigureCurveClient(s, own, server);
+  if (!configured.ok()) throw zmq::error_t();  // caught in RunFloorRole (a bench role only)
   s.set(zmq::sockopt::routing_id, id);
   s.connect(endpoint);
   return s;
