@@ -57,6 +57,8 @@ struct Decision {
   // period excludes the time; -1 otherwise.
   int row = -1;
   uint64_t policy_version = 0;  // the bundle that decided
+
+  std::string Explain() const { return explanation; }
 };
 
 // A business (事務) or an item (特定個人情報の項目) with its names.
