@@ -141,6 +141,27 @@ void Check(benchmark::State& state) {
 }
 BENCHMARK(Check);
 
+// Check plus the text, for comparison: what a caller pays when it does need the explanation
+// (the core sends it with every decision today).
+void CheckAndExplain(benchmark::State& state) {
+  Fixture& f = GetFixture();
+  const auto policy = f.store->Current();
+  size_t i = 0, bytes = 0;
+  const uint64_t allocations = testing::ThreadAllocations();
+  for (auto _ : state) {
+    const Query& q = f.queries[i++ & 4095];
+    const std::string text =
+        policy->Check(q.inquirer, q.business, q.provider, q.item, f.at).Explain();
+    bytes += text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  ReportAllocations(state, allocations);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["text_bytes"] =
+      static_cast<double>(bytes) / static_cast<double>(state.iterations());
+}
+BENCHMARK(CheckAndExplain);
+
 // The core's path: Current() + Check + the inquirer's token bucket.
 void CheckAndCharge(benchmark::State& state) {
   Fixture& f = GetFixture();
