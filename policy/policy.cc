@@ -24,55 +24,12 @@ bool IsValidCode(std::string_view code) {
   return true;
 }
 
-// A code taken from a request, made safe to echo in an explanation (and so in logs).
-std::string Echo(std::string_view code) {
-  std::string out = "'";
-  for (size_t i = 0; i < code.size() && i < kMaxCodeLength; ++i) {
-    const char c = code[i];
-    out += (c >= 0x20 && c < 0x7f && c != '\'') ? c : '?';
-  }
-  if (code.size() > kMaxCodeLength) out += "...";
-  out += "'";
-  return out;
-}
-
 uint64_t LinkKey(uint32_t inquirer, uint32_t business, uint32_t provider, uint32_t item) {
   return (uint64_t{inquirer} << 48) | (uint64_t{business} << 32) | (uint64_t{provider} << 16) |
          uint64_t{item};
 }
 
-const char* StatusWord(AgencyStatus s) {
-  switch (s) {
-    case AgencyStatus::kActive: return "active";
-    case AgencyStatus::kSuspended: return "suspended";
-    case AgencyStatus::kRetired: return "retired";
-  }
-  return "unknown";
-}
-
-std::string Period(const PermittedLink& link) {
-  return "effective " + link.effective_from + " to " +
-         (link.effective_to.empty() ? std::string("open-ended") : link.effective_to) + " (JST)";
-}
-
 }  // namespace
-
-const char* DenyReasonName(DenyReason reason) {
-  switch (reason) {
-    case DenyReason::kNone: return "NONE";
-    case DenyReason::kUnknownInquirer: return "UNKNOWN_INQUIRER";
-    case DenyReason::kUnknownProvider: return "UNKNOWN_PROVIDER";
-    case DenyReason::kInquirerNotActive: return "INQUIRER_NOT_ACTIVE";
-    case DenyReason::kProviderNotActive: return "PROVIDER_NOT_ACTIVE";
-    case DenyReason::kNoAssessment: return "NO_ASSESSMENT";
-    case DenyReason::kNoSuchLink: return "NO_SUCH_LINK";
-    case DenyReason::kOutsideEffectivePeriod: return "OUTSIDE_EFFECTIVE_PERIOD";
-    case DenyReason::kRateLimited: return "RATE_LIMITED";
-    case DenyReason::kUnknownItem: return "UNKNOWN_ITEM";
-    case DenyReason::kUnknownBusiness: return "UNKNOWN_BUSINESS";
-  }
-  return "UNKNOWN";
-}
 
 bool IsNonLinkClass(std::string_view agency_class) {
   return agency_class == "portal" || agency_class == "registry" || agency_class == "commission";
@@ -104,7 +61,7 @@ Status Policy::Build(std::span<const uint8_t> bytes) {
   // The directory.
   agencies_.reserve(bundle.agencies_size());
   for (const auto& a : bundle.agencies()) {
-    const std::string where = "agency " + Echo(a.code());
+    const std::string where = "agency " + EchoCode(a.code());
     if (!IsValidCode(a.code())) return Status::InvalidArgument(where + ": invalid agency code");
     if (!IsValidCode(a.agency_class())) {
       return Status::InvalidArgument(where + ": invalid or missing class");
@@ -149,12 +106,13 @@ Status Policy::Build(std::span<const uint8_t> bytes) {
   const auto agency_count = static_cast<uint32_t>(agencies_.size());
   for (const Agency& agency : agencies_) {
     if (agency_index_.count(agency.agency_class) != 0) {
-      return Status::InvalidArgument("class " + Echo(agency.agency_class) +
+      return Status::InvalidArgument("class " + EchoCode(agency.agency_class) +
                                      " is also an agency code; classes and codes must differ");
     }
     auto [it, inserted] = class_id_.try_emplace(agency.agency_class, 0);
     if (inserted) it->second = agency_count + static_cast<uint32_t>(class_id_.size() - 1);
     agency_class_id_.push_back(it->second);
+    agency_not_a_party_.push_back(IsNonLinkClass(agency.agency_class) ? 1 : 0);
   }
 
   // Businesses and items.
@@ -162,10 +120,12 @@ Status Policy::Build(std::span<const uint8_t> bytes) {
                       StringMap<uint32_t>* index) -> Status {
     for (const auto& n : list) {
       if (!IsValidCode(n.code())) {
-        return Status::InvalidArgument(std::string("invalid ") + what + " code " + Echo(n.code()));
+        return Status::InvalidArgument(std::string("invalid ") + what + " code " +
+                                       EchoCode(n.code()));
       }
       if (!index->emplace(n.code(), out->size()).second) {
-        return Status::InvalidArgument(std::string(what) + " " + Echo(n.code()) + " listed twice");
+        return Status::InvalidArgument(std::string(what) + " " + EchoCode(n.code()) +
+                                       " listed twice");
       }
       out->push_back(NamedCode{n.code(), n.name_ja(), n.name_en()});
     }
@@ -206,8 +166,9 @@ Status Policy::AddLink(PermittedLink link) {
       *id = it->second;
       const Agency& a = agencies_[it->second];
       if (IsNonLinkClass(a.agency_class)) {
-        return Status::InvalidArgument(where + ": " + role + " " + Echo(name) + " is of class " +
-                                       a.agency_class + ", which is not a party to links");
+        return Status::InvalidArgument(where + ": " + role + " " + EchoCode(name) +
+                                       " is of class " + a.agency_class +
+                                       ", which is not a party to links");
       }
       return Status::Ok();
     }
@@ -215,12 +176,12 @@ Status Policy::AddLink(PermittedLink link) {
       *is_class = true;
       *id = it->second;
       if (IsNonLinkClass(name)) {
-        return Status::InvalidArgument(where + ": " + role + " class " + Echo(name) +
+        return Status::InvalidArgument(where + ": " + role + " class " + EchoCode(name) +
                                        " is not a party to links");
       }
       return Status::Ok();
     }
-    return Status::InvalidArgument(where + ": " + role + " " + Echo(name) +
+    return Status::InvalidArgument(where + ": " + role + " " + EchoCode(name) +
                                    " is neither a known agency nor a known class");
   };
   uint32_t inquirer = 0, provider = 0;
@@ -228,11 +189,11 @@ Status Policy::AddLink(PermittedLink link) {
   IPN_RETURN_IF_ERROR(party(link.provider, "provider", &link.provider_is_class, &provider));
   auto business = business_index_.find(link.business);
   if (business == business_index_.end()) {
-    return Status::InvalidArgument(where + ": unknown business " + Echo(link.business));
+    return Status::InvalidArgument(where + ": unknown business " + EchoCode(link.business));
   }
   auto item = item_index_.find(link.item);
   if (item == item_index_.end()) {
-    return Status::InvalidArgument(where + ": unknown item " + Echo(link.item));
+    return Status::InvalidArgument(where + ": unknown item " + EchoCode(link.item));
   }
   auto from = JstDayStartMicros(link.effective_from);
   if (!from.ok()) return from.status().WithContext(where + ": effective_from");
@@ -246,17 +207,9 @@ Status Policy::AddLink(PermittedLink link) {
     link.to_unix_us = *to + kMicrosPerDay;
   }
 
-  std::string citation =
-      "permitted by links row " + std::to_string(link.row) + ": " + link.inquirer +
-      (link.inquirer_is_class ? " (class)" : "") + " may ask " + link.provider +
-      (link.provider_is_class ? " (class)" : "") + " for item " + link.item + " for business " +
-      link.business + ", " + Period(link) +
-      "; legal basis: " + (link.legal_basis.empty() ? "not recorded" : link.legal_basis) +
-      "; policy version " + std::to_string(version_);
   const auto index = static_cast<uint32_t>(links_.size());
   link_index_[LinkKey(inquirer, business->second, provider, item->second)].push_back(index);
   links_.push_back(std::move(link));
-  citations_.push_back(std::move(citation));
   return Status::Ok();
 }
 
@@ -282,98 +235,93 @@ const NamedCode* Policy::FindItem(std::string_view code) const {
   return it == item_index_.end() ? nullptr : &items_[it->second];
 }
 
-Decision Policy::Deny(DenyReason reason, std::string explanation, int row) const {
-  Decision d;
-  d.allowed = false;
-  d.reason = reason;
-  d.explanation = std::move(explanation);
-  d.explanation += "; policy version ";
-  d.explanation += std::to_string(version_);
-  d.row = row;
-  d.policy_version = version_;
-  return d;
-}
-
 Decision Policy::Check(std::string_view inquirer, std::string_view business,
                        std::string_view provider, std::string_view item, int64_t at_unix_us) const {
+  using Step = Decision::Step;
+  Decision d;
+  d.policy_version = version_;
+  d.at_unix_us_ = at_unix_us;
+  d.policy_ = shared_from_this();
+  // Every exit names the check that decided; Explain() turns it into text later. Moved out
+  // (not copied), so the shared_ptr costs one atomic increment per decision, not two.
+  auto deny = [&d](DenyReason reason, Step step) {
+    d.reason = reason;
+    d.step_ = step;
+    return std::move(d);
+  };
   auto inq = agency_index_.find(inquirer);
   if (inq == agency_index_.end()) {
-    return Deny(DenyReason::kUnknownInquirer,
-                "inquirer " + Echo(inquirer) + " is not in the agency directory");
+    d.KeepEcho(inquirer);
+    return deny(DenyReason::kUnknownInquirer, Step::kUnknownInquirer);
   }
+  d.inquirer_ = inq->second;
+  d.inquirer_known_ = true;
   const Agency& asker = agencies_[inq->second];
   if (asker.status != AgencyStatus::kActive) {
-    return Deny(DenyReason::kInquirerNotActive,
-                "inquirer " + asker.code + " is " + StatusWord(asker.status));
+    return deny(DenyReason::kInquirerNotActive, Step::kInquirerNotActive);
   }
-  if (!asker.pia_approved) {
-    return Deny(DenyReason::kNoAssessment,
-                "inquirer " + asker.code + " has no approved privacy impact assessment");
-  }
+  if (!asker.pia_approved) return deny(DenyReason::kNoAssessment, Step::kInquirerNotAssessed);
   auto prov = agency_index_.find(provider);
   if (prov == agency_index_.end()) {
-    return Deny(DenyReason::kUnknownProvider,
-                "provider " + Echo(provider) + " is not in the agency directory");
+    d.KeepEcho(provider);
+    return deny(DenyReason::kUnknownProvider, Step::kUnknownProvider);
   }
+  d.provider_ = prov->second;
   const Agency& holder = agencies_[prov->second];
   if (holder.status != AgencyStatus::kActive) {
-    return Deny(DenyReason::kProviderNotActive,
-                "provider " + holder.code + " is " + StatusWord(holder.status));
+    return deny(DenyReason::kProviderNotActive, Step::kProviderNotActive);
   }
-  if (!holder.pia_approved) {
-    return Deny(DenyReason::kNoAssessment,
-                "provider " + holder.code + " has no approved privacy impact assessment");
-  }
+  if (!holder.pia_approved) return deny(DenyReason::kNoAssessment, Step::kProviderNotAssessed);
   auto bus = business_index_.find(business);
   if (bus == business_index_.end()) {
-    return Deny(DenyReason::kUnknownBusiness, "business " + Echo(business) + " is not known");
+    d.KeepEcho(business);
+    return deny(DenyReason::kUnknownBusiness, Step::kUnknownBusiness);
   }
+  d.business_ = bus->second;
   auto itm = item_index_.find(item);
   if (itm == item_index_.end()) {
-    return Deny(DenyReason::kUnknownItem, "item " + Echo(item) + " is not known");
+    d.KeepEcho(item);
+    return deny(DenyReason::kUnknownItem, Step::kUnknownItem);
   }
-  if (IsNonLinkClass(asker.agency_class) || IsNonLinkClass(holder.agency_class)) {
-    const Agency& party = IsNonLinkClass(asker.agency_class) ? asker : holder;
-    return Deny(DenyReason::kNoSuchLink, "agency " + party.code + " is of class " +
-                                             party.agency_class +
-                                             ", which is not a party to permitted links");
+  d.item_ = itm->second;
+  if (agency_not_a_party_[inq->second] != 0) {
+    return deny(DenyReason::kNoSuchLink, Step::kInquirerNotAParty);
+  }
+  if (agency_not_a_party_[prov->second] != 0) {
+    return deny(DenyReason::kNoSuchLink, Step::kProviderNotAParty);
   }
 
+  // A row may name either party by agency or by class: four keys, each a list in row order.
+  // The first row in effect allows; otherwise the first row found out of its period is the
+  // one the refusal cites.
   const uint32_t inquirer_ids[2] = {inq->second, agency_class_id_[inq->second]};
   const uint32_t provider_ids[2] = {prov->second, agency_class_id_[prov->second]};
-  const uint32_t* not_in_period = nullptr;
+  bool any_out_of_period = false;
   for (uint32_t i : inquirer_ids) {
     for (uint32_t p : provider_ids) {
       auto it = link_index_.find(LinkKey(i, bus->second, p, itm->second));
       if (it == link_index_.end()) continue;
-      for (const uint32_t& index : it->second) {
+      for (const uint32_t index : it->second) {
         const PermittedLink& link = links_[index];
         if (at_unix_us >= link.from_unix_us &&
             (link.to_unix_us == 0 || at_unix_us < link.to_unix_us)) {
-          Decision d;
           d.allowed = true;
-          d.reason = DenyReason::kNone;
-          d.explanation = citations_[index];
+          d.link_ = index;
           d.row = link.row;
-          d.policy_version = version_;
-          return d;
+          return deny(DenyReason::kNone, Step::kAllowed);
         }
-        if (not_in_period == nullptr) not_in_period = &index;
+        if (!any_out_of_period) {
+          any_out_of_period = true;
+          d.link_ = index;
+        }
       }
     }
   }
-  if (not_in_period != nullptr) {
-    const PermittedLink& link = links_[*not_in_period];
-    return Deny(DenyReason::kOutsideEffectivePeriod,
-                "links row " + std::to_string(link.row) + " (" + link.inquirer + " may ask " +
-                    link.provider + " for item " + link.item + " for business " + link.business +
-                    ") is not in effect on " + JstDateOf(at_unix_us) + " (JST): " + Period(link),
-                link.row);
+  if (any_out_of_period) {
+    d.row = links_[d.link_].row;
+    return deny(DenyReason::kOutsideEffectivePeriod, Step::kOutsideEffectivePeriod);
   }
-  return Deny(DenyReason::kNoSuchLink, "no permitted link lets " + asker.code + " (" +
-                                           asker.agency_class + ") ask " + holder.code + " (" +
-                                           holder.agency_class + ") for item " + itm->first +
-                                           " for business " + bus->first);
+  return deny(DenyReason::kNoSuchLink, Step::kNoSuchLink);
 }
 
 }  // namespace ipn::policy

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "policy/decision.h"
 
 namespace ipn::policy {
 
@@ -29,34 +30,6 @@ struct Agency {
   double rate_per_second = 0;  // token bucket for its inquiries
   double burst = 0;
   std::string hours;  // declared office hours (JST), informational
-};
-
-// Numbers equal ipn.v1.DenyReason in proto/ipn/v1/wire.proto.
-enum class DenyReason {
-  kNone = 0,
-  kUnknownInquirer = 1,
-  kUnknownProvider = 2,
-  kInquirerNotActive = 3,
-  kProviderNotActive = 4,
-  kNoAssessment = 5,
-  kNoSuchLink = 6,
-  kOutsideEffectivePeriod = 7,
-  kRateLimited = 8,
-  kUnknownItem = 13,
-  kUnknownBusiness = 14,
-};
-
-// "NO_SUCH_LINK" etc. (the wire enum's name without its prefix).
-const char* DenyReasonName(DenyReason reason);
-
-struct Decision {
-  bool allowed = false;
-  DenyReason reason = DenyReason::kNone;
-  std::string explanation;  // which row allowed it, or which check failed; names the version
-  // 1-based data row of links.csv that allowed it; for kOutsideEffectivePeriod the row whose
-  // period excludes the time; -1 otherwise.
-  int row = -1;
-  uint64_t policy_version = 0;  // the bundle that decided
 };
 
 // A business (事務) or an item (特定個人情報の項目) with its names.
@@ -79,7 +52,9 @@ struct PermittedLink {
 // resident registry link (which may not inquire) and the oversight commission.
 bool IsNonLinkClass(std::string_view agency_class);
 
-class Policy {
+// Always owned by a shared_ptr (FromBundleBytes): a Decision keeps its Policy alive through
+// shared_from_this(), so that Explain() can read the names after a reload.
+class Policy : public std::enable_shared_from_this<Policy> {
  public:
   // Builds a Policy from the serialized ipn.v1.PolicyBundle (the bytes a SignedPolicyBundle
   // signs). Does NOT verify any signature — PolicyStore does that first. Refuses a bundle
@@ -101,7 +76,8 @@ class Policy {
   const std::vector<NamedCode>& items() const { return items_; }
   const std::vector<PermittedLink>& links() const { return links_; }
 
-  // The decision at `at_unix_us` (UTC microseconds). Hash lookups only; no rate limit.
+  // The decision at `at_unix_us` (UTC microseconds). Hash lookups only, no allocation (the
+  // explanation is formatted by Decision::Explain() when asked for); no rate limit.
   Decision Check(std::string_view inquirer, std::string_view business, std::string_view provider,
                  std::string_view item, int64_t at_unix_us) const;
 
@@ -116,19 +92,18 @@ class Policy {
   Policy() = default;
   Status Build(std::span<const uint8_t> bytes);
   Status AddLink(PermittedLink link);
-  Decision Deny(DenyReason reason, std::string explanation, int row = -1) const;
 
   uint64_t version_ = 0;
   std::vector<uint8_t> source_digest_;
   std::vector<Agency> agencies_;
-  std::vector<uint32_t> agency_class_id_;  // per agency: index into class ids
+  std::vector<uint32_t> agency_class_id_;    // per agency: index into class ids
+  std::vector<uint8_t> agency_not_a_party_;  // per agency: IsNonLinkClass of its class
   StringMap<uint32_t> agency_index_;
   StringMap<uint32_t> agency_by_key_;  // 32 raw key bytes -> agency index
   StringMap<uint32_t> class_id_;       // class name -> id (ids follow the agency ids)
   std::vector<NamedCode> businesses_, items_;
   StringMap<uint32_t> business_index_, item_index_;
   std::vector<PermittedLink> links_;
-  std::vector<std::string> citations_;  // per link: "links row N (...)", precomputed
   // (inquirer party, business, provider party, item) packed in 64 bits -> link indices in
   // row order. A party is an agency index or a class id.
   std::unordered_map<uint64_t, std::vector<uint32_t>> link_index_;

@@ -55,23 +55,19 @@ Decision PolicyStore::CheckAndCharge(std::string_view inquirer, std::string_view
   if (policy == nullptr) {
     Decision d;
     d.reason = DenyReason::kUnknownInquirer;
-    d.explanation = "no policy bundle is loaded";
+    d.step_ = Decision::Step::kNoPolicy;
     return d;
   }
   Decision decision = policy->Check(inquirer, business, provider, item, now_unix_us);
-  const Agency* asker = policy->FindAgency(inquirer);
-  if (asker == nullptr) return decision;
+  if (!decision.inquirer_known_) return decision;  // unknown inquirers have no bucket
+  const Agency& asker = policy->agencies()[decision.inquirer_];
   const bool have_token =
-      limiter_.TryAcquire(asker->code, asker->rate_per_second, asker->burst, now_unix_us);
+      limiter_.TryAcquire(asker.code, asker.rate_per_second, asker.burst, now_unix_us);
   if (!have_token && decision.allowed) {
     decision.allowed = false;
     decision.reason = DenyReason::kRateLimited;
     decision.row = -1;
-    decision.explanation = "inquirer " + asker->code + " is over its rate limit (" +
-                           std::to_string(static_cast<int64_t>(asker->rate_per_second)) +
-                           " per second, burst " +
-                           std::to_string(static_cast<int64_t>(asker->burst)) +
-                           "); policy version " + std::to_string(policy->version());
+    decision.step_ = Decision::Step::kRateLimited;
   }
   return decision;
 }

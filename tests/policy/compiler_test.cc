@@ -133,9 +133,9 @@ TEST(PolicyCompilerTest, LegalBasisAndNoteAreCarriedToTheDecision) {
   EXPECT_EQ(policy->links()[0].note, "demo");
   Decision d = policy->Check("MUN-131016", "nhi-benefit", "MUN-271004", "local-tax",
                              testing::JstNoon("2025-04-01"));
-  ASSERT_TRUE(d.allowed) << d.explanation;
-  EXPECT_TRUE(Contains(d.explanation, "legal basis: My Number Act, Appended Table 2, row 30"))
-      << d.explanation;
+  ASSERT_TRUE(d.allowed) << d.Explain();
+  EXPECT_TRUE(Contains(d.Explain(), "legal basis: My Number Act, Appended Table 2, row 30"))
+      << d.Explain();
 }
 
 }  // namespace

@@ -83,8 +83,8 @@ TEST(PermittedLinksTest, EveryDenyReasonFromCheck) {
     Decision d = policy->Check(c.inquirer, c.business, c.provider, c.item, at);
     EXPECT_EQ(d.allowed, c.reason == DenyReason::kNone);
     EXPECT_EQ(d.reason, c.reason);
-    EXPECT_TRUE(Contains(d.explanation, c.words)) << d.explanation;
-    EXPECT_TRUE(Contains(d.explanation, "policy version 1")) << d.explanation;
+    EXPECT_TRUE(Contains(d.Explain(), c.words)) << d.Explain();
+    EXPECT_TRUE(Contains(d.Explain(), "policy version 1")) << d.Explain();
     EXPECT_EQ(d.policy_version, 1u);
     const int expected_row = c.reason == DenyReason::kNone                     ? 1
                              : c.reason == DenyReason::kOutsideEffectivePeriod ? 34
@@ -100,8 +100,8 @@ TEST(PermittedLinksTest, RegistryPortalAndCommissionAreNotParties) {
   for (const char* outsider : {"REG-0001", "PORTAL-0001", "PPC-0001"}) {
     Decision asks = policy->Check(outsider, "np-benefit", "MUN-131016", "local-tax", at);
     EXPECT_EQ(asks.reason, DenyReason::kNoSuchLink) << outsider;
-    EXPECT_TRUE(Contains(asks.explanation, "which is not a party to permitted links"))
-        << asks.explanation;
+    EXPECT_TRUE(Contains(asks.Explain(), "which is not a party to permitted links"))
+        << asks.Explain();
     Decision asked = policy->Check("PEN-0001", "np-benefit", outsider, "local-tax", at);
     EXPECT_EQ(asked.reason, DenyReason::kNoSuchLink) << outsider;
   }
@@ -123,7 +123,7 @@ TEST(PermittedLinksTest, EffectivePeriodEndsAt2400JstOfItsLastDay) {
   // The first day counts from 00:00 JST.
   EXPECT_FALSE(check(Jst("2017-11-13") - 1).allowed);
   Decision first = check(Jst("2017-11-13"));
-  EXPECT_TRUE(first.allowed) << first.explanation;
+  EXPECT_TRUE(first.allowed) << first.Explain();
   EXPECT_EQ(first.row, 34);
 }
 
@@ -136,10 +136,9 @@ TEST(PermittedLinksTest, FutureRowStartsAtMidnightJst) {
   };
   Decision before = check(Jst("2027-04-01") - 1);
   EXPECT_EQ(before.reason, DenyReason::kOutsideEffectivePeriod);
-  EXPECT_TRUE(Contains(before.explanation, "not in effect on 2027-03-31 (JST)"))
-      << before.explanation;
+  EXPECT_TRUE(Contains(before.Explain(), "not in effect on 2027-03-31 (JST)")) << before.Explain();
   Decision on = check(Jst("2027-04-01"));  // 2027-03-31 15:00 UTC
-  EXPECT_TRUE(on.allowed) << on.explanation;
+  EXPECT_TRUE(on.allowed) << on.Explain();
   EXPECT_EQ(on.row, 33);
   EXPECT_TRUE(check(Jst("2099-12-31")).allowed);  // open-ended
 }
@@ -171,15 +170,15 @@ TEST_F(PermittedLinksClassTest, ASpecificRowIsPreferredToAClassRow) {
   Decision d = Ask("MUN-131016", "nhi-benefit", "PEN-0001", "pension");
   ASSERT_TRUE(d.allowed);
   EXPECT_EQ(d.row, 2);
-  EXPECT_TRUE(Contains(d.explanation, "MUN-131016 may ask PEN-0001")) << d.explanation;
-  EXPECT_TRUE(Contains(d.explanation, "legal basis: specific row")) << d.explanation;
+  EXPECT_TRUE(Contains(d.Explain(), "MUN-131016 may ask PEN-0001")) << d.Explain();
+  EXPECT_TRUE(Contains(d.Explain(), "legal basis: specific row")) << d.Explain();
   Decision classmate = Ask("MUN-271004", "nhi-benefit", "PEN-0001", "pension");
   ASSERT_TRUE(classmate.allowed);
   EXPECT_EQ(classmate.row, 1);
-  EXPECT_TRUE(Contains(classmate.explanation,
+  EXPECT_TRUE(Contains(classmate.Explain(),
                        "municipality (class) may ask pension-service "
                        "(class)"))
-      << classmate.explanation;
+      << classmate.Explain();
 }
 
 TEST_F(PermittedLinksClassTest, ASpecificRowDoesNotExtendToTheClass) {
@@ -219,8 +218,8 @@ TEST(PermittedLinksTest, HostileCodesAreEchoedSafelyAndBriefly) {
     codes[field] = hostile;
     Decision d = policy->Check(codes[0], codes[1], codes[2], codes[3], JstNoon("2025-04-01"));
     EXPECT_FALSE(d.allowed);
-    EXPECT_LT(d.explanation.size(), 200u) << d.explanation;
-    for (char c : d.explanation) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << d.explanation;
+    EXPECT_LT(d.Explain().size(), 200u) << d.Explain();
+    for (char c : d.Explain()) EXPECT_TRUE(c >= 0x20 && c < 0x7f) << d.Explain();
   }
 }
 

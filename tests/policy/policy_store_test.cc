@@ -87,7 +87,7 @@ TEST_F(PolicyStoreTest, NothingIsAllowedBeforeTheFirstLoad) {
   Decision d = store_.CheckAndCharge("MUN-131016", "ltc-insurance", "PEN-0001", "pension",
                                      JstNoon("2025-04-01"));
   EXPECT_FALSE(d.allowed);
-  EXPECT_EQ(d.explanation, "no policy bundle is loaded");
+  EXPECT_EQ(d.Explain(), "no policy bundle is loaded");
 }
 
 TEST_F(PolicyStoreTest, LoadsAndReplacesWithNewerVersions) {
@@ -98,7 +98,7 @@ TEST_F(PolicyStoreTest, LoadsAndReplacesWithNewerVersions) {
   EXPECT_EQ(store_.Current()->version(), 5u);
   // A holder of the old Policy keeps a consistent one.
   EXPECT_EQ(old->version(), 1u);
-  EXPECT_TRUE(Contains(AskAllowed().explanation, "policy version 5"));
+  EXPECT_TRUE(Contains(AskAllowed().Explain(), "policy version 5"));
 }
 
 TEST_F(PolicyStoreTest, LoadFileReadsASignedBundle) {
@@ -215,7 +215,7 @@ TEST_F(PolicyStoreTest, ReloadRacingFourThreadsGivesNoTornAnswer) {
         const bool odd = d.policy_version % 2 == 1;
         const bool consistent =
             d.policy_version >= last_version &&
-            Contains(d.explanation, "policy version " + std::to_string(d.policy_version)) &&
+            Contains(d.Explain(), "policy version " + std::to_string(d.policy_version)) &&
             (odd ? (!d.allowed && d.reason == DenyReason::kInquirerNotActive && d.row == -1)
                  : (d.allowed && d.reason == DenyReason::kNone && d.row == 13));
         if (!consistent) torn.fetch_add(1);

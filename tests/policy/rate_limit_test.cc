@@ -90,10 +90,10 @@ TEST_F(RateLimitStoreTest, AnAllowedInquiryOverTheLimitIsRateLimited) {
   EXPECT_FALSE(third.allowed);
   EXPECT_EQ(third.reason, DenyReason::kRateLimited);
   EXPECT_EQ(third.row, -1);
-  EXPECT_TRUE(Contains(third.explanation,
+  EXPECT_TRUE(Contains(third.Explain(),
                        "inquirer MUN-131016 is over its rate limit (1 per "
                        "second, burst 2); policy version 1"))
-      << third.explanation;
+      << third.Explain();
   // Others are not affected.
   EXPECT_TRUE(Ask("MUN-271004").allowed);
   clock_.Advance(kSecond);

@@ -224,7 +224,7 @@ void PrintExplanation(const policy::Policy& p, const policy::Decision& d,
   } else {
     std::printf("Answer:   no, DENIED (%s).\n", policy::DenyReasonName(d.reason));
   }
-  if (!d.allowed) std::printf("Because:  %s\n", d.explanation.c_str());
+  if (!d.allowed) std::printf("Because:  %s\n", d.Explain().c_str());
   if (row != nullptr) {
     std::printf("Row:      links.csv row %d\n", row->row);
     std::printf("          inquirer %s\n",

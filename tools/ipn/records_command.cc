@@ -5,13 +5,16 @@
 //   stats    counts by month × inquirer × provider × business × event × outcome
 //   pull     records of a time range (optionally one agency's) as JSON lines
 //   head     the latest signed tree head as JSON (or sign one now with --sign)
-// Keys come from a key file (records/key_file.h) until the core's key ring supplies them;
-// LoadRecordKeys is the one place that reads them. verify, stats, pull and head open the
-// store read-only: run them on a stopped store or a copy (a RocksDB checkpoint).
+// Keys come from the core's key ring (--key-ring DATA/symbols, the passphrase from
+// IPN_PASSPHRASE or a prompt, as for `ipn keys`), or from a key file (records/key_file.h) for
+// a store made by `ipn records init`; LoadRecordKeys is the one place that reads them.
+// verify, stats, pull and head open the store read-only: run them on a stopped store or a
+// copy (a RocksDB checkpoint); the key ring, too, opens only while the core is stopped.
 #include <unistd.h>
 
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,6 +26,7 @@
 #include "records/record_json.h"
 #include "records/record_store.h"
 #include "tools/ipn/commands.h"
+#include "tools/ipn/key_ring_session.h"
 
 namespace ipn::cli {
 namespace {
@@ -33,6 +37,7 @@ using records::RecordStoreOptions;
 struct RecordsArgs {
   std::string dir;
   std::string key_file;
+  std::string key_ring;  // the core's key ring directory (DATA/symbols)
   std::string from, to, agency, format = "table", heads_file;
   bool json = false;
   bool sign = false;
@@ -44,9 +49,28 @@ int Fail(const char* command, const Status& s) {
   return 2;
 }
 
-// The one place the record keys are loaded (to be replaced by the core's key ring).
-Result<records::RecordKeys> LoadRecordKeys(const std::string& key_file) {
-  if (key_file.empty()) return Status::InvalidArgument("--key-file is required");
+// The record keys held in the core's key ring, as the store takes them.
+Result<records::RecordKeys> KeysFromKeyRing(const std::string& dir) {
+  // Checked before the passphrase is asked for: a mistyped path should not cost a prompt.
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::NotFound("--key-ring " + dir + " is not a directory");
+  }
+  Result<KeyRingSession> session = OpenKeyRingSession(dir, "ipn-records");
+  if (!session.ok()) return session.status().WithContext("--key-ring " + dir);
+  Result<symbol::RecordKeys> ring_keys = session->service->GetRecordKeys();
+  if (!ring_keys.ok()) return ring_keys.status().WithContext("--key-ring " + dir);
+  records::RecordKeys keys;
+  keys.encryption_keys = std::move(ring_keys->encryption);
+  keys.signing_secret_key = std::move(ring_keys->signing_secret_key);
+  return keys;
+}
+
+// The one place the record keys are loaded: from the key ring or a key file.
+Result<records::RecordKeys> LoadRecordKeys(const RecordsArgs& args) {
+  if (!args.key_ring.empty()) return KeysFromKeyRing(args.key_ring);
+  const std::string& key_file = args.key_file;
+  if (key_file.empty()) return Status::InvalidArgument("--key-ring or --key-file is required");
   bool permissive = false;
   Result<records::RecordKeys> keys = records::ReadKeyFile(key_file, &permissive);
   if (keys.ok() && permissive) {
@@ -58,7 +82,7 @@ Result<records::RecordKeys> LoadRecordKeys(const std::string& key_file) {
 
 Result<std::unique_ptr<RecordStore>> OpenStore(const RecordsArgs& args, bool read_only) {
   if (args.dir.empty()) return Status::InvalidArgument("--dir is required");
-  Result<records::RecordKeys> keys = LoadRecordKeys(args.key_file);
+  Result<records::RecordKeys> keys = LoadRecordKeys(args);
   if (!keys.ok()) return keys.status();
   RecordStoreOptions options;
   options.dir = args.dir;
@@ -304,14 +328,23 @@ void RegisterRecordsCommand(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<RecordsArgs>();
   auto* group = app.add_subcommand("records", "The provision-record log (情報提供等記録)");
   group->require_subcommand(1);
+  // verify, stats, pull, head: the keys from the core's key ring or from a key file.
   auto common = [&](CLI::App* cmd) {
-    cmd->add_option("--dir", args->dir, "Record store directory")->required();
-    cmd->add_option("--key-file", args->key_file, "Key file (encryption and signing keys)")
+    cmd->add_option("--dir", args->dir, "Record store directory (the core's DATA/records)")
         ->required();
+    auto* ring = cmd->add_option("--key-ring", args->key_ring,
+                                 "The core's key ring directory (DATA/symbols); passphrase from "
+                                 "IPN_PASSPHRASE or a prompt");
+    auto* file =
+        cmd->add_option("--key-file", args->key_file, "Key file (from `ipn records init`)");
+    ring->excludes(file);
+    file->excludes(ring);
   };
 
   auto* init = group->add_subcommand("init", "Create a key file and an empty record store");
-  common(init);
+  init->add_option("--dir", args->dir, "Record store directory")->required();
+  init->add_option("--key-file", args->key_file, "Key file to create (encryption and signing keys)")
+      ->required();
   init->callback([&ctx, args] { ctx.exit_code = RunInit(*args); });
 
   auto* verify = group->add_subcommand(
