@@ -85,7 +85,7 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   if (t.ok()) facts.record_symbol = t->record_symbol.bytes;
   if (!decision.allowed) {
     return Refuse(facts, static_cast<v1::DenyReason>(static_cast<int>(decision.reason)),
-                  decision.explanation);
+                  decision.Explain());
   }
   if (!t.ok()) {
     return Refuse(facts, v1::DENY_REASON_INVALID_SYMBOL,
@@ -95,7 +95,7 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
     return Refuse(facts, v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER,
                   facts.provider + " was never issued a symbol for this person: not held");
   }
-  Accept(std::move(facts), q, t->provider_symbol, decision.explanation, decision.row);
+  Accept(std::move(facts), q, t->provider_symbol, decision.Explain(), decision.row);
 }
 
 void InquiryBroker::Refuse(const ExchangeFacts& facts, v1::DenyReason reason,
