@@ -200,7 +200,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
   if (!status.ok()) log_->Error("records_commit_failed", {{"reason", status.ToString()}});
   log_->Info("core_stopping", {{"open_exchanges", broker_->open_count()},
                                {"commits", stats_->commit_latency.count()},
-              {"inline_commits", pipeline_->inline_commits()},
+                               {"inline_commits", pipeline_->inline_commits()},
                                {"commit_p50_us", stats_->commit_latency.QuantileMicros(0.5)},
                                {"decision_p50_us", stats_->decision_latency.QuantileMicros(0.5)},
                                {"exchange_p50_us", stats_->exchange_latency.QuantileMicros(0.5)}});
@@ -353,6 +353,20 @@ void CoreRouter::Impl::HandleHello(const Incoming& in) {
   }
 }
 
+// Opens a resident code sealed to the core's key (crypto_box_seal) into `code`.
+Status CoreRouter::Impl::OpenSealedCode(const std::string& sealed, std::string* code) const {
+  if (sealed.size() <= crypto_box_SEALBYTES || sealed.size() > crypto_box_SEALBYTES + 64) {
+    return Status::InvalidArgument("the sealed resident code has the wrong size");
+  }
+  code->resize(sealed.size() - crypto_box_SEALBYTES);
+  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(code->data()),
+                           reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(),
+                           keys_.public_key.data(), keys_.secret_key.data()) != 0) {
+    return Status::InvalidArgument("the resident code is not sealed to this core's key");
+  }
+  return Status::Ok();
+}
+
 void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
   v1::IssueSymbolRequest* req = in.envelope.mutable_issue_symbol_request();
   std::shared_ptr<const policy::Policy> current = policy_->Current();
@@ -371,8 +385,16 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
   } else if (nodes_.AnswerEndpoint(req->agency_code()) == nullptr) {
     resp->set_error_code(v1::ERROR_CODE_UNAVAILABLE);
     resp->set_reason("the node of agency " + req->agency_code() + " is not connected");
+  } else if (!req->resident_code().empty() || req->sealed_resident_code().empty()) {
+    // A code in clear has passed through buffers nobody wipes: it is refused, not used.
+    resp->set_error_code(v1::ERROR_CODE_MALFORMED);
+    resp->set_reason("a resident code must come sealed to the core's key (sealed_resident_code)");
   } else {
-    Result<symbol::AgencySymbol> issued = symbols_->Issue(req->resident_code(), req->agency_code());
+    std::string code;
+    WipeOnExit wipe_code(&code);
+    Status opened = OpenSealedCode(req->sealed_resident_code(), &code);
+    Result<symbol::AgencySymbol> issued = opened.ok() ? symbols_->Issue(code, req->agency_code())
+                                                      : Result<symbol::AgencySymbol>(opened);
     if (!issued.ok()) {
       resp->set_error_code(issued.status().code() == Status::Code::kInvalidArgument
                                ? v1::ERROR_CODE_INVALID_RESIDENT_CODE

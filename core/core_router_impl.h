@@ -68,6 +68,7 @@ class CoreRouter::Impl : public CoreEnv {
   bool Recordable(const Incoming& in);
   void HandleHello(const Incoming& in);
   void HandleIssueSymbol(Incoming& in);
+  Status OpenSealedCode(const std::string& sealed, std::string* code) const;
   void HandlePing(const Incoming& in);
   void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason);
   void ReloadPolicy();

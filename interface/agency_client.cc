@@ -67,6 +67,7 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
   if (!*got || !ack.has_welcome()) {
     return Status::Unavailable("the node at " + node_endpoint + " did not answer");
   }
+  client->core_public_key_ = ack.welcome().core_public_key();
   return client;
 }
 
@@ -244,9 +245,17 @@ Status AgencyClient::RequestSymbol(const std::string& agency, const std::string&
   v1::IssueSymbolRequest* r = e.mutable_issue_symbol_request();
   r->set_agency_code(agency);
   r->set_person_ref(person_ref);
-  r->set_resident_code(resident_code);
-  // Declared after `e`, so destroyed (wiping) before the envelope frees the field.
-  WipeOnExit wipe_field(r->mutable_resident_code());
+  // Sealed here, in the registry's own process: the node and every socket buffer on the
+  // way see only the sealed box, which only the core's secret key opens.
+  if (core_public_key_.size() != crypto_box_PUBLICKEYBYTES) {
+    return Status::FailedPrecondition("the node did not give the core's key: cannot seal the code");
+  }
+  std::string* sealed = r->mutable_sealed_resident_code();
+  sealed->resize(crypto_box_SEALBYTES + resident_code.size());
+  crypto_box_seal(reinterpret_cast<unsigned char*>(sealed->data()),
+                  reinterpret_cast<const unsigned char*>(resident_code.data()),
+                  resident_code.size(),
+                  reinterpret_cast<const unsigned char*>(core_public_key_.data()));
   return Send(e);
 }
 

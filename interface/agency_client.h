@@ -116,6 +116,7 @@ class AgencyClient {
   std::unique_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> socket_;
   uint64_t next_id_ = 0;
+  std::string core_public_key_;  // from the node's local Welcome: resident codes are sealed to it
   std::string id_prefix_;
 };
 

@@ -246,7 +246,10 @@ void InterfaceNode::Impl::HandleLocal(Incoming& in) {
       listeners_.insert(in.routing_id);
       if (e.hello().serves_inquiries()) served_.AddServer(in.routing_id);
       v1::Envelope ack = Stamped(e.request_id());
-      ack.mutable_welcome();  // acknowledges the local Hello; peers are not shared locally
+      // Acknowledges the local Hello. Peers are not shared locally; the core's key is, so
+      // that the registry's system can seal resident codes to the core.
+      ack.mutable_welcome()->set_core_public_key(options_.core_public_key.data(),
+                                                 options_.core_public_key.size());
       (void)SendLocal(in.routing_id, ack);
       return;
     }

@@ -195,6 +195,19 @@ Result<ChildProcess> LocalNetwork::StartNodeProcess(const std::string& agency,
   return ChildProcess::Start(argv, {}, NodeDir(agency) + "/" + name + ".stderr");
 }
 
+std::map<std::string, pid_t> LocalNetwork::ProcessIds() const {
+  std::map<std::string, pid_t> out;
+  if (core_.running()) out["core"] = core_.pid();
+  for (const auto& [agency, p] : nodes_) {
+    if (p.running()) out["node:" + agency] = p.pid();
+  }
+  for (const auto& [agency, p] : programs_) {
+    if (p.running()) out["agency:" + agency] = p.pid();
+  }
+  if (portal_.running()) out["portal"] = portal_.pid();
+  return out;
+}
+
 void LocalNetwork::KillNode(const std::string& agency) {
   auto it = nodes_.find(agency);
   if (it != nodes_.end()) it->second.Kill();

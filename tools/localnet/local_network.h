@@ -65,6 +65,9 @@ class LocalNetwork {
   // Crash or stop single parts, and start a node with an arbitrary key (returns the
   // child, ready or not, so a test can see it refused).
   void KillNode(const std::string& agency);
+  // The running processes, by name ("core", "node:MUN-131016", "agency:MUN-131016",
+  // "portal"), for tests that inspect them.
+  std::map<std::string, pid_t> ProcessIds() const;
   void KillAgencyProgram(const std::string& agency);
   Result<ChildProcess> StartNodeProcess(const std::string& agency, const std::string& key_file,
                                         const std::string& name);
