@@ -1,7 +1,8 @@
 // ipn_bench_broker: a driver (not Google Benchmark: it runs a whole network) measuring
 //   curve_rt_p50_us    a bare ZeroMQ CURVE DEALER/ROUTER echo round trip on loopback;
 //   floor_p50_us/p99_us the same topology as the broker with no work in it
-//                      (floor_network.h): what the broker's latency is judged against;
+//                      (floor_network.h): what the broker's latency is judged against,
+//                      sampled in blocks alternating with the broker's own;
 //   e2e_p50_us/p99_us  one inquiry at a time, agency system to agency system, through
 //                      the core and both nodes, every record durable;
 //   inquiries_per_s    sustained throughput with many inquiries in flight.
@@ -128,12 +129,13 @@ int main(int argc, char** argv) {
     if (mkdtemp(tmpl.data()) == nullptr) return 1;
     work_dir = tmpl;
   }
-  // The floor first, alone on the machine, on the same disk as the broker's records.
+  // The floor network runs beside the broker's; their samples are taken in alternating
+  // blocks, so both see the same moments of this (shared, noisy) machine.
   std::filesystem::create_directories(work_dir + "/floor");
-  auto floor = ipn::bench::MeasureFloor(std::filesystem::read_symlink("/proc/self/exe"),
-                                        work_dir + "/floor", latency_n, 100);
-  if (!floor.ok()) {
-    std::fprintf(stderr, "floor network: %s\n", floor.status().ToString().c_str());
+  auto floor_net = ipn::bench::FloorNetwork::Start(std::filesystem::read_symlink("/proc/self/exe"),
+                                                   work_dir + "/floor");
+  if (!floor_net.ok()) {
+    std::fprintf(stderr, "floor network: %s\n", floor_net.status().ToString().c_str());
     return 1;
   }
   ipn::localnet::LocalNetworkOptions options;
@@ -179,11 +181,12 @@ int main(int argc, char** argv) {
     r.item = "local-tax";
     return r;
   };
-  // Low load: one inquiry at a time.
-  std::vector<double> e2e;
+  // Low load: one inquiry at a time, in blocks of 50 alternating with the floor's.
+  std::vector<double> e2e, floor;
   int failures = 0;
   std::map<std::string, int> failure_kinds;
-  for (int i = 0; i < latency_n + 100; ++i) {
+  constexpr int kBlock = 50, kWarmup = 100;
+  for (int i = 0; i < latency_n + kWarmup; ++i) {
     auto t0 = Clock::now();
     auto reply = (*pen)->Inquire(request(i), std::chrono::seconds(20));
     double us = Micros(Clock::now() - t0);
@@ -192,8 +195,19 @@ int main(int argc, char** argv) {
       ++failures;
       continue;
     }
-    if (i >= 100) e2e.push_back(us);  // after warm-up
+    if (i >= kWarmup) e2e.push_back(us);  // after warm-up
+    if ((i + 1) % kBlock == 0) {
+      for (int j = 0; j < kBlock; ++j) {
+        ipn::Result<double> f = (*floor_net)->RoundTrip();
+        if (!f.ok()) {
+          std::fprintf(stderr, "floor network: %s\n", f.status().ToString().c_str());
+          return 1;
+        }
+        if (i >= kWarmup) floor.push_back(*f);
+      }
+    }
   }
+  floor_net->reset();
   // Sustained: many in flight.
   std::set<std::string> in_flight;
   int done = 0, sent = 0;
@@ -229,7 +243,7 @@ int main(int argc, char** argv) {
   net->reset();
   if (temporary) std::filesystem::remove_all(work_dir);
 
-  const double floor_p50 = Percentile(*floor, 0.5), floor_p99 = Percentile(*floor, 0.99);
+  const double floor_p50 = Percentile(floor, 0.5), floor_p99 = Percentile(floor, 0.99);
   nlohmann::json j = {{"curve_rt_p50_us", curve_p50},
                       {"floor_p50_us", floor_p50},
                       {"floor_p99_us", floor_p99},

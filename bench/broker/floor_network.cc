@@ -242,56 +242,65 @@ int RunFloorRole(const std::string& role, const std::vector<std::string>& args) 
   return 2;
 }
 
-Result<std::vector<double>> MeasureFloor(const std::string& self_exe, const std::string& dir,
-                                         int samples, int warmup) {
+struct FloorNetwork::Parts {
+  std::vector<localnet::ChildProcess> processes;  // stopped (SIGTERM) when destroyed
+  zmq::context_t context{1};
+  std::unique_ptr<zmq::socket_t> node;  // this process is the inquirer's agency
+};
+
+FloorNetwork::FloorNetwork() : parts_(std::make_unique<Parts>()) {}
+FloorNetwork::~FloorNetwork() = default;
+
+Result<std::unique_ptr<FloorNetwork>> FloorNetwork::Start(const std::string& self_exe,
+                                                          const std::string& dir) {
   for (const char* name : {"core", "inq", "prov"}) {
     IPN_RETURN_IF_ERROR(CurveKeyPair::Generate().SaveFile(dir + "/" + name + ".key"));
   }
-  auto start = [&](const std::string& role, std::vector<std::string> args)
-      -> Result<std::pair<localnet::ChildProcess, std::map<std::string, std::string>>> {
+  std::unique_ptr<FloorNetwork> net(new FloorNetwork());
+  auto start = [&](const std::string& role,
+                   std::vector<std::string> args) -> Result<std::map<std::string, std::string>> {
     args.insert(args.begin(), {self_exe, "--floor-role", role});
     auto p = localnet::ChildProcess::Start(args, {}, dir + "/" + role + ".err");
     if (!p.ok()) return p.status();
     auto ready = p->WaitReady(std::chrono::seconds(10));
-    if (!ready.ok()) return ready.status();
-    return std::make_pair(std::move(*p), std::move(*ready));
+    net->parts_->processes.push_back(std::move(*p));
+    return ready;
   };
   const std::string inq_ipc = "ipc://" + dir + "/inq.ipc", prov_ipc = "ipc://" + dir + "/prov.ipc";
   auto core = start("core", {"key=" + dir + "/core.key", "file=" + dir + "/core.log"});
   if (!core.ok()) return core.status();
-  const std::string core_ep = core->second["endpoint"];
+  const std::string core_ep = (*core)["endpoint"];
   auto inq = start("inquirer-node", {"key=" + dir + "/inq.key", "core=" + core_ep,
                                      "core_key=" + dir + "/core.key", "local=" + inq_ipc});
   if (!inq.ok()) return inq.status();
-  auto prov = start("provider-node",
-                    {"key=" + dir + "/prov.key", "core=" + core_ep, "core_key=" + dir + "/core.key",
-                     "local=" + prov_ipc, "answers=" + inq->second["answers"],
-                     "inquirer_key=" + dir + "/inq.key"});
+  auto prov =
+      start("provider-node", {"key=" + dir + "/prov.key", "core=" + core_ep,
+                              "core_key=" + dir + "/core.key", "local=" + prov_ipc,
+                              "answers=" + (*inq)["answers"], "inquirer_key=" + dir + "/inq.key"});
   if (!prov.ok()) return prov.status();
   auto agency = start("provider-agency", {"local=" + prov_ipc});
   if (!agency.ok()) return agency.status();
+  net->parts_->node =
+      std::make_unique<zmq::socket_t>(net->parts_->context, zmq::socket_type::dealer);
+  net->parts_->node->set(zmq::sockopt::linger, 0);
+  net->parts_->node->connect(inq_ipc);
+  return net;
+}
 
-  zmq::context_t ctx(1);
-  zmq::socket_t node(ctx, zmq::socket_type::dealer);
-  node.set(zmq::sockopt::linger, 0);
-  node.connect(inq_ipc);
-  std::vector<double> out;
-  for (int i = 0; i < samples + warmup; ++i) {
-    const auto t0 = Clock::now();
-    Send(node, Message('Q', static_cast<uint64_t>(i)));
-    zmq::pollitem_t item{node.handle(), 0, ZMQ_POLLIN, 0};
-    // The first inquiries may find connections still handshaking: a long bound, and a
-    // round trip that never ends fails the measurement.
-    if (zmq::poll(&item, 1, std::chrono::seconds(10)) == 0) {
-      return Status::DeadlineExceeded("the floor network did not answer inquiry " +
-                                      std::to_string(i));
-    }
-    zmq::message_t reply;
-    (void)node.recv(reply);
-    if (i >= warmup)
-      out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+Result<double> FloorNetwork::RoundTrip() {
+  zmq::socket_t& node = *parts_->node;
+  const auto t0 = Clock::now();
+  Send(node, Message('Q', next_++));
+  zmq::pollitem_t item{node.handle(), 0, ZMQ_POLLIN, 0};
+  // The first inquiries may find connections still handshaking: a long bound, and a round
+  // trip that never ends fails the measurement.
+  if (zmq::poll(&item, 1, std::chrono::seconds(10)) == 0) {
+    return Status::DeadlineExceeded("the floor network did not answer inquiry " +
+                                    std::to_string(next_ - 1));
   }
-  return out;
+  zmq::message_t reply;
+  (void)node.recv(reply);
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
 }
 
 }  // namespace ipn::bench

@@ -9,6 +9,7 @@
 // records, no logging.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,11 +17,22 @@
 
 namespace ipn::bench {
 
-// One sequential round trip per sample, in microseconds, after `warmup` discarded ones.
-// `self_exe` is this binary (it runs the other roles via RunFloorRole); `dir` a scratch
-// directory for keys, sockets and the core's file.
-Result<std::vector<double>> MeasureFloor(const std::string& self_exe, const std::string& dir,
-                                         int samples, int warmup);
+class FloorNetwork {
+ public:
+  // Starts the four role processes (`self_exe` is this binary; it runs them via
+  // RunFloorRole) with keys, sockets and the core's file under `dir`.
+  static Result<std::unique_ptr<FloorNetwork>> Start(const std::string& self_exe,
+                                                     const std::string& dir);
+  ~FloorNetwork();
+  // One inquiry through the floor network, start to answer, in microseconds.
+  Result<double> RoundTrip();
+
+ private:
+  FloorNetwork();
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+  uint64_t next_ = 0;
+};
 
 // The body of a role process: "core", "inquirer-node", "provider-node", "provider-agency".
 // `args` are the role's key=value arguments. Returns the process's exit code.
