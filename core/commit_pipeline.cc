@@ -43,13 +43,17 @@ void CommitPipeline::Submit(std::vector<records::Record> records, Outbox outbox,
   batch->submitted_us = clock_->NowMicros();
   Batch* raw = batch.get();
   batches_.push_back(std::move(batch));
-  if (batches_.size() == 1 && records.size() <= kMaxInlineRecords) {
+  if (batches_.size() == 1 && records.size() <= kMaxInlineRecords &&
+      raw->submitted_us >= inline_paused_until_us_) {
     // Nothing ahead of it: if the store is idle too, commit here. The batch is then done
     // before Submit returns, and TakeDurable releases it like any other.
     Result<bool> now = store_->TryAppendNow(records);
     if (!now.ok()) return Fail(now.status());
     if (*now) {
-      commit_latency_->ObserveMicros(clock_->NowMicros() - raw->submitted_us);
+      const int64_t took = clock_->NowMicros() - raw->submitted_us;
+      commit_latency_->ObserveMicros(took);
+      if (took > kMaxInlineSyncUs)
+        inline_paused_until_us_ = raw->submitted_us + took + kInlinePauseUs;
       raw->inline_commit = true;
       ++inline_commits_;
       raw->done.store(true);

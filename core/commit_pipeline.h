@@ -27,6 +27,8 @@ using Outbox = std::vector<std::pair<std::string, v1::Envelope>>;
 class CommitPipeline {
  public:
   static constexpr size_t kMaxInlineRecords = 16;  // larger batches always use the pipeline
+  static constexpr int64_t kMaxInlineSyncUs = 2'000;
+  static constexpr int64_t kInlinePauseUs = 1'000'000;
 
   CommitPipeline(records::RecordStore* store, Histogram* commit_latency, const Clock* clock);
   ~CommitPipeline();
@@ -41,9 +43,11 @@ class CommitPipeline {
   //
   // A small batch submitted while nothing is in flight is committed on the caller's
   // thread (RecordStore::TryAppendNow): at low load that saves the store's three thread
-  // hand-offs and the wake-up back, about a third of an inquiry's latency on a small VM.
-  // Under load batches are large or overlap, and go through the store's pipeline, so the
-  // loop keeps reading while the disk syncs.
+  // hand-offs and the wake-up back (e2e p50 1,549 -> 1,159 us, bench/RESULTS.md). The
+  // caller then waits for one sync: that is the trade. Under load batches are large or
+  // overlap and go through the store's pipeline, so the loop keeps reading while the disk
+  // syncs; and when a sync on this thread took longer than kMaxInlineSyncUs (a slow disk),
+  // the pipeline is used for the next second whatever the load.
   void Submit(std::vector<records::Record> records, Outbox outbox, std::vector<int64_t> tags);
 
   struct Released {
@@ -77,6 +81,7 @@ class CommitPipeline {
   const Clock* clock_;
   int wake_fd_ = -1;
   uint64_t inline_commits_ = 0;
+  int64_t inline_paused_until_us_ = 0;
   std::deque<std::unique_ptr<Batch>> batches_;
   std::mutex error_mu_;
   Status error_;

@@ -11,7 +11,8 @@
 //
 // The rules live in InquiryBroker, RecordAccess and OperatorAudit; this file is the
 // CoreEnv they talk to. Forwards leave at once (SendNow), every other message only after
-// the records added before it are durable (SendAfterCommit); the loop never waits for the disk.
+// the records added before it are durable (SendAfterCommit). Under load the loop never
+// waits for the disk; at low load a small commit syncs on this thread (CommitPipeline).
 #include "core/core_router.h"
 
 #include <sodium.h>

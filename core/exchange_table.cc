@@ -1,6 +1,8 @@
 // ExchangeTable: open exchanges, deadlines and the duplicate guard.
 #include "core/exchange_table.h"
 
+#include <cassert>
+
 namespace ipn::core {
 
 std::string ExchangeTable::Key(std::string_view inquirer, std::string_view request_id) {
@@ -19,6 +21,8 @@ Exchange& ExchangeTable::Open(Exchange exchange) {
   open_keys_.emplace(Key(exchange.facts().inquirer, exchange.facts().request_id), id);
   deadlines_.emplace(exchange.deadline_us(), id);
   auto [it, inserted] = open_.emplace(id, std::move(exchange));
+  // Exchange ids are 128 random bits: a collision would be a broken random source.
+  assert(inserted && "exchange id collision");
   (void)inserted;
   return it->second;
 }

@@ -140,7 +140,8 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
   if (!sent.ok()) return Unreachable(x);
   deps_.env->AddRecord(x.MakeRecord(records::Event::kForwarded, "FORWARDED", now));
 
-  const policy::Agency* provider = deps_.policy->Current()->FindAgency(x.facts().provider);
+  std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
+  const policy::Agency* provider = current->FindAgency(x.facts().provider);
   v1::Envelope e = Reply(x.facts().request_id);
   v1::InquiryDecision* d = e.mutable_inquiry_decision();
   d->set_accepted(true);
@@ -153,12 +154,12 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
   // Debug, not Info: the accepted record is the evidence; a log line per lawful inquiry
   // would cost a write on the decision's path and grow the log with the traffic.
   deps_.log->Debug("inquiry_accepted", {{"request_id", x.facts().request_id},
-                                       {"exchange_id", x.id()},
-                                       {"inquirer", x.facts().inquirer},
-                                       {"provider", x.facts().provider},
-                                       {"business", x.facts().business},
-                                       {"item", x.facts().item},
-                                       {"row", row}});
+                                        {"exchange_id", x.id()},
+                                        {"inquirer", x.facts().inquirer},
+                                        {"provider", x.facts().provider},
+                                        {"business", x.facts().business},
+                                        {"item", x.facts().item},
+                                        {"row", row}});
 }
 
 Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
@@ -276,6 +277,7 @@ void InquiryBroker::ExpireDeadlines() {
   }
 }
 
+// `x` is gone afterwards: ExchangeTable::Close copies the id before it erases.
 void InquiryBroker::Close(Exchange* x) {
   exchanges_.Close(x->id(), deps_.env->NowMicros());
 }

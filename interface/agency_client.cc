@@ -252,10 +252,12 @@ Status AgencyClient::RequestSymbol(const std::string& agency, const std::string&
   }
   std::string* sealed = r->mutable_sealed_resident_code();
   sealed->resize(crypto_box_SEALBYTES + resident_code.size());
-  crypto_box_seal(reinterpret_cast<unsigned char*>(sealed->data()),
-                  reinterpret_cast<const unsigned char*>(resident_code.data()),
-                  resident_code.size(),
-                  reinterpret_cast<const unsigned char*>(core_public_key_.data()));
+  if (crypto_box_seal(reinterpret_cast<unsigned char*>(sealed->data()),
+                      reinterpret_cast<const unsigned char*>(resident_code.data()),
+                      resident_code.size(),
+                      reinterpret_cast<const unsigned char*>(core_public_key_.data())) != 0) {
+    return Status::Internal("cannot seal the resident code to the core's key");
+  }
   return Send(e);
 }
 

@@ -276,9 +276,21 @@ void InterfaceNode::Impl::HandleLocal(Incoming& in) {
 }
 
 void InterfaceNode::Impl::HandleLocalIssueRequest(Incoming& in) {
-  // Wiped on the way out, however this ends; SendToCore takes the envelope by reference
-  // and its serialized copy is wiped by SendEnvelope's message handling.
-  WipeOnExit wipe_code(in.envelope.mutable_issue_symbol_request()->mutable_resident_code());
+  // A code in clear is wiped here and goes no further: the SDK seals codes to the core's
+  // key (AgencyClient::RequestSymbol), and a clear one would sit in ZeroMQ's buffers,
+  // which nobody wipes, on every hop.
+  v1::IssueSymbolRequest* req = in.envelope.mutable_issue_symbol_request();
+  WipeOnExit wipe_code(req->mutable_resident_code());
+  if (!req->resident_code().empty()) {
+    v1::Envelope r = Stamped(in.envelope.request_id());
+    r.mutable_issue_symbol_response()->set_agency_code(req->agency_code());
+    r.mutable_issue_symbol_response()->set_person_ref(req->person_ref());
+    r.mutable_issue_symbol_response()->set_error_code(v1::ERROR_CODE_MALFORMED);
+    r.mutable_issue_symbol_response()->set_reason(
+        "a resident code must come sealed to the core's key (sealed_resident_code)");
+    (void)SendLocal(in.routing_id, r);
+    return;
+  }
   issue_clients_[in.envelope.request_id()] = in.routing_id;
   SendToCore(in.envelope);
 }

@@ -29,7 +29,13 @@ void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
   const v1::InquiryDecision& d = e.inquiry_decision();
   // The provider's node is vouched for before the rendezvous, so that its answer (which
   // may arrive any moment) passes this node's ZAP check.
-  if (d.accepted() && d.has_provider_node()) (void)peers_->Vouch(d.provider_node());
+  if (d.accepted() && d.has_provider_node()) {
+    Status vouched = peers_->Vouch(d.provider_node());
+    if (!vouched.ok()) {
+      log_->Warn("bad_provider_node",
+                 {{"request_id", e.request_id()}, {"reason", vouched.message()}});
+    }
+  }
   if (auto delivery = pending_.OnDecision(e.request_id(), d)) Deliver(std::move(*delivery));
 }
 

@@ -20,6 +20,17 @@ void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
                                {"reason", vouched.ok() ? "no exchange id" : vouched.message()}});
     return;
   }
+  // Room for it is checked before the agency sees it: an inquiry the node could not keep
+  // would be answered into the void. A repeated exchange id is dropped (the first stands).
+  Status room = served_.CanAdd(x.exchange_id);
+  if (room.code() == Status::Code::kAlreadyExists) {
+    log_->Warn("bad_forward", {{"exchange_id", x.exchange_id}, {"reason", room.message()}});
+    return;
+  }
+  if (!room.ok()) {
+    AnswerInquirer(x, v1::OUTCOME_FAILED, "", false, room.message());
+    return;
+  }
   v1::Envelope to_agency = Stamped(x.exchange_id);
   *to_agency.mutable_forwarded_inquiry() = f;
   // A serving system that vanished fails the send at once (ROUTER_MANDATORY): it leaves
@@ -39,9 +50,10 @@ void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
     AnswerInquirer(x, v1::OUTCOME_FAILED, "", false, "the agency system is not connected");
     return;
   }
-  Status added = served_.Add(x);
+  Status added = served_.Add(x);  // cannot fail: CanAdd said so, and nothing ran between
   if (!added.ok()) {
-    log_->Warn("forward_not_served", {{"exchange_id", x.exchange_id}, {"reason", added.message()}});
+    log_->Error("forward_not_served",
+                {{"exchange_id", x.exchange_id}, {"reason", added.message()}});
   }
 }
 

@@ -23,12 +23,21 @@ Status PendingInquiries::Start(const std::string& request_id, const std::string&
     return Status::ResourceExhausted("too many inquiries in flight (" +
                                      std::to_string(options_.max_inquiries) + ")");
   }
-  inquiries_.emplace(request_id, Pending{client, provider, now_us, deadline_us, ""});
+  inquiries_.emplace(request_id, Pending{client, provider, now_us, deadline_us, "", false});
+  ++awaiting_decision_[provider];
   return Status::Ok();
+}
+
+void PendingInquiries::MarkDecided(Pending& p) {
+  if (p.decided) return;
+  p.decided = true;
+  auto it = awaiting_decision_.find(p.provider);
+  if (it != awaiting_decision_.end() && --it->second == 0) awaiting_decision_.erase(it);
 }
 
 Delivery PendingInquiries::End(std::unordered_map<std::string, Pending>::iterator it,
                                v1::InquiryResult result, bool send_receipt) {
+  MarkDecided(it->second);
   Delivery d;
   d.request_id = it->first;
   d.client = std::move(it->second.client);
@@ -46,7 +55,7 @@ Delivery PendingInquiries::End(std::unordered_map<std::string, Pending>::iterato
 std::optional<Delivery> PendingInquiries::OnDecision(const std::string& request_id,
                                                      const v1::InquiryDecision& decision) {
   auto it = inquiries_.find(request_id);
-  if (it == inquiries_.end() || !it->second.exchange_id.empty()) return std::nullopt;
+  if (it == inquiries_.end() || it->second.decided) return std::nullopt;
   if (!decision.accepted()) {
     v1::InquiryResult r;
     r.set_outcome(decision.deny_reason() == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER
@@ -62,6 +71,13 @@ std::optional<Delivery> PendingInquiries::OnDecision(const std::string& request_
     r.set_explanation("the core accepted the inquiry without naming the exchange");
     return End(it, std::move(r), false);
   }
+  if (by_exchange_.count(decision.exchange_id()) != 0) {
+    v1::InquiryResult r;  // a core never names one exchange twice; refuse to guess
+    r.set_outcome(v1::OUTCOME_FAILED);
+    r.set_explanation("the core named an exchange already in use here");
+    return End(it, std::move(r), false);
+  }
+  MarkDecided(it->second);
   it->second.exchange_id = decision.exchange_id();
   by_exchange_[decision.exchange_id()] = request_id;
   // The rendezvous: an answer that came first was held for this decision.
@@ -74,7 +90,7 @@ std::optional<Delivery> PendingInquiries::OnDecision(const std::string& request_
   v1::InquiryResult r;
   r.set_outcome(early->second.outcome);
   r.set_payload(std::move(early->second.payload));
-  early_.erase(early);
+  DropEarly(early);
   return End(it, std::move(r), true);
 }
 
@@ -103,8 +119,8 @@ Result<std::optional<Delivery>> PendingInquiries::OnAnswer(const std::string& fr
     outcome = v1::OUTCOME_FAILED;
   }
   auto by = by_exchange_.find(exchange_id);
-  if (by != by_exchange_.end()) {
-    auto it = inquiries_.find(by->second);
+  auto it = by != by_exchange_.end() ? inquiries_.find(by->second) : inquiries_.end();
+  if (it != inquiries_.end()) {
     if (it->second.provider != from) {
       Wipe(&payload);
       return Status::PermissionDenied("the answer comes from " + from + ", not the provider " +
@@ -119,15 +135,26 @@ Result<std::optional<Delivery>> PendingInquiries::OnAnswer(const std::string& fr
     Wipe(&payload);
     return Status::AlreadyExists("an answer for exchange " + exchange_id + " is already here");
   }
+  auto awaiting = awaiting_decision_.find(from);
+  auto held = early_by_provider_.find(from);
+  const size_t held_count = held == early_by_provider_.end() ? 0 : held->second;
+  if (awaiting == awaiting_decision_.end() || held_count >= awaiting->second) {
+    Wipe(&payload);
+    return Status::NotFound("no inquiry to " + from + " awaits its decision: an answer nobody " +
+                            "here is waiting for, or one that came too late");
+  }
   if (early_.size() >= options_.max_early_answers) {
     Wipe(&payload);
     return Status::ResourceExhausted("too many answers waiting for their decisions");
   }
   early_.emplace(exchange_id, Answer{from, outcome, std::move(payload), now_us});
+  ++early_by_provider_[from];
   return std::optional<Delivery>();
 }
 
 void PendingInquiries::DropEarly(std::map<std::string, Answer>::iterator it) {
+  auto count = early_by_provider_.find(it->second.from);
+  if (count != early_by_provider_.end() && --count->second == 0) early_by_provider_.erase(count);
   Wipe(&it->second.payload);
   early_.erase(it);
 }

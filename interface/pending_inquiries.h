@@ -61,7 +61,9 @@ class PendingInquiries {
   // An opened answer from `from`'s node for `exchange_id`. Ok(delivery) when it ends an
   // accepted inquiry; Ok(nullopt) when it is held for the decision; an error saying why
   // when it is dropped (not the provider, already answered, no room). `payload` is taken;
-  // a dropped one is wiped.
+  // a dropped one is wiped. An answer is held only while `from` is the provider of more
+  // inquiries awaiting their decisions than it has answers held: a peer cannot fill this
+  // node with answers to exchanges nobody asked for, nor park late answers here.
   Result<std::optional<Delivery>> OnAnswer(const std::string& from, const std::string& exchange_id,
                                            v1::Outcome outcome, std::string payload,
                                            int64_t now_us);
@@ -79,6 +81,7 @@ class PendingInquiries {
     int64_t started_us = 0;
     int64_t deadline_us = 0;
     std::string exchange_id;  // from the accepted decision
+    bool decided = false;     // the core's decision arrived
   };
   struct Answer {
     std::string from;
@@ -89,11 +92,14 @@ class PendingInquiries {
   Delivery End(std::unordered_map<std::string, Pending>::iterator it, v1::InquiryResult result,
                bool send_receipt);
   void DropEarly(std::map<std::string, Answer>::iterator it);
+  void MarkDecided(Pending& p);
 
   PendingOptions options_;
   std::unordered_map<std::string, Pending> inquiries_;        // by request id
   std::unordered_map<std::string, std::string> by_exchange_;  // exchange id -> request id
   std::map<std::string, Answer> early_;                       // by exchange id
+  std::map<std::string, size_t> awaiting_decision_;           // provider -> undecided inquiries
+  std::map<std::string, size_t> early_by_provider_;           // provider -> answers held
 };
 
 }  // namespace ipn::interface

@@ -30,14 +30,19 @@ std::optional<std::string> ServedInquiries::NextServer() {
   return servers_[next_server_++ % servers_.size()];
 }
 
-Status ServedInquiries::Add(ServedInquiry x) {
-  if (served_.count(x.exchange_id) != 0) {
-    return Status::AlreadyExists("exchange " + x.exchange_id + " is already being served");
+Status ServedInquiries::CanAdd(const std::string& exchange_id) const {
+  if (served_.count(exchange_id) != 0) {
+    return Status::AlreadyExists("exchange " + exchange_id + " is already being served");
   }
   if (served_.size() >= max_served_) {
     return Status::ResourceExhausted("too many forwarded inquiries awaiting the agency (" +
                                      std::to_string(max_served_) + ")");
   }
+  return Status::Ok();
+}
+
+Status ServedInquiries::Add(ServedInquiry x) {
+  IPN_RETURN_IF_ERROR(CanAdd(x.exchange_id));
   const std::string id = x.exchange_id;
   served_.emplace(id, std::move(x));
   return Status::Ok();

@@ -44,8 +44,10 @@ class ServedInquiries {
   // The next serving client in rotation; nullopt when none is connected.
   std::optional<std::string> NextServer();
 
-  // Starts serving `x` (its `server` set). AlreadyExists for an exchange id already
+  // Whether Add would take `exchange_id`: AlreadyExists for an exchange id already
   // served; ResourceExhausted past the limit.
+  Status CanAdd(const std::string& exchange_id) const;
+  // Starts serving `x` (its `server` set); the errors of CanAdd.
   Status Add(ServedInquiry x);
   // The agency's answer from `client` for `exchange_id`: the inquiry, which stops being
   // served. NotFound when no such exchange is served; PermissionDenied when it was handed

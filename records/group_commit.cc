@@ -107,7 +107,7 @@ Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
   records = std::move(batch.requests[0].records);
   std::lock_guard lock(d.mu);
   d.inline_busy = false;
-  d.prepare_cv.notify_one();  // requests may have queued meanwhile
+  d.prepare_cv.notify_all();  // requests may have queued meanwhile; Close may be waiting
   if (!written.ok()) {
     Status failed = Status::IoError("record store write failed: " + written.ToString());
     if (d.broken.ok()) {

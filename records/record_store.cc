@@ -351,8 +351,10 @@ void RecordStore::Impl::Close() {
   closed = true;
   if (threads_started) {
     {
-      std::lock_guard lock(mu);
+      std::unique_lock lock(mu);
       stopping = true;
+      // An append on a caller's thread (TryAppendNow) finishes before anything closes.
+      prepare_cv.wait(lock, [this] { return !inline_busy; });
     }
     prepare_cv.notify_all();
     prepare_thread.join();

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -36,15 +37,23 @@ ScanResult ScanProcess(pid_t pid, const std::vector<std::string>& needles) {
     const size_t dash = range.find('-');
     const uint64_t begin = std::stoull(range.substr(0, dash), nullptr, 16);
     const uint64_t end = std::stoull(range.substr(dash + 1), nullptr, 16);
-    buffer.resize(end - begin);
-    const ssize_t n = pread(mem, buffer.data(), buffer.size(), static_cast<off_t>(begin));
-    if (n <= 0) continue;
-    out.bytes_read += static_cast<size_t>(n);
-    const std::string_view region(buffer.data(), static_cast<size_t>(n));
-    for (const std::string& needle : needles) {
-      for (size_t at = region.find(needle); at != std::string_view::npos;
-           at = region.find(needle, at + 1)) {
-        ++out.hits[needle];
+    // Huge reservations are not a program's data (AddressSanitizer's shadow is terabytes).
+    if (end - begin > (uint64_t{1} << 30)) continue;
+    // In chunks, overlapping by a needle's length, so no region needs one big buffer.
+    constexpr size_t kChunk = 1 << 20, kOverlap = 64;
+    for (uint64_t at = begin; at < end; at += kChunk) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunk + kOverlap, end - at));
+      buffer.resize(want);
+      const ssize_t n = pread(mem, buffer.data(), want, static_cast<off_t>(at));
+      if (n <= 0) break;
+      out.bytes_read += std::min<size_t>(static_cast<size_t>(n), kChunk);
+      const std::string_view region(buffer.data(), static_cast<size_t>(n));
+      for (const std::string& needle : needles) {
+        // A hit starting in the overlap is counted by the next chunk, not twice.
+        for (size_t hit = region.find(needle); hit != std::string_view::npos && hit < kChunk;
+             hit = region.find(needle, hit + 1)) {
+          ++out.hits[needle];
+        }
       }
     }
   }

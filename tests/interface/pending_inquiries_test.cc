@@ -60,10 +60,10 @@ TEST_F(PendingInquiriesTest, AnswerBeforeDecisionIsHeldUntilTheDecisionNamesIt) 
   EXPECT_EQ(p_.size(), 0u);
 }
 
-TEST_F(PendingInquiriesTest, AHeldAnswerFromANodeThatIsNotTheProviderIsDropped) {
-  ASSERT_TRUE(Answer("x1", "INS-0001").ok());
-  EXPECT_FALSE(p_.OnDecision("r1", Accepted("x1")).has_value());
+TEST_F(PendingInquiriesTest, AnAnswerFromANodeNoInquiryWaitsOnIsNotEvenHeld) {
+  EXPECT_EQ(Answer("x1", "INS-0001").status().code(), Status::Code::kNotFound);
   EXPECT_EQ(p_.early_answers(), 0u);
+  EXPECT_FALSE(p_.OnDecision("r1", Accepted("x1")).has_value());
   EXPECT_EQ(p_.size(), 1u) << "still waiting for the real provider";
   auto d = Answer("x1");
   ASSERT_TRUE(d.ok());
@@ -113,10 +113,9 @@ TEST_F(PendingInquiriesTest, AResultBeforeAnyAnswerEndsTheInquiry) {
   EXPECT_EQ(d->result.outcome(), v1::OUTCOME_TIMED_OUT);
   EXPECT_EQ(d->result.exchange_id(), "x1");
   EXPECT_FALSE(d->send_receipt);
-  // A late answer for the ended exchange is then only held, never delivered.
-  auto late = Answer("x1");
-  ASSERT_TRUE(late.ok());
-  EXPECT_FALSE(late->has_value());
+  // A late answer for the ended exchange is dropped, not parked.
+  EXPECT_EQ(Answer("x1").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(p_.early_answers(), 0u);
 }
 
 TEST_F(PendingInquiriesTest, AnUnreachableProviderEndsTheInquiryAtOnce) {
@@ -149,8 +148,19 @@ TEST_F(PendingInquiriesTest, InquiriesInFlightAreBounded) {
   EXPECT_EQ(small.Start("c", "c", kProvider, 0, 10).code(), Status::Code::kResourceExhausted);
 }
 
+TEST_F(PendingInquiriesTest, AProviderCannotHoldMoreAnswersThanInquiriesAwaitIt) {
+  // One inquiry awaits its decision from kProvider (r1): one answer may wait, not two.
+  ASSERT_TRUE(Answer("x1").ok());
+  EXPECT_EQ(Answer("x2").status().code(), Status::Code::kNotFound);
+  ASSERT_TRUE(p_.Start("r2", "client-a", kProvider, 1000, 5000).ok());
+  EXPECT_TRUE(Answer("x2").ok());
+  EXPECT_EQ(p_.early_answers(), 2u);
+}
+
 TEST_F(PendingInquiriesTest, HeldAnswersAreBoundedAndExpire) {
   PendingInquiries small(PendingOptions{10, 1, 100});
+  ASSERT_TRUE(small.Start("a", "c", kProvider, 0, 1000).ok());
+  ASSERT_TRUE(small.Start("b", "c", kProvider, 0, 1000).ok());
   ASSERT_TRUE(small.OnAnswer(kProvider, "x1", v1::OUTCOME_PROVIDED, "p", 0).ok());
   EXPECT_EQ(small.OnAnswer(kProvider, "x2", v1::OUTCOME_PROVIDED, "p", 0).status().code(),
             Status::Code::kResourceExhausted);
