@@ -52,8 +52,11 @@ void CommitPipeline::Submit(std::vector<records::Record> records, Outbox outbox,
     if (*now) {
       const int64_t took = clock_->NowMicros() - raw->submitted_us;
       commit_latency_->ObserveMicros(took);
-      if (took > kMaxInlineSyncUs)
+      inline_sync_avg_us_ += (static_cast<double>(took) - inline_sync_avg_us_) / 8;
+      if (inline_sync_avg_us_ > kMaxInlineSyncUs) {
         inline_paused_until_us_ = raw->submitted_us + took + kInlinePauseUs;
+        inline_sync_avg_us_ = 0;  // judged afresh after the pause
+      }
       raw->inline_commit = true;
       ++inline_commits_;
       raw->done.store(true);
