@@ -34,12 +34,12 @@ void ExchangeTable::RememberUsed(const std::string& key, int64_t now_us) {
 }
 
 Exchange* ExchangeTable::Find(std::string_view exchange_id) {
-  auto it = open_.find(std::string(exchange_id));
+  auto it = open_.find(exchange_id);
   return it == open_.end() ? nullptr : &it->second;
 }
 
 void ExchangeTable::Close(std::string_view exchange_id, int64_t now_us) {
-  auto it = open_.find(std::string(exchange_id));
+  auto it = open_.find(exchange_id);  // `exchange_id` may view the id erased below
   if (it == open_.end()) return;
   // While open, the request id is a duplicate through open_keys_; once closed, for the
   // remembrance window from its close.

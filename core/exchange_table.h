@@ -46,11 +46,16 @@ class ExchangeTable {
   bool Pending(const std::string& id, int64_t deadline) const;
 
   int64_t remember_us_;
-  std::unordered_map<std::string, Exchange> open_;          // by exchange id
-  std::unordered_map<std::string, std::string> open_keys_;  // key -> exchange id
-  std::multimap<int64_t, std::string> deadlines_;           // deadline -> id (lazy deletion)
-  std::unordered_map<std::string, int64_t> used_;           // key -> last used at
-  std::multimap<int64_t, std::string> used_order_;          // used at -> key
+  // Looked up by a view of the id an outcome or receipt names: no string built per lookup.
+  struct IdHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Exchange, IdHash, std::equal_to<>> open_;  // by exchange id
+  std::unordered_map<std::string, std::string> open_keys_;                   // key -> exchange id
+  std::multimap<int64_t, std::string> deadlines_;   // deadline -> id (lazy deletion)
+  std::unordered_map<std::string, int64_t> used_;   // key -> last used at
+  std::multimap<int64_t, std::string> used_order_;  // used at -> key
 };
 
 }  // namespace ipn::core

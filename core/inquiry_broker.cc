@@ -49,15 +49,11 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   facts.request_id = envelope.request_id();
   facts.record_symbol = kNoPerson;
 
-  // 1. Well-formed, and not a repeat of a request id this inquirer already used. A
-  //    duplicate is answered but not recorded: the first inquiry's records stand.
-  if (facts.request_id.empty() || facts.business.empty() || facts.item.empty() ||
-      facts.provider.empty() || q.inquirer_symbol().empty()) {
-    return Refuse(facts, v1::DENY_REASON_MALFORMED,
-                  "an inquiry needs a request id, a symbol, a business, an item and a provider");
-  }
+  // 1. Not a repeat of a request id this inquirer already used, and well-formed. A
+  //    duplicate is answered but not recorded: the first inquiry's records stand. The id
+  //    counts as used from here on, whatever the decision (an empty one names nothing).
   const std::string key = ExchangeTable::Key(inquirer, facts.request_id);
-  if (exchanges_.Seen(key)) {
+  if (!facts.request_id.empty() && exchanges_.Seen(key)) {
     v1::Envelope e = Reply(facts.request_id);
     e.mutable_inquiry_decision()->set_accepted(false);
     e.mutable_inquiry_decision()->set_deny_reason(v1::DENY_REASON_DUPLICATE_REQUEST);
@@ -69,7 +65,12 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
                     {{"request_id", facts.request_id}, {"inquirer", inquirer}});
     return;
   }
-  exchanges_.RememberUsed(key, deps_.env->NowMicros());
+  if (!facts.request_id.empty()) exchanges_.RememberUsed(key, deps_.env->NowMicros());
+  if (facts.request_id.empty() || facts.business.empty() || facts.item.empty() ||
+      facts.provider.empty() || q.inquirer_symbol().empty()) {
+    return Refuse(facts, v1::DENY_REASON_MALFORMED,
+                  "an inquiry needs a request id, a symbol, a business, an item and a provider");
+  }
 
   // 2. The permitted-link list, the directory and the inquirer's rate limit.
   const policy::Decision decision = deps_.policy->CheckAndCharge(
@@ -105,10 +106,6 @@ void InquiryBroker::Refuse(const ExchangeFacts& facts, v1::DenyReason reason,
                                    : records::Event::kInquiryRefused;
   deps_.env->AddRecord(
       MakeExchangeRecord(facts, event, RecordText(reason), false, deps_.env->NowMicros()));
-  if (!facts.request_id.empty()) {
-    exchanges_.RememberUsed(ExchangeTable::Key(facts.inquirer, facts.request_id),
-                            deps_.env->NowMicros());
-  }
   v1::Envelope e = Reply(facts.request_id);
   v1::InquiryDecision* d = e.mutable_inquiry_decision();
   d->set_accepted(false);
@@ -136,20 +133,14 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
   // The forward leaves now, before the records are durable, so the provider works while
   // the disk syncs. That is safe because the inquirer's node releases nothing before the
   // accepted decision, and the decision below waits for the records (SendAfterCommit).
-  Status sent = Forward(x, inquiry, provider_symbol);
-  if (!sent.ok()) return Unreachable(x);
-  deps_.env->AddRecord(x.MakeRecord(records::Event::kForwarded, "FORWARDED", now));
-
-  std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
-  const policy::Agency* provider = current->FindAgency(x.facts().provider);
   v1::Envelope e = Reply(x.facts().request_id);
   v1::InquiryDecision* d = e.mutable_inquiry_decision();
+  Status sent = Forward(x, inquiry, provider_symbol, d->mutable_provider_node());
+  if (!sent.ok()) return Unreachable(x);
+  deps_.env->AddRecord(x.MakeRecord(records::Event::kForwarded, "FORWARDED", now));
   d->set_accepted(true);
   d->set_explanation(explanation);
   d->set_exchange_id(x.id());
-  d->mutable_provider_node()->set_agency_code(x.facts().provider);
-  d->mutable_provider_node()->set_curve_public_key(provider->curve_public_key->data(), 32);
-  d->mutable_provider_node()->set_answer_endpoint(*deps_.nodes->AnswerEndpoint(x.facts().provider));
   deps_.env->SendAfterCommit(x.facts().inquirer, std::move(e));
   // Debug, not Info: the accepted record is the evidence; a log line per lawful inquiry
   // would cost a write on the decision's path and grow the log with the traffic.
@@ -163,7 +154,8 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
 }
 
 Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
-                              const symbol::AgencySymbol& provider_symbol) {
+                              const symbol::AgencySymbol& provider_symbol,
+                              v1::PeerNode* provider_node) {
   const std::string* provider_endpoint = deps_.nodes->AnswerEndpoint(x.facts().provider);
   const std::string* inquirer_endpoint = deps_.nodes->AnswerEndpoint(x.facts().inquirer);
   std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
@@ -191,6 +183,10 @@ Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
   Status sent = deps_.env->SendNow(x.facts().provider, fwd);
   // The provider's symbol must not outlive the send in this copy either.
   WipeString(f->mutable_provider_symbol());
+  // Whose node will answer, for the inquirer's decision: looked up once, here.
+  provider_node->set_agency_code(x.facts().provider);
+  provider_node->set_curve_public_key(provider->curve_public_key->data(), 32);
+  provider_node->set_answer_endpoint(*provider_endpoint);
   return sent;
 }
 
@@ -277,7 +273,7 @@ void InquiryBroker::ExpireDeadlines() {
   }
 }
 
-// `x` is gone afterwards: ExchangeTable::Close copies the id before it erases.
+// `x` is gone afterwards (ExchangeTable::Close reads the id only before it erases).
 void InquiryBroker::Close(Exchange* x) {
   exchanges_.Close(x->id(), deps_.env->NowMicros());
 }

@@ -60,8 +60,9 @@ class InquiryBroker {
   void Refuse(const ExchangeFacts& facts, v1::DenyReason reason, const std::string& explanation);
   void Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
               const symbol::AgencySymbol& provider_symbol, const std::string& explanation, int row);
+  // Sends the forward; fills `provider_node` (for the decision) from the same lookups.
   Status Forward(const Exchange& x, const v1::Inquiry& inquiry,
-                 const symbol::AgencySymbol& provider_symbol);
+                 const symbol::AgencySymbol& provider_symbol, v1::PeerNode* provider_node);
   void Unreachable(const Exchange& x);
   void Close(Exchange* x);
   v1::Envelope Reply(const std::string& request_id) const;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <zmq.hpp>
 
 #include "common/curve_keys.h"
@@ -75,6 +76,16 @@ bool AwaitAck(zmq::socket_t& s) {
   return s.recv(m).has_value() && TypeOf(m) == 'K';
 }
 
+// A CURVE server ROUTER (no ZAP: any client key) on a free loopback port.
+zmq::socket_t CurveRouter(zmq::context_t& ctx, const CurveKeyPair& own) {
+  zmq::socket_t s(ctx, zmq::socket_type::router);
+  s.set(zmq::sockopt::curve_server, 1);
+  s.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(own.secret_key.data(), 32));
+  s.set(zmq::sockopt::linger, 0);
+  s.bind("tcp://127.0.0.1:*");
+  return s;
+}
+
 PublicKey Pub(const std::string& key_file) {
   auto k = CurveKeyPair::LoadFile(key_file);
   return k.ok() ? k->public_key : PublicKey{};
@@ -88,11 +99,7 @@ int RunCore(std::map<std::string, std::string> a) {
   const int fd = open(a["file"].c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return 2;
   zmq::context_t ctx(1);
-  zmq::socket_t router(ctx, zmq::socket_type::router);
-  router.set(zmq::sockopt::curve_server, 1);
-  router.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(keys->secret_key.data(), 32));
-  router.set(zmq::sockopt::linger, 0);
-  router.bind("tcp://127.0.0.1:*");
+  zmq::socket_t router = CurveRouter(ctx, *keys);
   Ready("endpoint=" + router.get(zmq::sockopt::last_endpoint));
   const std::string record(300, 'r');
   for (;;) {
@@ -118,7 +125,8 @@ zmq::socket_t CurveDealer(zmq::context_t& ctx, const CurveKeyPair& own, const Pu
                           const std::string& id, const std::string& endpoint) {
   zmq::socket_t s(ctx, zmq::socket_type::dealer);
   Status configured = ConfigureCurveClient(s, own, server);
-  if (!configured.ok()) throw zmq::error_t();  // caught in RunFloorRole (a bench role only)
+  // A bench role has no one to return a Status to: RunFloorRole catches this and exits.
+  if (!configured.ok()) throw std::runtime_error(configured.ToString());
   s.set(zmq::sockopt::routing_id, id);
   s.connect(endpoint);
   return s;
@@ -135,11 +143,7 @@ int RunInquirerNode(std::map<std::string, std::string> a) {
   zmq::socket_t core = CurveDealer(ctx, *keys, Pub(a["core_key"]), "INQ", a["core"]);
   Send(core, "H");
   if (!AwaitAck(core)) return 5;
-  zmq::socket_t answers(ctx, zmq::socket_type::router);
-  answers.set(zmq::sockopt::curve_server, 1);
-  answers.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(keys->secret_key.data(), 32));
-  answers.set(zmq::sockopt::linger, 0);
-  answers.bind("tcp://127.0.0.1:*");
+  zmq::socket_t answers = CurveRouter(ctx, *keys);
   Ready("answers=" + answers.get(zmq::sockopt::last_endpoint));
   std::map<uint64_t, std::string> client;  // seq -> local client
   std::set<uint64_t> decided, answered;
@@ -235,7 +239,7 @@ int RunFloorRole(const std::string& role, const std::vector<std::string>& args) 
     if (role == "inquirer-node") return RunInquirerNode(a);
     if (role == "provider-node") return RunProviderNode(a);
     if (role == "provider-agency") return RunProviderAgency(a);
-  } catch (const zmq::error_t& e) {
+  } catch (const std::exception& e) {  // zmq::error_t and the role's own failures
     std::fprintf(stderr, "floor %s: %s\n", role.c_str(), e.what());
     return 4;
   }

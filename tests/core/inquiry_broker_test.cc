@@ -132,6 +132,16 @@ TEST_F(InquiryBrokerTest, AnInquiryWithoutARequestIdIsMalformedAndUsesNoId) {
                 v1::DENY_REASON_MALFORMED);
 }
 
+TEST_F(InquiryBrokerTest, AMalformedInquiryUsesItsRequestIdAndIsRecordedOnce) {
+  ExpectRefused(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, ""),
+                v1::DENY_REASON_MALFORMED);
+  env_.Clear();
+  broker_->OnInquiry(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, ""));
+  EXPECT_TRUE(env_.records.empty()) << "the first refusal's record stands";
+  EXPECT_EQ(env_.after_commit.at(0).second.inquiry_decision().deny_reason(),
+            v1::DENY_REASON_DUPLICATE_REQUEST);
+}
+
 TEST_F(InquiryBrokerTest, RefusesAnUnknownProvider) {
   ExpectRefused(kPension, Inquiry("r1", a_[kPension], "np-benefit", "MUN-999999", "local-tax"),
                 v1::DENY_REASON_UNKNOWN_PROVIDER);
