@@ -14,6 +14,9 @@ CoreStats::CoreStats(Metrics& m)
                                        "Outcomes naming no open exchange of their sender")),
       unexpected_receipts(m.GetCounter("ipn_core_unexpected_receipts_total",
                                        "Receipts naming no open exchange of their sender")),
+      receipts_not_confirmed(
+          m.GetCounter("ipn_core_receipts_not_confirmed_total",
+                       "Exchanges closed at their receipt deadline with no receipt")),
       symbols_issued(m.GetCounter("ipn_core_symbol_issuance_total", "Symbol issuance requests",
                                   {{"result", "issued"}})),
       symbols_refused(m.GetCounter("ipn_core_symbol_issuance_total", "Symbol issuance requests",

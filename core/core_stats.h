@@ -29,6 +29,7 @@ struct CoreStats {
   Counter& duplicates;  // repeated request ids (answered, not recorded again)
   Counter& unexpected_outcomes;
   Counter& unexpected_receipts;
+  Counter& receipts_not_confirmed;  // closed at the receipt deadline without a receipt
   Counter& symbols_issued;
   Counter& symbols_refused;
   Counter& records_appended;

@@ -1,8 +1,10 @@
 // Exchange: one accepted inquiry's state and transitions at the core, from acceptance to
 // close — the core's counterpart of Envoy's UpstreamRequest. An exchange closes when
 // both its outcome (provided / not held / failed / timed out, from the provider's node
-// or the deadline) and the inquirer's receipt are recorded, in either order. Each
-// transition is allowed once; a second one is refused so nothing is recorded twice.
+// or the deadline) and the inquirer's receipt are recorded, in either order, or when its
+// receipt deadline passes with the outcome recorded and no receipt (the inquirer's node
+// restarted or vanished: a recorded "not confirmed"). Each transition is allowed once; a
+// second one is refused so nothing is recorded twice.
 #pragma once
 
 #include <array>
@@ -27,16 +29,26 @@ struct ExchangeFacts {
 
 class Exchange {
  public:
-  Exchange(std::string id, ExchangeFacts facts, int64_t accepted_us, int64_t deadline_us)
+  // `receipt_deadline_us` (>= deadline_us): when an exchange with an outcome stops
+  // waiting for the inquirer's receipt.
+  Exchange(std::string id, ExchangeFacts facts, int64_t accepted_us, int64_t deadline_us,
+           int64_t receipt_deadline_us)
       : id_(std::move(id)),
         facts_(std::move(facts)),
         accepted_us_(accepted_us),
-        deadline_us_(deadline_us) {}
+        deadline_us_(deadline_us),
+        receipt_deadline_us_(receipt_deadline_us) {}
+  Exchange(std::string id, ExchangeFacts facts, int64_t accepted_us, int64_t deadline_us)
+      : Exchange(std::move(id), std::move(facts), accepted_us, deadline_us, deadline_us) {}
 
   const std::string& id() const { return id_; }
   const ExchangeFacts& facts() const { return facts_; }
   int64_t accepted_us() const { return accepted_us_; }
   int64_t deadline_us() const { return deadline_us_; }
+  int64_t receipt_deadline_us() const { return receipt_deadline_us_; }
+  // When this exchange next needs the deadline rule: at its deadline while it waits for
+  // an outcome, at its receipt deadline while it waits only for the receipt.
+  int64_t due_us() const { return has_outcome_ ? receipt_deadline_us_ : deadline_us_; }
   bool has_outcome() const { return has_outcome_; }
   bool has_receipt() const { return has_receipt_; }
   bool non_disclosure() const { return non_disclosure_; }
@@ -59,6 +71,7 @@ class Exchange {
   ExchangeFacts facts_;
   int64_t accepted_us_;
   int64_t deadline_us_;
+  int64_t receipt_deadline_us_;
   bool has_outcome_ = false;
   bool has_receipt_ = false;
   bool non_disclosure_ = false;

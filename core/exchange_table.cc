@@ -20,6 +20,10 @@ Exchange& ExchangeTable::Open(Exchange exchange) {
   const std::string id = exchange.id();
   open_keys_.emplace(Key(exchange.facts().inquirer, exchange.facts().request_id), id);
   deadlines_.emplace(exchange.deadline_us(), id);
+  // Entered now too: an exchange's due time only moves from deadline to receipt deadline.
+  if (exchange.receipt_deadline_us() != exchange.deadline_us()) {
+    deadlines_.emplace(exchange.receipt_deadline_us(), id);
+  }
   auto [it, inserted] = open_.emplace(id, std::move(exchange));
   // Exchange ids are 128 random bits: a collision would be a broken random source.
   assert(inserted && "exchange id collision");
@@ -49,10 +53,11 @@ void ExchangeTable::Close(std::string_view exchange_id, int64_t now_us) {
   RememberUsed(key, now_us);
 }
 
-bool ExchangeTable::Pending(const std::string& id, int64_t deadline) const {
+// True if the entry (due, id) is live: the exchange is open, not closed by both events,
+// and due at exactly that time (entries for a due time it moved past are stale).
+bool ExchangeTable::Pending(const std::string& id, int64_t due) const {
   auto open = open_.find(id);
-  return open != open_.end() && !open->second.has_outcome() &&
-         open->second.deadline_us() == deadline;
+  return open != open_.end() && !open->second.closed() && open->second.due_us() == due;
 }
 
 std::vector<std::string> ExchangeTable::Expired(int64_t now_us) const {

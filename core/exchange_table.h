@@ -33,9 +33,11 @@ class ExchangeTable {
   // Closes an exchange: it leaves the open set; its request id stays a duplicate.
   void Close(std::string_view exchange_id, int64_t now_us);
 
-  // Ids of open exchanges without an outcome whose deadline is at or before `now_us`.
+  // Ids of open exchanges that are due (Exchange::due_us) at or before `now_us`: those
+  // without an outcome past their deadline, and those with an outcome and no receipt past
+  // their receipt deadline.
   std::vector<std::string> Expired(int64_t now_us) const;
-  // The earliest deadline among open exchanges without an outcome, if any.
+  // The earliest time an open exchange is due, if any.
   std::optional<int64_t> NextDeadline() const;
   // Forgets request ids older than the remembrance window and stale deadline entries.
   void Forget(int64_t now_us);
@@ -43,7 +45,7 @@ class ExchangeTable {
   size_t open_count() const { return open_.size(); }
 
  private:
-  bool Pending(const std::string& id, int64_t deadline) const;
+  bool Pending(const std::string& id, int64_t due) const;
 
   int64_t remember_us_;
   // Looked up by a view of the id an outcome or receipt names: no string built per lookup.
@@ -53,7 +55,7 @@ class ExchangeTable {
   };
   std::unordered_map<std::string, Exchange, IdHash, std::equal_to<>> open_;  // by exchange id
   std::unordered_map<std::string, std::string> open_keys_;                   // key -> exchange id
-  std::multimap<int64_t, std::string> deadlines_;   // deadline -> id (lazy deletion)
+  std::multimap<int64_t, std::string> deadlines_;   // due time -> id (lazy deletion)
   std::unordered_map<std::string, int64_t> used_;   // key -> last used at
   std::multimap<int64_t, std::string> used_order_;  // used at -> key
 };

@@ -125,8 +125,9 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
                            const symbol::AgencySymbol& provider_symbol,
                            const std::string& explanation, int row) {
   const int64_t now = deps_.env->NowMicros();
+  const int64_t deadline = now + options_.provider_deadline_us;
   Exchange& x = exchanges_.Open(Exchange(deps_.env->NewExchangeId(), std::move(facts), now,
-                                         now + options_.provider_deadline_us));
+                                         deadline, deadline + options_.receipt_grace_us));
   deps_.env->AddRecord(x.MakeRecord(records::Event::kInquiryAccepted, "ACCEPTED", now));
   deps_.stats->accepted.Add();
 
@@ -256,21 +257,41 @@ void InquiryBroker::ExpireDeadlines() {
   const int64_t now = deps_.env->NowMicros();
   for (const std::string& id : exchanges_.Expired(now)) {
     Exchange* x = exchanges_.Find(id);
-    x->SetOutcome(v1::OUTCOME_TIMED_OUT, false);
-    deps_.env->AddRecord(x->MakeRecord(records::Event::kTimedOut, "TIMED_OUT", now));
-    v1::Envelope e = Reply(x->facts().request_id);
-    e.mutable_inquiry_result()->set_outcome(v1::OUTCOME_TIMED_OUT);
-    e.mutable_inquiry_result()->set_provider_code(x->facts().provider);
-    e.mutable_inquiry_result()->set_exchange_id(x->id());
-    e.mutable_inquiry_result()->set_explanation("the provider did not answer before the deadline");
-    deps_.env->SendAfterCommit(x->facts().inquirer, std::move(e));
-    deps_.stats->Ended(v1::OUTCOME_TIMED_OUT);
-    deps_.log->Warn("provider_timed_out", {{"request_id", x->facts().request_id},
-                                           {"exchange_id", x->id()},
-                                           {"provider", x->facts().provider}});
-    // The inquirer's node ends the inquiry on this result and sends no receipt.
-    Close(x);
+    if (x->has_outcome()) {
+      NotConfirmed(x, now);
+    } else {
+      TimeOut(x, now);
+    }
   }
+}
+
+void InquiryBroker::TimeOut(Exchange* x, int64_t now) {
+  x->SetOutcome(v1::OUTCOME_TIMED_OUT, false);
+  deps_.env->AddRecord(x->MakeRecord(records::Event::kTimedOut, "TIMED_OUT", now));
+  v1::Envelope e = Reply(x->facts().request_id);
+  e.mutable_inquiry_result()->set_outcome(v1::OUTCOME_TIMED_OUT);
+  e.mutable_inquiry_result()->set_provider_code(x->facts().provider);
+  e.mutable_inquiry_result()->set_exchange_id(x->id());
+  e.mutable_inquiry_result()->set_explanation("the provider did not answer before the deadline");
+  deps_.env->SendAfterCommit(x->facts().inquirer, std::move(e));
+  deps_.stats->Ended(v1::OUTCOME_TIMED_OUT);
+  deps_.log->Warn("provider_timed_out", {{"request_id", x->facts().request_id},
+                                         {"exchange_id", x->id()},
+                                         {"provider", x->facts().provider}});
+  // The inquirer's node ends the inquiry on this result and sends no receipt.
+  Close(x);
+}
+
+// The provider's outcome is recorded but the inquirer's node never confirmed: it
+// restarted or vanished with the answer (nodes hold answers in memory only). The exchange
+// ends with that on record instead of staying open for ever. Nothing is sent: the
+// inquirer's node, if it is still there, ends the inquiry by its own deadline. Not logged
+// per exchange (a dead node would otherwise cost a line per inquiry): counted.
+void InquiryBroker::NotConfirmed(Exchange* x, int64_t now) {
+  x->SetReceipt();
+  deps_.env->AddRecord(x->MakeRecord(records::Event::kReceived, "NOT_CONFIRMED", now));
+  deps_.stats->receipts_not_confirmed.Add();
+  Close(x);
 }
 
 // `x` is gone afterwards (ExchangeTable::Close reads the id only before it erases).

@@ -28,6 +28,9 @@ namespace ipn::core {
 struct BrokerOptions {
   int64_t provider_deadline_us = 5'000'000;       // a silent provider times out after this
   int64_t remember_request_ids_us = 600'000'000;  // the duplicate guard's window
+  // After the deadline, how long an exchange with an outcome waits for the inquirer's
+  // receipt before it closes as "not confirmed" (the inquirer's node restarted or died).
+  int64_t receipt_grace_us = 2'000'000;
 };
 
 class InquiryBroker {
@@ -48,7 +51,8 @@ class InquiryBroker {
   void OnOutcome(const std::string& provider, const v1::Envelope& envelope);
   // A Receipt from `inquirer`'s node.
   void OnReceipt(const std::string& inquirer, const v1::Envelope& envelope);
-  // Times out every exchange whose provider did not answer by its deadline.
+  // Times out every exchange whose provider did not answer by its deadline, and closes
+  // as "not confirmed" every exchange whose receipt did not come by its receipt deadline.
   void ExpireDeadlines();
   // Forgets request ids past the duplicate guard's window.
   void Forget() { exchanges_.Forget(deps_.env->NowMicros()); }
@@ -64,6 +68,8 @@ class InquiryBroker {
   Status Forward(const Exchange& x, const v1::Inquiry& inquiry,
                  const symbol::AgencySymbol& provider_symbol, v1::PeerNode* provider_node);
   void Unreachable(const Exchange& x);
+  void TimeOut(Exchange* x, int64_t now);
+  void NotConfirmed(Exchange* x, int64_t now);
   void Close(Exchange* x);
   v1::Envelope Reply(const std::string& request_id) const;
 

@@ -418,6 +418,7 @@
     ja: {
       ACCEPTED: '受付', FORWARDED: '転送', PROVIDED: '提供', NOT_HELD: '該当なし', FAILED: '失敗',
       TIMED_OUT: '期限切れ', REFUSED: '拒否', NOT_RECEIVED: '受領できませんでした',
+      NOT_CONFIRMED: '照会機関のシステムが受領を確認しませんでした',
       UNREACHABLE: '提供機関のシステムに接続できませんでした',
       UNKNOWN_INQUIRER: '照会機関が登録されていません',
       UNKNOWN_PROVIDER: '提供機関が登録されていません',
@@ -437,6 +438,7 @@
     en: {
       ACCEPTED: 'accepted', FORWARDED: 'forwarded', PROVIDED: 'provided', NOT_HELD: 'not held',
       FAILED: 'failed', TIMED_OUT: 'timed out', REFUSED: 'refused', NOT_RECEIVED: 'not received',
+      NOT_CONFIRMED: 'the inquiring agency\'s system did not confirm receipt',
       UNREACHABLE: 'the providing agency\'s system could not be reached',
       UNKNOWN_INQUIRER: 'the inquiring agency is not registered',
       UNKNOWN_PROVIDER: 'the providing agency is not registered',
@@ -833,7 +835,7 @@
     const receipt = events.find((e) => e.event === 'received');
     if (!last) return { kind: receipt ? 'received' : 'pending' };
     if (last.event === 'provided' && receipt) {
-      return { kind: receipt.outcome === 'NOT_RECEIVED' ? 'not_received' : 'received' };
+      return { kind: ['NOT_RECEIVED', 'NOT_CONFIRMED'].includes(receipt.outcome) ? 'not_received' : 'received' };
     }
     const reason = ['failed', 'timed_out'].includes(last.event) && last.outcome &&
       last.outcome !== SELF_OUTCOME[last.event] ? last.outcome : '';
@@ -947,7 +949,7 @@
     }
     const list = el('ol', { class: 'event-list' });
     for (const e of g.events) {
-      const notReceived = e.event === 'received' && e.outcome === 'NOT_RECEIVED';
+      const notReceived = e.event === 'received' && ['NOT_RECEIVED', 'NOT_CONFIRMED'].includes(e.outcome);
       const item = el('li', { class: state.failedSequences.has(e.sequence) ? 'verify-failed' : null },
         el('span', { class: 'event-time', text: formatTime(recordTime(e)) }),
         el('span', { class: 'event-name', text: t(notReceived ? 'ev_not_received' : `ev_${e.event}`) }));

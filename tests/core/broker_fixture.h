@@ -36,6 +36,7 @@ inline constexpr char kLabour[] = "LAB-0001";
 inline constexpr char kTokyo[] = "PREF-130001";
 inline constexpr int64_t kDeadlineUs = 5'000'000;
 inline constexpr int64_t kRememberUs = 600'000'000;
+inline constexpr int64_t kReceiptGraceUs = 2'000'000;
 
 class BrokerFixture : public ::testing::Test {
  protected:
@@ -77,6 +78,7 @@ class BrokerFixture : public ::testing::Test {
     BrokerOptions options;
     options.provider_deadline_us = kDeadlineUs;
     options.remember_request_ids_us = kRememberUs;
+    options.receipt_grace_us = kReceiptGraceUs;
     broker_ =
         std::make_unique<InquiryBroker>(InquiryBroker::Deps{&env_, policy_.get(), symbols_.get(),
                                                             &nodes_, stats_.get(), log_.get()},

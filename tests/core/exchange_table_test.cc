@@ -7,13 +7,14 @@
 namespace ipn::core {
 namespace {
 
+// An exchange whose receipt deadline is 400 µs after its deadline.
 Exchange Make(const std::string& id, const std::string& request_id, int64_t deadline,
               int64_t accepted = 0) {
   ExchangeFacts f;
   f.inquirer = "MUN-131016";
   f.provider = "PEN-0001";
   f.request_id = request_id;
-  return Exchange(id, f, accepted, deadline);
+  return Exchange(id, f, accepted, deadline, deadline + 400);
 }
 
 TEST(ExchangeTableTest, RequestIdsAreScopedByInquirer) {
@@ -47,7 +48,7 @@ TEST(ExchangeTableTest, AClosedRequestIdIsRememberedForTheWindowFromItsClose) {
   EXPECT_FALSE(t.Seen(k));
 }
 
-TEST(ExchangeTableTest, OnlySilentExchangesPastTheirDeadlineExpire) {
+TEST(ExchangeTableTest, SilentExchangesAreDueAtTheirDeadlineAnsweredOnesAtTheirReceiptDeadline) {
   ExchangeTable t(1000);
   t.Open(Make("a", "1", 100));
   t.Open(Make("b", "2", 100));
@@ -59,6 +60,9 @@ TEST(ExchangeTableTest, OnlySilentExchangesPastTheirDeadlineExpire) {
   t.Close("a", 100);
   t.Forget(100);
   EXPECT_EQ(t.NextDeadline(), 300);
+  EXPECT_EQ(t.Expired(499), std::vector<std::string>{"c"});
+  EXPECT_EQ(t.Expired(500), (std::vector<std::string>{"c", "b"}));
+  t.Find("b")->SetReceipt();  // closed by both events: due no more
   EXPECT_EQ(t.Expired(1000), std::vector<std::string>{"c"});
 }
 

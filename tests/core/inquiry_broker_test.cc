@@ -258,6 +258,7 @@ TEST_F(InquiryBrokerTest, AClosedRequestIdStaysADuplicateForTheWindowAfterItsClo
 }
 
 TEST_F(InquiryBrokerTest, OutcomeThenReceiptClosesTheExchange) {
+  const int64_t accepted = env_.now_us;
   AskLawful("r1");
   env_.Clear();
   env_.now_us += 1000;
@@ -266,7 +267,8 @@ TEST_F(InquiryBrokerTest, OutcomeThenReceiptClosesTheExchange) {
   EXPECT_EQ(env_.records[0].outcome, "PROVIDED");
   EXPECT_EQ(env_.records[0].request_id, "r1");
   EXPECT_EQ(broker_->open_count(), 1u);
-  EXPECT_FALSE(broker_->NextDeadline().has_value()) << "an answered exchange has no deadline";
+  EXPECT_EQ(broker_->NextDeadline(), accepted + kDeadlineUs + kReceiptGraceUs)
+      << "an answered exchange waits only for its receipt";
   env_.now_us += 1000;
   broker_->OnReceipt(kPension, Receipt("r1", "x1"));
   EXPECT_EQ(Events(), (std::vector<Event>{Event::kProvided, Event::kReceived}));
@@ -401,10 +403,63 @@ TEST_F(InquiryBrokerTest, AnAnsweredExchangeDoesNotTimeOut) {
   AskLawful("r1");
   broker_->OnOutcome(kChiyoda, Outcome("x1", v1::OUTCOME_PROVIDED));
   env_.Clear();
-  env_.now_us += 10 * kDeadlineUs;
+  env_.now_us += kDeadlineUs + kReceiptGraceUs - 1;
   broker_->ExpireDeadlines();
   EXPECT_TRUE(env_.records.empty());
   EXPECT_EQ(broker_->open_count(), 1u) << "still waiting for the receipt";
+}
+
+TEST_F(InquiryBrokerTest, AnExchangeWithoutAReceiptClosesAsNotConfirmedAtItsReceiptDeadline) {
+  const int64_t accepted = env_.now_us;
+  AskLawful("r1");
+  broker_->OnOutcome(kChiyoda, Outcome("x1", v1::OUTCOME_PROVIDED));
+  EXPECT_EQ(broker_->NextDeadline(), accepted + kDeadlineUs + kReceiptGraceUs);
+  env_.Clear();
+  env_.now_us = accepted + kDeadlineUs + kReceiptGraceUs;
+  broker_->ExpireDeadlines();
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kReceived}));
+  EXPECT_EQ(env_.records[0].outcome, "NOT_CONFIRMED");
+  EXPECT_EQ(env_.records[0].request_id, "r1");
+  EXPECT_TRUE(env_.after_commit.empty()) << "nothing is sent for an unconfirmed exchange";
+  EXPECT_EQ(broker_->open_count(), 0u);
+  EXPECT_FALSE(broker_->NextDeadline().has_value());
+  EXPECT_EQ(stats_->receipts_not_confirmed.value(), 1u);
+  // A receipt that comes after that finds nothing and records nothing.
+  env_.Clear();
+  broker_->OnReceipt(kPension, Receipt("r1", "x1"));
+  EXPECT_TRUE(env_.records.empty());
+  EXPECT_EQ(stats_->unexpected_receipts.value(), 1u);
+  // Its request id is still a duplicate.
+  AskLawful("r1");
+  EXPECT_EQ(stats_->duplicates.value(), 1u);
+}
+
+TEST_F(InquiryBrokerTest, AReceiptBeforeTheReceiptDeadlineClosesNormally) {
+  AskLawful("r1");
+  broker_->OnOutcome(kChiyoda, Outcome("x1", v1::OUTCOME_NOT_HELD));
+  env_.now_us += kDeadlineUs + kReceiptGraceUs - 1;
+  broker_->OnReceipt(kPension, Receipt("r1", "x1"));
+  env_.Clear();
+  env_.now_us += 1;
+  broker_->ExpireDeadlines();
+  EXPECT_TRUE(env_.records.empty());
+  EXPECT_EQ(broker_->open_count(), 0u);
+  EXPECT_EQ(stats_->receipts_not_confirmed.value(), 0u);
+}
+
+TEST_F(InquiryBrokerTest, ThousandsOfUnconfirmedExchangesAllClose) {
+  for (int i = 0; i < 2000; ++i) {
+    env_.now_us += 10'000;  // within the pension service's rate
+    AskLawful("r" + std::to_string(i));
+    broker_->OnOutcome(kChiyoda, Outcome("x" + std::to_string(i + 1), v1::OUTCOME_PROVIDED));
+  }
+  EXPECT_EQ(broker_->open_count(), 2000u);
+  env_.now_us += kDeadlineUs + kReceiptGraceUs;
+  broker_->ExpireDeadlines();
+  broker_->Forget();
+  EXPECT_EQ(broker_->open_count(), 0u);
+  EXPECT_EQ(stats_->receipts_not_confirmed.value(), 2000u);
+  EXPECT_FALSE(broker_->NextDeadline().has_value());
 }
 
 TEST_F(InquiryBrokerTest, DeadlinesExpireInOrder) {
