@@ -123,7 +123,7 @@ Status SendToPeer(zmq::socket_t& router, std::string_view routing_id, const v1::
   try {
     auto sent =
         router.send(zmq::buffer(routing_id), zmq::send_flags::sndmore | zmq::send_flags::dontwait);
-    if (!sent) return Status::Unavailable("peer queue full");
+    if (!sent) return Status::ResourceExhausted("peer queue full");
   } catch (const zmq::error_t& err) {
     if (err.num() == EHOSTUNREACH) return Status::Unavailable("peer not connected");
     return Status::IoError(std::string("send failed: ") + err.what());

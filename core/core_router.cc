@@ -21,6 +21,7 @@
 #include <chrono>
 #include <zmq.hpp>
 
+#include "common/connection_watch.h"
 #include "common/envelope_io.h"
 #include "common/metrics_server.h"
 #include "common/wipe_guard.h"
@@ -33,6 +34,7 @@
 #include "core/inquiry_broker.h"
 #include "core/message_admission.h"
 #include "core/operator_audit.h"
+#include "core/peer_backlog.h"
 #include "core/record_access.h"
 #include "ipn/v1/wire_names.h"
 #include "policy/policy_store.h"
@@ -82,6 +84,9 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
   broker_ = std::make_unique<InquiryBroker>(
       InquiryBroker::Deps{this, policy_.get(), symbols_.get(), &nodes_, stats_.get(), log_}, bopts);
   IPN_RETURN_IF_ERROR(OpenTransport());
+  send_now_ = [this](std::string_view to, const v1::Envelope& e) {
+    return SendToPeer(*router_, to, e);
+  };
   IPN_RETURN_IF_ERROR(StartMetrics());
   log_->Info("core_started", {{"endpoint", endpoint_},
                               {"policy_version", policy_->Current()->version()},
@@ -136,6 +141,7 @@ Status CoreRouter::Impl::OpenTransport() {
     router_->set(zmq::sockopt::router_handover, 1);
     router_->set(zmq::sockopt::sndhwm, 100000);
     router_->set(zmq::sockopt::rcvhwm, 100000);
+    IPN_RETURN_IF_ERROR(EnableHeartbeat(*router_));
     router_->bind(options_.bind_endpoint);
     endpoint_ = router_->get(zmq::sockopt::last_endpoint);
     return Status::Ok();
@@ -183,6 +189,9 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
       break;
     }
     status = ReleaseDurable();
+    for (const std::string& gone : backlog_.Retry(send_now_)) {
+      NodeGone(gone, Status::Unavailable("peer not connected"));
+    }
     if (reload.exchange(false)) ReloadPolicy();
     ReceiveAll();
     broker_->ExpireDeadlines();
@@ -192,6 +201,8 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     if (status.ok()) status = ReleaseDurable();
     broker_->Forget();
     stats_->open_exchanges.Set(static_cast<int64_t>(broker_->open_count()));
+    stats_->backlog.Set(static_cast<int64_t>(backlog_.held()));
+    stats_->backlog_dropped.Set(static_cast<int64_t>(backlog_.dropped()));
   }
   // Make everything recorded so far durable and deliver what waited for it.
   Commit(/*force=*/true);
@@ -260,16 +271,25 @@ Status CoreRouter::Impl::ReleaseDurable() {
 
 void CoreRouter::Impl::Flush(Outbox* outbox) {
   for (auto& [to, envelope] : *outbox) {
-    Status s = SendToPeer(*router_, to, envelope);
-    if (!s.ok()) {
-      log_->Warn("send_failed",
-                 {{"to", to}, {"request_id", envelope.request_id()}, {"reason", s.message()}});
-      if (s.code() == Status::Code::kUnavailable && nodes_.Disconnect(to)) {
-        stats_->connected_nodes.Set(static_cast<int64_t>(nodes_.size()));
-      }
-    }
+    Status s = Send(to, std::move(envelope));
+    if (!s.ok()) NodeGone(to, s);
   }
   outbox->clear();
+}
+
+Status CoreRouter::Impl::Send(const std::string& to, v1::Envelope envelope) {
+  return backlog_.Send(to, std::move(envelope), send_now_);
+}
+
+// A node the router no longer knows (its connection closed): it leaves the connected set
+// until it says Hello again. Logged once per departure, not per message.
+void CoreRouter::Impl::NodeGone(const std::string& agency, const Status& why) {
+  if (why.code() == Status::Code::kUnavailable && nodes_.Disconnect(agency)) {
+    stats_->connected_nodes.Set(static_cast<int64_t>(nodes_.size()));
+    log_->Warn("node_gone", {{"agency", agency}, {"reason", why.message()}});
+  } else if (why.code() != Status::Code::kUnavailable) {
+    log_->Warn("send_failed", {{"to", agency}, {"reason", why.message()}});
+  }
 }
 
 void CoreRouter::Impl::Dispatch(Incoming& in) {
@@ -338,16 +358,20 @@ void CoreRouter::Impl::HandleHello(const Incoming& in) {
     return SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
                      "Hello names another agency than the key it connected with");
   }
+  const std::string* known = nodes_.AnswerEndpoint(in.user_id);
+  const bool changed = known == nullptr || *known != hello.answer_endpoint();
   nodes_.Connect(in.user_id, hello.answer_endpoint());
   stats_->connected_nodes.Set(static_cast<int64_t>(nodes_.size()));
   log_->Info("node_connected",
              {{"agency", in.user_id},
               {"answer_endpoint", hello.answer_endpoint()},
+              {"changed", changed},
               {"software_version", hello.software_version().substr(0, 64)},
               {"clock_skew_ms", (in.envelope.sent_at_unix_us() - NowMicros()) / 1000}});
-  // Every connected node learns of the newcomer (and the newcomer of everyone).
+  // A newcomer or a node that moved: every connected node learns of it (and it of
+  // everyone). A node re-saying Hello from where it was: only it is welcomed again.
   const v1::Welcome welcome = nodes_.MakeWelcome(*policy_->Current());
-  for (const std::string& code : nodes_.Agencies()) {
+  for (const std::string& code : changed ? nodes_.Agencies() : std::vector{in.user_id}) {
     v1::Envelope e = Reply("welcome");
     *e.mutable_welcome() = welcome;
     SendAfterCommit(code, std::move(e));

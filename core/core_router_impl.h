@@ -25,6 +25,7 @@
 #include "core/core_router.h"
 #include "core/core_stats.h"
 #include "core/inquiry_broker.h"
+#include "core/peer_backlog.h"
 #include "core/record_access.h"
 #include "policy/policy_store.h"
 #include "records/record_store.h"
@@ -47,7 +48,7 @@ class CoreRouter::Impl : public CoreEnv {
     batch_.outbox.emplace_back(std::move(agency), std::move(envelope));
   }
   Status SendNow(std::string_view agency, const v1::Envelope& envelope) override {
-    return SendToPeer(*router_, agency, envelope);
+    return Send(std::string(agency), envelope);
   }
   std::string NewExchangeId() override;
 
@@ -75,6 +76,9 @@ class CoreRouter::Impl : public CoreEnv {
   void Commit(bool force = false);
   Status ReleaseDurable();
   void Flush(Outbox* outbox);
+  // To a node: at once, or after what waits for it (PeerBacklog); Unavailable if gone.
+  Status Send(const std::string& to, v1::Envelope envelope);
+  void NodeGone(const std::string& agency, const Status& why);
   v1::Envelope Reply(const std::string& request_id) const;
 
   CoreOptions options_;
@@ -91,6 +95,8 @@ class CoreRouter::Impl : public CoreEnv {
   std::unique_ptr<RecordAccess> record_access_;
   std::unique_ptr<InquiryBroker> broker_;
   ConnectedNodes nodes_;
+  PeerBacklog backlog_;
+  PeerBacklog::SendFn send_now_;       // the router send, for the backlog
   Batch batch_;                        // the current iteration's
   std::vector<records::Record> lazy_;  // records waiting to share a later sync
   int64_t lazy_since_us_ = 0;

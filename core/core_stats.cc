@@ -26,6 +26,9 @@ CoreStats::CoreStats(Metrics& m)
       open_exchanges(
           m.GetGauge("ipn_core_open_exchanges", "Inquiries accepted and not yet closed")),
       connected_nodes(m.GetGauge("ipn_core_connected_nodes", "Agency nodes that said Hello")),
+      backlog(m.GetGauge("ipn_core_backlog_messages", "Messages waiting for slow nodes")),
+      backlog_dropped(m.GetGauge("ipn_core_backlog_dropped_messages",
+                                 "Waiting messages dropped (past the limit, or node gone)")),
       decision_latency(m.GetHistogram("ipn_core_decision_latency_seconds",
                                       "Time from an inquiry's arrival to its durable decision")),
       exchange_latency(m.GetHistogram("ipn_core_exchange_latency_seconds",

@@ -35,6 +35,8 @@ struct CoreStats {
   Counter& records_appended;
   Gauge& open_exchanges;
   Gauge& connected_nodes;
+  Gauge& backlog;          // messages waiting for slow nodes (PeerBacklog)
+  Gauge& backlog_dropped;  // waiting messages dropped past the limit or for gone nodes
   Histogram& decision_latency;
   Histogram& exchange_latency;
   Histogram& commit_latency;

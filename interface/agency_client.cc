@@ -6,6 +6,7 @@
 #include <optional>
 #include <zmq.hpp>
 
+#include "common/connection_watch.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
 #include "common/wipe_guard.h"
@@ -28,6 +29,7 @@ AgencyClient::AgencyClient() {
 }
 
 AgencyClient::~AgencyClient() {
+  watch_.reset();
   socket_.reset();
   context_.reset();
 }
@@ -51,13 +53,15 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
     client->socket_->set(zmq::sockopt::sndhwm, 100000);
     client->socket_->set(zmq::sockopt::rcvhwm, 100000);
   }));
+  Result<std::unique_ptr<ConnectionWatch>> watch =
+      ConnectionWatch::Start(*client->context_, *client->socket_);
+  if (!watch.ok()) return watch.status();
+  client->watch_ = std::move(*watch);
+  client->serve_ = serve;
   Status connected = ZmqCall("bad node endpoint " + node_endpoint,
                              [&] { client->socket_->connect(node_endpoint); });
   if (!connected.ok()) return Status::InvalidArgument(connected.message());
-  v1::Envelope hello;
-  StampEnvelope(&hello, "local-hello", NowMicros());
-  hello.mutable_hello()->set_serves_inquiries(serve);
-  IPN_RETURN_IF_ERROR(client->Send(hello));
+  IPN_RETURN_IF_ERROR(client->SendHello());
   zmq::pollitem_t item{client->socket_->handle(), 0, ZMQ_POLLIN, 0};
   Result<int> ready = PollSockets(&item, 1, timeout);
   if (!ready.ok()) return ready.status();
@@ -69,6 +73,24 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
   }
   client->core_public_key_ = ack.welcome().core_public_key();
   return client;
+}
+
+Status AgencyClient::SendHello() {
+  v1::Envelope hello;
+  StampEnvelope(&hello, "local-hello", NowMicros());
+  hello.mutable_hello()->set_serves_inquiries(serve_);
+  return Send(hello);
+}
+
+Status AgencyClient::WatchNode() {
+  Result<std::vector<ConnectionWatch::Event>> events = watch_->Take();
+  if (!events.ok()) return events.status();
+  for (ConnectionWatch::Event ev : *events) {
+    if (ev == ConnectionWatch::Event::kConnected && ++sessions_ > 1) {
+      IPN_RETURN_IF_ERROR(SendHello());
+    }
+  }
+  return Status::Ok();
 }
 
 Status AgencyClient::Submit(InquiryRequest request) {
@@ -85,9 +107,11 @@ Status AgencyClient::Submit(InquiryRequest request) {
 }
 
 Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& callbacks) {
-  zmq::pollitem_t item{socket_->handle(), 0, ZMQ_POLLIN, 0};
-  Result<int> ready = PollSockets(&item, 1, timeout);
+  zmq::pollitem_t items[] = {{socket_->handle(), 0, ZMQ_POLLIN, 0},
+                             {watch_->handle(), 0, ZMQ_POLLIN, 0}};
+  Result<int> ready = PollSockets(items, 2, timeout);
   if (!ready.ok()) return ready.status();
+  if (items[1].revents & ZMQ_POLLIN) IPN_RETURN_IF_ERROR(WatchNode());
   for (;;) {
     v1::Envelope e;
     Result<bool> got = ReceiveEnvelope(*socket_, &e);

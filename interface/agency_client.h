@@ -22,6 +22,10 @@ class context_t;
 class socket_t;
 }  // namespace zmq
 
+namespace ipn {
+class ConnectionWatch;
+}
+
 namespace ipn::interface {
 
 struct InquiryRequest {
@@ -111,10 +115,16 @@ class AgencyClient {
  private:
   AgencyClient();
   Status Send(const v1::Envelope& e);
+  Status SendHello();
+  // A new session with the node (it restarted) knows nothing of this client: Hello again.
+  Status WatchNode();
   // Sends `request` (its request id set here) and waits for the reply with that id.
   Result<v1::Envelope> Call(v1::Envelope request, std::chrono::milliseconds timeout);
   std::unique_ptr<zmq::context_t> context_;
   std::unique_ptr<zmq::socket_t> socket_;
+  std::unique_ptr<ConnectionWatch> watch_;
+  int sessions_ = 0;    // sessions with the node so far; each after the first re-Hellos
+  bool serve_ = false;  // asked for forwarded inquiries
   uint64_t next_id_ = 0;
   std::string core_public_key_;  // from the node's local Welcome: resident codes are sealed to it
   std::string id_prefix_;

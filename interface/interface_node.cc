@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "common/file_util.h"
 #include "common/wipe_guard.h"
 #include "common/zmq_call.h"
 #include "interface/node_impl.h"
@@ -19,6 +20,7 @@ constexpr int kMaxMessagesPerTurn = 256;  // per socket and loop turn: no socket
 InterfaceNode::Impl::~Impl() {
   if (metrics_server_) metrics_server_->Stop();
   peer_sockets_.clear();
+  core_watch_.reset();
   core_.reset();
   answers_.reset();
   local_.reset();
@@ -70,15 +72,7 @@ Status InterfaceNode::Impl::OpenSockets() {
       },
       log_);
   IPN_RETURN_IF_ERROR(zap_->Start());
-  Status answers = ZmqCall("bind " + options_.answer_bind, [&] {
-    answers_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
-    if (Status s = ConfigureCurveServer(*answers_, keys_, "answers"); !s.ok()) return s;
-    answers_->set(zmq::sockopt::rcvhwm, 200000);
-    answers_->bind(options_.answer_bind);
-    answer_endpoint_ = answers_->get(zmq::sockopt::last_endpoint);
-    return Status::Ok();
-  });
-  IPN_RETURN_IF_ERROR(answers);
+  IPN_RETURN_IF_ERROR(BindAnswers());
   Status core = ZmqCall("core socket", [&] {
     core_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
     if (Status s = ConfigureCurveClient(*core_, keys_, options_.core_public_key); !s.ok()) {
@@ -87,7 +81,7 @@ Status InterfaceNode::Impl::OpenSockets() {
     core_->set(zmq::sockopt::routing_id, options_.agency_code);
     core_->set(zmq::sockopt::sndhwm, 100000);
     core_->set(zmq::sockopt::rcvhwm, 100000);
-    return Status::Ok();
+    return EnableHeartbeat(*core_);
   });
   IPN_RETURN_IF_ERROR(core);
   IPN_RETURN_IF_ERROR(Handshake());
@@ -103,60 +97,77 @@ Status InterfaceNode::Impl::OpenSockets() {
   });
 }
 
-// Sends Hello and waits for the Welcome, watching the handshake so that a refused key
-// is reported as such rather than as a silent hang.
-Status InterfaceNode::Impl::Handshake() {
-  const std::string monitor_ep = "inproc://core-monitor";
-  if (zmq_socket_monitor(core_->handle(), monitor_ep.c_str(),
-                         ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                             ZMQ_EVENT_HANDSHAKE_SUCCEEDED) != 0) {
-    return Status::Internal("cannot monitor the core connection");
+// Binds the endpoint where peers send answers: the one this node had before a restart if
+// it kept one (peers' connections then heal by themselves), else `answer_bind`.
+Status InterfaceNode::Impl::BindAnswers() {
+  Status socket = ZmqCall("answer socket", [&] {
+    answers_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
+    if (Status s = ConfigureCurveServer(*answers_, keys_, "answers"); !s.ok()) return s;
+    answers_->set(zmq::sockopt::rcvhwm, 200000);
+    return EnableHeartbeat(*answers_);
+  });
+  IPN_RETURN_IF_ERROR(socket);
+  std::string kept;
+  if (!options_.answer_endpoint_file.empty()) {
+    if (Result<std::string> text = ReadFile(options_.answer_endpoint_file); text.ok()) {
+      kept = text->substr(0, text->find('\n'));
+    }
   }
-  std::unique_ptr<zmq::socket_t> monitor;
-  IPN_RETURN_IF_ERROR(ZmqCall("monitor the core connection", [&] {
-    monitor = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::pair);
-    monitor->set(zmq::sockopt::linger, 0);
-    monitor->connect(monitor_ep);
-  }));
-  Status connected = ZmqCall("connect to the core at " + options_.core_endpoint,
-                             [&] { core_->connect(options_.core_endpoint); });
-  if (!connected.ok()) return connected;
+  Status bound = Status::NotFound("no kept answer endpoint");
+  if (!kept.empty()) {
+    bound = ZmqCall("bind " + kept, [&] { answers_->bind(kept); });
+    if (!bound.ok()) {
+      log_->Warn("answer_endpoint_moved", {{"kept", kept}, {"reason", bound.message()}});
+    }
+  }
+  if (!bound.ok()) {
+    IPN_RETURN_IF_ERROR(
+        ZmqCall("bind " + options_.answer_bind, [&] { answers_->bind(options_.answer_bind); }));
+  }
+  answer_endpoint_ = answers_->get(zmq::sockopt::last_endpoint);
+  if (!options_.answer_endpoint_file.empty() && answer_endpoint_ != kept) {
+    IPN_RETURN_IF_ERROR(WriteFileAtomic(options_.answer_endpoint_file, answer_endpoint_ + "\n")
+                            .WithContext("keep the answer endpoint"));
+  }
+  return Status::Ok();
+}
+
+void InterfaceNode::Impl::SendHello() {
   v1::Envelope hello = Stamped("hello");
   hello.mutable_hello()->set_agency_code(options_.agency_code);
   hello.mutable_hello()->set_answer_endpoint(answer_endpoint_);
   hello.mutable_hello()->set_software_version("ipn-node 0.1");
-  IPN_RETURN_IF_ERROR(SendEnvelope(*core_, hello));
+  SendToCore(hello);
+}
 
-  Status result = Status::DeadlineExceeded("the core at " + options_.core_endpoint +
-                                           " did not welcome this node in time");
+// Sends Hello and waits for the Welcome, watching the handshake so that a refused key
+// is reported as such rather than as a silent hang.
+Status InterfaceNode::Impl::Handshake() {
+  Result<std::unique_ptr<ConnectionWatch>> watch = ConnectionWatch::Start(context_, *core_);
+  if (!watch.ok()) return watch.status();
+  core_watch_ = std::move(*watch);
+  Status connected = ZmqCall("connect to the core at " + options_.core_endpoint,
+                             [&] { core_->connect(options_.core_endpoint); });
+  if (!connected.ok()) return connected;
+  SendHello();  // queued until the connection is up
+
   const int64_t deadline = Now() + options_.handshake_timeout_us;
-  bool done = false;
-  while (!done && Now() < deadline) {
+  while (Now() < deadline) {
     zmq::pollitem_t items[] = {{core_->handle(), 0, ZMQ_POLLIN, 0},
-                               {monitor->handle(), 0, ZMQ_POLLIN, 0}};
+                               {core_watch_->handle(), 0, ZMQ_POLLIN, 0}};
     Result<int> ready = PollSockets(
         items, 2, std::chrono::milliseconds(std::max<int64_t>(1, (deadline - Now()) / 1000)));
-    if (!ready.ok()) {
-      result = ready.status().WithContext("waiting for the core's welcome");
-      break;
-    }
+    if (!ready.ok()) return ready.status().WithContext("waiting for the core's welcome");
     if (items[1].revents & ZMQ_POLLIN) {
-      zmq::message_t event, address;
-      Status read = ZmqCall("read the core connection's monitor", [&] {
-        (void)monitor->recv(event);
-        (void)monitor->recv(address);
-      });
-      if (!read.ok()) {
-        result = read;
-        break;
-      }
-      uint16_t id = 0;
-      std::memcpy(&id, event.data(), sizeof(id));
-      if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
-        result = Status::PermissionDenied(
-            "the core refused this node's key: agency " + options_.agency_code +
-            " is not registered with this key, suspended, or without an approved assessment");
-        done = true;
+      Result<std::vector<ConnectionWatch::Event>> events = core_watch_->Take();
+      if (!events.ok()) return events.status();
+      for (ConnectionWatch::Event ev : *events) {
+        if (ev == ConnectionWatch::Event::kConnected) ++core_sessions_;
+        if (ev == ConnectionWatch::Event::kRefused) {
+          return Status::PermissionDenied(
+              "the core refused this node's key: agency " + options_.agency_code +
+              " is not registered with this key, suspended, or without an approved assessment");
+        }
       }
     }
     if (items[0].revents & ZMQ_POLLIN) {
@@ -166,28 +177,58 @@ Status InterfaceNode::Impl::Handshake() {
         peers_->ReplaceAll(e.welcome());
         log_->Info("welcomed", {{"policy_version", e.welcome().policy_version()},
                                 {"peers", e.welcome().peers_size()}});
-        result = Status::Ok();
-        done = true;
-      } else if (got.ok() && *got && e.has_error()) {
-        result = Status::PermissionDenied("the core refused Hello: " + e.error().reason());
-        done = true;
+        return Status::Ok();
+      }
+      if (got.ok() && *got && e.has_error()) {
+        return Status::PermissionDenied("the core refused Hello: " + e.error().reason());
       }
     }
   }
-  zmq_socket_monitor(core_->handle(), nullptr, 0);
-  return result;
+  return Status::DeadlineExceeded("the core at " + options_.core_endpoint +
+                                  " did not welcome this node in time");
+}
+
+// A new session with the core (it restarted, or the connection was re-made after a
+// heartbeat timeout) knows nothing of this node: say Hello again, at once. The core
+// rebuilds its view of connected nodes only from Hellos.
+void InterfaceNode::Impl::WatchCore() {
+  Result<std::vector<ConnectionWatch::Event>> events = core_watch_->Take();
+  if (!events.ok()) {
+    log_->Error("core_watch_failed", {{"reason", events.status().ToString()}});
+    return;
+  }
+  for (ConnectionWatch::Event ev : *events) {
+    switch (ev) {
+      case ConnectionWatch::Event::kConnected:
+        if (++core_sessions_ > 1) {
+          log_->Info("core_reconnected", {{"sessions", core_sessions_}});
+          SendHello();
+        }
+        break;
+      case ConnectionWatch::Event::kDisconnected: log_->Warn("core_disconnected", {}); break;
+      case ConnectionWatch::Event::kRefused:
+        // Every retry would say so again: only the first refusal in a row is logged.
+        if (!core_refused_) log_->Error("core_refused_this_node", {});
+        core_refused_ = true;
+        continue;
+    }
+    core_refused_ = false;
+  }
 }
 
 Status InterfaceNode::Impl::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     zmq::pollitem_t items[] = {{core_->handle(), 0, ZMQ_POLLIN, 0},
                                {answers_->handle(), 0, ZMQ_POLLIN, 0},
-                               {local_->handle(), 0, ZMQ_POLLIN, 0}};
-    Result<int> ready = PollSockets(items, 3, std::chrono::milliseconds(50));
+                               {local_->handle(), 0, ZMQ_POLLIN, 0},
+                               {core_watch_->handle(), 0, ZMQ_POLLIN, 0}};
+    Result<int> ready = PollSockets(items, 4, std::chrono::milliseconds(50));
     if (!ready.ok()) {
       log_->Error("node_poll_failed", {{"reason", ready.status().ToString()}});
       return ready.status();
     }
+    // Connection events first: a re-made session says Hello before anything else goes.
+    if (items[3].revents & ZMQ_POLLIN) WatchCore();
     ReceiveAll();
     ExpireLocalDeadlines();
     stats_->outgoing.Set(static_cast<int64_t>(pending_.size()));
@@ -251,6 +292,7 @@ void InterfaceNode::Impl::HandleLocal(Incoming& in) {
       ack.mutable_welcome()->set_core_public_key(options_.core_public_key.data(),
                                                  options_.core_public_key.size());
       (void)SendLocal(in.routing_id, ack);
+      if (e.hello().serves_inquiries()) ServeParked();
       return;
     }
     case v1::Envelope::kInquiry: return HandleLocalInquiry(in);
@@ -367,6 +409,7 @@ void InterfaceNode::Impl::ExpireLocalDeadlines() {
   if (now < next_expiry_check_us_) return;
   next_expiry_check_us_ = now + 10'000;
   for (Delivery& d : pending_.Expire(now)) Deliver(std::move(d));
+  ExpireParked(now);
   // The core has already timed these out and recorded it; they are only forgotten here.
   for (const ServedInquiry& x : served_.Expire(now)) {
     log_->Warn("agency_did_not_answer", {{"exchange_id", x.exchange_id}});

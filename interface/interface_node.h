@@ -22,9 +22,13 @@ struct NodeOptions {
   std::string core_endpoint;  // e.g. tcp://127.0.0.1:7100
   PublicKey core_public_key{};
   std::string answer_bind = "tcp://127.0.0.1:*";  // where other nodes send answers
-  std::string local_endpoint;                     // ipc://… for the agency's systems
-  int64_t local_timeout_us = 15'000'000;          // an inquiry with no end by then
-  int64_t handshake_timeout_us = 5'000'000;       // core must welcome us by then
+  // Where the answer endpoint is kept across restarts (empty: not kept). A restarted node
+  // binds the endpoint it had, so peers' connections to it heal by themselves; if that
+  // address is taken, it binds `answer_bind` and the core tells every peer the new one.
+  std::string answer_endpoint_file;
+  std::string local_endpoint;                // ipc://… for the agency's systems
+  int64_t local_timeout_us = 15'000'000;     // an inquiry with no end by then
+  int64_t handshake_timeout_us = 5'000'000;  // core must welcome us by then
   int metrics_port = -1;
   Logger* logger = nullptr;
   const Clock* clock = nullptr;

@@ -14,6 +14,7 @@
 //                                                  └─► Receipt ─► core
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -21,6 +22,7 @@
 #include <unordered_map>
 #include <zmq.hpp>
 
+#include "common/connection_watch.h"
 #include "common/envelope_io.h"
 #include "common/metrics.h"
 #include "common/metrics_server.h"
@@ -44,7 +46,10 @@ class InterfaceNode::Impl {
  private:
   // interface_node.cc
   Status OpenSockets();
+  Status BindAnswers();
   Status Handshake();
+  void SendHello();
+  void WatchCore();
   void ReceiveAll();
   void HandleLocal(Incoming& in);
   void HandleLocalIssueRequest(Incoming& in);
@@ -69,6 +74,9 @@ class InterfaceNode::Impl {
   void HandleAgencyAnswer(Incoming& in);
   void AnswerInquirer(const ServedInquiry& x, v1::Outcome outcome, std::string_view payload,
                       bool non_disclosure, const std::string& detail);
+  void ServeForward(v1::Envelope& e, ServedInquiry x);
+  void ServeParked();
+  void ExpireParked(int64_t now);
   zmq::socket_t* PeerSocket(const v1::PeerNode& peer);
 
   NodeOptions options_;
@@ -82,7 +90,26 @@ class InterfaceNode::Impl {
   std::unique_ptr<zmq::socket_t> core_;
   std::unique_ptr<zmq::socket_t> answers_;
   std::unique_ptr<zmq::socket_t> local_;
-  std::map<std::string, std::unique_ptr<zmq::socket_t>> peer_sockets_;  // by agency
+  std::unique_ptr<ConnectionWatch> core_watch_;
+  int core_sessions_ = 0;  // handshakes with the core so far; each after the first re-Hellos
+  bool core_refused_ = false;
+  // A connection to a peer's answer endpoint, remade when the core vouches for another
+  // endpoint or key (the peer restarted elsewhere, or rotated its key).
+  struct PeerConnection {
+    std::string endpoint;
+    std::string key;
+    std::unique_ptr<zmq::socket_t> socket;
+  };
+  std::map<std::string, PeerConnection> peer_sockets_;  // by agency
+  // Forwarded inquiries that arrived while no serving system was connected (the agency's
+  // system restarting, or reconnecting to this restarted node): held, up to
+  // kMaxParkedForwards, until one says Hello or kParkUs (or the deadline) passes.
+  struct Parked {
+    v1::Envelope forward;
+    ServedInquiry x;
+    int64_t until_us = 0;
+  };
+  std::deque<Parked> parked_;
   std::string answer_endpoint_;
 
   std::set<std::string> listeners_;                             // local systems that said Hello

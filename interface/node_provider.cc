@@ -2,10 +2,17 @@
 // serving systems (ServedInquiries keeps the rotation and the deadlines); its answer is
 // sealed end to end straight to the inquirer's node, and only the outcome goes to the
 // core. The provider's node knows an exchange only by the core's exchange id.
+#include <algorithm>
+
 #include "common/zmq_call.h"
 #include "interface/node_impl.h"
 
 namespace ipn::interface {
+
+namespace {
+constexpr size_t kMaxParkedForwards = 1'000;  // held while no serving system is connected
+constexpr int64_t kParkUs = 2'000'000;        // … for at most this long (or the deadline)
+}  // namespace
 
 void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
   const v1::ForwardedInquiry& f = e.forwarded_inquiry();
@@ -33,8 +40,19 @@ void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
   }
   v1::Envelope to_agency = Stamped(x.exchange_id);
   *to_agency.mutable_forwarded_inquiry() = f;
-  // A serving system that vanished fails the send at once (ROUTER_MANDATORY): it leaves
-  // the rotation and the next one gets the inquiry.
+  if (served_.servers() == 0 && parked_.size() < kMaxParkedForwards) {
+    // No serving system right now — most often one reconnecting after this node or it
+    // restarted. Hold the inquiry briefly rather than fail an answerable exchange.
+    const int64_t until = std::min(x.deadline_us, Now() + kParkUs);
+    parked_.push_back(Parked{std::move(to_agency), std::move(x), until});
+    return;
+  }
+  ServeForward(to_agency, std::move(x));
+}
+
+// Hands a forward to the next serving system in rotation; a system that vanished fails
+// the send at once (ROUTER_MANDATORY): it leaves the rotation and the next one gets it.
+void InterfaceNode::Impl::ServeForward(v1::Envelope& to_agency, ServedInquiry x) {
   while (std::optional<std::string> server = served_.NextServer()) {
     if (SendLocal(*server, to_agency).ok()) {
       x.server = *server;
@@ -55,6 +73,27 @@ void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
     log_->Error("forward_not_served",
                 {{"exchange_id", x.exchange_id}, {"reason", added.message()}});
   }
+}
+
+// A serving system said Hello: the held forwards go to it, oldest first.
+void InterfaceNode::Impl::ServeParked() {
+  std::deque<Parked> parked = std::move(parked_);
+  parked_.clear();
+  for (Parked& p : parked) ServeForward(p.forward, std::move(p.x));
+}
+
+void InterfaceNode::Impl::ExpireParked(int64_t now) {
+  if (parked_.empty()) return;
+  std::deque<Parked> keep;
+  for (Parked& p : parked_) {
+    if (p.until_us > now) {
+      keep.push_back(std::move(p));
+      continue;
+    }
+    WipeString(p.forward.mutable_forwarded_inquiry()->mutable_provider_symbol());
+    AnswerInquirer(p.x, v1::OUTCOME_FAILED, "", false, "the agency system is not connected");
+  }
+  parked_ = std::move(keep);
 }
 
 void InterfaceNode::Impl::HandleAgencyAnswer(Incoming& in) {
@@ -105,8 +144,17 @@ void InterfaceNode::Impl::AnswerInquirer(const ServedInquiry& x, v1::Outcome out
 
 zmq::socket_t* InterfaceNode::Impl::PeerSocket(const v1::PeerNode& peer) {
   auto it = peer_sockets_.find(peer.agency_code());
-  if (it != peer_sockets_.end()) return it->second.get();
+  if (it != peer_sockets_.end() && it->second.endpoint == peer.answer_endpoint() &&
+      it->second.key == peer.curve_public_key()) {
+    return it->second.socket.get();
+  }
   if (peer.curve_public_key().size() != 32) return nullptr;
+  // A peer that moved or changed its key gets a new connection; the old one goes (with
+  // whatever it could not deliver: the exchange ends by its receipt deadline).
+  if (it != peer_sockets_.end()) {
+    log_->Info("peer_moved", {{"peer", peer.agency_code()}, {"endpoint", peer.answer_endpoint()}});
+    peer_sockets_.erase(it);
+  }
   std::unique_ptr<zmq::socket_t> socket;
   Status s = ZmqCall("connect to " + peer.agency_code() + "'s node", [&] {
     socket = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::dealer);
@@ -116,6 +164,8 @@ zmq::socket_t* InterfaceNode::Impl::PeerSocket(const v1::PeerNode& peer) {
             reinterpret_cast<const uint8_t*>(peer.curve_public_key().data()), 32)));
     socket->set(zmq::sockopt::routing_id, options_.agency_code);
     socket->set(zmq::sockopt::sndhwm, 100000);
+    socket->set(zmq::sockopt::linger, 0);
+    IPN_RETURN_IF_ERROR(EnableHeartbeat(*socket));
     socket->connect(peer.answer_endpoint());
     return Status::Ok();
   });
@@ -124,7 +174,8 @@ zmq::socket_t* InterfaceNode::Impl::PeerSocket(const v1::PeerNode& peer) {
     return nullptr;
   }
   zmq::socket_t* raw = socket.get();
-  peer_sockets_[peer.agency_code()] = std::move(socket);
+  peer_sockets_[peer.agency_code()] =
+      PeerConnection{peer.answer_endpoint(), peer.curve_public_key(), std::move(socket)};
   return raw;
 }
 

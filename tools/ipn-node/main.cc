@@ -21,6 +21,8 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
       ->required();
   app.add_option("--answer-bind", options.answer_bind, "Where other nodes send answers")
       ->capture_default_str();
+  app.add_option("--answer-endpoint-file", options.answer_endpoint_file,
+                 "File that keeps the answer endpoint across restarts (peers reconnect to it)");
   app.add_option("--local", options.local_endpoint,
                  "Local endpoint for the agency's systems (ipc://PATH)")
       ->required();

@@ -72,6 +72,7 @@ Status LocalNetwork::Launch() {
   IPN_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy/bundle.ipnp", *bundle));
   const std::string admin_hex = HexEncode(std::span<const uint8_t>(admin_pk, sizeof(admin_pk)));
   IPN_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy/admin.pub", admin_hex + "\n"));
+  admin_public_hex_ = admin_hex;
 
   SecretBytes pass = SecretBytes::Random(24);
   passphrase_ = HexEncode(pass.span());
@@ -82,42 +83,12 @@ Status LocalNetwork::Launch() {
                           .WithContext("key ring"));
 
   // 2. The core.
-  std::vector<std::string> argv = {options_.bin_dir + "/ipn-core",
-                                   "--data-dir",
-                                   dir + "/core",
-                                   "--bind",
-                                   "tcp://127.0.0.1:*",
-                                   "--key-file",
-                                   dir + "/core/core.key",
-                                   "--policy",
-                                   dir + "/policy/bundle.ipnp",
-                                   "--admin-key",
-                                   admin_hex,
-                                   "--deadline",
-                                   std::to_string(options_.provider_deadline_s),
-                                   "--metrics-port",
-                                   "0",
-                                   "--log",
-                                   dir + "/core/core.log"};
-  if (options_.fast_kdf) argv.push_back("--fast-kdf");
-  Result<ChildProcess> core =
-      ChildProcess::Start(argv, {{"IPN_PASSPHRASE", passphrase_}}, dir + "/core/core.stderr");
-  if (!core.ok()) return core.status();
-  core_ = std::move(*core);
-  auto ready = core_.WaitReady(kReadyTimeout);
-  if (!ready.ok()) return ready.status();
-  core_endpoint_ = (*ready)["endpoint"];
-  core_metrics_port_ = std::stoi((*ready)["metrics_port"]);
+  IPN_RETURN_IF_ERROR(StartCore("tcp://127.0.0.1:*"));
 
   // 3. The nodes, then the agency programs behind them.
   for (const AgencySpec& spec : options_.agencies) {
     if (!spec.start_node) continue;
-    Result<ChildProcess> node =
-        StartNodeProcess(spec.code, NodeDir(spec.code) + "/node.key", "node");
-    if (!node.ok()) return node.status();
-    auto node_ready = node->WaitReady(kReadyTimeout);
-    if (!node_ready.ok()) return node_ready.status().WithContext("node " + spec.code);
-    nodes_[spec.code] = std::move(*node);
+    IPN_RETURN_IF_ERROR(StartNode(spec.code));
   }
   for (const AgencySpec& spec : options_.agencies) {
     if (!spec.start_node || !spec.start_agency_program) continue;
@@ -171,6 +142,68 @@ Status LocalNetwork::Launch() {
   return Status::Ok();
 }
 
+Status LocalNetwork::StartCore(const std::string& bind) {
+  const std::string& dir = options_.data_dir;
+  std::vector<std::string> argv = {options_.bin_dir + "/ipn-core",
+                                   "--data-dir",
+                                   dir + "/core",
+                                   "--bind",
+                                   bind,
+                                   "--key-file",
+                                   dir + "/core/core.key",
+                                   "--policy",
+                                   dir + "/policy/bundle.ipnp",
+                                   "--admin-key",
+                                   admin_public_hex_,
+                                   "--deadline",
+                                   std::to_string(options_.provider_deadline_s),
+                                   "--metrics-port",
+                                   "0",
+                                   "--log",
+                                   dir + "/core/core.log"};
+  if (options_.fast_kdf) argv.push_back("--fast-kdf");
+  Result<ChildProcess> core =
+      ChildProcess::Start(argv, {{"IPN_PASSPHRASE", passphrase_}}, dir + "/core/core.stderr");
+  if (!core.ok()) return core.status();
+  core_ = std::move(*core);
+  auto ready = core_.WaitReady(kReadyTimeout);
+  if (!ready.ok()) return ready.status();
+  core_endpoint_ = (*ready)["endpoint"];
+  core_metrics_port_ = std::stoi((*ready)["metrics_port"]);
+  return Status::Ok();
+}
+
+Status LocalNetwork::StartNode(const std::string& agency) {
+  Result<ChildProcess> node = StartNodeProcess(agency, NodeDir(agency) + "/node.key", "node");
+  if (!node.ok()) return node.status();
+  auto node_ready = node->WaitReady(kReadyTimeout);
+  if (!node_ready.ok()) return node_ready.status().WithContext("node " + agency);
+  nodes_[agency] = std::move(*node);
+  return Status::Ok();
+}
+
+Status LocalNetwork::RestartCore(bool crash) {
+  if (crash) {
+    core_.Kill();
+  } else if (int code = core_.Stop(); code != 0) {
+    return Status::Internal("the core exited with code " + std::to_string(code));
+  }
+  // The same endpoint: the nodes reconnect to it by themselves.
+  return StartCore(core_endpoint_).WithContext("restarting the core");
+}
+
+Status LocalNetwork::RestartNode(const std::string& agency, bool crash) {
+  auto it = nodes_.find(agency);
+  if (it == nodes_.end()) return Status::NotFound("no node for " + agency);
+  if (crash) {
+    it->second.Kill();
+  } else {
+    it->second.Stop();
+  }
+  nodes_.erase(it);
+  return StartNode(agency).WithContext("restarting the node of " + agency);
+}
+
 Result<ChildProcess> LocalNetwork::StartNodeProcess(const std::string& agency,
                                                     const std::string& key_file,
                                                     const std::string& name) {
@@ -186,6 +219,8 @@ Result<ChildProcess> LocalNetwork::StartNodeProcess(const std::string& agency,
                                    HexEncode(std::span<const uint8_t>(core_keys_.public_key)),
                                    "--local",
                                    LocalEndpoint(agency),
+                                   "--answer-endpoint-file",
+                                   NodeDir(agency) + "/answer_endpoint",
                                    "--timeout",
                                    std::to_string(options_.provider_deadline_s * 3 + 2),
                                    "--metrics-port",

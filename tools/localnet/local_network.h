@@ -65,6 +65,11 @@ class LocalNetwork {
   // Crash or stop single parts, and start a node with an arbitrary key (returns the
   // child, ready or not, so a test can see it refused).
   void KillNode(const std::string& agency);
+  // Stops the core (SIGTERM, or SIGKILL when `crash`) and starts it again on the same
+  // endpoint, keys and data; returns once it is ready. Nodes are left alone: they heal.
+  Status RestartCore(bool crash);
+  // The same for one agency's node (its agency program is left alone and reconnects).
+  Status RestartNode(const std::string& agency, bool crash);
   // The running processes, by name ("core", "node:MUN-131016", "agency:MUN-131016",
   // "portal"), for tests that inspect them.
   std::map<std::string, pid_t> ProcessIds() const;
@@ -86,10 +91,13 @@ class LocalNetwork {
  private:
   explicit LocalNetwork(LocalNetworkOptions options) : options_(std::move(options)) {}
   Status Launch();
+  Status StartCore(const std::string& bind);
+  Status StartNode(const std::string& agency);
   std::string NodeDir(const std::string& agency) const;
 
   LocalNetworkOptions options_;
   std::string passphrase_;
+  std::string admin_public_hex_;
   CurveKeyPair core_keys_;
   SecretBytes admin_secret_key_;
   std::map<std::string, policy::AgencyOverride> overrides_;
