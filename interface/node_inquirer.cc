@@ -1,6 +1,7 @@
 // InterfaceNode, the inquirer side: the agency's inquiries go to the core; the core's
 // decision and the provider node's sealed answer meet in PendingInquiries; the result
 // goes to the asking system and a receipt to the core.
+#include "interface/answer_seal.h"
 #include "interface/node_impl.h"
 
 namespace ipn::interface {
@@ -46,15 +47,16 @@ void InterfaceNode::Impl::HandleAnswer(Incoming& in) {
     return;
   }
   const v1::Answer& a = in.envelope.answer();
-  std::string plain;
-  Status opened = peers_->Open(in.user_id, a.nonce(), a.sealed_payload(), &plain);
+  Result<BoundAnswer> opened = OpenAnswer(*peers_, in.user_id, options_.agency_code, a);
   if (!opened.ok()) {
     stats_->dropped_answers.Add();
-    log_->Warn("answer_rejected", {{"exchange_id", a.exchange_id()}, {"reason", opened.message()}});
+    log_->Warn("answer_rejected", {{"exchange_id", a.exchange_id()},
+                                   {"from", in.user_id},
+                                   {"reason", opened.status().message()}});
     return;
   }
-  Result<std::optional<Delivery>> matched =
-      pending_.OnAnswer(in.user_id, a.exchange_id(), a.outcome(), std::move(plain), Now());
+  Result<std::optional<Delivery>> matched = pending_.OnAnswer(
+      in.user_id, opened->exchange_id, opened->outcome, std::move(opened->payload), Now());
   if (!matched.ok()) {
     stats_->dropped_answers.Add();
     log_->Warn("unexpected_answer", {{"exchange_id", a.exchange_id()},

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/zmq_call.h"
+#include "interface/answer_seal.h"
 #include "interface/node_impl.h"
 
 namespace ipn::interface {
@@ -118,11 +119,9 @@ void InterfaceNode::Impl::AnswerInquirer(const ServedInquiry& x, v1::Outcome out
                                          const std::string& detail) {
   // 1. The answer, sealed end to end, straight to the inquirer's node.
   v1::Envelope answer = Stamped(x.exchange_id);
-  v1::Answer* a = answer.mutable_answer();
-  a->set_exchange_id(x.exchange_id);
-  a->set_outcome(outcome);
-  Status sealed =
-      peers_->Seal(x.inquirer, payload, a->mutable_nonce(), a->mutable_sealed_payload());
+  BoundAnswer bound{x.exchange_id, options_.agency_code, x.inquirer, outcome, std::string(payload)};
+  Status sealed = SealAnswer(*peers_, bound, answer.mutable_answer());
+  WipeString(&bound.payload);
   if (!sealed.ok()) {
     outcome = v1::OUTCOME_FAILED;
     log_->Error("seal_failed", {{"exchange_id", x.exchange_id}, {"reason", sealed.message()}});
