@@ -37,6 +37,10 @@ class CoreEnv {
 
   // A fresh exchange id: unique across the core's restarts (random, 128 bits).
   virtual std::string NewExchangeId() = 0;
+
+  // Whether a durable record says `inquirer` already used `request_id` (the durable half
+  // of the duplicate guard; records not yet durable are the broker's own memory).
+  virtual bool RequestIdRecorded(std::string_view inquirer, std::string_view request_id) = 0;
 };
 
 }  // namespace ipn::core

@@ -67,6 +67,16 @@ std::string CoreRouter::Impl::NewExchangeId() {
   return hex;
 }
 
+bool CoreRouter::Impl::RequestIdRecorded(std::string_view inquirer, std::string_view request_id) {
+  Result<bool> used = records_->RequestIdUsed(inquirer, request_id);
+  if (!used.ok()) {
+    // Unreadable index: the inquiry goes on, guarded by memory only; said, not hidden.
+    log_->Error("request_index_unreadable", {{"reason", used.status().ToString()}});
+    return false;
+  }
+  return *used;
+}
+
 Status CoreRouter::Impl::Init(CoreOptions options) {
   options_ = std::move(options);
   clock_ = options_.clock != nullptr ? options_.clock : &system_clock_;

@@ -51,6 +51,7 @@ class CoreRouter::Impl : public CoreEnv {
     return Send(std::string(agency), envelope);
   }
   std::string NewExchangeId() override;
+  bool RequestIdRecorded(std::string_view inquirer, std::string_view request_id) override;
 
  private:
   // What one iteration of the loop produced: records to make durable, then messages.

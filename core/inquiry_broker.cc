@@ -52,8 +52,11 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   // 1. Not a repeat of a request id this inquirer already used, and well-formed. A
   //    duplicate is answered but not recorded: the first inquiry's records stand. The id
   //    counts as used from here on, whatever the decision (an empty one names nothing).
+  //    Memory first (open, recent, or not yet durable), then the durable index: a request
+  //    id stays used for as long as its records are kept, across restarts.
   const std::string key = ExchangeTable::Key(inquirer, facts.request_id);
-  if (!facts.request_id.empty() && exchanges_.Seen(key)) {
+  if (!facts.request_id.empty() &&
+      (exchanges_.Seen(key) || deps_.env->RequestIdRecorded(inquirer, facts.request_id))) {
     v1::Envelope e = Reply(facts.request_id);
     e.mutable_inquiry_decision()->set_accepted(false);
     e.mutable_inquiry_decision()->set_deny_reason(v1::DENY_REASON_DUPLICATE_REQUEST);

@@ -153,7 +153,7 @@ void RecordStore::Impl::Submit(AppendRequest request) {
 void RecordStore::Impl::PrepareInto(std::vector<AppendRequest>& requests, PreparedBatch& batch) {
   std::string body, leaf, value;
   char sequence_key[8], person_key[kPersonKeyBytes], time_key[kTimeKeyBytes],
-      node_key[kNodeKeyBytes];
+      node_key[kNodeKeyBytes], request_key_buf[kRequestKeyBytes];
   // One call for all the nonces: randombytes_buf is a system call per call.
   size_t count = 0;
   for (const AppendRequest& request : requests) count += request.records.size();
@@ -185,6 +185,10 @@ void RecordStore::Impl::PrepareInto(std::vector<AppendRequest>& requests, Prepar
       batch.batch.Put(person_cf, rocksdb::Slice(person_key, kPersonKeyBytes), value);
       WriteTimeKey(r.time_unix_us, r.sequence, time_key);
       batch.batch.Put(time_cf, rocksdb::Slice(time_key, kTimeKeyBytes), rocksdb::Slice());
+      if (RequestIndexKey(r, request_key_buf)) {
+        batch.batch.Put(request_cf, rocksdb::Slice(request_key_buf, kRequestKeyBytes),
+                        rocksdb::Slice(sequence_key, 8));
+      }
       prepare_range.AppendLeaf(leaf_hash, emit);
     }
     batch.records += request.records.size();

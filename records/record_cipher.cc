@@ -127,6 +127,18 @@ Result<Record> RecordCipher::OpenRecord(uint64_t sequence, std::string_view valu
   return record;
 }
 
+Result<SecretBytes> RecordCipher::DeriveSubkey(uint32_t version, uint64_t id,
+                                               const char (&context)[9]) const {
+  auto it = keys_.find(version);
+  if (it == keys_.end()) {
+    return Status::NotFound("no encryption key of version " + std::to_string(version));
+  }
+  static_assert(crypto_kdf_KEYBYTES == 32 && crypto_kdf_CONTEXTBYTES == 8);
+  SecretBytes out(32);
+  crypto_kdf_derive_from_key(out.data(), out.size(), id, context, it->second.data());
+  return out;
+}
+
 std::string RecordCipher::MakeKeyCheck(uint32_t version) const {
   std::string check(kNonceBytes + sizeof(kKeyCheckText) - 1 + kTagBytes, '\0');
   uint8_t* nonce = reinterpret_cast<uint8_t*>(check.data());

@@ -62,6 +62,10 @@ class RecordCipher {
   std::string MakeKeyCheck(uint32_t version) const;
   bool CheckKey(uint32_t version, std::string_view key_check) const;
 
+  // A 32-byte subkey of key `version` for another purpose (crypto_kdf, `context` 8
+  // characters), e.g. the request index's hash key. NotFound without that version.
+  Result<SecretBytes> DeriveSubkey(uint32_t version, uint64_t id, const char (&context)[9]) const;
+
  private:
   std::map<uint32_t, SecretBytes> keys_;
   uint32_t write_version_ = 0;

@@ -47,12 +47,17 @@ Status DecodeBody(std::string_view body, Record& record);
 // by_time:   time | u64 sequence                            -> empty
 // tree:      u8 level | u64 index                           -> 32-byte subtree hash
 // heads:     u64 tree size | time                           -> encoded signed tree head
+// by_request: keyed BLAKE2b(inquirer | 0 | request id)       -> u64 sequence
+//            (the duplicate guard: which request ids each agency has used; keyed so that
+//            request ids are not readable or guessable from the index)
 // default:   metadata (format, next sequence, purge statement, key checks)
 inline constexpr char kRecordsFamily[] = "records";
 inline constexpr char kByPersonFamily[] = "by_person";
 inline constexpr char kByTimeFamily[] = "by_time";
 inline constexpr char kTreeFamily[] = "tree";
 inline constexpr char kHeadsFamily[] = "heads";
+inline constexpr char kByRequestFamily[] = "by_request";
+inline constexpr size_t kRequestKeyBytes = 32;
 
 inline constexpr size_t kPersonKeyBytes = 48;
 inline constexpr size_t kTimeKeyBytes = 16;
@@ -90,5 +95,7 @@ inline constexpr char kMetaNextSequence[] = "next_sequence";
 inline constexpr char kMetaPurge[] = "purge";
 inline constexpr char kMetaKeyCheckPrefix[] = "keycheck/";
 inline constexpr char kMetaUserPrefix[] = "user/";  // RecordStore::PutMeta's names
+// The encryption key version the request index's hash key is derived from.
+inline constexpr char kMetaRequestKeyVersion[] = "request_index/key_version";
 
 }  // namespace ipn::records

@@ -10,6 +10,8 @@
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
+#include <algorithm>
+
 #include "common/file_util.h"
 #include "records/record_codec.h"
 #include "records/store_impl.h"
@@ -123,6 +125,18 @@ Status RecordStore::Impl::OpenDatabase() {
       {kByTimeFamily, data},
       {kTreeFamily, base},
       {kHeadsFamily, small}};
+  // Point reads only (one per inquiry): a whole-key bloom filter keeps a miss off disk.
+  rocksdb::ColumnFamilyOptions request = small;
+  request.table_factory = table(false);
+  bool has_request_family = !read_only;
+  if (read_only) {
+    // A store written before the request index opens read-only without it.
+    std::vector<std::string> names;
+    if (rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), options.dir, &names).ok()) {
+      has_request_family = std::find(names.begin(), names.end(), kByRequestFamily) != names.end();
+    }
+  }
+  if (has_request_family) families.push_back({kByRequestFamily, request});
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = !read_only;
@@ -155,6 +169,7 @@ Status RecordStore::Impl::OpenDatabase() {
   time_cf = handles[3];
   tree_cf = handles[4];
   heads_cf = handles[5];
+  if (has_request_family) request_cf = handles[6];
   return Status::Ok();
 }
 
@@ -172,6 +187,7 @@ Status RecordStore::Impl::LoadState() {
   const rocksdb::ReadOptions ro;
   IPN_RETURN_IF_ERROR(CheckFormat(ro));
   IPN_RETURN_IF_ERROR(CheckEncryptionKeys(ro));
+  IPN_RETURN_IF_ERROR(OpenRequestIndex(ro));
   uint64_t size = 0;
   IPN_RETURN_IF_ERROR(LoadSizeAndPurgePoint(ro, &size));
   return RecoverTree(ro, size);

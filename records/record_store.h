@@ -123,6 +123,11 @@ class RecordStore {
   // Counts of records with from_us <= time < to_us, sorted by the row's fields.
   Result<std::vector<StatsRow>> Stats(int64_t from_us, int64_t to_us) const;
 
+  // --- The duplicate guard ---
+  // Whether a durable, retained record says `inquirer` used `request_id` (an inquiry
+  // accepted or refused under it). Looked up in the by-request index: one point read.
+  Result<bool> RequestIdUsed(std::string_view inquirer, std::string_view request_id) const;
+
   // --- Metadata ---
   // A small named value of the store's user (e.g. the core's last key-ring summary), kept
   // beside the store's own state. `name`: 1-128 of a-z 0-9 _ . ; value up to 64 KiB,

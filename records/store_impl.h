@@ -120,6 +120,14 @@ class RecordStore::Impl {
   rocksdb::ColumnFamilyHandle* time_cf = nullptr;
   rocksdb::ColumnFamilyHandle* tree_cf = nullptr;
   rocksdb::ColumnFamilyHandle* heads_cf = nullptr;
+  rocksdb::ColumnFamilyHandle* request_cf = nullptr;  // absent in a read-only older store
+  SecretBytes request_key;                            // the request index's hash key
+
+  // request_index.cc
+  Status OpenRequestIndex(const rocksdb::ReadOptions& ro);
+  // Whether `r` marks its request id as used, and the index key if so.
+  bool RequestIndexKey(const Record& r, char* out) const;
+  void RequestKey(std::string_view inquirer, std::string_view request_id, char* out) const;
 
   // --- committed state (mu) ---
   mutable std::mutex mu;

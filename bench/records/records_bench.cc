@@ -221,7 +221,8 @@ bool EnsureBigStore(BigStore& big, std::string* error) {
   {
     // Compact fully, as a long-running store's data mostly sits in the last level.
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "records", "by_person", "by_time", "tree", "heads"}) {
+    for (const char* name :
+         {"default", "records", "by_person", "by_time", "tree", "heads", "by_request"}) {
       rocksdb::ColumnFamilyOptions cf;
       cf.compression = rocksdb::kNoCompression;
       cf.level_compaction_dynamic_level_bytes = true;

@@ -75,6 +75,11 @@ class BrokerFixture : public ::testing::Test {
     }
     stats_ = std::make_unique<CoreStats>(metrics_);
     env_.now_us = Noon("2026-11-30");
+    RestartBroker();
+  }
+
+  // A new broker over the same env, policy, symbols and nodes: what a core restart keeps.
+  void RestartBroker() {
     BrokerOptions options;
     options.provider_deadline_us = kDeadlineUs;
     options.remember_request_ids_us = kRememberUs;

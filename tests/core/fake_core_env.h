@@ -27,6 +27,17 @@ class FakeCoreEnv : public CoreEnv {
     return Status::Ok();
   }
   std::string NewExchangeId() override { return "x" + std::to_string(++next_id); }
+  bool RequestIdRecorded(std::string_view inquirer, std::string_view request_id) override {
+    ++request_index_reads;
+    return durable_request_ids.count({std::string(inquirer), std::string(request_id)}) != 0;
+  }
+
+  // Makes the records added so far durable, as far as the request index goes.
+  void MakeDurable() {
+    for (const records::Record& r : records) {
+      if (!r.request_id.empty()) durable_request_ids.insert({r.inquirer, r.request_id});
+    }
+  }
 
   // Forgets what was recorded and sent so far (the clock stays).
   void Clear() {
@@ -38,6 +49,8 @@ class FakeCoreEnv : public CoreEnv {
   int64_t now_us = 0;
   int next_id = 0;
   std::set<std::string> unreachable;
+  std::set<std::pair<std::string, std::string>> durable_request_ids;  // (inquirer, request id)
+  int request_index_reads = 0;
   std::vector<records::Record> records;
   std::vector<std::pair<std::string, v1::Envelope>> after_commit;
   std::vector<std::pair<std::string, v1::Envelope>> sent_now;

@@ -257,6 +257,46 @@ TEST_F(InquiryBrokerTest, AClosedRequestIdStaysADuplicateForTheWindowAfterItsClo
   EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted, Event::kForwarded}));
 }
 
+TEST_F(InquiryBrokerTest, ARequestIdStaysUsedPastTheWindowOnceItsRecordsAreDurable) {
+  AskLawful("r1");
+  env_.MakeDurable();
+  broker_->OnOutcome(kChiyoda, Outcome("x1", v1::OUTCOME_PROVIDED));
+  broker_->OnReceipt(kPension, Receipt("r1", "x1"));
+  env_.now_us += kRememberUs + 1;
+  broker_->Forget();  // the broker's memory of r1 is gone; the store's is not
+  env_.Clear();
+  AskLawful("r1");
+  EXPECT_TRUE(env_.records.empty()) << "a duplicate is answered, not recorded again";
+  ASSERT_EQ(env_.after_commit.size(), 1u);
+  EXPECT_EQ(env_.after_commit[0].second.inquiry_decision().deny_reason(),
+            v1::DENY_REASON_DUPLICATE_REQUEST);
+  EXPECT_TRUE(env_.sent_now.empty());
+  EXPECT_EQ(stats_->duplicates.value(), 1u);
+}
+
+TEST_F(InquiryBrokerTest, ARestartedBrokerFindsUsedRequestIdsInTheStore) {
+  broker_->OnInquiry(kPension,
+                     Inquiry("r1", a_[kPension], "np-benefit", kInsurer, "medical-insurance"));
+  ASSERT_EQ(Events(), std::vector<Event>{Event::kInquiryRefused});
+  env_.MakeDurable();
+  RestartBroker();  // a new broker: nothing in memory
+  env_.Clear();
+  AskLawful("r1");
+  EXPECT_TRUE(env_.records.empty());
+  EXPECT_EQ(stats_->duplicates.value(), 1u);
+  // Another agency's r1 is its own.
+  broker_->OnInquiry(kChiyoda, Inquiry("r1", a_[kChiyoda], "np-benefit", kPension, "pension"));
+  EXPECT_FALSE(env_.records.empty());
+  EXPECT_EQ(stats_->duplicates.value(), 1u);
+}
+
+TEST_F(InquiryBrokerTest, TheStoreIsAskedOnlyWhenMemoryDoesNotKnowTheId) {
+  AskLawful("r1");
+  const int reads = env_.request_index_reads;
+  AskLawful("r1");  // open: memory answers
+  EXPECT_EQ(env_.request_index_reads, reads);
+}
+
 TEST_F(InquiryBrokerTest, OutcomeThenReceiptClosesTheExchange) {
   const int64_t accepted = env_.now_us;
   AskLawful("r1");

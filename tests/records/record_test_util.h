@@ -74,7 +74,8 @@ struct RawDb {
 
 inline std::unique_ptr<RawDb> OpenRaw(const std::string& dir) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", "records", "by_person", "by_time", "tree", "heads"}) {
+  for (const char* name :
+       {"default", "records", "by_person", "by_time", "tree", "heads", "by_request"}) {
     rocksdb::ColumnFamilyOptions cf;
     if (std::string(name) == "by_person") {
       cf.prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(32));  // as the store has it
