@@ -23,6 +23,7 @@
 
 #include "common/connection_watch.h"
 #include "common/envelope_io.h"
+#include "common/limits.h"
 #include "common/metrics_server.h"
 #include "common/wipe_guard.h"
 #include "common/zap_handler.h"
@@ -91,8 +92,11 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
       std::make_unique<RecordAccess>(records_.get(), symbols_.get(), policy_.get(), this, log_);
   BrokerOptions bopts;
   bopts.provider_deadline_us = options_.provider_deadline_us;
-  broker_ = std::make_unique<InquiryBroker>(
-      InquiryBroker::Deps{this, policy_.get(), symbols_.get(), &nodes_, stats_.get(), log_}, bopts);
+  broker_ =
+      std::make_unique<InquiryBroker>(InquiryBroker::Deps{this, policy_.get(), symbols_.get(),
+                                                          &nodes_, stats_.get(), log_, &refusals_},
+                                      bopts);
+  stats_->policy_version.Set(static_cast<int64_t>(policy_->Current()->version()));
   IPN_RETURN_IF_ERROR(OpenTransport());
   send_now_ = [this](std::string_view to, const v1::Envelope& e) {
     return SendToPeer(*router_, to, e);
@@ -152,6 +156,7 @@ Status CoreRouter::Impl::OpenTransport() {
     router_->set(zmq::sockopt::sndhwm, 100000);
     router_->set(zmq::sockopt::rcvhwm, 100000);
     IPN_RETURN_IF_ERROR(EnableHeartbeat(*router_));
+    router_->set(zmq::sockopt::maxmsgsize, limits::kMaxCoreFrameBytes);
     router_->bind(options_.bind_endpoint);
     endpoint_ = router_->get(zmq::sockopt::last_endpoint);
     return Status::Ok();
@@ -187,6 +192,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     const int64_t now = NowMicros();
     int64_t wait_us = 100'000;
     if (auto next = broker_->NextDeadline()) wait_us = std::min(wait_us, *next - now);
+    if (auto next = refusals_.NextDue()) wait_us = std::min(wait_us, *next - now);
     if (!lazy_.empty()) wait_us = std::min(wait_us, lazy_since_us_ + kLazyRecordDelayUs - now);
     zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
                                {nullptr, pipeline_->wake_fd(), ZMQ_POLLIN, 0}};
@@ -205,6 +211,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     if (reload.exchange(false)) ReloadPolicy();
     ReceiveAll();
     broker_->ExpireDeadlines();
+    RecordRefusals(/*all=*/false);
     Commit();
     // A small commit may have been made on this thread (CommitPipeline::Submit): release
     // what waited for it now, not after the next poll.
@@ -215,6 +222,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     stats_->backlog_dropped.Set(static_cast<int64_t>(backlog_.dropped()));
   }
   // Make everything recorded so far durable and deliver what waited for it.
+  RecordRefusals(/*all=*/true);
   Commit(/*force=*/true);
   Status drained = pipeline_->Drain();
   if (drained.ok()) drained = ReleaseDurable();
@@ -279,29 +287,6 @@ Status CoreRouter::Impl::ReleaseDurable() {
   return s;
 }
 
-void CoreRouter::Impl::Flush(Outbox* outbox) {
-  for (auto& [to, envelope] : *outbox) {
-    Status s = Send(to, std::move(envelope));
-    if (!s.ok()) NodeGone(to, s);
-  }
-  outbox->clear();
-}
-
-Status CoreRouter::Impl::Send(const std::string& to, v1::Envelope envelope) {
-  return backlog_.Send(to, std::move(envelope), send_now_);
-}
-
-// A node the router no longer knows (its connection closed): it leaves the connected set
-// until it says Hello again. Logged once per departure, not per message.
-void CoreRouter::Impl::NodeGone(const std::string& agency, const Status& why) {
-  if (why.code() == Status::Code::kUnavailable && nodes_.Disconnect(agency)) {
-    stats_->connected_nodes.Set(static_cast<int64_t>(nodes_.size()));
-    log_->Warn("node_gone", {{"agency", agency}, {"reason", why.message()}});
-  } else if (why.code() != Status::Code::kUnavailable) {
-    log_->Warn("send_failed", {{"to", agency}, {"reason", why.message()}});
-  }
-}
-
 void CoreRouter::Impl::Dispatch(Incoming& in) {
   // A resident code is wiped when its message has been handled, whichever way that went:
   // refused at the door, unrecordable, or issued. (has_ first: mutable_ would create one.)
@@ -310,9 +295,8 @@ void CoreRouter::Impl::Dispatch(Incoming& in) {
                            : nullptr);
   // The routing id a node chose must be the agency its key authenticated as.
   if (in.user_id.empty() || in.routing_id != in.user_id) {
-    log_->Warn("identity_mismatch", {{"routing_id_size", in.routing_id.size()}});
-    return SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
-                     "the node's routing id must be its agency code");
+    return RefuseMessage(in, v1::ERROR_CODE_PERMISSION_DENIED, "IDENTITY_MISMATCH",
+                         "the node's routing id must be its agency code");
   }
   if (!Recordable(in)) return;
   const std::string& from = in.user_id;
@@ -327,25 +311,10 @@ void CoreRouter::Impl::Dispatch(Incoming& in) {
     case v1::Envelope::kTreeHeadRequest:
       return record_access_->OnTreeHeadRequest(from, in.envelope);
     case v1::Envelope::kStatsQuery: return record_access_->OnStatsQuery(from, in.envelope);
-    default: SendError(in, v1::ERROR_CODE_MALFORMED, "the core does not accept this message type");
+    default:
+      RefuseMessage(in, v1::ERROR_CODE_MALFORMED, "UNSUPPORTED_MESSAGE",
+                    "the core does not accept this message type");
   }
-}
-
-// An unrecordable message is refused and the refusal recorded (CheckRecordable says why).
-bool CoreRouter::Impl::Recordable(const Incoming& in) {
-  const v1::Envelope& e = in.envelope;
-  const Status fit = CheckRecordable(e);
-  if (fit.ok()) return true;
-  records::AuditRecord a;
-  a.time_unix_us = NowMicros();
-  a.actor = in.user_id;
-  a.action = "malformed_message";
-  a.outcome = "refused: " + fit.message();
-  AddRecord(records::ToRecord(a));
-  log_->Warn("malformed_message", {{"agency", in.user_id}, {"reason", fit.message()}});
-  // The request id is echoed so the node can match the error.
-  SendError(in, v1::ERROR_CODE_MALFORMED, "unrecordable field: " + fit.message());
-  return false;
 }
 
 v1::Envelope CoreRouter::Impl::Reply(const std::string& request_id) const {
@@ -360,32 +329,6 @@ void CoreRouter::Impl::SendError(const Incoming& in, v1::ErrorCode code,
   e.mutable_error()->set_code(code);
   e.mutable_error()->set_reason(reason);
   SendAfterCommit(in.routing_id, std::move(e));
-}
-
-void CoreRouter::Impl::HandleHello(const Incoming& in) {
-  const v1::Hello& hello = in.envelope.hello();
-  if (hello.agency_code() != in.user_id) {
-    return SendError(in, v1::ERROR_CODE_PERMISSION_DENIED,
-                     "Hello names another agency than the key it connected with");
-  }
-  const std::string* known = nodes_.AnswerEndpoint(in.user_id);
-  const bool changed = known == nullptr || *known != hello.answer_endpoint();
-  nodes_.Connect(in.user_id, hello.answer_endpoint());
-  stats_->connected_nodes.Set(static_cast<int64_t>(nodes_.size()));
-  log_->Info("node_connected",
-             {{"agency", in.user_id},
-              {"answer_endpoint", hello.answer_endpoint()},
-              {"changed", changed},
-              {"software_version", hello.software_version().substr(0, 64)},
-              {"clock_skew_ms", (in.envelope.sent_at_unix_us() - NowMicros()) / 1000}});
-  // A newcomer or a node that moved: every connected node learns of it (and it of
-  // everyone). A node re-saying Hello from where it was: only it is welcomed again.
-  const v1::Welcome welcome = nodes_.MakeWelcome(*policy_->Current());
-  for (const std::string& code : changed ? nodes_.Agencies() : std::vector{in.user_id}) {
-    v1::Envelope e = Reply("welcome");
-    *e.mutable_welcome() = welcome;
-    SendAfterCommit(code, std::move(e));
-  }
 }
 
 // Opens a resident code sealed to the core's key (crypto_box_seal) into `code`.
@@ -414,6 +357,7 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
   if (sender == nullptr || sender->agency_class != "registry") {
     resp->set_error_code(v1::ERROR_CODE_PERMISSION_DENIED);
     resp->set_reason("only the registry link may submit resident codes");
+    refusals_.Add(in.user_id, "RESIDENT_CODE_REFUSED", in.envelope.request_id(), NowMicros());
   } else if (target == nullptr || target->status != policy::AgencyStatus::kActive) {
     resp->set_error_code(v1::ERROR_CODE_UNKNOWN_AGENCY);
     resp->set_reason("agency " + req->agency_code() + " is not an active agency");
@@ -470,6 +414,7 @@ void CoreRouter::Impl::ReloadPolicy() {
                 {{"reason", s.ToString()}, {"version_in_force", after->version()}});
   } else {
     log_->Info("policy_loaded", {{"version", after->version()}});
+    stats_->policy_version.Set(static_cast<int64_t>(after->version()));
   }
   for (const records::AuditRecord& a :
        PolicyLoadAudit(*before, *after, s, options_.policy_bundle_file, NowMicros())) {

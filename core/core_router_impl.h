@@ -27,7 +27,9 @@
 #include "core/inquiry_broker.h"
 #include "core/peer_backlog.h"
 #include "core/record_access.h"
+#include "core/refusal_ledger.h"
 #include "policy/policy_store.h"
+#include "records/audit_record.h"
 #include "records/record_store.h"
 #include "symbol/symbol_service.h"
 
@@ -73,6 +75,11 @@ class CoreRouter::Impl : public CoreEnv {
   Status OpenSealedCode(const std::string& sealed, std::string* code) const;
   void HandlePing(const Incoming& in);
   void SendError(const Incoming& in, v1::ErrorCode code, const std::string& reason);
+  // An authenticated agency's message refused before any person is known: answered with
+  // `reason`, counted in the refusal ledger under `ledger_reason`.
+  void RefuseMessage(const Incoming& in, v1::ErrorCode code, std::string_view ledger_reason,
+                     const std::string& reason);
+  void RecordRefusals(bool all);
   void ReloadPolicy();
   void Commit(bool force = false);
   Status ReleaseDurable();
@@ -97,6 +104,7 @@ class CoreRouter::Impl : public CoreEnv {
   std::unique_ptr<InquiryBroker> broker_;
   ConnectedNodes nodes_;
   PeerBacklog backlog_;
+  RefusalLedger refusals_;
   PeerBacklog::SendFn send_now_;       // the router send, for the backlog
   Batch batch_;                        // the current iteration's
   std::vector<records::Record> lazy_;  // records waiting to share a later sync

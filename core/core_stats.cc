@@ -14,6 +14,8 @@ CoreStats::CoreStats(Metrics& m)
                                        "Outcomes naming no open exchange of their sender")),
       unexpected_receipts(m.GetCounter("ipn_core_unexpected_receipts_total",
                                        "Receipts naming no open exchange of their sender")),
+      refusal_aggregates(m.GetCounter("ipn_core_refusal_aggregates_total",
+                                      "Aggregate records of refusals filed under no person")),
       receipts_not_confirmed(
           m.GetCounter("ipn_core_receipts_not_confirmed_total",
                        "Exchanges closed at their receipt deadline with no receipt")),
@@ -26,6 +28,7 @@ CoreStats::CoreStats(Metrics& m)
       open_exchanges(
           m.GetGauge("ipn_core_open_exchanges", "Inquiries accepted and not yet closed")),
       connected_nodes(m.GetGauge("ipn_core_connected_nodes", "Agency nodes that said Hello")),
+      policy_version(m.GetGauge("ipn_core_policy_version", "The policy bundle's version in force")),
       backlog(m.GetGauge("ipn_core_backlog_messages", "Messages waiting for slow nodes")),
       backlog_dropped(m.GetGauge("ipn_core_backlog_dropped_messages",
                                  "Waiting messages dropped (past the limit, or node gone)")),

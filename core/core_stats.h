@@ -29,12 +29,14 @@ struct CoreStats {
   Counter& duplicates;  // repeated request ids (answered, not recorded again)
   Counter& unexpected_outcomes;
   Counter& unexpected_receipts;
+  Counter& refusal_aggregates;      // aggregate records of refusals filed under no person
   Counter& receipts_not_confirmed;  // closed at the receipt deadline without a receipt
   Counter& symbols_issued;
   Counter& symbols_refused;
   Counter& records_appended;
   Gauge& open_exchanges;
   Gauge& connected_nodes;
+  Gauge& policy_version;  // the bundle in force
   Gauge& backlog;          // messages waiting for slow nodes (PeerBacklog)
   Gauge& backlog_dropped;  // waiting messages dropped past the limit or for gone nodes
   Histogram& decision_latency;

@@ -49,36 +49,39 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   facts.request_id = envelope.request_id();
   facts.record_symbol = kNoPerson;
 
-  // 1. Not a repeat of a request id this inquirer already used, and well-formed. A
-  //    duplicate is answered but not recorded: the first inquiry's records stand. The id
-  //    counts as used from here on, whatever the decision (an empty one names nothing).
-  //    Memory first (open, recent, or not yet durable), then the durable index: a request
-  //    id stays used for as long as its records are kept, across restarts.
+  const int64_t now = deps_.env->NowMicros();
+  // 1. The inquirer's rate, before anything else is looked at: a flooding agency is held
+  //    here, at the cost of one token bucket, and its refusals are aggregated.
+  if (!deps_.policy->Charge(inquirer, now)) {
+    return RefuseUnfiled(facts, v1::DENY_REASON_RATE_LIMITED,
+                         inquirer + " is over its rate of inquiries; try again later");
+  }
+  // 2. Not a repeat of a request id this inquirer already used: memory first (open,
+  //    recent, or not yet durable), then the durable index, so a request id stays used
+  //    for as long as its records are kept, across restarts. The first inquiry's records
+  //    stand; the repeat is answered and counted in the aggregate.
   const std::string key = ExchangeTable::Key(inquirer, facts.request_id);
   if (!facts.request_id.empty() &&
       (exchanges_.Seen(key) || deps_.env->RequestIdRecorded(inquirer, facts.request_id))) {
-    v1::Envelope e = Reply(facts.request_id);
-    e.mutable_inquiry_decision()->set_accepted(false);
-    e.mutable_inquiry_decision()->set_deny_reason(v1::DENY_REASON_DUPLICATE_REQUEST);
-    e.mutable_inquiry_decision()->set_explanation("request id " + facts.request_id +
-                                                  " was already used; the first inquiry stands");
-    deps_.env->SendAfterCommit(inquirer, std::move(e));
     deps_.stats->duplicates.Add();
-    deps_.log->Warn("duplicate_request",
-                    {{"request_id", facts.request_id}, {"inquirer", inquirer}});
-    return;
+    return RefuseUnfiled(
+        facts, v1::DENY_REASON_DUPLICATE_REQUEST,
+        "request id " + facts.request_id + " was already used; the first inquiry stands");
   }
-  if (!facts.request_id.empty()) exchanges_.RememberUsed(key, deps_.env->NowMicros());
+  // 3. Well-formed. A malformed inquiry names no one and uses no request id: the agency
+  //    may send it again, corrected, under the same id.
   if (facts.request_id.empty() || facts.business.empty() || facts.item.empty() ||
       facts.provider.empty() || q.inquirer_symbol().empty()) {
-    return Refuse(facts, v1::DENY_REASON_MALFORMED,
-                  "an inquiry needs a request id, a symbol, a business, an item and a provider");
+    return RefuseUnfiled(
+        facts, v1::DENY_REASON_MALFORMED,
+        "an inquiry needs a request id, a symbol, a business, an item and a provider");
   }
+  exchanges_.RememberUsed(key, now);
 
-  // 2. The permitted-link list, the directory and the inquirer's rate limit.
-  const policy::Decision decision = deps_.policy->CheckAndCharge(
-      inquirer, facts.business, facts.provider, facts.item, deps_.env->NowMicros());
-  // 3. Open the inquirer's symbol before acting on a refusal: a refused inquiry about a
+  // 4. The permitted-link list and the directory (the rate was charged in step 1).
+  const policy::Decision decision =
+      deps_.policy->Check(inquirer, facts.business, facts.provider, facts.item, now);
+  // 5. Open the inquirer's symbol before acting on a refusal: a refused inquiry about a
   //    real person is filed under that person's record symbol, so the person sees it at
   //    the portal and the commission can count it per person. Only a refusal with no
   //    valid symbol is filed under no one.
@@ -122,6 +125,21 @@ void InquiryBroker::Refuse(const ExchangeFacts& facts, v1::DenyReason reason,
                                       {"business", facts.business},
                                       {"item", facts.item},
                                       {"reason", RecordText(reason)}});
+}
+
+void InquiryBroker::RefuseUnfiled(const ExchangeFacts& facts, v1::DenyReason reason,
+                                  const std::string& explanation) {
+  v1::Envelope e = Reply(facts.request_id);
+  v1::InquiryDecision* d = e.mutable_inquiry_decision();
+  d->set_accepted(false);
+  d->set_deny_reason(reason);
+  d->set_explanation(explanation);
+  deps_.env->SendAfterCommit(facts.inquirer, std::move(e));
+  deps_.stats->Refused(reason);
+  deps_.refusals->Add(facts.inquirer, RecordText(reason), facts.request_id, deps_.env->NowMicros());
+  deps_.log->Debug("inquiry_refused_unfiled", {{"request_id", facts.request_id},
+                                               {"inquirer", facts.inquirer},
+                                               {"reason", RecordText(reason)}});
 }
 
 void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,

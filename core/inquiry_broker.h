@@ -5,8 +5,9 @@
 // only through CoreEnv, so each rule is specified by a unit test with a fake env and a
 // manual clock (tests/core/inquiry_broker_test.cc).
 //
-//   OnInquiry ─► Admit ─► Decide (CheckAndCharge, Translate) ─┬─► Refuse
-//                                                             └─► Accept ─► Forward
+//   OnInquiry ─► Charge ─► duplicate? ─► well-formed? ─┬─► RefuseUnfiled (aggregated)
+//             ─► Decide (Check, Translate) ─┬─► Refuse (one record, under the person)
+//                                           └─► Accept ─► Forward
 //   OnOutcome, OnReceipt, ExpireDeadlines ─► Exchange transitions ─► records
 #pragma once
 
@@ -20,6 +21,7 @@
 #include "core/core_env.h"
 #include "core/core_stats.h"
 #include "core/exchange_table.h"
+#include "core/refusal_ledger.h"
 #include "policy/policy_store.h"
 #include "symbol/symbol_service.h"
 
@@ -42,6 +44,7 @@ class InquiryBroker {
     const ConnectedNodes* nodes = nullptr;
     CoreStats* stats = nullptr;
     Logger* log = nullptr;
+    RefusalLedger* refusals = nullptr;  // refusals filed under no person, aggregated
   };
   InquiryBroker(Deps deps, BrokerOptions options);
 
@@ -62,6 +65,10 @@ class InquiryBroker {
 
  private:
   void Refuse(const ExchangeFacts& facts, v1::DenyReason reason, const std::string& explanation);
+  // A refusal before any symbol is opened: answered at once, recorded in the ledger's
+  // aggregate (no record and no log line of its own).
+  void RefuseUnfiled(const ExchangeFacts& facts, v1::DenyReason reason,
+                     const std::string& explanation);
   void Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
               const symbol::AgencySymbol& provider_symbol, const std::string& explanation, int row);
   // Sends the forward; fills `provider_node` (for the decision) from the same lookups.

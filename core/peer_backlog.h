@@ -1,6 +1,6 @@
 // PeerBacklog: messages for nodes whose queue at the core is full — a slow node — held in
 // order, per node, and retried every loop turn. A slow node is throttled (its messages
-// wait, in order), never dropped from the connected set; only past kMaxBacklogPerNode
+// wait, in order), never dropped from the connected set; only past limits::kMaxBacklogPerNode
 // are its oldest waiting messages dropped, and counted. A node that is gone (the send
 // says Unavailable) loses what waited for it: it will say Hello again when it returns,
 // and the exchanges those messages belonged to end by their deadlines.
@@ -13,17 +13,17 @@
 #include <string>
 #include <string_view>
 
+#include "common/limits.h"
 #include "common/status.h"
 #include "ipn/v1/wire.pb.h"
 
 namespace ipn::core {
 
-inline constexpr size_t kMaxBacklogPerNode = 50'000;
-
 class PeerBacklog {
  public:
   using SendFn = std::function<Status(std::string_view to, const v1::Envelope& e)>;
-  explicit PeerBacklog(size_t max_per_node = kMaxBacklogPerNode) : max_per_node_(max_per_node) {}
+  explicit PeerBacklog(size_t max_per_node = limits::kMaxBacklogPerNode)
+      : max_per_node_(max_per_node) {}
 
   // Sends `e` to `to`, or holds it if `to` is backlogged already (order is kept) or its
   // queue is full. Returns the send's error only when the node is gone (Unavailable) or

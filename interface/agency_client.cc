@@ -7,6 +7,7 @@
 #include <zmq.hpp>
 
 #include "common/connection_watch.h"
+#include "common/limits.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
 #include "common/wipe_guard.h"
@@ -52,6 +53,7 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
     client->socket_->set(zmq::sockopt::linger, 0);
     client->socket_->set(zmq::sockopt::sndhwm, 100000);
     client->socket_->set(zmq::sockopt::rcvhwm, 100000);
+    client->socket_->set(zmq::sockopt::maxmsgsize, limits::kMaxFromNodeFrameBytes);
   }));
   Result<std::unique_ptr<ConnectionWatch>> watch =
       ConnectionWatch::Start(*client->context_, *client->socket_);
@@ -103,6 +105,11 @@ Status AgencyClient::Submit(InquiryRequest request) {
   q->set_provider_code(request.provider);
   q->set_item_code(request.item);
   for (const auto& [k, v] : request.parameters) (*q->mutable_parameters())[k] = v;
+  if (const size_t bytes = e.ByteSizeLong(); bytes > limits::kMaxInquiryBytes) {
+    return Status::InvalidArgument("inquiry " + request.request_id + " is " +
+                                   std::to_string(bytes) + " bytes; the limit is " +
+                                   std::to_string(limits::kMaxInquiryBytes));
+  }
   return Send(e);
 }
 

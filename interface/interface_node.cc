@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/file_util.h"
+#include "common/limits.h"
 #include "common/wipe_guard.h"
 #include "common/zmq_call.h"
 #include "interface/node_impl.h"
@@ -81,6 +82,7 @@ Status InterfaceNode::Impl::OpenSockets() {
     core_->set(zmq::sockopt::routing_id, options_.agency_code);
     core_->set(zmq::sockopt::sndhwm, 100000);
     core_->set(zmq::sockopt::rcvhwm, 100000);
+    core_->set(zmq::sockopt::maxmsgsize, limits::kMaxFromCoreFrameBytes);
     return EnableHeartbeat(*core_);
   });
   IPN_RETURN_IF_ERROR(core);
@@ -93,6 +95,7 @@ Status InterfaceNode::Impl::OpenSockets() {
     local_->set(zmq::sockopt::router_mandatory, 1);
     local_->set(zmq::sockopt::sndhwm, 200000);
     local_->set(zmq::sockopt::rcvhwm, 200000);
+    local_->set(zmq::sockopt::maxmsgsize, limits::kMaxLocalFrameBytes);
     local_->bind(options_.local_endpoint);
   });
 }
@@ -104,6 +107,7 @@ Status InterfaceNode::Impl::BindAnswers() {
     answers_ = std::make_unique<zmq::socket_t>(context_, zmq::socket_type::router);
     if (Status s = ConfigureCurveServer(*answers_, keys_, "answers"); !s.ok()) return s;
     answers_->set(zmq::sockopt::rcvhwm, 200000);
+    answers_->set(zmq::sockopt::maxmsgsize, limits::kMaxAnswerFrameBytes);
     return EnableHeartbeat(*answers_);
   });
   IPN_RETURN_IF_ERROR(socket);

@@ -1,6 +1,7 @@
 // InterfaceNode, the inquirer side: the agency's inquiries go to the core; the core's
 // decision and the provider node's sealed answer meet in PendingInquiries; the result
 // goes to the asking system and a receipt to the core.
+#include "common/limits.h"
 #include "interface/answer_seal.h"
 #include "interface/node_impl.h"
 
@@ -9,7 +10,13 @@ namespace ipn::interface {
 void InterfaceNode::Impl::HandleLocalInquiry(Incoming& in) {
   const std::string& request_id = in.envelope.request_id();
   const int64_t now = Now();
-  Status started = pending_.Start(request_id, in.routing_id, in.envelope.inquiry().provider_code(),
+  const size_t bytes = in.envelope.ByteSizeLong();
+  Status started =
+      bytes > limits::kMaxInquiryBytes
+          ? Status::InvalidArgument("the inquiry is " + std::to_string(bytes) +
+                                    " bytes; the limit is " +
+                                    std::to_string(limits::kMaxInquiryBytes))
+          : pending_.Start(request_id, in.routing_id, in.envelope.inquiry().provider_code(),
                                   now, now + options_.local_timeout_us);
   if (!started.ok()) {
     v1::Envelope r = Stamped(request_id);

@@ -4,16 +4,15 @@
 // core. The provider's node knows an exchange only by the core's exchange id.
 #include <algorithm>
 
+#include "common/limits.h"
 #include "common/zmq_call.h"
 #include "interface/answer_seal.h"
 #include "interface/node_impl.h"
 
 namespace ipn::interface {
 
-namespace {
-constexpr size_t kMaxParkedForwards = 1'000;  // held while no serving system is connected
-constexpr int64_t kParkUs = 2'000'000;        // … for at most this long (or the deadline)
-}  // namespace
+using limits::kMaxParkedForwards;  // held while no serving system is connected
+using limits::kParkUs;             // … for at most this long (or the deadline)
 
 void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
   const v1::ForwardedInquiry& f = e.forwarded_inquiry();
@@ -109,8 +108,15 @@ void InterfaceNode::Impl::HandleAgencyAnswer(Incoming& in) {
   v1::Outcome outcome = a->outcome();
   if (outcome != v1::OUTCOME_PROVIDED && outcome != v1::OUTCOME_NOT_HELD)
     outcome = v1::OUTCOME_FAILED;
-  AnswerInquirer(*x, outcome, a->payload(), a->non_disclosure(),
-                 outcome == v1::OUTCOME_FAILED ? "the agency system could not answer" : "");
+  std::string detail = outcome == v1::OUTCOME_FAILED ? "the agency system could not answer" : "";
+  if (a->payload().size() > limits::kMaxAnswerPayloadBytes) {
+    // Not sent: an answer past the limit would be dropped by the inquirer's node anyway.
+    detail = "the answer is " + std::to_string(a->payload().size()) +
+             " bytes; the limit is " + std::to_string(limits::kMaxAnswerPayloadBytes);
+    outcome = v1::OUTCOME_FAILED;
+    WipeString(a->mutable_payload());
+  }
+  AnswerInquirer(*x, outcome, a->payload(), a->non_disclosure(), detail);
   WipeString(a->mutable_payload());
 }
 

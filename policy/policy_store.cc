@@ -72,4 +72,25 @@ Decision PolicyStore::CheckAndCharge(std::string_view inquirer, std::string_view
   return decision;
 }
 
+bool PolicyStore::Charge(std::string_view inquirer, int64_t now_unix_us) {
+  const std::shared_ptr<const Policy> policy = Current();
+  if (policy == nullptr) return true;
+  const Agency* asker = policy->FindAgency(inquirer);
+  if (asker == nullptr) return true;
+  return limiter_.TryAcquire(asker->code, asker->rate_per_second, asker->burst, now_unix_us);
+}
+
+Decision PolicyStore::Check(std::string_view inquirer, std::string_view business,
+                            std::string_view provider, std::string_view item,
+                            int64_t now_unix_us) const {
+  const std::shared_ptr<const Policy> policy = Current();
+  if (policy == nullptr) {
+    Decision d;
+    d.reason = DenyReason::kUnknownInquirer;
+    d.step_ = Decision::Step::kNoPolicy;
+    return d;
+  }
+  return policy->Check(inquirer, business, provider, item, now_unix_us);
+}
+
 }  // namespace ipn::policy

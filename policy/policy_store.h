@@ -38,6 +38,15 @@ class PolicyStore {
   Decision CheckAndCharge(std::string_view inquirer, std::string_view business,
                           std::string_view provider, std::string_view item, int64_t now_unix_us);
 
+  // The two halves, for a caller that charges before it looks at anything else (the core:
+  // a flooding agency is held to its rate before its inquiries are parsed or recorded).
+  // Charge: one token from the inquirer's bucket; false when it is empty. An inquirer the
+  // directory does not know has no bucket and is not held here (Check refuses it).
+  bool Charge(std::string_view inquirer, int64_t now_unix_us);
+  // Check against the policy in force, charging nothing.
+  Decision Check(std::string_view inquirer, std::string_view business, std::string_view provider,
+                 std::string_view item, int64_t now_unix_us) const;
+
  private:
   const std::array<uint8_t, 32> admin_public_key_;
   std::mutex load_mu_;  // one Load at a time, so the version check and swap are one step

@@ -122,23 +122,23 @@ TEST(MessageAdmissionTest, EveryRecordableFieldIsChecked) {
   e.mutable_inquiry()->set_provider_code("MUN-131016");
   e.mutable_inquiry()->set_business_code("np-benefit");
   e.mutable_inquiry()->set_item_code("local-tax");
-  EXPECT_TRUE(CheckRecordable(e).ok());
+  EXPECT_TRUE(CheckAdmissible(e).ok());
   v1::Envelope bad = e;
   bad.set_request_id(std::string(129, 'r'));
-  EXPECT_FALSE(CheckRecordable(bad).ok());
+  EXPECT_FALSE(CheckAdmissible(bad).ok());
   bad = e;
   bad.mutable_inquiry()->set_provider_code("MUN\n131016");
-  EXPECT_FALSE(CheckRecordable(bad).ok());
+  EXPECT_FALSE(CheckAdmissible(bad).ok());
   bad = e;
   bad.mutable_inquiry()->set_business_code(std::string(65, 'b'));
-  EXPECT_FALSE(CheckRecordable(bad).ok());
+  EXPECT_FALSE(CheckAdmissible(bad).ok());
   bad = e;
   bad.mutable_inquiry()->set_item_code("\xc3");
-  EXPECT_FALSE(CheckRecordable(bad).ok());
+  EXPECT_FALSE(CheckAdmissible(bad).ok());
   v1::Envelope q;
   q.set_request_id("q1");
   q.mutable_record_query()->set_agency_code(std::string(65, 'a'));
-  EXPECT_FALSE(CheckRecordable(q).ok());
+  EXPECT_FALSE(CheckAdmissible(q).ok());
 }
 
 }  // namespace

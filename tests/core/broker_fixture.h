@@ -17,6 +17,7 @@
 #include "core/connected_nodes.h"
 #include "core/core_stats.h"
 #include "core/inquiry_broker.h"
+#include "core/refusal_ledger.h"
 #include "policy/bundle.h"
 #include "policy/demo_policy.h"
 #include "policy/jst_date.h"
@@ -84,10 +85,10 @@ class BrokerFixture : public ::testing::Test {
     options.provider_deadline_us = kDeadlineUs;
     options.remember_request_ids_us = kRememberUs;
     options.receipt_grace_us = kReceiptGraceUs;
-    broker_ =
-        std::make_unique<InquiryBroker>(InquiryBroker::Deps{&env_, policy_.get(), symbols_.get(),
-                                                            &nodes_, stats_.get(), log_.get()},
-                                        options);
+    broker_ = std::make_unique<InquiryBroker>(
+        InquiryBroker::Deps{&env_, policy_.get(), symbols_.get(), &nodes_, stats_.get(), log_.get(),
+                            &refusals_},
+        options);
   }
 
   static int64_t Noon(const std::string& date) {
@@ -160,6 +161,7 @@ class BrokerFixture : public ::testing::Test {
   }
 
   ::ipn::testing::TempDir dir_;
+  RefusalLedger refusals_;
   policy::AdminKeyPair admin_;
   std::unique_ptr<policy::PolicyStore> policy_;
   std::unique_ptr<symbol::SymbolService> symbols_;

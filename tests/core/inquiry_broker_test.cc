@@ -34,6 +34,26 @@ class InquiryBrokerTest : public BrokerFixture {
     EXPECT_FALSE(d.explanation().empty());
     EXPECT_EQ(broker_->open_count(), open_before);
   }
+
+  // Asks, then checks it was refused with `reason` before any symbol was opened: answered,
+  // never forwarded, no record of its own, and counted once in the refusal ledger.
+  void ExpectRefusedUnfiled(const std::string& inquirer, const v1::Envelope& inquiry,
+                            v1::DenyReason reason) {
+    broker_->OnInquiry(inquirer, inquiry);
+    EXPECT_TRUE(env_.records.empty()) << "aggregated, not recorded one by one";
+    EXPECT_TRUE(env_.sent_now.empty()) << "a refused inquiry is never forwarded";
+    ASSERT_EQ(env_.after_commit.size(), 1u);
+    const v1::InquiryDecision& d = env_.after_commit[0].second.inquiry_decision();
+    EXPECT_FALSE(d.accepted());
+    EXPECT_EQ(d.deny_reason(), reason);
+    EXPECT_FALSE(d.explanation().empty());
+    std::vector<RefusalTally> tallies = refusals_.TakeDue(env_.now_us, /*all=*/true);
+    ASSERT_EQ(tallies.size(), 1u);
+    EXPECT_EQ(tallies[0].agency, inquirer);
+    EXPECT_EQ(tallies[0].reason, v1::DenyReasonName(reason));
+    EXPECT_EQ(tallies[0].count, 1u);
+    EXPECT_EQ(tallies[0].first_request_id, inquiry.request_id());
+  }
 };
 
 TEST_F(InquiryBrokerTest, AcceptsALawfulInquiryRecordsItAndForwardsAtOnce) {
@@ -117,29 +137,26 @@ TEST_F(InquiryBrokerTest, AProviderNeverIssuedThePersonIsNotHeldAtTheCore) {
   EXPECT_EQ(env_.records[0].record_symbol, RecordSymbolOf(b_[kPension], kPension));
 }
 
-TEST_F(InquiryBrokerTest, RefusesAMalformedInquiryWithoutTranslating) {
-  v1::Envelope e = Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, "");
-  ExpectRefused(kPension, e, v1::DENY_REASON_MALFORMED);
-  EXPECT_EQ(env_.records[0].record_symbol, (std::array<uint8_t, 32>{}));
+TEST_F(InquiryBrokerTest, RefusesAMalformedInquiryWithoutTranslatingOrRecordingItAlone) {
+  ExpectRefusedUnfiled(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, ""),
+                       v1::DENY_REASON_MALFORMED);
 }
 
-TEST_F(InquiryBrokerTest, AnInquiryWithoutARequestIdIsMalformedAndUsesNoId) {
-  ExpectRefused(kPension, Inquiry("", a_[kPension], "np-benefit", kChiyoda, "local-tax"),
-                v1::DENY_REASON_MALFORMED);
+TEST_F(InquiryBrokerTest, AnInquiryWithoutARequestIdIsMalformed) {
+  ExpectRefusedUnfiled(kPension, Inquiry("", a_[kPension], "np-benefit", kChiyoda, "local-tax"),
+                       v1::DENY_REASON_MALFORMED);
   env_.Clear();
   // An empty request id is not remembered: the next one is malformed again, not a duplicate.
-  ExpectRefused(kPension, Inquiry("", a_[kPension], "np-benefit", kChiyoda, "local-tax"),
-                v1::DENY_REASON_MALFORMED);
+  ExpectRefusedUnfiled(kPension, Inquiry("", a_[kPension], "np-benefit", kChiyoda, "local-tax"),
+                       v1::DENY_REASON_MALFORMED);
 }
 
-TEST_F(InquiryBrokerTest, AMalformedInquiryUsesItsRequestIdAndIsRecordedOnce) {
-  ExpectRefused(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, ""),
-                v1::DENY_REASON_MALFORMED);
+TEST_F(InquiryBrokerTest, AMalformedInquiryUsesNoRequestIdSoItCanComeAgainCorrected) {
+  ExpectRefusedUnfiled(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, ""),
+                       v1::DENY_REASON_MALFORMED);
   env_.Clear();
-  broker_->OnInquiry(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, ""));
-  EXPECT_TRUE(env_.records.empty()) << "the first refusal's record stands";
-  EXPECT_EQ(env_.after_commit.at(0).second.inquiry_decision().deny_reason(),
-            v1::DENY_REASON_DUPLICATE_REQUEST);
+  AskLawful("r1");
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted, Event::kForwarded}));
 }
 
 TEST_F(InquiryBrokerTest, RefusesAnUnknownProvider) {
@@ -168,12 +185,52 @@ TEST_F(InquiryBrokerTest, RateLimitsAnInquirerPastItsBurst) {
   broker_->OnInquiry(kTokyo, Inquiry("t1", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"));
   EXPECT_TRUE(env_.after_commit.at(0).second.inquiry_decision().accepted());
   env_.Clear();
-  ExpectRefused(kTokyo, Inquiry("t2", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"),
-                v1::DENY_REASON_RATE_LIMITED);
+  ExpectRefusedUnfiled(kTokyo,
+                       Inquiry("t2", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"),
+                       v1::DENY_REASON_RATE_LIMITED);
   env_.Clear();
   env_.now_us += 1'000'000;  // one token back after a second
   broker_->OnInquiry(kTokyo, Inquiry("t3", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"));
   EXPECT_TRUE(env_.after_commit.at(0).second.inquiry_decision().accepted());
+}
+
+TEST_F(InquiryBrokerTest, AFloodIsHeldToTheRateBeforeAnythingIsParsedOrRecorded) {
+  // Tokyo may ask once a second (burst 1). It floods for a second with inquiries that
+  // would be refused for other reasons too (no such link, a forged symbol, malformed):
+  // all but the first are refused as rate-limited, none recorded alone, the first
+  // recorded as what it is.
+  for (int i = 0; i < 1000; ++i) {
+    v1::Envelope q = i % 3 == 0   ? Inquiry("t" + std::to_string(i), a_[kTokyo], "np-benefit",
+                                            kInsurer, "medical-insurance")  // no such link
+                     : i % 3 == 1 ? Inquiry("t" + std::to_string(i), "forged", "public-assistance",
+                                            kChiyoda, "local-tax")
+                                  : Inquiry("t" + std::to_string(i), a_[kTokyo], "", kChiyoda, "");
+    broker_->OnInquiry(kTokyo, q);
+    env_.now_us += 999;  // 1,000 in 0.999 s: the bucket never refills
+  }
+  ASSERT_EQ(env_.records.size(), 1u) << "only the inquiry within the rate is recorded";
+  EXPECT_EQ(env_.records[0].request_id, "t0");
+  EXPECT_EQ(env_.records[0].outcome, "NO_SUCH_LINK");
+  EXPECT_EQ(env_.after_commit.size(), 1000u) << "every inquiry is answered";
+  std::vector<RefusalTally> tallies = refusals_.TakeDue(env_.now_us, /*all=*/true);
+  ASSERT_EQ(tallies.size(), 1u);
+  EXPECT_EQ(tallies[0].reason, "RATE_LIMITED");
+  EXPECT_EQ(tallies[0].count, 999u);
+  EXPECT_EQ(tallies[0].first_request_id, "t1");
+  EXPECT_EQ(tallies[0].last_request_id, "t999");
+  EXPECT_EQ(stats_->by_reason[v1::DENY_REASON_RATE_LIMITED]->value(), 999u);
+}
+
+TEST_F(InquiryBrokerTest, ARateLimitedRequestIdIsNotUsedUp) {
+  broker_->OnInquiry(kTokyo, Inquiry("t1", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"));
+  env_.Clear();
+  ExpectRefusedUnfiled(kTokyo,
+                       Inquiry("t2", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"),
+                       v1::DENY_REASON_RATE_LIMITED);
+  env_.Clear();
+  env_.now_us += 1'000'000;
+  broker_->OnInquiry(kTokyo, Inquiry("t2", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"));
+  EXPECT_TRUE(env_.after_commit.at(0).second.inquiry_decision().accepted()) << "retried, same id";
 }
 
 TEST_F(InquiryBrokerTest, AProviderWithoutANodeIsUnreachableAtOnceAndRecorded) {
@@ -207,15 +264,11 @@ TEST_F(InquiryBrokerTest, AnInquirerWithoutANodeCannotBeAnswered) {
   EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted, Event::kTimedOut}));
 }
 
-TEST_F(InquiryBrokerTest, ARepeatedRequestIdOfAnOpenExchangeIsADuplicateAndNotRecorded) {
+TEST_F(InquiryBrokerTest, ARepeatedRequestIdOfAnOpenExchangeIsADuplicateAndNotRecordedAlone) {
   AskLawful("r1");
   env_.Clear();
-  AskLawful("r1");
-  EXPECT_TRUE(env_.records.empty());
-  EXPECT_TRUE(env_.sent_now.empty());
-  ASSERT_EQ(env_.after_commit.size(), 1u);
-  EXPECT_EQ(env_.after_commit[0].second.inquiry_decision().deny_reason(),
-            v1::DENY_REASON_DUPLICATE_REQUEST);
+  ExpectRefusedUnfiled(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, "local-tax"),
+                       v1::DENY_REASON_DUPLICATE_REQUEST);
   EXPECT_EQ(broker_->open_count(), 1u);
   EXPECT_EQ(stats_->duplicates.value(), 1u);
 }

@@ -2,8 +2,11 @@
 #include "tests/e2e/e2e_fixture.h"
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <chrono>
+#include <sstream>
+#include <thread>
 
 #include "symbol/resident_code.h"
 #include "symbol/symbol_service.h"
@@ -103,6 +106,27 @@ interface::InquiryReply E2eNetwork::Inquire(const std::string& inquirer,
   auto reply = Client(inquirer).Inquire(std::move(r), std::chrono::seconds(20));
   EXPECT_TRUE(reply.ok()) << reply.status().ToString();
   return reply.ok() ? std::move(*reply) : interface::InquiryReply {};
+}
+
+double E2eNetwork::CoreMetric(const std::string& series) {
+  httplib::Client http("127.0.0.1", net_->core_metrics_port());
+  auto res = http.Get("/metrics");
+  if (!res || res->status != 200) return 0;
+  std::istringstream lines(res->body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return 0;
+}
+
+bool E2eNetwork::WaitForCoreMetric(const std::string& series, double at_least,
+                                   std::chrono::seconds within) {
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (CoreMetric(series) >= at_least) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the polling interval
+  }
+  return false;
 }
 
 std::vector<records::Record> E2eNetwork::StopAndReadRecords() {

@@ -2,6 +2,7 @@
 // helpers to issue symbols and read the records the run left.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,6 +42,12 @@ class E2eNetwork {
                                const std::string& item) const;
   v1::Outcome ExpectedOutcome(const std::string& provider, const std::string& person_ref,
                               const std::string& item) const;
+
+  // The value of the core's metric line starting with `series` (e.g.
+  // `ipn_core_decisions_total{decision="accepted"}`); 0 when absent or unreadable.
+  double CoreMetric(const std::string& series);
+  // Waits until the core's `series` reaches `at_least`; false when `within` passes first.
+  bool WaitForCoreMetric(const std::string& series, double at_least, std::chrono::seconds within);
 
   // Stops every process, then reads every record of the run.
   std::vector<records::Record> StopAndReadRecords();
