@@ -1,12 +1,14 @@
 // ZAP handler thread: REP socket on inproc://zeromq.zap.01.
 #include "common/zap_handler.h"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/limits.h"
 #include "common/zmq_call.h"
 
 namespace ipn {
@@ -53,6 +55,31 @@ void ZapHandler::Serve(zmq::socket_t socket) {
   }
 }
 
+// Anyone can knock: a refused handshake is logged at once if none was for the interval,
+// else counted and reported with the next line (limits::kRefusedHandshakeLogIntervalUs),
+// so that unauthenticated clients cannot grow the log faster than a line per interval.
+void ZapHandler::LogRefused(const std::string& domain, const std::string& address,
+                            std::span<const uint8_t, 32> key) {
+  ++refused_total_;
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  if (logger_ == nullptr ||
+      (logged_once_ && now - last_log_us_ < limits::kRefusedHandshakeLogIntervalUs)) {
+    ++unlogged_;
+    return;
+  }
+  logger_->Warn("connection_refused", {{"domain", domain},
+                                       {"address", address.substr(0, 64)},
+                                       {"client_key", HexEncode(std::span<const uint8_t>(key))},
+                                       {"reason", "key not admitted"},
+                                       {"refused_since_last_line", unlogged_},
+                                       {"refused_total", refused_total_.load()}});
+  logged_once_ = true;
+  last_log_us_ = now;
+  unlogged_ = 0;
+}
+
 void ZapHandler::AnswerOne(zmq::socket_t& socket) {
   std::vector<zmq::message_t> frames;
   do {
@@ -72,11 +99,8 @@ void ZapHandler::AnswerOne(zmq::socket_t& socket) {
       status_code = "200";
       status_text = "OK";
       user_id = *agency;
-    } else if (logger_ != nullptr) {
-      logger_->Warn("connection_refused", {{"domain", frames[2].to_string()},
-                                           {"address", frames[3].to_string()},
-                                           {"client_key", HexEncode(std::span<const uint8_t>(key))},
-                                           {"reason", "key not admitted"}});
+    } else {
+      LogRefused(frames[2].to_string(), frames[3].to_string(), key);
     }
   }
   std::string request_id = frames.size() > 1 ? frames[1].to_string() : "";

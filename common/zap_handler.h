@@ -32,13 +32,24 @@ class ZapHandler {
   Status Start();
   void Stop();
 
+  // Handshakes refused so far (any thread).
+  uint64_t refused() const { return refused_total_.load(); }
+
  private:
   void Serve(zmq::socket_t socket);
   // Reads one ZAP request and sends its reply. Throws zmq::error_t (Serve catches it).
   void AnswerOne(zmq::socket_t& socket);
+  void LogRefused(const std::string& domain, const std::string& address,
+                  std::span<const uint8_t, 32> key);
+
   zmq::context_t& context_;
   Authenticate authenticate_;
   Logger* logger_;
+  // Refused handshakes (the handler's thread only).
+  std::atomic<uint64_t> refused_total_{0};
+  uint64_t unlogged_ = 0;
+  bool logged_once_ = false;
+  int64_t last_log_us_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

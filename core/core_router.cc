@@ -219,6 +219,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     broker_->Forget();
     stats_->open_exchanges.Set(static_cast<int64_t>(broker_->open_count()));
     stats_->backlog.Set(static_cast<int64_t>(backlog_.held()));
+    stats_->handshakes_refused.Set(static_cast<int64_t>(zap_->refused()));
     stats_->backlog_dropped.Set(static_cast<int64_t>(backlog_.dropped()));
   }
   // Make everything recorded so far durable and deliver what waited for it.

@@ -29,6 +29,8 @@ CoreStats::CoreStats(Metrics& m)
           m.GetGauge("ipn_core_open_exchanges", "Inquiries accepted and not yet closed")),
       connected_nodes(m.GetGauge("ipn_core_connected_nodes", "Agency nodes that said Hello")),
       policy_version(m.GetGauge("ipn_core_policy_version", "The policy bundle's version in force")),
+      handshakes_refused(m.GetGauge("ipn_core_handshakes_refused",
+                                    "Connections refused at the CurveZMQ handshake (unknown key)")),
       backlog(m.GetGauge("ipn_core_backlog_messages", "Messages waiting for slow nodes")),
       backlog_dropped(m.GetGauge("ipn_core_backlog_dropped_messages",
                                  "Waiting messages dropped (past the limit, or node gone)")),

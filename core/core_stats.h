@@ -36,9 +36,10 @@ struct CoreStats {
   Counter& records_appended;
   Gauge& open_exchanges;
   Gauge& connected_nodes;
-  Gauge& policy_version;  // the bundle in force
-  Gauge& backlog;          // messages waiting for slow nodes (PeerBacklog)
-  Gauge& backlog_dropped;  // waiting messages dropped past the limit or for gone nodes
+  Gauge& policy_version;      // the bundle in force
+  Gauge& handshakes_refused;  // unauthenticated connections refused (ZAP)
+  Gauge& backlog;             // messages waiting for slow nodes (PeerBacklog)
+  Gauge& backlog_dropped;     // waiting messages dropped past the limit or for gone nodes
   Histogram& decision_latency;
   Histogram& exchange_latency;
   Histogram& commit_latency;

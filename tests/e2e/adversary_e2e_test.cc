@@ -327,5 +327,47 @@ TEST(AdversaryE2eTest, OversizedAndForbiddenMessagesAreRefusedAndRecorded) {
   EXPECT_LT(log->size(), 256u << 10);
 }
 
+// Strangers knocking with keys the core does not know: every handshake is refused, and
+// the core's log grows by at most a line per interval however many knock.
+TEST(AdversaryE2eTest, RefusedHandshakesDoNotGrowTheLog) {
+  E2eNetwork n({kReg, kMun, kPen});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  // libzmq does not knock again after a refusal: each stranger knocks once, in turn.
+  zmq::context_t context(1);
+  constexpr int kStrangers = 300;
+  for (int i = 0; i < kStrangers; ++i) {
+    zmq::socket_t s(context, zmq::socket_type::dealer);
+    s.set(zmq::sockopt::linger, 0);
+    ASSERT_TRUE(ConfigureCurveClient(s, CurveKeyPair::Generate(), n.net().core_public_key()).ok());
+    auto watch = ConnectionWatch::Start(context, s);
+    ASSERT_TRUE(watch.ok());
+    s.connect(n.net().core_endpoint());
+    bool refused = false;
+    const auto deadline = steady_clock::now() + seconds(5);
+    while (!refused && steady_clock::now() < deadline) {
+      zmq::pollitem_t item{(*watch)->handle(), 0, ZMQ_POLLIN, 0};
+      ASSERT_TRUE(PollSockets(&item, 1, milliseconds(50)).ok());
+      auto events = (*watch)->Take();
+      ASSERT_TRUE(events.ok());
+      for (auto ev : *events) refused = refused || ev == ConnectionWatch::Event::kRefused;
+    }
+    ASSERT_TRUE(refused) << "stranger " << i << " was not refused";
+  }
+  ASSERT_TRUE(n.WaitForCoreMetric("ipn_core_handshakes_refused", kStrangers, seconds(5)))
+      << n.CoreMetric("ipn_core_handshakes_refused");
+  const std::string log_path = n.net().CoreLogPath();
+  n.StopAndReadRecords();
+  Result<std::string> log = ReadFile(log_path);
+  ASSERT_TRUE(log.ok());
+  size_t lines = 0;
+  for (size_t at = log->find("connection_refused"); at != std::string::npos;
+       at = log->find("connection_refused", at + 1)) {
+    ++lines;
+  }
+  // One line at the first knock, then at most one per 10 s (the test runs for seconds).
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 3u);
+}
+
 }  // namespace
 }  // namespace ipn::testing
