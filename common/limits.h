@@ -36,6 +36,7 @@ inline constexpr size_t kMaxBacklogPerNode = 50'000;      // core: messages for 
 inline constexpr size_t kMaxParkedForwards = 1'000;       // node: forwards with no server
 inline constexpr int64_t kParkUs = 2'000'000;             // … held at most this long
 inline constexpr int64_t kRefusalIntervalUs = 1'000'000;  // core: aggregate refusal records
+inline constexpr size_t kMaxQueuedReads = 64;  // core: record reads waiting for the reader
 // Core: unauthenticated handshakes refused are logged at most once per this interval,
 // with the count since the last line.
 inline constexpr int64_t kRefusedHandshakeLogIntervalUs = 10'000'000;

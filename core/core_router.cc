@@ -88,8 +88,9 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
   keys_ = std::move(*keys);
   stats_ = std::make_unique<CoreStats>(metrics_);
   IPN_RETURN_IF_ERROR(OpenStores());
-  record_access_ =
-      std::make_unique<RecordAccess>(records_.get(), symbols_.get(), policy_.get(), this, log_);
+  reads_ =
+      std::make_unique<ReadWorker>(records_.get(), symbols_.get(), policy_.get(), clock_, log_);
+  IPN_RETURN_IF_ERROR(reads_->Start());
   BrokerOptions bopts;
   bopts.provider_deadline_us = options_.provider_deadline_us;
   broker_ =
@@ -195,9 +196,10 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     if (auto next = refusals_.NextDue()) wait_us = std::min(wait_us, *next - now);
     if (!lazy_.empty()) wait_us = std::min(wait_us, lazy_since_us_ + kLazyRecordDelayUs - now);
     zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0},
-                               {nullptr, pipeline_->wake_fd(), ZMQ_POLLIN, 0}};
+                               {nullptr, pipeline_->wake_fd(), ZMQ_POLLIN, 0},
+                               {nullptr, reads_->wake_fd(), ZMQ_POLLIN, 0}};
     Result<int> ready = PollSockets(
-        items, 2, std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
+        items, 3, std::chrono::milliseconds(std::clamp<int64_t>(wait_us / 1000 + 1, 0, 100)));
     if (!ready.ok()) {
       // The socket or context is unusable: stop, still draining what was recorded.
       log_->Error("core_poll_failed", {{"reason", ready.status().ToString()}});
@@ -209,6 +211,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
       NodeGone(gone, Status::Unavailable("peer not connected"));
     }
     if (reload.exchange(false)) ReloadPolicy();
+    if (items[2].revents & ZMQ_POLLIN) ApplyReads();
     ReceiveAll();
     broker_->ExpireDeadlines();
     RecordRefusals(/*all=*/false);
@@ -223,6 +226,8 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     stats_->backlog_dropped.Set(static_cast<int64_t>(backlog_.dropped()));
   }
   // Make everything recorded so far durable and deliver what waited for it.
+  reads_->Stop();  // the read under way finishes; its output is applied here
+  ApplyReads();
   RecordRefusals(/*all=*/true);
   Commit(/*force=*/true);
   Status drained = pipeline_->Drain();
@@ -308,10 +313,9 @@ void CoreRouter::Impl::Dispatch(Incoming& in) {
     case v1::Envelope::kProvisionOutcome: return broker_->OnOutcome(from, in.envelope);
     case v1::Envelope::kReceipt: return broker_->OnReceipt(from, in.envelope);
     case v1::Envelope::kPing: return HandlePing(in);
-    case v1::Envelope::kRecordQuery: return record_access_->OnRecordQuery(from, in.envelope);
+    case v1::Envelope::kRecordQuery:
     case v1::Envelope::kTreeHeadRequest:
-      return record_access_->OnTreeHeadRequest(from, in.envelope);
-    case v1::Envelope::kStatsQuery: return record_access_->OnStatsQuery(from, in.envelope);
+    case v1::Envelope::kStatsQuery: return SubmitRead(in);
     default:
       RefuseMessage(in, v1::ERROR_CODE_MALFORMED, "UNSUPPORTED_MESSAGE",
                     "the core does not accept this message type");

@@ -26,6 +26,7 @@
 #include "core/core_stats.h"
 #include "core/inquiry_broker.h"
 #include "core/peer_backlog.h"
+#include "core/read_worker.h"
 #include "core/record_access.h"
 #include "core/refusal_ledger.h"
 #include "policy/policy_store.h"
@@ -80,6 +81,9 @@ class CoreRouter::Impl : public CoreEnv {
   void RefuseMessage(const Incoming& in, v1::ErrorCode code, std::string_view ledger_reason,
                      const std::string& reason);
   void RecordRefusals(bool all);
+  // Record reads go to the ReadWorker; their audit records and replies come back here.
+  void SubmitRead(const Incoming& in);
+  void ApplyReads();
   void ReloadPolicy();
   void Commit(bool force = false);
   Status ReleaseDurable();
@@ -100,7 +104,7 @@ class CoreRouter::Impl : public CoreEnv {
   std::unique_ptr<policy::PolicyStore> policy_;
   std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
   std::unique_ptr<records::RecordStore> records_;
-  std::unique_ptr<RecordAccess> record_access_;
+  std::unique_ptr<ReadWorker> reads_;
   std::unique_ptr<InquiryBroker> broker_;
   ConnectedNodes nodes_;
   PeerBacklog backlog_;

@@ -49,6 +49,22 @@ void CoreRouter::Impl::RefuseMessage(const Incoming& in, v1::ErrorCode code,
   SendError(in, code, reason);
 }
 
+void CoreRouter::Impl::SubmitRead(const Incoming& in) {
+  Status queued = reads_->Submit(in.user_id, in.envelope);
+  if (!queued.ok()) {
+    RefuseMessage(in, v1::ERROR_CODE_RESOURCE_EXHAUSTED, "READS_BUSY", queued.message());
+  }
+}
+
+// What finished reads produced: their audit records join this iteration's commit, and
+// their replies leave after it (SendAfterCommit), as if the loop had served them.
+void CoreRouter::Impl::ApplyReads() {
+  for (ReadWorker::Output& out : reads_->Take()) {
+    for (records::Record& r : out.records) AddRecord(std::move(r));
+    for (auto& [to, e] : out.messages) SendAfterCommit(std::move(to), std::move(e));
+  }
+}
+
 // Aggregate records for the refusals filed under no person (RefusalLedger): one record
 // and one log line per agency and reason per interval.
 void CoreRouter::Impl::RecordRefusals(bool all) {

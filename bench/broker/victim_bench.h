@@ -1,0 +1,27 @@
+// Victim benchmarks (issue #12): one agency asks 20 inquiries a second while something
+// else loads the network, measured against the same agency alone in the same run.
+//   --flood  another agency floods the core with valid and malformed inquiries as fast as
+//            its system can send: victim_p99_us against victim_p99_alone_us; the durable
+//            records the flooder's refusals cost per second per reason; the core log's
+//            growth per minute.
+//   --pull   the commission pulls the whole record log (pre-filled to --records) page by
+//            page: victim_p99_us during the pull against alone; the pull's records/s.
+#pragma once
+
+#include <string>
+
+namespace ipn::bench {
+
+struct VictimOptions {
+  std::string bin_dir;
+  std::string work_dir;     // empty: a fresh one under /var/tmp, removed afterwards
+  double phase_s = 15;      // seconds alone, then seconds under load
+  double victim_rate = 20;  // inquiries per second
+  uint64_t records = 1'000'000;  // --pull: records in the log before the pull
+  bool json = false;
+};
+
+int RunFlood(const VictimOptions& options);
+int RunPull(const VictimOptions& options);
+
+}  // namespace ipn::bench
