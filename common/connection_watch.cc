@@ -24,6 +24,7 @@ Result<std::unique_ptr<ConnectionWatch>> ConnectionWatch::Start(zmq::context_t& 
   const std::string endpoint = "inproc://ipn-connection-watch-" + std::to_string(++next);
   if (zmq_socket_monitor(socket.handle(), endpoint.c_str(),
                          ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED |
+                             ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                              ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                              ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) != 0) {
     return Status::Internal(std::string("cannot monitor a connection: ") +
@@ -53,7 +54,8 @@ Result<std::vector<ConnectionWatch::Event>> ConnectionWatch::Take() {
       std::memcpy(&id, head.data(), sizeof(id));
       if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         out.push_back(Event::kConnected);
-      } else if (id == ZMQ_EVENT_DISCONNECTED) {
+      } else if (id == ZMQ_EVENT_DISCONNECTED || id == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+        // A handshake cut short without a reason is a lost connection, not a refusal.
         out.push_back(Event::kDisconnected);
       } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ||
                  id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {

@@ -419,6 +419,8 @@ void CoreRouter::Impl::ReloadPolicy() {
                 {{"reason", s.ToString()}, {"version_in_force", after->version()}});
   } else {
     log_->Info("policy_loaded", {{"version", after->version()}});
+    // Peers suspended or re-keyed, rates changed: every node hears it now.
+    SendWelcomes(nodes_.Agencies());
     stats_->policy_version.Set(static_cast<int64_t>(after->version()));
   }
   for (const records::AuditRecord& a :

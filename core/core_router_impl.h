@@ -72,6 +72,7 @@ class CoreRouter::Impl : public CoreEnv {
   void Dispatch(Incoming& in);
   bool Recordable(const Incoming& in);
   void HandleHello(const Incoming& in);
+  void SendWelcomes(const std::vector<std::string>& to);
   void HandleIssueSymbol(Incoming& in);
   Status OpenSealedCode(const std::string& sealed, std::string* code) const;
   void HandlePing(const Incoming& in);

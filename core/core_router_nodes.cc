@@ -102,10 +102,20 @@ void CoreRouter::Impl::HandleHello(const Incoming& in) {
               {"clock_skew_ms", (in.envelope.sent_at_unix_us() - NowMicros()) / 1000}});
   // A newcomer or a node that moved: every connected node learns of it (and it of
   // everyone). A node re-saying Hello from where it was: only it is welcomed again.
-  const v1::Welcome welcome = nodes_.MakeWelcome(*policy_->Current());
-  for (const std::string& code : changed ? nodes_.Agencies() : std::vector{in.user_id}) {
+  SendWelcomes(changed ? nodes_.Agencies() : std::vector{in.user_id});
+}
+
+// Each node's Welcome: the peers the core vouches for, and its own agency's rate.
+void CoreRouter::Impl::SendWelcomes(const std::vector<std::string>& to) {
+  std::shared_ptr<const policy::Policy> current = policy_->Current();
+  const v1::Welcome welcome = nodes_.MakeWelcome(*current);
+  for (const std::string& code : to) {
     v1::Envelope e = Reply("welcome");
     *e.mutable_welcome() = welcome;
+    if (const policy::Agency* a = current->FindAgency(code)) {
+      e.mutable_welcome()->set_rate_per_second(a->rate_per_second);
+      e.mutable_welcome()->set_burst(a->burst);
+    }
     SendAfterCommit(code, std::move(e));
   }
 }

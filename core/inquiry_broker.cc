@@ -52,9 +52,9 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   const int64_t now = deps_.env->NowMicros();
   // 1. The inquirer's rate, before anything else is looked at: a flooding agency is held
   //    here, at the cost of one token bucket, and its refusals are aggregated.
-  if (!deps_.policy->Charge(inquirer, now)) {
+  if (int64_t retry_at = 0; !deps_.policy->Charge(inquirer, now, &retry_at)) {
     return RefuseUnfiled(facts, v1::DENY_REASON_RATE_LIMITED,
-                         inquirer + " is over its rate of inquiries; try again later");
+                         inquirer + " is over its rate of inquiries; try again later", retry_at);
   }
   // 2. Not a repeat of a request id this inquirer already used: memory first (open,
   //    recent, or not yet durable), then the durable index, so a request id stays used
@@ -128,12 +128,13 @@ void InquiryBroker::Refuse(const ExchangeFacts& facts, v1::DenyReason reason,
 }
 
 void InquiryBroker::RefuseUnfiled(const ExchangeFacts& facts, v1::DenyReason reason,
-                                  const std::string& explanation) {
+                                  const std::string& explanation, int64_t retry_at_us) {
   v1::Envelope e = Reply(facts.request_id);
   v1::InquiryDecision* d = e.mutable_inquiry_decision();
   d->set_accepted(false);
   d->set_deny_reason(reason);
   d->set_explanation(explanation);
+  if (retry_at_us > 0) d->set_retry_after_unix_us(retry_at_us);
   deps_.env->SendAfterCommit(facts.inquirer, std::move(e));
   deps_.stats->Refused(reason);
   deps_.refusals->Add(facts.inquirer, RecordText(reason), facts.request_id, deps_.env->NowMicros());

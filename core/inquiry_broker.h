@@ -68,7 +68,7 @@ class InquiryBroker {
   // A refusal before any symbol is opened: answered at once, recorded in the ledger's
   // aggregate (no record and no log line of its own).
   void RefuseUnfiled(const ExchangeFacts& facts, v1::DenyReason reason,
-                     const std::string& explanation);
+                     const std::string& explanation, int64_t retry_at_us = 0);
   void Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
               const symbol::AgencySymbol& provider_symbol, const std::string& explanation, int row);
   // Sends the forward; fills `provider_node` (for the decision) from the same lookups.

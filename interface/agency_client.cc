@@ -7,9 +7,9 @@
 #include <zmq.hpp>
 
 #include "common/connection_watch.h"
-#include "common/limits.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/limits.h"
 #include "common/wipe_guard.h"
 #include "common/zmq_call.h"
 

@@ -179,6 +179,7 @@ Status InterfaceNode::Impl::Handshake() {
       Result<bool> got = ReceiveEnvelope(*core_, &e);
       if (got.ok() && *got && e.has_welcome()) {
         peers_->ReplaceAll(e.welcome());
+        rate_.Set(e.welcome().rate_per_second(), e.welcome().burst(), Now());
         log_->Info("welcomed", {{"policy_version", e.welcome().policy_version()},
                                 {"peers", e.welcome().peers_size()}});
         return Status::Ok();
@@ -372,7 +373,10 @@ void InterfaceNode::Impl::HandleCore(v1::Envelope& e) {
     case v1::Envelope::kStatsReport:
       if (!RelayReply(e)) log_->Warn("unexpected_from_core", {{"request_id", e.request_id()}});
       return;
-    case v1::Envelope::kWelcome: peers_->ReplaceAll(e.welcome()); return;
+    case v1::Envelope::kWelcome:
+      peers_->ReplaceAll(e.welcome());
+      rate_.Set(e.welcome().rate_per_second(), e.welcome().burst(), Now());
+      return;
     case v1::Envelope::kInquiryDecision: return HandleDecision(e);
     case v1::Envelope::kInquiryResult: {
       if (auto d = pending_.OnResult(e.request_id(), e.inquiry_result())) Deliver(std::move(*d));

@@ -31,6 +31,7 @@
 #include "interface/node_stats.h"
 #include "interface/peer_directory.h"
 #include "interface/pending_inquiries.h"
+#include "interface/rate_mirror.h"
 #include "interface/served_inquiries.h"
 
 namespace ipn::interface {
@@ -119,6 +120,8 @@ class InterfaceNode::Impl {
   // Record queries, heads and statistics relayed to the core: request id -> client.
   std::unordered_map<std::string, std::string> record_clients_;
   int64_t next_expiry_check_us_ = 0;
+  int64_t hold_until_us_ = 0;  // the core's retry time after a RATE_LIMITED refusal
+  RateMirror rate_;            // the agency's own rate, from the core's Welcome
 
   Metrics metrics_;
   std::unique_ptr<NodeStats> stats_;

@@ -1,6 +1,8 @@
 // InterfaceNode, the inquirer side: the agency's inquiries go to the core; the core's
 // decision and the provider node's sealed answer meet in PendingInquiries; the result
 // goes to the asking system and a receipt to the core.
+#include <algorithm>
+
 #include "common/limits.h"
 #include "interface/answer_seal.h"
 #include "interface/node_impl.h"
@@ -11,13 +13,21 @@ void InterfaceNode::Impl::HandleLocalInquiry(Incoming& in) {
   const std::string& request_id = in.envelope.request_id();
   const int64_t now = Now();
   const size_t bytes = in.envelope.ByteSizeLong();
+  // The agency's rate, held here first (RateMirror; the core's retry time after a refusal
+  // there): a flooding system is refused at its own node and costs the core nothing.
+  int64_t retry_at = hold_until_us_;
+  const bool over_rate = now < hold_until_us_ || !rate_.TryTake(now, &retry_at);
+  if (over_rate) stats_->held_at_node.Add();
   Status started =
-      bytes > limits::kMaxInquiryBytes
+      over_rate ? Status::ResourceExhausted(options_.agency_code +
+                                            " is over its rate of inquiries; try again in " +
+                                            std::to_string((retry_at - now) / 1000 + 1) + " ms")
+      : bytes > limits::kMaxInquiryBytes
           ? Status::InvalidArgument("the inquiry is " + std::to_string(bytes) +
                                     " bytes; the limit is " +
                                     std::to_string(limits::kMaxInquiryBytes))
-          : pending_.Start(request_id, in.routing_id, in.envelope.inquiry().provider_code(),
-                                  now, now + options_.local_timeout_us);
+          : pending_.Start(request_id, in.routing_id, in.envelope.inquiry().provider_code(), now,
+                           now + options_.local_timeout_us);
   if (!started.ok()) {
     v1::Envelope r = Stamped(request_id);
     v1::InquiryResult* res = r.mutable_inquiry_result();
@@ -43,6 +53,12 @@ void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
       log_->Warn("bad_provider_node",
                  {{"request_id", e.request_id()}, {"reason", vouched.message()}});
     }
+  }
+  // Over the agency's rate: until the core's retry time every inquiry would be refused
+  // there, so the node refuses them here and the core (and every other agency's traffic
+  // through it) never sees them.
+  if (!d.accepted() && d.deny_reason() == v1::DENY_REASON_RATE_LIMITED) {
+    hold_until_us_ = std::max(hold_until_us_, d.retry_after_unix_us());
   }
   if (auto delivery = pending_.OnDecision(e.request_id(), d)) Deliver(std::move(*delivery));
 }

@@ -111,8 +111,8 @@ void InterfaceNode::Impl::HandleAgencyAnswer(Incoming& in) {
   std::string detail = outcome == v1::OUTCOME_FAILED ? "the agency system could not answer" : "";
   if (a->payload().size() > limits::kMaxAnswerPayloadBytes) {
     // Not sent: an answer past the limit would be dropped by the inquirer's node anyway.
-    detail = "the answer is " + std::to_string(a->payload().size()) +
-             " bytes; the limit is " + std::to_string(limits::kMaxAnswerPayloadBytes);
+    detail = "the answer is " + std::to_string(a->payload().size()) + " bytes; the limit is " +
+             std::to_string(limits::kMaxAnswerPayloadBytes);
     outcome = v1::OUTCOME_FAILED;
     WipeString(a->mutable_payload());
   }

@@ -20,7 +20,9 @@ struct NodeStats {
         incoming(m.GetGauge("ipn_node_incoming_inquiries",
                             "Forwarded inquiries awaiting the agency's answer")),
         dropped_answers(m.GetCounter("ipn_node_dropped_answers_total",
-                                     "Answers from other nodes dropped (not expected)")) {
+                                     "Answers from other nodes dropped (not expected)")),
+        held_at_node(m.GetCounter("ipn_node_held_over_rate_total",
+                                  "Inquiries refused at this node: the agency over its rate")) {
     for (int o = 1; o < v1::Outcome_ARRAYSIZE; ++o) {
       if (!v1::Outcome_IsValid(o)) continue;
       const std::string label = MetricLabel(static_cast<v1::Outcome>(o));
@@ -39,6 +41,7 @@ struct NodeStats {
   Gauge& outgoing;
   Gauge& incoming;
   Counter& dropped_answers;
+  Counter& held_at_node;
   std::array<Counter*, v1::Outcome_ARRAYSIZE> inquiries{};
   std::array<Counter*, v1::Outcome_ARRAYSIZE> provisions{};
 };

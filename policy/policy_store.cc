@@ -72,12 +72,13 @@ Decision PolicyStore::CheckAndCharge(std::string_view inquirer, std::string_view
   return decision;
 }
 
-bool PolicyStore::Charge(std::string_view inquirer, int64_t now_unix_us) {
+bool PolicyStore::Charge(std::string_view inquirer, int64_t now_unix_us, int64_t* retry_at_us) {
   const std::shared_ptr<const Policy> policy = Current();
   if (policy == nullptr) return true;
   const Agency* asker = policy->FindAgency(inquirer);
   if (asker == nullptr) return true;
-  return limiter_.TryAcquire(asker->code, asker->rate_per_second, asker->burst, now_unix_us);
+  return limiter_.TryAcquire(asker->code, asker->rate_per_second, asker->burst, now_unix_us,
+                             retry_at_us);
 }
 
 Decision PolicyStore::Check(std::string_view inquirer, std::string_view business,

@@ -42,7 +42,8 @@ class PolicyStore {
   // a flooding agency is held to its rate before its inquiries are parsed or recorded).
   // Charge: one token from the inquirer's bucket; false when it is empty. An inquirer the
   // directory does not know has no bucket and is not held here (Check refuses it).
-  bool Charge(std::string_view inquirer, int64_t now_unix_us);
+  // When it is refused and `retry_at_us` is given, it says when a token will be there.
+  bool Charge(std::string_view inquirer, int64_t now_unix_us, int64_t* retry_at_us = nullptr);
   // Check against the policy in force, charging nothing.
   Decision Check(std::string_view inquirer, std::string_view business, std::string_view provider,
                  std::string_view item, int64_t now_unix_us) const;

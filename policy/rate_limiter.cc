@@ -6,7 +6,7 @@
 namespace ipn::policy {
 
 bool RateLimiter::TryAcquire(std::string_view agency, double rate_per_second, double burst,
-                             int64_t now_unix_us) {
+                             int64_t now_unix_us, int64_t* retry_at_us) {
   Bucket* bucket = nullptr;
   {
     std::shared_lock lock(mu_);
@@ -29,7 +29,13 @@ bool RateLimiter::TryAcquire(std::string_view agency, double rate_per_second, do
     bucket->last_us = now_unix_us;
   }
   bucket->tokens = std::min(bucket->tokens, burst);
-  if (bucket->tokens < 1.0) return false;
+  if (bucket->tokens < 1.0) {
+    if (retry_at_us != nullptr) {
+      const double wait_s = rate_per_second > 0 ? (1.0 - bucket->tokens) / rate_per_second : 1.0;
+      *retry_at_us = now_unix_us + static_cast<int64_t>(wait_s * 1e6) + 1;
+    }
+    return false;
+  }
   bucket->tokens -= 1.0;
   return true;
 }

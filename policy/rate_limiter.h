@@ -21,8 +21,10 @@ class RateLimiter {
   // Takes one token from `agency`'s bucket at `now_unix_us`; false when the bucket is empty.
   // A bucket starts full (`burst` tokens) and refills at `rate_per_second`; a changed rate or
   // burst (a new directory) applies from this call on. Time going backwards refills nothing.
+  // When it is empty and `retry_at_us` is given, it is set to when the next token will be
+  // there.
   bool TryAcquire(std::string_view agency, double rate_per_second, double burst,
-                  int64_t now_unix_us);
+                  int64_t now_unix_us, int64_t* retry_at_us = nullptr);
 
  private:
   struct Bucket {

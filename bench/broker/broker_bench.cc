@@ -23,6 +23,7 @@
 #include <zmq.hpp>
 
 #include "bench/broker/floor_network.h"
+#include "bench/broker/victim_bench.h"
 #include "common/curve_keys.h"
 #include "common/envelope_io.h"
 #include "interface/agency_client.h"
@@ -118,7 +119,24 @@ int main(int argc, char** argv) {
   app.add_option("--throughput-inquiries", throughput_n, "Pipelined inquiries")
       ->capture_default_str();
   app.add_option("--window", window, "Inquiries in flight (throughput)")->capture_default_str();
+  bool flood = false, pull = false;
+  ipn::bench::VictimOptions victim;
+  app.add_flag("--flood", flood, "Victim benchmark: another agency floods the core");
+  app.add_flag("--pull", pull, "Victim benchmark: the commission pulls the whole log");
+  app.add_option("--phase-s", victim.phase_s, "Victim: seconds alone, then under load")
+      ->capture_default_str();
+  app.add_option("--records", victim.records, "--pull: records in the log before the pull")
+      ->capture_default_str();
+  app.add_option("--flooder-nice", victim.flooder_nice,
+                 "--flood: nice value of the flooder's system and node (0: same as the broker)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (flood || pull) {
+    victim.bin_dir = bin_dir;
+    victim.work_dir = work_dir;
+    victim.json = json;
+    return flood ? ipn::bench::RunFlood(victim) : ipn::bench::RunPull(victim);
+  }
 
   std::vector<double> curve = CurveRoundTrips(curve_n);
   const double curve_p50 = Percentile(curve, 0.5);

@@ -8,16 +8,21 @@
 //            page: victim_p99_us during the pull against alone; the pull's records/s.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace ipn::bench {
 
 struct VictimOptions {
   std::string bin_dir;
-  std::string work_dir;     // empty: a fresh one under /var/tmp, removed afterwards
-  double phase_s = 15;      // seconds alone, then seconds under load
-  double victim_rate = 20;  // inquiries per second
+  std::string work_dir;          // empty: a fresh one under /var/tmp, removed afterwards
+  double phase_s = 15;           // seconds alone, then seconds under load
+  double victim_rate = 20;       // inquiries per second
   uint64_t records = 1'000'000;  // --pull: records in the log before the pull
+  // --flood: the nice value of the flooder's system (a thread here) and its node. On one
+  // 2-core machine the flooder's own machines are modelled by lower priority; 0 runs
+  // them at the same priority as the broker (reported as such).
+  int flooder_nice = 0;
   bool json = false;
 };
 

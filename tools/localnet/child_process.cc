@@ -23,7 +23,9 @@ ChildProcess::~ChildProcess() {
   if (stdout_fd_ >= 0) close(stdout_fd_);
 }
 
-ChildProcess::ChildProcess(ChildProcess&& o) noexcept { *this = std::move(o); }
+ChildProcess::ChildProcess(ChildProcess&& o) noexcept {
+  *this = std::move(o);
+}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& o) noexcept {
   if (this != &o) {
@@ -112,8 +114,8 @@ Result<std::map<std::string, std::string>> ChildProcess::WaitReady(
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      return Status::DeadlineExceeded(name_ + " did not become ready in time; stderr: " +
-                                      StderrTail());
+      return Status::DeadlineExceeded(name_ +
+                                      " did not become ready in time; stderr: " + StderrTail());
     }
     pollfd p{stdout_fd_, POLLIN, 0};
     int rc = poll(&p, 1, static_cast<int>(left.count()));

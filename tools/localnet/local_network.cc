@@ -182,12 +182,13 @@ Status LocalNetwork::StartNode(const std::string& agency) {
   return Status::Ok();
 }
 
-Status LocalNetwork::RestartCore(bool crash) {
+Status LocalNetwork::RestartCore(bool crash, const std::function<Status()>& while_stopped) {
   if (crash) {
     core_.Kill();
   } else if (int code = core_.Stop(); code != 0) {
     return Status::Internal("the core exited with code " + std::to_string(code));
   }
+  if (while_stopped) IPN_RETURN_IF_ERROR(while_stopped());
   // The same endpoint: the nodes reconnect to it by themselves.
   return StartCore(core_endpoint_).WithContext("restarting the core");
 }
@@ -291,7 +292,7 @@ Result<std::unique_ptr<symbol::SymbolService>> LocalNetwork::OpenSymbols() const
   return symbol::SymbolService::Open(options_.data_dir + "/core/symbols", passphrase_, sopts);
 }
 
-Result<std::unique_ptr<records::RecordStore>> LocalNetwork::OpenRecords() const {
+Result<std::unique_ptr<records::RecordStore>> LocalNetwork::OpenRecords(bool bulk_load) const {
   auto symbols = OpenSymbols();
   if (!symbols.ok()) return symbols.status();
   auto keys = (*symbols)->GetRecordKeys();
@@ -300,6 +301,7 @@ Result<std::unique_ptr<records::RecordStore>> LocalNetwork::OpenRecords() const 
   ropts.dir = options_.data_dir + "/core/records";
   ropts.encryption_keys = std::move(keys->encryption);
   ropts.signing_secret_key = std::move(keys->signing_secret_key);
+  ropts.bulk_load = bulk_load;
   return records::RecordStore::Open(std::move(ropts));
 }
 

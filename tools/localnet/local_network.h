@@ -4,6 +4,7 @@
 // end-to-end tests stand on it.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -67,7 +68,8 @@ class LocalNetwork {
   void KillNode(const std::string& agency);
   // Stops the core (SIGTERM, or SIGKILL when `crash`) and starts it again on the same
   // endpoint, keys and data; returns once it is ready. Nodes are left alone: they heal.
-  Status RestartCore(bool crash);
+  // `while_stopped` runs between the stop and the start (e.g. to fill the record store).
+  Status RestartCore(bool crash, const std::function<Status()>& while_stopped = {});
   // The same for one agency's node (its agency program is left alone and reconnects).
   Status RestartNode(const std::string& agency, bool crash);
   // The running processes, by name ("core", "node:MUN-131016", "agency:MUN-131016",
@@ -86,7 +88,8 @@ class LocalNetwork {
 
   // After Stop: the core's stores, opened with the core's keys, for checks.
   Result<std::unique_ptr<symbol::SymbolService>> OpenSymbols() const;
-  Result<std::unique_ptr<records::RecordStore>> OpenRecords() const;
+  // `bulk_load`: for filling a stopped core's store in benchmarks (see RecordStoreOptions).
+  Result<std::unique_ptr<records::RecordStore>> OpenRecords(bool bulk_load = false) const;
 
  private:
   explicit LocalNetwork(LocalNetworkOptions options) : options_(std::move(options)) {}
