@@ -3,11 +3,16 @@
 
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/limits.h"
 
 namespace ipn::core {
+namespace {
+constexpr int kReadThreadNice = 10;
+}  // namespace
 
 ReadWorker::ReadWorker(records::RecordStore* store, const symbol::SymbolService* symbols,
                        const policy::PolicyStore* policy, const Clock* clock, Logger* log)
@@ -62,6 +67,9 @@ std::vector<ReadWorker::Output> ReadWorker::Take() {
 }
 
 void ReadWorker::Loop() {
+  // Reads are background work: the inquiry loop comes first for the CPU (a thread's nice
+  // value is its own on Linux). Failing to lower it changes only priorities.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kReadThreadNice);
   std::unique_lock lock(mu_);
   while (true) {
     cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });

@@ -180,7 +180,8 @@ Status RecordAccess::AddView(const records::Record& r, bool with_proofs, uint64_
   view->set_non_disclosure(r.non_disclosure);
   if (!with_proofs) return Status::Ok();
   view->set_record_symbol(r.record_symbol.data(), r.record_symbol.size());
-  Result<std::vector<records::Hash>> path = store_->InclusionProof(r.sequence, tree_size);
+  Result<std::vector<records::Hash>> path =
+      store_->InclusionProof(r.sequence, tree_size, &proof_cache_);
   if (!path.ok())
     return path.status().WithContext("inclusion proof of record " + std::to_string(r.sequence));
   for (const records::Hash& h : *path) view->add_inclusion_path(h.data(), h.size());
@@ -196,6 +197,7 @@ Result<records::SignedTreeHead> RecordAccess::HeadCovering(uint64_t min_size) {
 Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
                                                    std::string_view agency_symbol,
                                                    bool with_proofs) {
+  proof_cache_.nodes.clear();
   Result<symbol::RecordSymbol> person = symbols_->RecordSymbolOf(AsBytes(agency_symbol), agency);
   if (!person.ok()) return person.status();
 
@@ -255,6 +257,7 @@ Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
 }
 
 Result<v1::RecordPage> RecordAccess::Pull(const v1::RecordQuery& query) {
+  proof_cache_.nodes.clear();
   const int64_t from = query.from_unix_us();
   const int64_t to = query.to_unix_us();
   if (from >= to) return Status::InvalidArgument("the time range is empty (from >= to)");

@@ -68,6 +68,8 @@ class RecordAccess {
   const policy::PolicyStore* policy_;
   CoreEnv* env_;
   Logger* log_;
+  // Shared by the proofs of one page (cleared per page: it holds about two hashes a leaf).
+  mutable records::RecordStore::ProofCache proof_cache_;
 };
 
 // The wire view of a signed tree head.

@@ -5,9 +5,9 @@ namespace ipn::records {
 namespace {
 
 constexpr Event kEventByCode[] = {
-    Event::kInquiryAccepted, Event::kInquiryRefused, Event::kForwarded, Event::kProvided,
-    Event::kNotHeld,         Event::kFailed,         Event::kTimedOut,  Event::kReceived,
-    Event::kOperatorAction};
+    Event::kInquiryAccepted, Event::kInquiryRefused, Event::kForwarded,
+    Event::kProvided,        Event::kNotHeld,        Event::kFailed,
+    Event::kTimedOut,        Event::kReceived,       Event::kOperatorAction};
 
 void AppendVarint(uint64_t v, std::string& out) {
   while (v >= 0x80) {

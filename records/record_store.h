@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -146,6 +147,15 @@ class RecordStore {
   Result<std::vector<SignedTreeHead>> TreeHeads() const;  // all stored heads, oldest first
   Result<Hash> LeafHashAt(uint64_t sequence) const;
   Result<std::vector<Hash>> InclusionProof(uint64_t sequence, uint64_t tree_size) const;
+  // Inner-node hashes remembered across the proofs of one page: neighbouring leaves share
+  // most of their paths, so a page of 1,000 proofs reads each node once, not 1,000 times.
+  // For one tree size; one caller at a time.
+  struct ProofCache {
+    uint64_t tree_size = 0;
+    std::unordered_map<uint64_t, Hash> nodes;  // level << 57 | index
+  };
+  Result<std::vector<Hash>> InclusionProof(uint64_t sequence, uint64_t tree_size,
+                                           ProofCache* cache) const;
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
   const PublicKey& signing_public_key() const;
 

@@ -89,6 +89,28 @@ Result<std::vector<Hash>> RecordStore::InclusionProof(uint64_t sequence, uint64_
   return BuildInclusionProof(impl_->NodeSource(), sequence, tree_size);
 }
 
+Result<std::vector<Hash>> RecordStore::InclusionProof(uint64_t sequence, uint64_t tree_size,
+                                                      ProofCache* cache) const {
+  if (tree_size > Size()) {
+    return Status::InvalidArgument("tree size " + std::to_string(tree_size) +
+                                   " exceeds the log's " + std::to_string(Size()));
+  }
+  if (cache->tree_size != tree_size) {
+    cache->nodes.clear();
+    cache->tree_size = tree_size;
+  }
+  const SubtreeSource stored = impl_->NodeSource();
+  // Perfect subtrees never change once written, so a remembered hash stays right.
+  const SubtreeSource remembered = [&](int level, uint64_t index) -> Result<Hash> {
+    const uint64_t key = (static_cast<uint64_t>(level) << 57) | index;
+    if (auto it = cache->nodes.find(key); it != cache->nodes.end()) return it->second;
+    Result<Hash> h = stored(level, index);
+    if (h.ok()) cache->nodes.emplace(key, *h);
+    return h;
+  };
+  return BuildInclusionProof(remembered, sequence, tree_size);
+}
+
 Result<std::vector<Hash>> RecordStore::ConsistencyProof(uint64_t old_size,
                                                         uint64_t new_size) const {
   if (new_size > Size()) {
