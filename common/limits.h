@@ -37,6 +37,9 @@ inline constexpr size_t kMaxParkedForwards = 1'000;       // node: forwards with
 inline constexpr int64_t kParkUs = 2'000'000;             // … held at most this long
 inline constexpr int64_t kRefusalIntervalUs = 1'000'000;  // core: aggregate refusal records
 inline constexpr size_t kMaxQueuedReads = 64;  // core: record reads waiting for the reader
+// Core: record reads are paced to this many reply bytes a second (about ten pages of a
+// pull with proofs), so that a whole-log pull cannot take the CPU from inquiries.
+inline constexpr double kMaxReadBytesPerSecond = 8 << 20;
 // Core: unauthenticated handshakes refused are logged at most once per this interval,
 // with the count since the last line.
 inline constexpr int64_t kRefusedHandshakeLogIntervalUs = 10'000'000;

@@ -7,6 +7,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
+
 #include "common/limits.h"
 
 namespace ipn::core {
@@ -84,11 +86,17 @@ void ReadWorker::Loop() {
       default: break;
     }
     Output out{std::exchange(env_.records, {}), std::exchange(env_.messages, {})};
+    size_t bytes = 0;
+    for (const auto& [to, e] : out.messages) bytes += e.ByteSizeLong();
     lock.lock();
     done_.push_back(std::move(out));
     const uint64_t one = 1;
     ssize_t n = write(wake_fd_, &one, sizeof(one));
     (void)n;  // a saturated counter only means the loop is already awake
+    // Pacing: the next read starts once this one's bytes fit the rate (a stop ends it).
+    const auto pause =
+        std::chrono::duration<double>(static_cast<double>(bytes) / limits::kMaxReadBytesPerSecond);
+    cv_.wait_for(lock, pause, [&] { return stop_; });
   }
 }
 
