@@ -27,12 +27,17 @@ namespace ipn::portal {
 namespace {
 
 constexpr auto kCoreTimeout = std::chrono::seconds(10);
+constexpr size_t kHttpWorkers = 64;      // concurrent connections served
+constexpr time_t kHttpReadTimeoutS = 2;  // a request not read by then is cut off
 constexpr char kCookie[] = "ipn_session";
 
 void JsonReply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  // Text from the request (a malformed date, say) may be invalid UTF-8: replaced, never a
+  // 500 from the serialiser.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
 }
 
 void ErrorReply(httplib::Response& res, int status, const std::string& message) {
@@ -66,6 +71,17 @@ Result<std::vector<uint8_t>> BytesField(const nlohmann::json& body, const char* 
                                    " bytes in base64url");
   }
   return bytes;
+}
+
+// A credential's Ed25519 public key: canonical, on the main subgroup, not of small order
+// (libsodium's check). An all-zero or small-order key would let anyone forge its
+// signatures.
+Result<std::vector<uint8_t>> PublicKeyField(const nlohmann::json& body) {
+  Result<std::vector<uint8_t>> key = BytesField(body, "public_key", 32);
+  if (key.ok() && crypto_core_ed25519_is_valid_point(key->data()) != 1) {
+    return Status::InvalidArgument("public_key is not a valid Ed25519 public key");
+  }
+  return key;
 }
 
 }  // namespace
@@ -121,6 +137,14 @@ Status PortalServer::Impl::Init(PortalOptions options) {
 
   Route();
   server_.set_payload_max_length(64 * 1024);
+  // A handful of slow clients must not stop the portal answering anyone (there is no
+  // reverse proxy in front of it): enough workers, and a client that does not finish its
+  // request within the timeout is cut off.
+  server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  server_.set_read_timeout(kHttpReadTimeoutS, 0);
+  server_.set_write_timeout(kHttpReadTimeoutS, 0);
+  server_.set_keep_alive_timeout(kHttpReadTimeoutS);
+  server_.set_keep_alive_max_count(100);
   if (options_.port == 0) {
     port_ = server_.bind_to_any_port(options_.host);
   } else if (server_.bind_to_port(options_.host, options_.port)) {
@@ -244,7 +268,7 @@ void PortalServer::Impl::Enrol(const httplib::Request& req, httplib::Response& r
     code = inside;
     WipeString(&inside);
   }
-  Result<std::vector<uint8_t>> key = BytesField(*body, "public_key", 32);
+  Result<std::vector<uint8_t>> key = PublicKeyField(*body);
   if (code.empty()) return ErrorReply(res, 400, "enter your resident code (住民票コード)");
   if (!key.ok()) {
     WipeString(&code);
@@ -288,7 +312,7 @@ void PortalServer::Impl::Challenge(httplib::Response& res) {
 void PortalServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
   std::optional<nlohmann::json> body = JsonBody(req, res);
   if (!body) return;
-  Result<std::vector<uint8_t>> key = BytesField(*body, "public_key", 32);
+  Result<std::vector<uint8_t>> key = PublicKeyField(*body);
   Result<std::vector<uint8_t>> challenge = BytesField(*body, "challenge", 32);
   Result<std::vector<uint8_t>> signature = BytesField(*body, "signature", 64);
   for (const Status& s : {key.status(), challenge.status(), signature.status()}) {
@@ -319,6 +343,9 @@ void PortalServer::Impl::Login(const httplib::Request& req, httplib::Response& r
 }
 
 void PortalServer::Impl::Logout(const httplib::Request& req, httplib::Response& res) {
+  // JSON only, as every other POST: a form or text/plain post from another origin (which
+  // needs no preflight) cannot log a citizen out.
+  if (!JsonBody(req, res)) return;
   login_->Logout(SessionCookie(req));
   res.set_header("Set-Cookie",
                  std::string(kCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
@@ -335,11 +362,13 @@ Result<v1::RecordPage> PortalServer::Impl::FetchHistory(const Enrolment& enrolme
 }
 
 void PortalServer::Impl::History(const httplib::Request& req, httplib::Response& res, bool csv) {
+  // The period first: a bad date is the request's fault whoever sends it.
+  Result<Period> period = ParsePeriod(req.get_param_value("from"), req.get_param_value("to"));
+  if (!period.ok()) return ErrorReply(res, 400, period.status().message());
+
   // Whose history: the session's credential, and nothing in the request can change it.
   Result<CredentialKey> owner = login_->SessionOwner(SessionCookie(req));
   if (!owner.ok()) return ErrorReply(res, 401, owner.status().message());
-  Result<Period> period = ParsePeriod(req.get_param_value("from"), req.get_param_value("to"));
-  if (!period.ok()) return ErrorReply(res, 400, period.status().message());
   Result<Enrolment> enrolment = enrolments_->Find(*owner);
   if (!enrolment.ok()) return ErrorReply(res, 401, "this credential is not enrolled");
   Result<v1::RecordPage> page = FetchHistory(*enrolment);

@@ -1,0 +1,112 @@
+// The disclosure portal against a hostile web (issue #12, item 12): a logout forced from
+// another origin, credential keys that would let anyone sign, a malformed date, and slow
+// clients. The portal runs for real behind its node, with the registry link's node.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/encoding.h"
+#include "tests/support/temp_dir.h"
+#include "tools/localnet/local_network.h"
+
+namespace ipn::testing {
+namespace {
+
+class PortalHardeningTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    localnet::LocalNetworkOptions o;
+    o.data_dir = dir_.path() + "/net";
+    o.bin_dir = BinDir();
+    o.agencies = {{"REG-0001", true, false}, {"PORTAL-0001", true, false}};
+    o.start_portal = true;
+    auto net = localnet::LocalNetwork::Start(o);
+    ASSERT_TRUE(net.ok()) << net.status().ToString();
+    net_ = std::move(*net);
+  }
+  httplib::Client Http() {
+    httplib::Client c("127.0.0.1", net_->portal_port());
+    c.set_read_timeout(5, 0);
+    return c;
+  }
+  // An enrolment with `public_key` for a valid resident code.
+  httplib::Result Enrol(const std::array<uint8_t, 32>& public_key) {
+    nlohmann::json body = {{"resident_code", "12345678903"},
+                           {"public_key", Base64UrlEncode(public_key)}};
+    return Http().Post("/api/enrol", body.dump(), "application/json");
+  }
+
+  TempDir dir_;
+  std::unique_ptr<localnet::LocalNetwork> net_;
+};
+
+TEST_F(PortalHardeningTest, ALogoutCannotBeForcedFromAnotherOrigin) {
+  // Another origin can post text/plain or a form without a preflight; neither is taken.
+  auto plain = Http().Post("/api/logout", "", "text/plain");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 415);
+  auto form = Http().Post("/api/logout", "a=b", "application/x-www-form-urlencoded");
+  ASSERT_TRUE(form);
+  EXPECT_EQ(form->status, 415);
+  auto json = Http().Post("/api/logout", "{}", "application/json");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 200);
+}
+
+TEST_F(PortalHardeningTest, KeysAnyoneCouldSignForAreRefusedAtEnrolment) {
+  std::array<uint8_t, 32> zero{};
+  std::array<uint8_t, 32> identity{};  // the neutral point: small order
+  identity[0] = 1;
+  std::array<uint8_t, 32> non_canonical;  // y = p = 2^255 - 19, encoded unreduced
+  non_canonical.fill(0xff);
+  non_canonical[0] = 0xed;
+  non_canonical[31] = 0x7f;
+  for (const auto& key : {zero, identity, non_canonical}) {
+    auto res = Enrol(key);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    EXPECT_NE(res->body.find("not a valid Ed25519 public key"), std::string::npos) << res->body;
+  }
+}
+
+TEST_F(PortalHardeningTest, AnInvalidUtf8DateIsABadRequestNotAServerError) {
+  auto res = Http().Get("/api/history?from=%FF%FE2026-01-01");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  nlohmann::json body = nlohmann::json::parse(res->body, nullptr, false);
+  ASSERT_FALSE(body.is_discarded()) << res->body;
+  EXPECT_TRUE(body.contains("error"));
+}
+
+TEST_F(PortalHardeningTest, SlowClientsDoNotStopThePortalAnsweringOthers) {
+  // 24 clients open a connection, send half a request line, and wait.
+  std::vector<int> slow;
+  for (int i = 0; i < 24; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(net_->portal_port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const char partial[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    ASSERT_GT(write(fd, partial, sizeof partial - 1), 0);
+    slow.push_back(fd);
+  }
+  // Everyone else is still answered (a 3 s read timeout fails the test; the slow clients
+  // would hold a small pool of workers for longer).
+  httplib::Client other("127.0.0.1", net_->portal_port());
+  other.set_read_timeout(3, 0);
+  auto res = other.Get("/");
+  ASSERT_TRUE(res) << "the portal did not answer beside 24 slow clients";
+  EXPECT_EQ(res->status, 200);
+  for (int fd : slow) close(fd);
+}
+
+}  // namespace
+}  // namespace ipn::testing
