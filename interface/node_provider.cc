@@ -11,8 +11,9 @@
 
 namespace ipn::interface {
 
-using limits::kMaxParkedForwards;  // held while no serving system is connected
-using limits::kParkUs;             // … for at most this long (or the deadline)
+using limits::kMaxParkedForwards;           // held while no serving system is connected
+using limits::kParkUs;                      // … for at most this long
+constexpr int64_t kParkMarginUs = 250'000;  // … and let go this long before the deadline
 
 void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
   const v1::ForwardedInquiry& f = e.forwarded_inquiry();
@@ -40,10 +41,11 @@ void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
   }
   v1::Envelope to_agency = Stamped(x.exchange_id);
   *to_agency.mutable_forwarded_inquiry() = f;
-  if (served_.servers() == 0 && parked_.size() < kMaxParkedForwards) {
-    // No serving system right now — most often one reconnecting after this node or it
-    // restarted. Hold the inquiry briefly rather than fail an answerable exchange.
-    const int64_t until = std::min(x.deadline_us, Now() + kParkUs);
+  // No serving system right now — most often one reconnecting after this node or it
+  // restarted. Hold the inquiry briefly rather than fail an answerable exchange, but let
+  // go in time for the failure to reach the core before its deadline does.
+  const int64_t until = std::min(x.deadline_us - kParkMarginUs, Now() + kParkUs);
+  if (served_.servers() == 0 && parked_.size() < kMaxParkedForwards && until > Now()) {
     parked_.push_back(Parked{std::move(to_agency), std::move(x), until});
     return;
   }
