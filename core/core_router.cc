@@ -32,6 +32,7 @@
 #include "core/core_env.h"
 #include "core/core_router_impl.h"
 #include "core/core_stats.h"
+#include "core/exchange_recovery.h"
 #include "core/inquiry_broker.h"
 #include "core/message_admission.h"
 #include "core/operator_audit.h"
@@ -139,7 +140,30 @@ Status CoreRouter::Impl::OpenStores() {
   records_ = std::move(*store);
   pipeline_ = std::make_unique<CommitPipeline>(records_.get(), &stats_->commit_latency, clock_);
   IPN_RETURN_IF_ERROR(pipeline_->Init());
-  return RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros());
+  IPN_RETURN_IF_ERROR(
+      RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros()));
+  return CloseInterrupted();
+}
+
+// What the last run left open gets its end on record before anyone is served. An exchange
+// stays open at most its deadline plus the receipt grace after its acceptance, so the log
+// is read back that far (and a second more) from its last record.
+Status CoreRouter::Impl::CloseInterrupted() {
+  const int64_t now = NowMicros();
+  int64_t last = now;
+  if (const uint64_t size = records_->Size(); size > 0) {
+    if (Result<records::Record> r = records_->Get(size - 1); r.ok()) {
+      last = std::min(now, r->time_unix_us);
+    }
+  }
+  const int64_t span = options_.provider_deadline_us + BrokerOptions().receipt_grace_us + 1'000'000;
+  Result<std::vector<records::Record>> closing =
+      CloseInterruptedExchanges(*records_, last - span, now);
+  if (!closing.ok()) return closing.status().WithContext("closing interrupted exchanges");
+  if (closing->empty()) return Status::Ok();
+  IPN_RETURN_IF_ERROR(records_->AppendBatch(*closing).WithContext("closing interrupted exchanges"));
+  log_->Warn("interrupted_exchanges_closed", {{"count", closing->size()}});
+  return Status::Ok();
 }
 
 // ZAP first (it must be running before a CurveZMQ server socket binds), then the ROUTER.

@@ -65,6 +65,7 @@ class CoreRouter::Impl : public CoreEnv {
   };
 
   Status OpenStores();
+  Status CloseInterrupted();
   Status OpenTransport();
   Status StartMetrics();
   std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -148,6 +149,19 @@ TEST_P(CoreRestartTest, InquiriesSucceedAgainWithin2sWithNoNodeRestarted) {
                           }),
             1)
       << "the repeat is in the refusals' aggregate";
+  // Every exchange the restart interrupted was closed on record when the core came back
+  // (exchange recovery): each accepted exchange has an end.
+  std::map<std::string, int> accepted, closed;
+  for (const records::Record& r : records) {
+    if (r.inquirer != kPen) continue;
+    if (r.event == records::Event::kInquiryAccepted) ++accepted[r.request_id];
+    if (r.event == records::Event::kTimedOut || r.event == records::Event::kReceived) {
+      ++closed[r.request_id];
+    }
+  }
+  for (const auto& [id, count] : accepted) {
+    EXPECT_EQ(closed[id], count) << id << " has no end on record, or more than one";
+  }
   const std::string healed_id = "after-" + std::to_string(attempts);
   // The outcome and the receipt reach the core from two nodes: either may come first.
   std::vector<records::Event> events = EventsOf(records, kPen, healed_id);

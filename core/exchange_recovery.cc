@@ -1,0 +1,61 @@
+// Exchange recovery: closing what a stopped core left open.
+#include "core/exchange_recovery.h"
+
+#include <map>
+#include <string>
+#include <utility>
+
+namespace ipn::core {
+namespace {
+
+// What the log says of one exchange so far.
+struct Seen {
+  records::Record opening;  // its accepted record: the facts every closing record carries
+  bool accepted = false, outcome = false, receipt = false, timed_out = false;
+  bool non_disclosure = false;
+};
+
+}  // namespace
+
+Result<std::vector<records::Record>> CloseInterruptedExchanges(const records::RecordStore& store,
+                                                               int64_t since_us, int64_t now_us) {
+  // An exchange is (inquirer, request id): unique for as long as its records are kept.
+  std::map<std::pair<std::string, std::string>, Seen> seen;
+  IPN_RETURN_IF_ERROR(store.Pull(since_us, now_us + 1, "", [&](const records::Record& r) {
+    if (r.event == records::Event::kOperatorAction || r.request_id.empty()) return true;
+    Seen& s = seen[{r.inquirer, r.request_id}];
+    switch (r.event) {
+      case records::Event::kInquiryAccepted:
+        s.accepted = true;
+        s.opening = r;
+        break;
+      case records::Event::kProvided:
+      case records::Event::kNotHeld:
+      case records::Event::kFailed: s.outcome = true; break;
+      case records::Event::kTimedOut: s.outcome = s.timed_out = true; break;
+      case records::Event::kReceived: s.receipt = true; break;
+      default: break;
+    }
+    s.non_disclosure = s.non_disclosure || r.non_disclosure;
+    return true;
+  }));
+  std::vector<records::Record> out;
+  for (auto& [key, s] : seen) {
+    // A timed-out exchange is closed by its timeout (the inquirer's node sends no receipt).
+    if (!s.accepted || s.timed_out || (s.outcome && s.receipt)) continue;
+    records::Record r = s.opening;
+    r.time_unix_us = now_us;
+    r.non_disclosure = s.non_disclosure;
+    if (!s.outcome) {
+      r.event = records::Event::kTimedOut;
+      r.outcome = "CORE_RESTARTED";
+    } else {
+      r.event = records::Event::kReceived;
+      r.outcome = "NOT_CONFIRMED";
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace ipn::core

@@ -1,0 +1,83 @@
+// Exchange recovery: what a stopped core left open gets a definite end on record.
+#include "core/exchange_recovery.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/records/record_test_util.h"
+#include "tests/support/temp_dir.h"
+
+namespace ipn::core {
+namespace {
+
+using records::Event;
+constexpr int64_t kT0 = 1'790'000'000'000'000;
+
+records::Record Rec(const std::string& id, Event e, int64_t t, bool nd = false) {
+  records::Record r;
+  r.time_unix_us = t;
+  r.event = e;
+  r.record_symbol.fill(7);
+  r.inquirer = "PEN-0001";
+  r.provider = "MUN-131016";
+  r.business = "np-benefit";
+  r.item = "local-tax";
+  r.request_id = id;
+  r.outcome = "X";
+  r.non_disclosure = nd;
+  return r;
+}
+
+TEST(ExchangeRecoveryTest, EveryExchangeLeftOpenGetsOneClosingRecord) {
+  ::ipn::testing::TempDir dir;
+  records::testing::TestKeys keys;
+  auto store = records::RecordStore::Open(keys.Options(dir.Sub("records")));
+  ASSERT_TRUE(store.ok());
+  std::vector<records::Record> log = {
+      Rec("old", Event::kInquiryAccepted, kT0 - 100),  // before the window: not seen
+      Rec("a", Event::kInquiryAccepted, kT0),
+      Rec("a", Event::kForwarded, kT0),
+      Rec("b", Event::kInquiryAccepted, kT0 + 1),
+      Rec("b", Event::kForwarded, kT0 + 1),
+      Rec("b", Event::kProvided, kT0 + 2, true),
+      Rec("c", Event::kInquiryAccepted, kT0 + 3),
+      Rec("c", Event::kProvided, kT0 + 4),
+      Rec("c", Event::kReceived, kT0 + 5),
+      Rec("d", Event::kInquiryAccepted, kT0 + 6),
+      Rec("d", Event::kTimedOut, kT0 + 7),
+      Rec("e", Event::kInquiryRefused, kT0 + 8),
+      Rec("g", Event::kInquiryAccepted, kT0 + 9),
+      Rec("g", Event::kReceived, kT0 + 10),
+  };
+  ASSERT_TRUE((*store)->AppendBatch(log).ok());
+  auto closing = CloseInterruptedExchanges(**store, kT0, kT0 + 1000);
+  ASSERT_TRUE(closing.ok()) << closing.status().ToString();
+  ASSERT_EQ(closing->size(), 3u);
+  const records::Record& a = (*closing)[0];
+  EXPECT_EQ(a.request_id, "a");
+  EXPECT_EQ(a.event, Event::kTimedOut);
+  EXPECT_EQ(a.outcome, "CORE_RESTARTED");
+  EXPECT_EQ(a.time_unix_us, kT0 + 1000);
+  EXPECT_EQ(a.provider, "MUN-131016");
+  EXPECT_EQ(a.record_symbol, log[1].record_symbol);
+  const records::Record& b = (*closing)[1];
+  EXPECT_EQ(b.request_id, "b");
+  EXPECT_EQ(b.event, Event::kReceived);
+  EXPECT_EQ(b.outcome, "NOT_CONFIRMED");
+  EXPECT_TRUE(b.non_disclosure) << "the exchange's non-disclosure flag carries over";
+  const records::Record& g = (*closing)[2];
+  EXPECT_EQ(g.request_id, "g");
+  EXPECT_EQ(g.event, Event::kTimedOut) << "a receipt without an outcome: no outcome came";
+}
+
+TEST(ExchangeRecoveryTest, AClosedLogNeedsNothing) {
+  ::ipn::testing::TempDir dir;
+  records::testing::TestKeys keys;
+  auto store = records::RecordStore::Open(keys.Options(dir.Sub("records")));
+  ASSERT_TRUE(store.ok());
+  auto closing = CloseInterruptedExchanges(**store, 0, kT0);
+  ASSERT_TRUE(closing.ok());
+  EXPECT_TRUE(closing->empty());
+}
+
+}  // namespace
+}  // namespace ipn::core
