@@ -727,10 +727,12 @@
       setMessage('error', 'badCredential');
       return;
     }
+    // Only a credential that logs in replaces the stored one: a wrong file pasted by
+    // mistake must not cost the citizen the key this browser keeps.
+    await login(pair);
     try { await saveCredential(pair); } catch (e) {
       throw new UserError('noStorage', { text: e.message || String(e) });
     }
-    await login(pair);
   }
 
   async function onLogout() {

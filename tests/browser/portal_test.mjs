@@ -238,6 +238,20 @@ const symbolB = apiB.body.records[0].record_symbol;
 check(symbolB !== symbolA, 'B is another person');
 check(same(apiB.body.records.map((r) => r.sequence), expectedFor(symbolB).shown.map((r) => r.sequence)),
   'B sees exactly B\'s records');
+// A wrong key file pasted by mistake is refused and does not replace the key this browser
+// keeps: B logs out, pastes a stranger's key, is refused, and logs in again with its own.
+const idsB = await shownRequestIds(pageB);
+await pageB.click('#logout');
+await pageB.waitForSelector('#login-view:not([hidden])');
+const stranger = crypto.generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' });
+await pageB.fill('#credential-input', JSON.stringify(stranger));
+await pageB.click('#credential-login');
+await pageB.waitForSelector('#message.error', { timeout: 20_000 });
+check(await pageB.isVisible('#login-view'), 'a key that is not enrolled does not log in');
+await pageB.click('#login-device');
+await pageB.waitForSelector('#history .exchange', { timeout: 20_000 });
+check(idsB.length > 0 && same(await shownRequestIds(pageB), idsB),
+      'the key this browser keeps still logs B in after the wrong paste');
 const seqA = new Set(apiA.body.records.map((r) => r.sequence));
 check(!apiB.body.records.some((r) => seqA.has(r.sequence)), 'no record is shown to both A and B');
 
