@@ -297,6 +297,13 @@
       badDates: '開始日は終了日より前の日付にしてください。',
       serverError: 'エラー：{text}',
       httpError: 'サーバーがエラーを返しました（HTTP {status}）。',
+      status400: '入力内容に誤りがあります。確認してもう一度お試しください。',
+      status401: 'ログインできませんでした。鍵が登録されていないか、ログインの有効期限が切れています。',
+      status409: 'この鍵はすでに登録されています。',
+      status413: '送信された内容が大きすぎます。',
+      status415: '送信の形式が正しくありません。ページを再読み込みしてください。',
+      status429: 'アクセスが集中しています。しばらくしてからもう一度お試しください。',
+      status503: '情報提供ネットワークに接続できませんでした。しばらくしてからもう一度お試しください。',
       networkError: 'サーバーに接続できませんでした。',
       unexpected: '予期しないエラーが発生しました：{text}',
       badResponse: 'サーバーの応答を読み取れませんでした。',
@@ -400,6 +407,13 @@
       badDates: 'The start date must not be after the end date.',
       serverError: 'Error: {text}',
       httpError: 'The server answered with an error (HTTP {status}).',
+      status400: 'Something in the request is not right. Please check it and try again.',
+      status401: 'Could not log in: the key is not enrolled, or the session has expired.',
+      status409: 'This key is already enrolled.',
+      status413: 'What was sent is too large.',
+      status415: 'The request had the wrong format. Please reload the page.',
+      status429: 'Too many requests. Please try again in a while.',
+      status503: 'The information-provision network could not be reached. Please try again later.',
       networkError: 'Could not reach the server.',
       unexpected: 'Something went wrong: {text}',
       badResponse: 'The server\'s answer could not be read.',
@@ -561,8 +575,12 @@
     if (e instanceof UserError) {
       setMessage('error', e.key, e.params);
     } else if (e instanceof ApiError) {
+      // The server's own words are English: shown in the English page only. The Japanese
+      // page says what the status means in Japanese.
+      const byStatus = `status${e.status}`;
       if (e.status === 0) setMessage('error', 'networkError');
-      else if (e.serverText) setMessage('error', 'serverError', { text: e.serverText });
+      else if (e.serverText && state.lang === 'en') setMessage('error', 'serverError', { text: e.serverText });
+      else if (STRINGS.ja[byStatus]) setMessage('error', byStatus);
       else setMessage('error', 'httpError', { status: e.status });
     } else if (e && e.name === 'NotSupportedError') {
       setMessage('error', 'noEd25519');

@@ -248,6 +248,9 @@ await pageB.fill('#credential-input', JSON.stringify(stranger));
 await pageB.click('#credential-login');
 await pageB.waitForSelector('#message.error', { timeout: 20_000 });
 check(await pageB.isVisible('#login-view'), 'a key that is not enrolled does not log in');
+const refusal = await pageB.textContent('#message');
+check(/ログイン/.test(refusal) && !/[A-Za-z]{3,}/.test(refusal),
+      `the Japanese page says why in Japanese, not in the server's English ("${refusal}")`);
 await pageB.click('#login-device');
 await pageB.waitForSelector('#history .exchange', { timeout: 20_000 });
 check(idsB.length > 0 && same(await shownRequestIds(pageB), idsB),
