@@ -1,6 +1,8 @@
 // HistoryView: JSON for the page, CSV for downloads.
 #include "portal/history_view.h"
 
+#include <map>
+
 #include "common/encoding.h"
 #include "common/time_text.h"
 #include "policy/jst_date.h"
@@ -93,25 +95,77 @@ nlohmann::json HistoryJson(const v1::RecordPage& page, const policy::Policy& nam
   return {{"records", std::move(records)}, {"tree_head", std::move(head)}, {"withheld_note", ""}};
 }
 
+namespace {
+
+// The CSV's words in Japanese: the page's own (app.js STRINGS ev_* and CODE_WORDS).
+const std::map<std::string, std::string, std::less<>> kEventJa = {
+    {"inquiry_accepted", "ネットワークが照会を受け付けました"},
+    {"inquiry_refused", "ネットワークが照会を拒否しました"},
+    {"forwarded", "提供機関に照会を転送しました"},
+    {"provided", "提供機関が情報を提供しました"},
+    {"not_held", "提供機関は該当する情報を保有していませんでした"},
+    {"failed", "処理に失敗しました"},
+    {"timed_out", "期限内に応答がありませんでした"},
+    {"received", "照会機関が応答を受け取りました"},
+};
+const std::map<std::string, std::string, std::less<>> kOutcomeJa = {
+    {"ACCEPTED", "受付"},
+    {"FORWARDED", "転送"},
+    {"PROVIDED", "提供"},
+    {"NOT_HELD", "該当なし"},
+    {"FAILED", "失敗"},
+    {"TIMED_OUT", "期限切れ"},
+    {"REFUSED", "拒否"},
+    {"NOT_RECEIVED", "受領できませんでした"},
+    {"NOT_CONFIRMED", "照会機関のシステムが受領を確認しませんでした"},
+    {"CORE_RESTARTED", "ネットワークの再起動により終了しました"},
+    {"UNREACHABLE", "提供機関のシステムに接続できませんでした"},
+    {"UNKNOWN_INQUIRER", "照会機関が登録されていません"},
+    {"UNKNOWN_PROVIDER", "提供機関が登録されていません"},
+    {"INQUIRER_NOT_ACTIVE", "照会機関が利用停止中です"},
+    {"PROVIDER_NOT_ACTIVE", "提供機関が利用停止中です"},
+    {"NO_ASSESSMENT", "特定個人情報保護評価が承認されていません"},
+    {"NO_SUCH_LINK", "法令で認められた照会ではありません"},
+    {"OUTSIDE_EFFECTIVE_PERIOD", "法令で認められた期間外の照会です"},
+    {"RATE_LIMITED", "照会が多すぎるため制限されました"},
+    {"INVALID_SYMBOL", "本人を識別する符号が無効でした"},
+    {"NOT_ISSUED_TO_PROVIDER", "提供機関はあなたの情報を保有していません"},
+    {"DUPLICATE_REQUEST", "同じ照会番号の照会が既にありました"},
+    {"MALFORMED", "照会の形式が正しくありませんでした"},
+    {"UNKNOWN_ITEM", "特定個人情報の項目が不明です"},
+    {"UNKNOWN_BUSINESS", "事務が不明です"},
+};
+
+// `code` in Japanese words when the table knows it, else the code itself.
+std::string Words(const std::map<std::string, std::string, std::less<>>& table,
+                  const std::string& code) {
+  auto it = table.find(code);
+  return it == table.end() ? code : it->second;
+}
+
+}  // namespace
+
 std::string HistoryCsv(const v1::RecordPage& page, const policy::Policy& names,
-                       const Period& period) {
+                       const Period& period, bool japanese) {
   std::string out = "\xEF\xBB\xBF";
-  out +=
-      "time_jst,event,inquirer,inquirer_name,provider,provider_name,business,business_name,"
-      "item,item_name,outcome,request_id,sequence\r\n";
+  out += japanese ? "日時（日本時間）,出来事,照会機関コード,照会機関名,提供機関コード,提供機関名,"
+                    "事務コード,事務名,特定個人情報コード,特定個人情報名,結果,照会番号,記録番号\r\n"
+                  : "time_jst,event,inquirer,inquirer_name,provider,provider_name,business,"
+                    "business_name,item,item_name,outcome,request_id,sequence\r\n";
   for (const v1::ProvisionRecordView& r : page.records()) {
     if (!period.Contains(r.time_unix_us())) continue;
     const policy::Agency* inq = names.FindAgency(r.inquirer_code());
     const policy::Agency* prov = names.FindAgency(r.provider_code());
     const policy::NamedCode* bus = names.FindBusiness(r.business_code());
     const policy::NamedCode* item = names.FindItem(r.item_code());
-    out += JstTime(r.time_unix_us()) + "," + SafeCell(r.event()) + "," +
+    out += JstTime(r.time_unix_us()) + "," +
+           SafeCell(japanese ? Words(kEventJa, r.event()) : r.event()) + "," +
            SafeCell(r.inquirer_code()) + "," + SafeCell(inq ? inq->name_ja : "") + "," +
            SafeCell(r.provider_code()) + "," + SafeCell(prov ? prov->name_ja : "") + "," +
            SafeCell(r.business_code()) + "," + SafeCell(bus ? bus->name_ja : "") + "," +
            SafeCell(r.item_code()) + "," + SafeCell(item ? item->name_ja : "") + "," +
-           SafeCell(r.outcome()) + "," + SafeCell(r.request_id()) + "," +
-           std::to_string(r.sequence()) + "\r\n";
+           SafeCell(japanese ? Words(kOutcomeJa, r.outcome()) : r.outcome()) + "," +
+           SafeCell(r.request_id()) + "," + std::to_string(r.sequence()) + "\r\n";
   }
   return out;
 }

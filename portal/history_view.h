@@ -29,7 +29,9 @@ nlohmann::json HistoryJson(const v1::RecordPage& page, const policy::Policy& nam
                            const Period& period);
 
 // UTF-8 with a byte-order mark (spreadsheets), a header row, one row per record.
+// `japanese`: headers, events and outcomes in Japanese words (the default download);
+// otherwise English headers and the recorded codes.
 std::string HistoryCsv(const v1::RecordPage& page, const policy::Policy& names,
-                       const Period& period);
+                       const Period& period, bool japanese = true);
 
 }  // namespace ipn::portal

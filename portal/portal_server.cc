@@ -381,7 +381,9 @@ void PortalServer::Impl::History(const httplib::Request& req, httplib::Response&
   if (csv) {
     res.set_header("Cache-Control", "no-store");
     res.set_header("Content-Disposition", "attachment; filename=\"ipn-history.csv\"");
-    res.set_content(HistoryCsv(*page, *options_.names, *period), "text/csv; charset=utf-8");
+    const bool japanese = req.get_param_value("lang") != "en";
+    res.set_content(HistoryCsv(*page, *options_.names, *period, japanese),
+                    "text/csv; charset=utf-8");
     return;
   }
   JsonReply(res, 200, HistoryJson(*page, *options_.names, *period));

@@ -796,7 +796,8 @@
     state.history = res.data;
     state.verify = null;
     state.failedSequences.clear();
-    $('download-csv').href = `/api/history.csv${filterQuery()}`;
+    const query = filterQuery();
+    $('download-csv').href = `/api/history.csv${query}${query ? '&' : '?'}lang=${state.lang}`;
     showView('history');
     renderHistory();
     renderVerify();

@@ -200,6 +200,8 @@ check(await pageA.$('#verify-result.ok') !== null,
 const csv = await pageA.request.get(portal + '/api/history.csv');
 const csvText = await csv.text();
 const csvRows = csvText.trim().split(/\r?\n/).slice(1);
+check(csvText.includes('日時（日本時間）,出来事,照会機関コード'), 'the CSV speaks Japanese by default');
+check(!/,(inquiry_accepted|forwarded|provided|received),/.test(csvText), 'its events are words, not codes');
 check(csv.status() === 200 && csvRows.length === expectA.shown.length, `the CSV has A's ${csvRows.length} records`);
 for (const key of expectA.withheld) check(!csvText.includes(key.split('|')[1]), 'the CSV omits the withheld exchange');
 
