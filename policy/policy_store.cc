@@ -52,12 +52,7 @@ Decision PolicyStore::CheckAndCharge(std::string_view inquirer, std::string_view
                                      std::string_view provider, std::string_view item,
                                      int64_t now_unix_us) {
   const std::shared_ptr<const Policy> policy = Current();
-  if (policy == nullptr) {
-    Decision d;
-    d.reason = DenyReason::kUnknownInquirer;
-    d.step_ = Decision::Step::kNoPolicy;
-    return d;
-  }
+  if (policy == nullptr) return Check(inquirer, business, provider, item, now_unix_us);
   Decision decision = policy->Check(inquirer, business, provider, item, now_unix_us);
   if (!decision.inquirer_known_) return decision;  // unknown inquirers have no bucket
   const Agency& asker = policy->agencies()[decision.inquirer_];

@@ -13,6 +13,28 @@
 
 namespace ipn::testing {
 
+std::vector<records::Event> EventsOf(const std::vector<records::Record>& all,
+                                     const std::string& inquirer, const std::string& id,
+                                     std::vector<std::string>* outcomes) {
+  std::vector<records::Event> out;
+  for (const records::Record& r : all) {
+    if (r.inquirer != inquirer || r.request_id != id) continue;
+    out.push_back(r.event);
+    if (outcomes != nullptr) outcomes->push_back(r.outcome);
+  }
+  return out;
+}
+
+interface::InquiryRequest LocalTax(const std::vector<uint8_t>& symbol, const std::string& id) {
+  interface::InquiryRequest r;
+  r.request_id = id;
+  r.symbol = symbol;
+  r.business = "np-benefit";
+  r.provider = "MUN-131016";
+  r.item = "local-tax";
+  return r;
+}
+
 std::string ResidentCodeFrom(const std::string& first_ten) {
   std::string code = first_ten;
   code.push_back(symbol::ResidentCodeCheckDigit(std::span<const char, 10>(first_ten.data(), 10)));

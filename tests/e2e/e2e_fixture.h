@@ -61,6 +61,15 @@ class E2eNetwork {
   std::map<std::string, std::unique_ptr<interface::AgencyClient>> clients_;
 };
 
+// The events recorded for `inquirer`'s request `id`, in log order (and their outcome
+// texts into `outcomes`, if given).
+std::vector<records::Event> EventsOf(const std::vector<records::Record>& all,
+                                     const std::string& inquirer, const std::string& id,
+                                     std::vector<std::string>* outcomes = nullptr);
+
+// The demo's lawful inquiry: the pension service asks Chiyoda for the local tax.
+interface::InquiryRequest LocalTax(const std::vector<uint8_t>& symbol, const std::string& id);
+
 // A valid resident code from ten digits.
 std::string ResidentCodeFrom(const std::string& first_ten);
 

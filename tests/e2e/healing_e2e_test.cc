@@ -26,29 +26,6 @@ constexpr const char* kReg = "REG-0001";
 constexpr const char* kMun = "MUN-131016";
 constexpr const char* kPen = "PEN-0001";
 
-std::vector<records::Event> EventsOf(const std::vector<records::Record>& all,
-                                     const std::string& inquirer, const std::string& id,
-                                     std::vector<std::string>* outcomes = nullptr) {
-  std::vector<records::Event> out;
-  for (const records::Record& r : all) {
-    if (r.inquirer != inquirer || r.request_id != id) continue;
-    out.push_back(r.event);
-    if (outcomes != nullptr) outcomes->push_back(r.outcome);
-  }
-  return out;
-}
-
-interface::InquiryRequest LocalTaxInquiry(const std::vector<uint8_t>& symbol,
-                                          const std::string& id) {
-  interface::InquiryRequest r;
-  r.request_id = id;
-  r.symbol = symbol;
-  r.business = "np-benefit";
-  r.provider = kMun;
-  r.item = "local-tax";
-  return r;
-}
-
 // One person known to the pension service and to Chiyoda.
 struct Person {
   std::string ref = "heal-1";
@@ -81,7 +58,7 @@ TEST_P(CoreRestartTest, InquiriesSucceedAgainWithin2sWithNoNodeRestarted) {
   ASSERT_TRUE(load.ok()) << load.status().ToString();
   constexpr int kLoad = 40;
   for (int i = 0; i < kLoad; ++i) {
-    ASSERT_TRUE((*load)->Submit(LocalTaxInquiry(p.at_pen, "load-" + std::to_string(i))).ok());
+    ASSERT_TRUE((*load)->Submit(LocalTax(p.at_pen, "load-" + std::to_string(i))).ok());
   }
   ASSERT_TRUE(n.net().RestartCore(crash).ok());
   const auto restarted = steady_clock::now();
@@ -91,8 +68,8 @@ TEST_P(CoreRestartTest, InquiriesSucceedAgainWithin2sWithNoNodeRestarted) {
   while (!healed && steady_clock::now() < restarted + seconds(2)) {
     auto left =
         std::chrono::duration_cast<milliseconds>(restarted + seconds(2) - steady_clock::now());
-    auto reply = n.Client(kPen).Inquire(
-        LocalTaxInquiry(p.at_pen, "after-" + std::to_string(++attempts)), left);
+    auto reply =
+        n.Client(kPen).Inquire(LocalTax(p.at_pen, "after-" + std::to_string(++attempts)), left);
     if (reply.ok() && reply->outcome == expected) healed = std::move(*reply);
   }
   ASSERT_TRUE(healed.has_value()) << "no inquiry succeeded within 2 s of the core's restart ("
@@ -191,7 +168,7 @@ TEST(HealingE2eTest, AProviderNodeRestartEndsItsInFlightExchangeAndServesAtOnce)
 
   // Chiyoda's system is paused, so the inquiry waits at Chiyoda's node when it dies.
   ASSERT_EQ(kill(program, SIGSTOP), 0);
-  ASSERT_TRUE((*inflight)->Submit(LocalTaxInquiry(p.at_pen, "in-flight")).ok());
+  ASSERT_TRUE((*inflight)->Submit(LocalTax(p.at_pen, "in-flight")).ok());
   ASSERT_TRUE(
       n.WaitForCoreMetric("ipn_core_decisions_total{decision=\"accepted\"}", 1, seconds(5)));
   ASSERT_TRUE(n.net().RestartNode(kMun, /*crash=*/true).ok());
@@ -233,7 +210,7 @@ TEST(HealingE2eTest, AnInquirerNodeRestartLeavesANotConfirmedRecordAndIsAnswered
   ASSERT_TRUE(inflight.ok());
 
   ASSERT_EQ(kill(program, SIGSTOP), 0);
-  ASSERT_TRUE((*inflight)->Submit(LocalTaxInquiry(p.at_pen, "in-flight")).ok());
+  ASSERT_TRUE((*inflight)->Submit(LocalTax(p.at_pen, "in-flight")).ok());
   ASSERT_TRUE(
       n.WaitForCoreMetric("ipn_core_decisions_total{decision=\"accepted\"}", 1, seconds(5)));
   ASSERT_TRUE(n.net().RestartNode(kPen, /*crash=*/true).ok());

@@ -4,16 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/interface/peer_node.h"
+
 namespace ipn::interface {
 namespace {
 
-v1::PeerNode Peer(const std::string& code, const CurveKeyPair& keys) {
-  v1::PeerNode p;
-  p.set_agency_code(code);
-  p.set_curve_public_key(keys.public_key.data(), keys.public_key.size());
-  p.set_answer_endpoint("tcp://127.0.0.1:1");
-  return p;
-}
+using testing::Peer;
 
 TEST(PeerDirectoryTest, AnswersSealedToAPeerOpenThereOnly) {
   CurveKeyPair a = CurveKeyPair::Generate(), b = CurveKeyPair::Generate(),
