@@ -13,3 +13,11 @@ if(IPN_SANITIZE)
   target_link_options(ipn_flags INTERFACE -fsanitize=address,undefined)
 endif()
 target_include_directories(ipn_flags INTERFACE ${PROJECT_SOURCE_DIR})
+if(IPN_FUZZ)
+  # Coverage for libFuzzer in every library a fuzz target reaches; AddressSanitizer and
+  # UndefinedBehaviorSanitizer so that a memory or UB error is a crash the fuzzer keeps.
+  target_compile_options(ipn_flags INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+    -fno-omit-frame-pointer)
+  target_link_options(ipn_flags INTERFACE -fsanitize=address,undefined)
+endif()

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/json_fields.h"
 #include "common/time_text.h"
 #include "records/record_json.h"
 
@@ -51,8 +52,8 @@ Result<records::SignedTreeHead> HeadFromJson(const nlohmann::json& j) {
   if (!j.is_object()) return Status::InvalidArgument("a head must be an object");
   records::SignedTreeHead h;
   try {
-    h.tree_size = j.at("tree_size").get<uint64_t>();
-    h.timestamp_us = j.at("timestamp_us").get<int64_t>();
+    h.tree_size = JsonUint64(j.at("tree_size"));
+    h.timestamp_us = JsonInt64(j.at("timestamp_us"));
   } catch (const nlohmann::json::exception&) {
     return Status::InvalidArgument("a head needs tree_size and timestamp_us");
   }
@@ -203,8 +204,8 @@ Result<PulledSet> ReadPulledSet(std::istream& in) {
       if (have_pull) return Status::InvalidArgument(where + ": a second \"pull\" line");
       have_pull = true;
       try {
-        set.from_unix_us = j.at("from_unix_us").get<int64_t>();
-        set.to_unix_us = j.at("to_unix_us").get<int64_t>();
+        set.from_unix_us = JsonInt64(j.at("from_unix_us"));
+        set.to_unix_us = JsonInt64(j.at("to_unix_us"));
         set.agency = j.at("agency").get<std::string>();
       } catch (const nlohmann::json::exception&) {
         return Status::InvalidArgument(where + ": the pull line needs from, to and agency");

@@ -21,6 +21,7 @@
 #include "portal/enrolment_store.h"
 #include "portal/history_view.h"
 #include "portal/login.h"
+#include "portal/request_fields.h"
 #include "portal/web_assets.h"
 
 namespace ipn::portal {
@@ -29,7 +30,6 @@ namespace {
 constexpr auto kCoreTimeout = std::chrono::seconds(10);
 constexpr size_t kHttpWorkers = 64;      // concurrent connections served
 constexpr time_t kHttpReadTimeoutS = 2;  // a request not read by then is cut off
-constexpr char kCookie[] = "ipn_session";
 
 void JsonReply(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
@@ -44,44 +44,9 @@ void ErrorReply(httplib::Response& res, int status, const std::string& message) 
   JsonReply(res, status, {{"error", message}});
 }
 
-// The value of our session cookie, or empty.
-std::string SessionCookie(const httplib::Request& req) {
-  const std::string cookies = req.get_header_value("Cookie");
-  const std::string name = std::string(kCookie) + "=";
-  size_t pos = 0;
-  while (pos < cookies.size()) {
-    size_t end = cookies.find(';', pos);
-    if (end == std::string::npos) end = cookies.size();
-    std::string part = cookies.substr(pos, end - pos);
-    while (!part.empty() && part.front() == ' ') part.erase(0, 1);
-    if (part.rfind(name, 0) == 0) return part.substr(name.size());
-    pos = end + 1;
-  }
-  return "";
-}
-
-// A base64url field of exactly `size` bytes.
-Result<std::vector<uint8_t>> BytesField(const nlohmann::json& body, const char* name, size_t size) {
-  if (!body.contains(name) || !body[name].is_string()) {
-    return Status::InvalidArgument(std::string("missing ") + name);
-  }
-  Result<std::vector<uint8_t>> bytes = Base64UrlDecode(body[name].get<std::string>());
-  if (!bytes.ok() || bytes->size() != size) {
-    return Status::InvalidArgument(std::string(name) + " must be " + std::to_string(size) +
-                                   " bytes in base64url");
-  }
-  return bytes;
-}
-
-// A credential's Ed25519 public key: canonical, on the main subgroup, not of small order
-// (libsodium's check). An all-zero or small-order key would let anyone forge its
-// signatures.
-Result<std::vector<uint8_t>> PublicKeyField(const nlohmann::json& body) {
-  Result<std::vector<uint8_t>> key = BytesField(body, "public_key", 32);
-  if (key.ok() && crypto_core_ed25519_is_valid_point(key->data()) != 1) {
-    return Status::InvalidArgument("public_key is not a valid Ed25519 public key");
-  }
-  return key;
+// The session token the request carries: its cookie half and its header half.
+std::string SessionOf(const httplib::Request& req) {
+  return SessionToken(req.get_header_value("Cookie"), req.get_header_value("Authorization"));
 }
 
 }  // namespace
@@ -214,12 +179,12 @@ std::optional<nlohmann::json> PortalServer::Impl::JsonBody(const httplib::Reques
     ErrorReply(res, 415, "send application/json");
     return std::nullopt;
   }
-  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded() || !body.is_object()) {
-    ErrorReply(res, 400, "the request body is not a JSON object");
+  Result<nlohmann::json> body = ParseJsonObject(req.body);
+  if (!body.ok()) {
+    ErrorReply(res, 400, body.status().message());
     return std::nullopt;
   }
-  return body;
+  return std::move(*body);
 }
 
 Result<std::vector<uint8_t>> PortalServer::Impl::IssuePortalSymbol(std::string& resident_code,
@@ -268,14 +233,13 @@ void PortalServer::Impl::Enrol(const httplib::Request& req, httplib::Response& r
     code = inside;
     WipeString(&inside);
   }
-  Result<std::vector<uint8_t>> key = PublicKeyField(*body);
+  Result<CredentialKey> key = PublicKeyField(*body);
   if (code.empty()) return ErrorReply(res, 400, "enter your resident code (住民票コード)");
   if (!key.ok()) {
     WipeString(&code);
     return ErrorReply(res, 400, key.status().message());
   }
-  CredentialKey credential;
-  std::copy(key->begin(), key->end(), credential.begin());
+  const CredentialKey credential = *key;
   if (enrolments_->Find(credential).ok()) {
     WipeString(&code);
     return ErrorReply(res, 409, "this credential is already enrolled");
@@ -312,20 +276,12 @@ void PortalServer::Impl::Challenge(httplib::Response& res) {
 void PortalServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
   std::optional<nlohmann::json> body = JsonBody(req, res);
   if (!body) return;
-  Result<std::vector<uint8_t>> key = PublicKeyField(*body);
-  Result<std::vector<uint8_t>> challenge = BytesField(*body, "challenge", 32);
-  Result<std::vector<uint8_t>> signature = BytesField(*body, "signature", 64);
-  for (const Status& s : {key.status(), challenge.status(), signature.status()}) {
-    if (!s.ok()) return ErrorReply(res, 400, s.message());
-  }
-  CredentialKey credential;
-  std::copy(key->begin(), key->end(), credential.begin());
-  auto text = [](const std::vector<uint8_t>& v) {
-    return std::string_view(reinterpret_cast<const char*>(v.data()), v.size());
-  };
+  Result<LoginRequest> login = ParseLoginRequest(*body);
+  if (!login.ok()) return ErrorReply(res, 400, login.status().message());
+  const CredentialKey& credential = login->credential;
   // The challenge is consumed before the enrolment is looked up, so a probe of whether
   // a key is enrolled costs a fresh challenge like any other attempt.
-  Result<std::string> token = login_->Login(credential, text(*challenge), text(*signature));
+  Result<std::string> token = login_->Login(credential, login->challenge, login->signature);
   if (!token.ok()) {
     log_->Info("login_refused", {{"reason", token.status().message()}});
     return ErrorReply(res, 401, token.status().message());
@@ -335,20 +291,23 @@ void PortalServer::Impl::Login(const httplib::Request& req, httplib::Response& r
     log_->Info("login_refused", {{"reason", "not enrolled"}});
     return ErrorReply(res, 401, "this credential is not enrolled");
   }
-  res.set_header("Set-Cookie", std::string(kCookie) + "=" + *token +
+  // Half the token in an HttpOnly cookie, half to the page (see request_fields.h): a
+  // browser sends cookies to every server on this host, whatever its port.
+  const SessionHalves halves = SplitSessionToken(*token);
+  res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + halves.cookie +
                                    "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
                                    std::to_string(kSessionLifetimeUs / 1'000'000));
   log_->Info("login");
-  JsonReply(res, 200, {{"ok", true}});
+  JsonReply(res, 200, {{"ok", true}, {"session", halves.header}});
 }
 
 void PortalServer::Impl::Logout(const httplib::Request& req, httplib::Response& res) {
   // JSON only, as every other POST: a form or text/plain post from another origin (which
   // needs no preflight) cannot log a citizen out.
   if (!JsonBody(req, res)) return;
-  login_->Logout(SessionCookie(req));
+  login_->Logout(SessionOf(req));
   res.set_header("Set-Cookie",
-                 std::string(kCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+                 std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
   JsonReply(res, 200, {{"ok", true}});
 }
 
@@ -367,7 +326,7 @@ void PortalServer::Impl::History(const httplib::Request& req, httplib::Response&
   if (!period.ok()) return ErrorReply(res, 400, period.status().message());
 
   // Whose history: the session's credential, and nothing in the request can change it.
-  Result<CredentialKey> owner = login_->SessionOwner(SessionCookie(req));
+  Result<CredentialKey> owner = login_->SessionOwner(SessionOf(req));
   if (!owner.ok()) return ErrorReply(res, 401, owner.status().message());
   Result<Enrolment> enrolment = enrolments_->Find(*owner);
   if (!enrolment.ok()) return ErrorReply(res, 401, "this credential is not enrolled");

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "common/json_fields.h"
 
 namespace ipn::records {
 namespace {
@@ -63,7 +64,7 @@ Result<RecordKeys> ParseKeys(const nlohmann::json& j) {
         !entry["key"].is_string()) {
       return Status::InvalidArgument("each encryption key needs a \"version\" and a \"key\"");
     }
-    const uint64_t version = entry["version"].get<uint64_t>();
+    const uint64_t version = JsonUint64(entry["version"]);
     if (version == 0 || version > UINT32_MAX) {
       return Status::InvalidArgument("encryption key versions are 1 to 4294967295");
     }
@@ -99,12 +100,17 @@ Result<RecordKeys> ReadKeyFile(const std::string& path, bool* permissive_mode) {
   if (permissive_mode != nullptr) *permissive_mode = (st.st_mode & 077) != 0;
   Result<std::string> text = ReadFile(path);
   if (!text.ok()) return text.status();
-  nlohmann::json j = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  Result<RecordKeys> keys = ParseKeyFile(*text);
   WipeString(*text);
-  if (j.is_discarded()) return Status::InvalidArgument("key file " + path + " is not JSON");
+  if (!keys.ok()) return keys.status().WithContext("key file " + path);
+  return keys;
+}
+
+Result<RecordKeys> ParseKeyFile(std::string_view text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::InvalidArgument("not JSON");
   Result<RecordKeys> keys = ParseKeys(j);
   WipeJson(j);
-  if (!keys.ok()) return keys.status().WithContext("key file " + path);
   return keys;
 }
 

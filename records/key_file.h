@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,6 +29,8 @@ RecordKeys GenerateRecordKeys();
 // Reads and checks a key file. `*permissive_mode`, when given, is set if the file is
 // readable by group or others (the caller should warn).
 Result<RecordKeys> ReadKeyFile(const std::string& path, bool* permissive_mode = nullptr);
+// Checks a key file's text (what ReadKeyFile does after reading it).
+Result<RecordKeys> ParseKeyFile(std::string_view text);
 
 // Writes a new key file (0600); refuses to replace an existing one.
 Status WriteKeyFile(const std::string& path, const RecordKeys& keys);

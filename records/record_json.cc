@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
+#include "common/json_fields.h"
 #include "common/time_text.h"
 
 namespace ipn::records {
@@ -34,8 +35,8 @@ Result<Record> RecordFromJson(const nlohmann::json& j) {
   Record r;
   // nlohmann reports a missing or mistyped member by throwing; it stops here.
   try {
-    r.sequence = j.at("sequence").get<uint64_t>();
-    r.time_unix_us = j.at("time_unix_us").get<int64_t>();
+    r.sequence = JsonUint64(j.at("sequence"));
+    r.time_unix_us = JsonInt64(j.at("time_unix_us"));
     std::optional<Event> event = ParseEvent(j.at("event").get<std::string>());
     if (!event) return Status::InvalidArgument("unknown event");
     r.event = *event;

@@ -104,6 +104,32 @@ Status KeyRingFile::SetPassphrase(std::string_view passphrase, KdfStrength stren
   return Status::Ok();
 }
 
+Result<KeyRingFileHeader> ParseKeyRingFileHeader(std::span<const uint8_t> contents,
+                                                 std::string_view name) {
+  const std::string n(name);
+  if (contents.size() < kHeaderSize + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+      std::memcmp(kMagic, contents.data(), sizeof(kMagic)) != 0) {
+    return Status::Corruption(n + " is not an IPN key ring file");
+  }
+  const uint8_t* bytes = contents.data();
+  uint32_t format = GetBigEndian32(bytes + 8);
+  if (format != kFileFormat) {
+    return Status::FailedPrecondition(n + " has key ring format " + std::to_string(format) +
+                                      ", which this version of ipn does not support");
+  }
+  KeyRingFileHeader h;
+  const uint8_t alg = bytes[12];
+  h.opslimit = GetBigEndian64(bytes + 13);
+  h.memlimit = GetBigEndian64(bytes + 21);
+  if (alg != kAlgArgon2id || h.opslimit < crypto_pwhash_OPSLIMIT_MIN || h.opslimit > kMaxOpslimit ||
+      h.memlimit < crypto_pwhash_MEMLIMIT_MIN || h.memlimit > kMaxMemlimit) {
+    return Status::Corruption(n + " has a damaged header (key derivation parameters)");
+  }
+  std::copy(bytes + 29, bytes + 29 + kSaltSize, h.salt.begin());
+  std::copy(bytes + 29 + kSaltSize, bytes + kHeaderSize, h.nonce.begin());
+  return h;
+}
+
 Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::Open(const std::string& path,
                                                           std::string_view passphrase) {
   std::error_code ec;
@@ -114,27 +140,15 @@ Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::Open(const std::string& pat
   if (!contents.ok()) return contents.status();
   const auto* bytes = reinterpret_cast<const uint8_t*>(contents->data());
   size_t size = contents->size();
-  if (size < kHeaderSize + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
-      std::memcmp(kMagic, contents->data(), sizeof(kMagic)) != 0) {
-    return Status::Corruption(path + " is not an IPN key ring file");
-  }
-  uint32_t format = GetBigEndian32(bytes + 8);
-  if (format != kFileFormat) {
-    return Status::FailedPrecondition(path + " has key ring format " + std::to_string(format) +
-                                      ", which this version of ipn does not support");
-  }
+  Result<KeyRingFileHeader> header =
+      ParseKeyRingFileHeader(std::span<const uint8_t>(bytes, size), path);
+  if (!header.ok()) return header.status();
   KeyRingFile file;
   file.path_ = path;
-  uint8_t alg = bytes[12];
-  file.opslimit_ = GetBigEndian64(bytes + 13);
-  file.memlimit_ = GetBigEndian64(bytes + 21);
-  if (alg != kAlgArgon2id || file.opslimit_ < crypto_pwhash_OPSLIMIT_MIN ||
-      file.opslimit_ > kMaxOpslimit || file.memlimit_ < crypto_pwhash_MEMLIMIT_MIN ||
-      file.memlimit_ > kMaxMemlimit) {
-    return Status::Corruption(path + " has a damaged header (key derivation parameters)");
-  }
-  std::copy(bytes + 29, bytes + 29 + kSaltSize, file.salt_.begin());
-  const uint8_t* nonce = bytes + 29 + kSaltSize;
+  file.opslimit_ = header->opslimit;
+  file.memlimit_ = header->memlimit;
+  file.salt_ = header->salt;
+  const uint8_t* nonce = header->nonce.data();
   auto key = DeriveKey(passphrase, file.salt_, file.opslimit_, file.memlimit_);
   if (!key.ok()) return key.status();
   file.key_ = std::move(key).value();

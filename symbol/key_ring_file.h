@@ -5,7 +5,9 @@
 // memory so changes can be saved without running Argon2id again.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +25,17 @@ enum class KdfStrength { kInteractive, kModerate, kMinimumForTests };
 // Parses "interactive", "moderate", "minimum".
 Result<KdfStrength> ParseKdfStrength(std::string_view text);
 const char* KdfStrengthName(KdfStrength strength);
+
+// The clear header of a key ring file (magic, format, Argon2id parameters within bounds,
+// salt, nonce): what Open checks before it derives a key. `name` is for messages.
+struct KeyRingFileHeader {
+  uint64_t opslimit = 0;
+  uint64_t memlimit = 0;
+  std::array<uint8_t, 16> salt{};
+  std::array<uint8_t, 24> nonce{};
+};
+Result<KeyRingFileHeader> ParseKeyRingFileHeader(std::span<const uint8_t> contents,
+                                                 std::string_view name);
 
 class KeyRingFile {
  public:

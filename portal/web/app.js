@@ -485,6 +485,7 @@
   const state = {
     lang: 'ja',
     history: null,        // the last /api/history answer
+    session: '',          // the page's half of the session token
     filter: { from: '', to: '' },
     message: null,        // {kind, key, params}
     verify: null,         // {kind, key, params}
@@ -550,10 +551,30 @@
     constructor(key, params) { super(key); this.key = key; this.params = params; }
   }
 
-  // fetch with the session cookie; resolves to {status, ok, data}.
+  // The page's half of the session token (the other half is an HttpOnly cookie, which a
+  // browser would also send to any other server on this host): kept in sessionStorage,
+  // which belongs to this origin alone — scheme, host and port.
+  const SESSION_KEY = 'ipn-session';
+  function sessionHalf() {
+    try { return sessionStorage.getItem(SESSION_KEY) || ''; } catch (e) { return ''; }
+  }
+  function setSessionHalf(value) {
+    try {
+      if (value) sessionStorage.setItem(SESSION_KEY, value); else sessionStorage.removeItem(SESSION_KEY);
+    } catch (e) { /* storage off: the session lasts as long as the page */ }
+    state.session = value || '';
+  }
+  function requestHeaders(accept) {
+    const headers = { Accept: accept };
+    const half = state.session || sessionHalf();
+    if (half) headers.Authorization = `Bearer ${half}`;
+    return headers;
+  }
+
+  // fetch with both halves of the session; resolves to {status, ok, data}.
   async function api(method, path, body) {
     const options = { method, credentials: 'same-origin', cache: 'no-store',
-                      headers: { Accept: 'application/json' } };
+                      headers: requestHeaders('application/json') };
     if (method !== 'GET') {
       options.headers['Content-Type'] = 'application/json';
       options.body = JSON.stringify(body || {});
@@ -683,7 +704,8 @@
     }
   }
 
-  // Challenge–response login; on success the server sets an HttpOnly session cookie.
+  // Challenge–response login; on success the server sets an HttpOnly cookie with one half
+  // of the session token and answers the other half, which the page keeps.
   async function login(pair, successKey) {
     setMessage('info', 'loggingIn');
     const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
@@ -699,6 +721,8 @@
       signature: b64urlEncode(signature),
     });
     if (!res.ok) throw failure(res);
+    if (!res.data || typeof res.data.session !== 'string') throw new UserError('badResponse');
+    setSessionHalf(res.data.session);
     state.loggedIn = true;
     state.expanded.clear();
     await loadHistory();
@@ -755,6 +779,7 @@
 
   async function onLogout() {
     try { await api('POST', '/api/logout'); } finally {
+      setSessionHalf('');
       state.loggedIn = false;
       state.history = null;
       state.verify = null;
@@ -797,10 +822,39 @@
     state.verify = null;
     state.failedSequences.clear();
     const query = filterQuery();
-    $('download-csv').href = `/api/history.csv${query}${query ? '&' : '?'}lang=${state.lang}`;
+    $('download-csv').href = csvPath();
     showView('history');
     renderHistory();
     renderVerify();
+  }
+
+  function csvPath() {
+    const query = filterQuery();
+    return `/api/history.csv${query}${query ? '&' : '?'}lang=${state.lang}`;
+  }
+
+  // The CSV needs the session's header half, which a plain link cannot send: fetched,
+  // then handed to the browser as a file.
+  async function onDownloadCsv() {
+    const path = csvPath();
+    let response;
+    try {
+      response = await fetch(path, { credentials: 'same-origin', cache: 'no-store',
+                                     headers: requestHeaders('text/csv') });
+    } catch (e) { throw new ApiError(0, ''); }
+    if (!response.ok) {
+      let data = null;
+      try { data = await response.json(); } catch (e) { data = null; }
+      throw failure({ status: response.status, data });
+    }
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = 'ipn-history.csv';
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
   async function onFilterApply() {
@@ -1072,6 +1126,7 @@
     $('filter-clear').addEventListener('click', () => run(onFilterClear));
     $('verify-button').addEventListener('click', () => run(onVerify));
     $('logout').addEventListener('click', () => run(onLogout));
+    $('download-csv').addEventListener('click', (e) => { e.preventDefault(); run(onDownloadCsv); });
     run(async () => {
       try { await loadHistory(); } catch (e) { showView('login'); throw e; }
     });

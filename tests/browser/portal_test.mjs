@@ -13,6 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,7 +150,9 @@ async function enrolThroughThePage(context, code) {
 }
 async function historyJson(page, query = '') {
   return page.evaluate(async (q) => {
-    const res = await fetch('/api/history' + q, { credentials: 'same-origin' });
+    const half = sessionStorage.getItem('ipn-session');
+    const headers = half ? { Authorization: `Bearer ${half}` } : {};
+    const res = await fetch('/api/history' + q, { credentials: 'same-origin', headers });
     return { status: res.status, body: await res.json().catch(() => null) };
   }, query);
 }
@@ -196,13 +199,15 @@ await pageA.waitForSelector('#verify-result.ok, #verify-result.failed', { timeou
 check(await pageA.$('#verify-result.ok') !== null,
   `the page verifies every record against the signed tree head (${(await pageA.textContent('#verify-result')).trim()})`);
 
-// CSV download: the same records, no withheld one.
-const csv = await pageA.request.get(portal + '/api/history.csv');
-const csvText = await csv.text();
+// CSV download through the page's button (it fetches with the session's header half):
+// the same records, no withheld one.
+const [download] = await Promise.all([pageA.waitForEvent('download'), pageA.click('#download-csv')]);
+const csvText = fs.readFileSync(await download.path(), 'utf8');
+check(download.suggestedFilename() === 'ipn-history.csv', 'the download is named ipn-history.csv');
 const csvRows = csvText.trim().split(/\r?\n/).slice(1);
 check(csvText.includes('日時（日本時間）,出来事,照会機関コード'), 'the CSV speaks Japanese by default');
 check(!/,(inquiry_accepted|forwarded|provided|received),/.test(csvText), 'its events are words, not codes');
-check(csv.status() === 200 && csvRows.length === expectA.shown.length, `the CSV has A's ${csvRows.length} records`);
+check(csvRows.length === expectA.shown.length, `the CSV has A's ${csvRows.length} records`);
 for (const key of expectA.withheld) check(!csvText.includes(key.split('|')[1]), 'the CSV omits the withheld exchange');
 
 // Period filter: a period before the demo shows nothing; today's shows everything.
@@ -284,6 +289,21 @@ check((await historyJson(anonPage)).status === 401, 'without a session the histo
 check((await anonPage.request.get(portal + '/api/history.csv')).status() === 401, 'and so is the CSV');
 await anon.addCookies([{ name: 'ipn_session', value: crypto.randomBytes(32).toString('base64url'), url: portal }]);
 check((await historyJson(anonPage)).status === 401, 'a made-up session cookie is refused');
+// The session cookie goes to any other web server on this host (a browser scopes cookies
+// by host, not port); what that server receives opens nothing at the portal.
+const caught = [];
+const other = http.createServer((req, res) => { caught.push(req.headers.cookie || ''); res.end('other'); });
+await new Promise((resolve) => other.listen(0, '127.0.0.1', resolve));
+await pageA.goto(`http://127.0.0.1:${other.address().port}/`);
+await pageA.goBack();
+other.close();
+const leaked = caught.find((c) => c.includes('ipn_session='));
+check(leaked !== undefined, 'another server on the same host receives the session cookie (as browsers do)');
+const replay = async (headers) => (await fetch(portal + '/api/history', { headers })).status;
+check(await replay({ Cookie: leaked }) === 401, 'that cookie alone opens no history');
+check(await replay({ Cookie: leaked, Authorization: 'Bearer ' + crypto.randomBytes(16).toString('base64url') }) === 401,
+  'nor with a guessed header half');
+check((await historyJson(pageA)).status === 200, 'while the page itself, with its half, still reads A\'s history');
 // Log in as the demo citizen without their private key: a signature by another key, and
 // a replay of a valid login.
 const demoJwk = JSON.parse(fs.readFileSync(ready.citizen_credential, 'utf8'));

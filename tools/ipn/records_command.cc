@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/encoding.h"
+#include "common/json_fields.h"
 #include "common/time_text.h"
 #include "records/key_file.h"
 #include "records/record_json.h"
@@ -132,8 +133,8 @@ Result<std::vector<records::SignedTreeHead>> ReadHeadsFile(const std::string& pa
       return Status::InvalidArgument("heads file " + path + " line " + std::to_string(number) +
                                      " is not a tree head");
     }
-    h.tree_size = j["tree_size"].get<uint64_t>();
-    h.timestamp_us = j["timestamp_us"].get<int64_t>();
+    h.tree_size = JsonUint64(j["tree_size"]);
+    h.timestamp_us = JsonInt64(j["timestamp_us"]);
     heads.push_back(h);
   }
   return heads;

@@ -1,0 +1,56 @@
+// RequestFields: what the portal reads from outside — a request's JSON body, its
+// base64url byte fields, a credential's public key, the log-in request, and the session
+// token. Each is checked here, once, with a message a citizen's page can show; the
+// handlers in portal_server.cc see only checked values. Pure functions, fuzzed
+// (fuzz/portal_request_fuzzer.cc).
+//
+// The session token is split in two halves so that no one place outside the portal's
+// own page holds all of it: the first half travels in an HttpOnly cookie (which a browser
+// also sends to any other web server on the same host, whatever its port), the second in
+// an Authorization header that only the page's own origin can set, from its
+// sessionStorage (bound to scheme, host and port). A cookie alone opens nothing.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "portal/enrolment_store.h"
+
+namespace ipn::portal {
+
+inline constexpr char kSessionCookie[] = "ipn_session";
+
+// The body as a JSON object; InvalidArgument otherwise.
+Result<nlohmann::json> ParseJsonObject(std::string_view body);
+
+// A base64url string field `name` of exactly `size` bytes.
+Result<std::vector<uint8_t>> BytesField(const nlohmann::json& body, const char* name, size_t size);
+
+// "public_key": an Ed25519 public key that is canonical, on the main subgroup and not of
+// small order (libsodium's check). An all-zero or small-order key would let anyone forge
+// its signatures.
+Result<CredentialKey> PublicKeyField(const nlohmann::json& body);
+
+struct LoginRequest {
+  CredentialKey credential{};
+  std::string challenge;  // 32 bytes
+  std::string signature;  // 64 bytes
+};
+Result<LoginRequest> ParseLoginRequest(const nlohmann::json& body);
+
+// The session token's two halves, as Login hands them out: the cookie's and the page's.
+struct SessionHalves {
+  std::string cookie;
+  std::string header;
+};
+SessionHalves SplitSessionToken(const std::string& token);
+
+// The whole token from a request's Cookie and Authorization ("Bearer …") headers; empty
+// unless both halves are present.
+std::string SessionToken(std::string_view cookie_header, std::string_view authorization_header);
+
+}  // namespace ipn::portal
