@@ -92,6 +92,13 @@ Status CommitPipeline::TakeDurable(std::vector<Released>* released) {
   return Status::Ok();
 }
 
+std::vector<Outbox> CommitPipeline::TakeUnacknowledged() {
+  std::vector<Outbox> out;
+  // The batches stay (a store callback may still name one); only their messages go.
+  for (auto& b : batches_) out.push_back(std::move(b->outbox));
+  return out;
+}
+
 Status CommitPipeline::Drain() {
   while (!batches_.empty()) {
     {

@@ -60,6 +60,9 @@ class CommitPipeline {
   Status TakeDurable(std::vector<Released>* released);
 
   size_t in_flight() const { return batches_.size(); }
+  // After a failed commit: the outboxes of every batch not released, which will never be
+  // (the caller tells their addressees that nothing was recorded).
+  std::vector<Outbox> TakeUnacknowledged();
   // Batches committed on the caller's thread so far (see Submit).
   uint64_t inline_commits() const { return inline_commits_; }
   // Waits until every submitted batch is durable (or failed), for shutdown.

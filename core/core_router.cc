@@ -89,15 +89,8 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
   keys_ = std::move(*keys);
   stats_ = std::make_unique<CoreStats>(metrics_);
   IPN_RETURN_IF_ERROR(OpenStores());
-  reads_ =
-      std::make_unique<ReadWorker>(records_.get(), symbols_.get(), policy_.get(), clock_, log_);
-  IPN_RETURN_IF_ERROR(reads_->Start());
-  BrokerOptions bopts;
-  bopts.provider_deadline_us = options_.provider_deadline_us;
-  broker_ =
-      std::make_unique<InquiryBroker>(InquiryBroker::Deps{this, policy_.get(), symbols_.get(),
-                                                          &nodes_, stats_.get(), log_, &refusals_},
-                                      bopts);
+  IPN_RETURN_IF_ERROR(StartServing());
+  stats_->records_available.Set(1);
   stats_->policy_version.Set(static_cast<int64_t>(policy_->Current()->version()));
   IPN_RETURN_IF_ERROR(OpenTransport());
   send_now_ = [this](std::string_view to, const v1::Envelope& e) {
@@ -127,43 +120,10 @@ Status CoreRouter::Impl::OpenStores() {
   policy_ = std::make_unique<policy::PolicyStore>(options_.admin_public_key);
   IPN_RETURN_IF_ERROR(policy_->LoadFile(options_.policy_bundle_file).WithContext("policy"));
 
-  Result<symbol::RecordKeys> record_keys = symbols_->GetRecordKeys();
-  if (!record_keys.ok()) return record_keys.status().WithContext("record keys");
-  records::RecordStoreOptions ropts;
-  ropts.dir = options_.data_dir + "/records";
-  ropts.encryption_keys = std::move(record_keys->encryption);
-  ropts.signing_secret_key = std::move(record_keys->signing_secret_key);
-  ropts.clock = clock_;
-  ropts.logger = log_;
-  auto store = records::RecordStore::Open(std::move(ropts));
-  if (!store.ok()) return store.status().WithContext("records");
-  records_ = std::move(*store);
-  pipeline_ = std::make_unique<CommitPipeline>(records_.get(), &stats_->commit_latency, clock_);
-  IPN_RETURN_IF_ERROR(pipeline_->Init());
+  IPN_RETURN_IF_ERROR(OpenRecordStore());
   IPN_RETURN_IF_ERROR(
       RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros()));
   return CloseInterrupted();
-}
-
-// What the last run left open gets its end on record before anyone is served. An exchange
-// stays open at most its deadline plus the receipt grace after its acceptance, so the log
-// is read back that far (and a second more) from its last record.
-Status CoreRouter::Impl::CloseInterrupted() {
-  const int64_t now = NowMicros();
-  int64_t last = now;
-  if (const uint64_t size = records_->Size(); size > 0) {
-    if (Result<records::Record> r = records_->Get(size - 1); r.ok()) {
-      last = std::min(now, r->time_unix_us);
-    }
-  }
-  const int64_t span = options_.provider_deadline_us + BrokerOptions().receipt_grace_us + 1'000'000;
-  Result<std::vector<records::Record>> closing =
-      CloseInterruptedExchanges(*records_, last - span, now);
-  if (!closing.ok()) return closing.status().WithContext("closing interrupted exchanges");
-  if (closing->empty()) return Status::Ok();
-  IPN_RETURN_IF_ERROR(records_->AppendBatch(*closing).WithContext("closing interrupted exchanges"));
-  log_->Warn("interrupted_exchanges_closed", {{"count", closing->size()}});
-  return Status::Ok();
 }
 
 // ZAP first (it must be running before a CurveZMQ server socket binds), then the ROUTER.
@@ -214,6 +174,11 @@ std::optional<std::string> CoreRouter::Impl::Authenticate(std::span<const uint8_
 Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
   Status status, polled;
   while (!stop.load() && status.ok()) {
+    if (records_down_) {
+      RunRecordsDown();
+      if (reload.exchange(false)) ReloadPolicy();
+      continue;
+    }
     const int64_t now = NowMicros();
     int64_t wait_us = 100'000;
     if (auto next = broker_->NextDeadline()) wait_us = std::min(wait_us, *next - now);
@@ -230,7 +195,10 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
       polled = ready.status();
       break;
     }
-    status = ReleaseDurable();
+    if (Status released = ReleaseDurable(); !released.ok()) {
+      RecordsFailed(released);
+      continue;
+    }
     for (const std::string& gone : backlog_.Retry(send_now_)) {
       NodeGone(gone, Status::Unavailable("peer not connected"));
     }
@@ -242,7 +210,10 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     Commit();
     // A small commit may have been made on this thread (CommitPipeline::Submit): release
     // what waited for it now, not after the next poll.
-    if (status.ok()) status = ReleaseDurable();
+    if (Status released = ReleaseDurable(); !released.ok()) {
+      RecordsFailed(released);
+      continue;
+    }
     broker_->Forget();
     stats_->open_exchanges.Set(static_cast<int64_t>(broker_->open_count()));
     stats_->backlog.Set(static_cast<int64_t>(backlog_.held()));
@@ -250,6 +221,10 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     stats_->backlog_dropped.Set(static_cast<int64_t>(backlog_.dropped()));
   }
   // Make everything recorded so far durable and deliver what waited for it.
+  if (records_down_) {
+    log_->Warn("core_stopping_without_records", {{"refusals_unrecorded", refusals_.open()}});
+    return polled;
+  }
   reads_->Stop();  // the read under way finishes; its output is applied here
   ApplyReads();
   RecordRefusals(/*all=*/true);
@@ -329,6 +304,11 @@ void CoreRouter::Impl::Dispatch(Incoming& in) {
                          "the node's routing id must be its agency code");
   }
   if (!Recordable(in)) return;
+  if (records_down_ && !in.envelope.has_hello() && !in.envelope.has_ping()) {
+    return RefuseMessage(in, v1::ERROR_CODE_UNAVAILABLE, "RECORDS_UNAVAILABLE",
+                         "records unavailable: the core cannot write provision records now, so "
+                         "it records, forwards and answers nothing; try again later");
+  }
   const std::string& from = in.user_id;
   switch (in.envelope.body_case()) {
     case v1::Envelope::kHello: return HandleHello(in);

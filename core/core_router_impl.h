@@ -65,7 +65,14 @@ class CoreRouter::Impl : public CoreEnv {
   };
 
   Status OpenStores();
+  // core_router_records.cc: the record store's life in the core — opened, lost to a failed
+  // write (disk full), reopened by itself.
+  Status OpenRecordStore();
   Status CloseInterrupted();
+  Status StartServing();
+  void RecordsFailed(const Status& why);
+  void ProbeRecords();
+  void RunRecordsDown();
   Status OpenTransport();
   Status StartMetrics();
   std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
@@ -115,6 +122,9 @@ class CoreRouter::Impl : public CoreEnv {
   Batch batch_;                        // the current iteration's
   std::vector<records::Record> lazy_;  // records waiting to share a later sync
   int64_t lazy_since_us_ = 0;
+  bool records_down_ = false;  // a write failed: refuse what needs a record, probe
+  int64_t next_records_probe_us_ = 0;
+  uint64_t records_probes_ = 0;
   zmq::context_t context_{1};
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<zmq::socket_t> router_;

@@ -34,6 +34,9 @@ CoreStats::CoreStats(Metrics& m)
       backlog(m.GetGauge("ipn_core_backlog_messages", "Messages waiting for slow nodes")),
       backlog_dropped(m.GetGauge("ipn_core_backlog_dropped_messages",
                                  "Waiting messages dropped (past the limit, or node gone)")),
+      records_available(m.GetGauge("ipn_core_records_available",
+                                   "1 while provision records can be written; 0 while the core "
+                                   "refuses what it could not record (disk full, write error)")),
       decision_latency(m.GetHistogram("ipn_core_decision_latency_seconds",
                                       "Time from an inquiry's arrival to its durable decision")),
       exchange_latency(m.GetHistogram("ipn_core_exchange_latency_seconds",

@@ -40,6 +40,7 @@ struct CoreStats {
   Gauge& handshakes_refused;  // unauthenticated connections refused (ZAP)
   Gauge& backlog;             // messages waiting for slow nodes (PeerBacklog)
   Gauge& backlog_dropped;     // waiting messages dropped past the limit or for gone nodes
+  Gauge& records_available;   // 1 while the record store takes appends; 0 after a failed write
   Histogram& decision_latency;
   Histogram& exchange_latency;
   Histogram& commit_latency;

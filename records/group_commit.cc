@@ -308,9 +308,12 @@ void RecordStore::Impl::SyncLoop() {
     for (auto& w : written_batches) group.push_back(std::move(w));
     written_batches.clear();
     sync_busy = true;
+    // After a failed write the WAL's writer carries the error: a sync would fail anyway
+    // (RocksDB asserts on it in builds with assertions). What was written but not synced
+    // is not acknowledged; the store refuses appends until reopened.
+    Status synced = broken;
     lock.unlock();
-    Status synced;
-    if (!options.bulk_load) {
+    if (!options.bulk_load && synced.ok()) {
       bool any_written = false;
       for (const auto& w : group) any_written = any_written || w->status.ok();
       if (any_written) {

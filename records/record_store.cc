@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "common/file_util.h"
+#include "common/rocksdb_log.h"
 #include "records/record_codec.h"
 #include "records/store_impl.h"
 
@@ -143,9 +144,9 @@ Status RecordStore::Impl::OpenDatabase() {
   db_options.create_missing_column_families = !read_only;
   db_options.max_background_jobs = 2;
   db_options.bytes_per_sync = 1 << 20;
-  db_options.keep_log_file_num = 4;
   db_options.max_total_wal_size = 512 << 20;
-  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // RocksDB's diagnostics go to the daemon's log, not a LOG file on the records' disk.
+  db_options.info_log = std::make_shared<RocksDbLog>(options.logger, "records");
   // One writer (the commit thread): concurrent memtable writes buy nothing, and the
   // person index's hash memtable does not support them.
   db_options.allow_concurrent_memtable_write = false;

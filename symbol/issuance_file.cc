@@ -16,6 +16,7 @@
 
 #include "common/big_endian.h"
 #include "common/encoding.h"
+#include "common/rocksdb_log.h"
 #include "symbol/derivation.h"
 #include "symbol/presence_index.h"
 
@@ -139,8 +140,9 @@ IssuanceFile::~IssuanceFile() = default;
 
 namespace {
 
-rocksdb::Options MakeOptions(size_t block_cache_bytes) {
+rocksdb::Options MakeOptions(size_t block_cache_bytes, Logger* log = nullptr) {
   rocksdb::Options options;
+  options.info_log = std::make_shared<RocksDbLog>(log, "issuance");  // no LOG file on the disk
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
@@ -194,7 +196,7 @@ Status IssuanceFile::Create(const std::string& path, const KeyRing& ring) {
 Result<std::unique_ptr<IssuanceFile>> IssuanceFile::Open(const std::string& path,
                                                          const KeyRing& ring,
                                                          const IssuanceFileOptions& opts) {
-  rocksdb::Options options = MakeOptions(opts.block_cache_bytes);
+  rocksdb::Options options = MakeOptions(opts.block_cache_bytes, opts.logger);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, &raw);
   if (!s.ok()) return OpenError(s, path);

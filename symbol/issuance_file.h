@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/logger.h"
 #include "common/secret.h"
 #include "common/status.h"
 #include "symbol/key_ring.h"
@@ -58,6 +59,7 @@ struct IssuanceFileOptions {
   // Keep a fingerprint of every issuance row in memory (PresenceIndex, ~16 bytes per row,
   // loaded at Open) so IsIssued never touches the disk. Off: IsIssued is a RocksDB lookup.
   bool index_in_memory = true;
+  Logger* logger = nullptr;  // RocksDB's warnings and errors (common/rocksdb_log.h)
 };
 
 class IssuanceFile {

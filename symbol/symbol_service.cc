@@ -87,6 +87,7 @@ Result<std::unique_ptr<SymbolService>> SymbolService::Open(const std::string& di
   IssuanceFileOptions issuance_options;
   issuance_options.block_cache_bytes = options.block_cache_bytes;
   issuance_options.index_in_memory = options.issuance_index_in_memory;
+  issuance_options.logger = options.logger;
   auto issuance = IssuanceFile::Open(IssuancePath(dir), ring, issuance_options);
   if (!issuance.ok()) return issuance.status();
 

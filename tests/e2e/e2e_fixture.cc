@@ -52,9 +52,11 @@ v1::Outcome E2eNetwork::ExpectedOutcome(const std::string& provider, const std::
 }
 
 E2eNetwork::E2eNetwork(std::vector<std::string> agencies, std::vector<std::string> suspended,
-                       std::string marker, double deadline_s) {
+                       std::string marker, double deadline_s,
+                       const std::function<void(const std::string&)>& prepare) {
   localnet::LocalNetworkOptions options;
   options.data_dir = dir_.path() + "/net";
+  if (prepare) prepare(options.data_dir);
   options.bin_dir = BinDir();
   for (const std::string& code : agencies) {
     options.agencies.push_back({code, true, code != "REG-0001"});

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,8 +21,11 @@ class E2eNetwork {
  public:
   // Starts the core and a node + demo agency program for each agency in `agencies`
   // (REG-0001 gets a node only), suspending `suspended`.
+  // `prepare`, when given, runs on the network's data directory before anything starts
+  // (the disk-full test mounts a small filesystem there).
   explicit E2eNetwork(std::vector<std::string> agencies, std::vector<std::string> suspended = {},
-                      std::string marker = "", double deadline_s = 2.0);
+                      std::string marker = "", double deadline_s = 2.0,
+                      const std::function<void(const std::string&)>& prepare = {});
   ~E2eNetwork();
 
   localnet::LocalNetwork& net() { return *net_; }
