@@ -40,6 +40,10 @@ inline constexpr size_t kMaxQueuedReads = 64;  // core: record reads waiting for
 // Core: record reads are paced to this many reply bytes a second (about ten pages of a
 // pull with proofs), so that a whole-log pull cannot take the CPU from inquiries.
 inline constexpr double kMaxReadBytesPerSecond = 8 << 20;
+// Core: a pull's page ends at this many encoded bytes even below its page size (about 250
+// records with proofs), so that no single message holds the core's I/O thread, or the
+// commission's node, for long while other agencies' messages wait behind it.
+inline constexpr size_t kMaxPullPageBytes = 256 << 10;
 // Core: unauthenticated handshakes refused are logged at most once per this interval,
 // with the count since the last line.
 inline constexpr int64_t kRefusedHandshakeLogIntervalUs = 10'000'000;

@@ -125,6 +125,8 @@ class CoreRouter::Impl : public CoreEnv {
   bool records_down_ = false;  // a write failed: refuse what needs a record, probe
   int64_t next_records_probe_us_ = 0;
   uint64_t records_probes_ = 0;
+  // Two I/O threads: a node's connection is served by one of them, so a large message
+  // being CURVE-encrypted for one node (a pull's page) does not hold up every other's.
   zmq::context_t context_{1};
   std::unique_ptr<ZapHandler> zap_;
   std::unique_ptr<zmq::socket_t> router_;

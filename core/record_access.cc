@@ -8,6 +8,7 @@
 #include "common/big_endian.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/limits.h"
 #include "records/audit_record.h"
 
 namespace ipn::core {
@@ -313,7 +314,10 @@ Result<v1::RecordPage> RecordAccess::Pull(const v1::RecordQuery& query) {
   // and shows as a gap to the verifier.
   uint64_t seq = next;
   bool ended = false;
-  for (; seq < head.tree_size && static_cast<uint32_t>(out.records_size()) < page_size; ++seq) {
+  size_t page_bytes = 0;
+  for (; seq < head.tree_size && static_cast<uint32_t>(out.records_size()) < page_size &&
+         page_bytes < limits::kMaxPullPageBytes;
+       ++seq) {
     Result<records::Record> r = store_->Get(seq);
     if (!r.ok()) continue;
     if (r->time_unix_us >= to) {
@@ -325,6 +329,7 @@ Result<v1::RecordPage> RecordAccess::Pull(const v1::RecordQuery& query) {
     IPN_RETURN_IF_ERROR(AddView(*r, true, head.tree_size, view));
     view->set_matches_filter(query.agency_code().empty() || r->inquirer == query.agency_code() ||
                              r->provider == query.agency_code());
+    page_bytes += view->ByteSizeLong();
   }
   if (!ended && seq < head.tree_size) out.set_next_page_token(EncodePullToken(head, seq));
   return out;

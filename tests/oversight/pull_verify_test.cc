@@ -7,6 +7,7 @@
 
 #include <sstream>
 
+#include "common/limits.h"
 #include "core/record_access.h"
 #include "oversight/pull_verifier.h"
 #include "oversight/pulled_set.h"
@@ -267,6 +268,53 @@ TEST_F(PullVerifyTest, MalformedPullFilesAreRefusedWithTheLine) {
   EXPECT_NE(ReadPulledSet(no_pull).status().message().find("line 1"), std::string::npos);
   std::stringstream garbage(PullLine(Pull()) + "not json\n");
   EXPECT_NE(ReadPulledSet(garbage).status().message().find("line 2"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipn::oversight
+
+namespace ipn::oversight {
+namespace {
+
+// A page ends at limits::kMaxPullPageBytes even when its page size allows more, and the
+// pull of many such pages still verifies whole.
+TEST(PullPageBytes, APageEndsAtItsByteLimitAndTheWholePullStillVerifies) {
+  ::ipn::testing::TempDir dir;
+  records::testing::TestKeys keys;
+  auto store = records::RecordStore::Open(keys.Options(dir.Sub("records")));
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  constexpr uint64_t kMany = 2'000;
+  std::vector<Record> batch;
+  for (uint64_t i = 0; i < kMany; ++i) {
+    batch.push_back(SampleRecord(i % 7, i, kT0 + static_cast<int64_t>(i) * 1000));
+    batch.back().outcome = std::string(300, 'o');  // long outcomes: few records fill a page
+  }
+  ASSERT_TRUE((*store)->AppendBatch(batch).ok());
+  core::RecordAccess access(store->get(), nullptr, nullptr, nullptr, nullptr);
+  PulledSet set;
+  set.from_unix_us = kT0;
+  set.to_unix_us = kT0 + static_cast<int64_t>(kMany) * 1000;
+  v1::RecordQuery q;
+  q.set_from_unix_us(set.from_unix_us);
+  q.set_to_unix_us(set.to_unix_us);
+  q.set_page_size(1000);
+  int pages = 0;
+  for (; pages < 100; ++pages) {
+    Result<v1::RecordPage> page = access.Pull(q);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    // The last record may take a page past the limit, by at most its own size.
+    EXPECT_LT(page->records_size(), 1000);
+    EXPECT_LT(page->ByteSizeLong(), limits::kMaxPullPageBytes + 4096);
+    ASSERT_TRUE(AddPage(*page, &set).ok());
+    if (page->next_page_token().empty()) break;
+    q.set_page_token(page->next_page_token());
+  }
+  EXPECT_GT(pages, 2);
+  ASSERT_EQ(set.records.size(), kMany);
+  const PullVerifyReport report = VerifyPulledSet(
+      set, records::SigningPublicKey(keys.signing.signing_secret_key.span()).value());
+  EXPECT_TRUE(report.ok());
+  EXPECT_EQ(report.records_checked, kMany);
 }
 
 }  // namespace
