@@ -76,9 +76,11 @@ std::vector<Run> FindRuns(std::span<const Inquiry> group, int64_t window_us, uin
   const uint64_t needed = std::max<uint64_t>(min_count, 1);
   const auto window = static_cast<uint64_t>(window_us);
   size_t left = 0;
+  uint64_t in_window = 0;  // the weight of group[left..right]
   for (size_t right = 0; right < group.size(); ++right) {
-    while (Elapsed(group[left].time, group[right].time) >= window) ++left;
-    const uint64_t in_window = right - left + 1;
+    in_window += group[right].weight;
+    while (Elapsed(group[left].time, group[right].time) >= window)
+      in_window -= group[left++].weight;
     if (in_window < needed) continue;
     if (!runs.empty() && left <= runs.back().last) {
       runs.back().last = right;
@@ -130,7 +132,7 @@ class RuleRunner {
       const int64_t bucket = FloorDiv(group[begin].time, bucket_us);
       size_t end = begin + 1;
       while (end < group.size() && FloorDiv(group[end].time, bucket_us) == bucket) ++end;
-      const uint64_t count = end - begin;
+      const uint64_t count = Weight(group.subspan(begin, end - begin));
       const int64_t earlier_buckets = bucket - first_bucket;
       if (earlier_buckets >= thresholds_.volume_min_baseline_buckets) {
         const double baseline = earlier_buckets == 0 ? 0.0
@@ -196,7 +198,7 @@ class RuleRunner {
     Anomaly& a = Add(std::move(rule), group[run.first]);
     a.from_unix_us = group[run.first].time;
     a.to_unix_us = group[run.last].time;
-    a.count = run.last - run.first + 1;
+    a.count = Weight(group.subspan(run.first, run.last - run.first + 1));
     a.threshold = static_cast<double>(min_count);
     a.sequences = SortedSequences(group.subspan(run.first, run.last - run.first + 1));
     return a;
@@ -216,11 +218,11 @@ class RuleRunner {
     std::vector<Inquiry> off_hours;  // of the JST day `day`
     int64_t day = 0;
     const auto flush = [&] {
-      if (off_hours.size() >= needed) {
+      if (Weight(off_hours) >= needed) {
         Anomaly& a = Add("off_hours", off_hours.front());
         a.from_unix_us = JstDayStart(day);
         a.to_unix_us = a.from_unix_us + kMicrosPerDay;
-        a.count = off_hours.size();
+        a.count = Weight(off_hours);
         a.threshold = static_cast<double>(needed);
         a.sequences = SortedSequences(off_hours);
         const std::string first = ClockTime(JstDayTime(off_hours.front().time).micros_of_day);

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <unordered_map>
 
@@ -91,6 +92,9 @@ InquiryIndex IndexInquiries(std::span<const Record> records) {
     q.time = r.time_unix_us;
     q.sequence = r.sequence;
     q.refused = r.event == Event::kInquiryRefused;
+    q.unfiled = q.refused && std::all_of(r.record_symbol.begin(), r.record_symbol.end(),
+                                         [](uint8_t b) { return b == 0; });
+    if (q.unfiled) q.weight = AggregateCount(r.outcome);
   }
 
   // Counting sort by agency, then each agency's inquiries by time; a stable sort by person
@@ -119,7 +123,27 @@ InquiryIndex IndexInquiries(std::span<const Record> records) {
     std::stable_sort(agency.begin(), agency.end(),
                      [](const Inquiry& x, const Inquiry& y) { return x.person < y.person; });
   }
+  // Refusals filed under no person are about no one: not a person's history.
+  std::erase_if(out.by_person_time, [](const Inquiry& q) { return q.unfiled; });
   return out;
+}
+
+uint64_t AggregateCount(std::string_view outcome) {
+  constexpr std::string_view kCount = " count=";
+  const size_t at = outcome.find(kCount);
+  if (at == std::string_view::npos) return 1;
+  uint64_t n = 0;
+  const char* begin = outcome.data() + at + kCount.size();
+  const char* end = outcome.data() + outcome.size();
+  const auto [ptr, ec] = std::from_chars(begin, end, n);
+  if (ec != std::errc() || ptr == begin || n == 0) return 1;
+  return n;
+}
+
+uint64_t Weight(std::span<const Inquiry> inquiries) {
+  uint64_t total = 0;
+  for (const Inquiry& q : inquiries) total += q.weight;
+  return total;
 }
 
 bool SameAgency(const Inquiry& a, const Inquiry& b) {

@@ -14,20 +14,31 @@
 
 namespace ipn::oversight {
 
-// One inquiry, its agency and person interned.
+// One inquiry, its agency and person interned. An aggregate refusal record (refusals the
+// core filed under no person: rate limit, duplicate, malformed, … — outcome
+// "REASON count=N …", docs/limits.md) is one entry that weighs N inquiries.
 struct Inquiry {
   uint32_t agency = 0;
   uint32_t person = 0;
   int64_t time = 0;
   uint64_t sequence = 0;
+  uint64_t weight = 1;  // how many inquiries this record stands for
   bool refused = false;
+  bool unfiled = false;  // filed under no person (an aggregate refusal)
 };
+
+// The count an aggregate refusal's outcome carries ("REASON count=N …"); 1 when it has none.
+uint64_t AggregateCount(std::string_view outcome);
+
+// The inquiries' total weight.
+uint64_t Weight(std::span<const Inquiry> inquiries);
 
 // The records' inquiries, with agency and person interned.
 struct InquiryIndex {
   std::vector<std::string_view> agencies;  // by agency id
   std::vector<Inquiry> by_agency_time;     // sorted by (agency, time, sequence)
-  std::vector<Inquiry> by_person_time;     // sorted by (agency, person, time, sequence)
+  std::vector<Inquiry> by_person_time;     // sorted by (agency, person, time, sequence);
+                                           // filed inquiries only
 };
 
 // Indexes the inquiries (kInquiryAccepted and kInquiryRefused) of `records`, in any order.

@@ -13,6 +13,7 @@
 
 #include "common/encoding.h"
 #include "oversight/anomaly_thresholds.h"
+#include "oversight/inquiry_index.h"
 #include "tests/support/temp_dir.h"
 
 namespace ipn::oversight {
@@ -63,6 +64,16 @@ class Log {
   }
   uint64_t Refusal(std::string inquirer, int64_t time, uint32_t person = 1) {
     return Add(Event::kInquiryRefused, std::move(inquirer), time, person);
+  }
+  // An aggregate refusal record as the core's refusal ledger writes it: filed under no
+  // person, standing for `count` refusals.
+  uint64_t Aggregate(std::string inquirer, int64_t time, uint64_t count) {
+    const uint64_t seq = Add(Event::kInquiryRefused, std::move(inquirer), time, 0);
+    records_.back().record_symbol = {};
+    records_.back().outcome = "RATE_LIMITED count=" + std::to_string(count) +
+                              " last=r9 from_us=" + std::to_string(time - 900'000) +
+                              " to_us=" + std::to_string(time);
+    return seq;
   }
   std::vector<Record>& records() { return records_; }
 
@@ -189,6 +200,28 @@ TEST(AnomalyRefusalBurstTest, FlagsRefusalsCrowdedIntoTheWindow) {
   EXPECT_EQ(a.to_unix_us, Jst(1, 10, 0, 190));
   EXPECT_EQ(a.sequences, burst);
   EXPECT_NE(a.explanation.find("20 inquiries refused"), std::string::npos) << a.explanation;
+}
+
+// Refusals the core aggregated (a flood held to its rate) count as many as they stand for,
+// and, filed under no person, never make a person_focus flag.
+TEST(AnomalyRefusalBurstTest, AnAggregateRefusalCountsAsTheRefusalsItStandsFor) {
+  Log log;
+  std::vector<uint64_t> aggregates;
+  for (int i = 0; i < 12; ++i) aggregates.push_back(log.Aggregate("A01", Jst(1, 10, 0, i), 3));
+  log.Aggregate("B02", Jst(1, 10, 0), 19);  // one short of the threshold
+  const std::vector<Anomaly> all = Find(log);
+  std::vector<Anomaly> found = OfRule(all, "refusal_burst");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].agency, "A01");
+  EXPECT_EQ(found[0].count, 36u);
+  EXPECT_EQ(found[0].sequences, aggregates);
+  EXPECT_NE(found[0].explanation.find("36 inquiries refused"), std::string::npos)
+      << found[0].explanation;
+  EXPECT_TRUE(OfRule(all, "person_focus").empty());
+  EXPECT_EQ(AggregateCount("RATE_LIMITED count=7 last=x from_us=1 to_us=2"), 7u);
+  EXPECT_EQ(AggregateCount("not_permitted"), 1u);
+  EXPECT_EQ(AggregateCount("MALFORMED count=0"), 1u);
+  EXPECT_EQ(AggregateCount("MALFORMED count=x"), 1u);
 }
 
 TEST(AnomalyRefusalBurstTest, ALongBurstIsOneFlagAndAGapStartsAnother) {
