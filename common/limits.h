@@ -36,6 +36,8 @@ inline constexpr size_t kMaxBacklogPerNode = 50'000;      // core: messages for 
 inline constexpr size_t kMaxParkedForwards = 1'000;       // node: forwards with no server
 inline constexpr int64_t kParkUs = 2'000'000;             // … held at most this long
 inline constexpr int64_t kRefusalIntervalUs = 1'000'000;  // core: aggregate refusal records
+inline constexpr int64_t kMaxRateHoldUs = 60'000'000;     // node: longest local hold after
+                                                          // a RATE_LIMITED decision
 inline constexpr size_t kMaxQueuedReads = 64;  // core: record reads waiting for the reader
 // Core: record reads are paced to this many reply bytes a second (about ten pages of a
 // pull with proofs), so that a whole-log pull cannot take the CPU from inquiries.

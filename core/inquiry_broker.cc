@@ -134,7 +134,10 @@ void InquiryBroker::RefuseUnfiled(const ExchangeFacts& facts, v1::DenyReason rea
   d->set_accepted(false);
   d->set_deny_reason(reason);
   d->set_explanation(explanation);
-  if (retry_at_us > 0) d->set_retry_after_unix_us(retry_at_us);
+  if (retry_at_us > 0) {
+    d->set_retry_after_unix_us(retry_at_us);
+    d->set_retry_after_us(std::max<int64_t>(0, retry_at_us - deps_.env->NowMicros()));
+  }
   deps_.env->SendAfterCommit(facts.inquirer, std::move(e));
   deps_.stats->Refused(reason);
   deps_.refusals->Add(facts.inquirer, RecordText(reason), facts.request_id, deps_.env->NowMicros());

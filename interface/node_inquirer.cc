@@ -58,7 +58,10 @@ void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
   // there, so the node refuses them here and the core (and every other agency's traffic
   // through it) never sees them.
   if (!d.accepted() && d.deny_reason() == v1::DENY_REASON_RATE_LIMITED) {
-    hold_until_us_ = std::max(hold_until_us_, d.retry_after_unix_us());
+    // Relative to now on this node's clock (the core's clock may differ), and at most
+    // kMaxRateHoldUs: a wrong value cannot silence the agency for long.
+    const int64_t wait = std::clamp<int64_t>(d.retry_after_us(), 0, limits::kMaxRateHoldUs);
+    hold_until_us_ = std::max(hold_until_us_, Now() + wait);
   }
   if (auto delivery = pending_.OnDecision(e.request_id(), d)) Deliver(std::move(*delivery));
 }

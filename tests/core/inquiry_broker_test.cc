@@ -188,6 +188,12 @@ TEST_F(InquiryBrokerTest, RateLimitsAnInquirerPastItsBurst) {
   ExpectRefusedUnfiled(kTokyo,
                        Inquiry("t2", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"),
                        v1::DENY_REASON_RATE_LIMITED);
+  // When to retry, relative to the decision (the node's clock need not agree with the
+  // core's): the bucket's one token is back a second after t1 (the limiter rounds up to
+  // the next microsecond); no time has passed.
+  const v1::InquiryDecision& refused = env_.after_commit.at(0).second.inquiry_decision();
+  EXPECT_EQ(refused.retry_after_us(), 1'000'001);
+  EXPECT_EQ(refused.retry_after_unix_us(), env_.now_us + 1'000'001);
   env_.Clear();
   env_.now_us += 1'000'000;  // one token back after a second
   broker_->OnInquiry(kTokyo, Inquiry("t3", a_[kTokyo], "public-assistance", kChiyoda, "local-tax"));
