@@ -119,10 +119,13 @@ int main(int argc, char** argv) {
   app.add_option("--throughput-inquiries", throughput_n, "Pipelined inquiries")
       ->capture_default_str();
   app.add_option("--window", window, "Inquiries in flight (throughput)")->capture_default_str();
-  bool flood = false, pull = false;
+  bool flood = false, pull = false, control = false;
   ipn::bench::VictimOptions victim;
   app.add_flag("--flood", flood, "Victim benchmark: another agency floods the core");
   app.add_flag("--pull", pull, "Victim benchmark: the commission pulls the whole log");
+  app.add_flag("--control", control, "Victim benchmark: the victim alone, phase after phase");
+  app.add_option("--control-phases", victim.control_phases, "--control: phases in a row")
+      ->check(CLI::Range(2, 100));
   app.add_option("--phase-s", victim.phase_s, "Victim: seconds alone, then under load")
       ->capture_default_str();
   app.add_option("--records", victim.records, "--pull: records in the log before the pull")
@@ -131,10 +134,11 @@ int main(int argc, char** argv) {
                  "--flood: nice value of the flooder's system and node (0: same as the broker)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (flood || pull) {
+  if (flood || pull || control) {
     victim.bin_dir = bin_dir;
     victim.work_dir = work_dir;
     victim.json = json;
+    if (control) return ipn::bench::RunControl(victim);
     return flood ? ipn::bench::RunFlood(victim) : ipn::bench::RunPull(victim);
   }
 

@@ -143,6 +143,47 @@ int Print(const nlohmann::json& j, bool json) {
 
 }  // namespace
 
+// The measurement's own noise: the victim alone, phase after phase, nothing else loading
+// the network. Each phase's p99 over the one before it is what a load-free "under load"
+// phase would score against the targets of --flood (≤ 2) and --pull (≤ 1.5).
+int RunControl(const VictimOptions& o) {
+  bool temporary = false;
+  const std::string dir = TempDir(o.work_dir, &temporary);
+  auto bed = StartBed(o, dir, 200);
+  if (!bed.ok()) {
+    std::fprintf(stderr, "control bench: %s\n", bed.status().ToString().c_str());
+    return 1;
+  }
+  int failures = 0;
+  nlohmann::json phases = nlohmann::json::array();
+  double previous = 0, worst = 0, best = 0;
+  for (int i = 0; i < o.control_phases; ++i) {
+    const std::vector<double> lat = RunVictim(*bed, o.victim_rate, o.phase_s, &failures);
+    const double p99 = Percentile(lat, 0.99);
+    nlohmann::json phase = {
+        {"p50_us", Percentile(lat, 0.5)}, {"p99_us", p99}, {"samples", lat.size()}};
+    if (previous > 0) {
+      const double ratio = p99 / previous;
+      phase["p99_over_previous"] = ratio;
+      worst = std::max(worst, ratio);
+      best = best == 0 ? ratio : std::min(best, ratio);
+    }
+    phases.push_back(phase);
+    previous = p99;
+  }
+  bed->victim.reset();
+  (void)bed->net->Stop();
+  if (temporary) std::filesystem::remove_all(dir);
+  return Print({{"mode", "control"},
+                {"phase_s", o.phase_s},
+                {"victim_rate_per_s", o.victim_rate},
+                {"victim_failures", failures},
+                {"phases", phases},
+                {"p99_over_previous_min", best},
+                {"p99_over_previous_max", worst}},
+               o.json);
+}
+
 int RunFlood(const VictimOptions& o) {
   bool temporary = false;
   const std::string dir = TempDir(o.work_dir, &temporary);

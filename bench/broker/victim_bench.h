@@ -6,6 +6,8 @@
 //            growth per minute.
 //   --pull   the commission pulls the whole record log (pre-filled to --records) page by
 //            page: victim_p99_us during the pull against alone; the pull's records/s.
+//   --control the victim alone for --control-phases phases in a row: how far p99 moves
+//            between two phases with no load at all (the measurement's own noise).
 #pragma once
 
 #include <cstdint>
@@ -23,10 +25,12 @@ struct VictimOptions {
   // 2-core machine the flooder's own machines are modelled by lower priority; 0 runs
   // them at the same priority as the broker (reported as such).
   int flooder_nice = 0;
+  int control_phases = 6;  // --control
   bool json = false;
 };
 
 int RunFlood(const VictimOptions& options);
 int RunPull(const VictimOptions& options);
+int RunControl(const VictimOptions& options);
 
 }  // namespace ipn::bench
