@@ -19,6 +19,7 @@
 
 #include "common/logger.h"
 #include "common/metrics.h"
+#include "common/protobuf_log.h"
 #include "core/connected_nodes.h"
 #include "core/core_env.h"
 #include "core/core_stats.h"
@@ -168,6 +169,7 @@ Core* core_under_test = nullptr;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (core_under_test == nullptr) {
     FUZZ_CHECK(sodium_init() >= 0);
+    LimitProtobufLog();  // as the daemons: libprotobuf's complaints about bad UTF-8, held
     core_under_test = new Core();
     std::atexit([] { delete core_under_test; });
   }

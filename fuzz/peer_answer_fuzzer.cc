@@ -4,6 +4,7 @@
 // sealed by the genuine provider's key, so the inner SealedAnswer's decoding and every
 // binding check run; whatever opens names exchange "x1", provider MUN and inquirer PEN.
 #include "common/curve_keys.h"
+#include "common/protobuf_log.h"
 #include "fuzz/fuzz_check.h"
 #include "interface/answer_seal.h"
 #include "interface/peer_directory.h"
@@ -31,7 +32,10 @@ struct Nodes {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Nodes* nodes = new Nodes();
+  static Nodes* nodes = [] {
+    ipn::LimitProtobufLog();  // as the daemons do
+    return new Nodes();
+  }();
   const ipn::fuzz::FuzzInput in(data, size);
   ipn::v1::Answer answer;
   if (in.selector % 2 == 0) {

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "common/logger.h"
+#include "common/protobuf_log.h"
 
 namespace ipn::daemon {
 
@@ -21,7 +22,8 @@ inline constexpr int kUncaughtExitCode = 70;
 
 class LastResort {
  public:
-  explicit LastResort(std::string program) : program_(std::move(program)) {}
+  // Also holds libprotobuf's own log lines to a rate (common/protobuf_log.h).
+  explicit LastResort(std::string program) : program_(std::move(program)) { LimitProtobufLog(); }
   LastResort(const LastResort&) = delete;
   LastResort& operator=(const LastResort&) = delete;
 
