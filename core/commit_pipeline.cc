@@ -48,7 +48,10 @@ void CommitPipeline::Submit(std::vector<records::Record> records, Outbox outbox,
     // Nothing ahead of it: if the store is idle too, commit here. The batch is then done
     // before Submit returns, and TakeDurable releases it like any other.
     Result<bool> now = store_->TryAppendNow(records);
-    if (!now.ok()) return Fail(now.status());
+    if (!now.ok()) {
+      raw->failed.store(true);
+      return Fail(now.status());
+    }
     if (*now) {
       const int64_t took = clock_->NowMicros() - raw->submitted_us;
       commit_latency_->ObserveMicros(took);
@@ -66,7 +69,10 @@ void CommitPipeline::Submit(std::vector<records::Record> records, Outbox outbox,
   raw->remaining.store(records.size());
   for (auto& record : records) {
     store_->AppendAsync(std::move(record), [this, raw](Status s, uint64_t) {
-      if (!s.ok()) Fail(s);
+      if (!s.ok()) {
+        raw->failed.store(true);
+        Fail(s);
+      }
       if (raw->remaining.fetch_sub(1) == 1) {
         raw->done.store(true);
         Wake();
@@ -79,17 +85,16 @@ Status CommitPipeline::TakeDurable(std::vector<Released>* released) {
   uint64_t counter = 0;
   while (read(wake_fd_, &counter, sizeof(counter)) > 0) {
   }
-  {
-    std::lock_guard<std::mutex> lock(error_mu_);
-    if (!error_.ok()) return error_;
-  }
-  while (!batches_.empty() && batches_.front()->done.load()) {
+  // Durable batches first, even when a later one failed: their records are on disk, so
+  // their messages are true.
+  while (!batches_.empty() && batches_.front()->done.load() && !batches_.front()->failed.load()) {
     Batch& b = *batches_.front();
     if (!b.inline_commit) commit_latency_->ObserveMicros(clock_->NowMicros() - b.submitted_us);
     released->push_back(Released{std::move(b.outbox), std::move(b.tags)});
     batches_.pop_front();
   }
-  return Status::Ok();
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return error_;
 }
 
 std::vector<Outbox> CommitPipeline::TakeUnacknowledged() {

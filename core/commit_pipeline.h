@@ -56,7 +56,8 @@ class CommitPipeline {
     std::vector<int64_t> tags;
   };
   // Moves out, in submission order, the outboxes of batches now durable. A failed commit
-  // is returned as an error (and the messages behind it are never released).
+  // is returned as an error, after the durable batches ahead of it are released (the
+  // messages of the failed batch and of those behind it never are).
   Status TakeDurable(std::vector<Released>* released);
 
   size_t in_flight() const { return batches_.size(); }
@@ -75,7 +76,8 @@ class CommitPipeline {
     int64_t submitted_us = 0;
     std::atomic<size_t> remaining{0};
     std::atomic<bool> done{false};
-    bool inline_commit = false;  // committed in Submit (its latency observed there)
+    std::atomic<bool> failed{false};  // some record of it was not made durable
+    bool inline_commit = false;       // committed in Submit (its latency observed there)
   };
   void Wake();
   void Fail(const Status& s);

@@ -175,8 +175,11 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
   Status status, polled;
   while (!stop.load() && status.ok()) {
     if (records_down_) {
-      RunRecordsDown();
-      if (reload.exchange(false)) ReloadPolicy();
+      if (Status down = RunRecordsDown(); !down.ok()) {
+        log_->Error("core_poll_failed", {{"reason", down.ToString()}});
+        polled = down;
+        break;
+      }
       continue;
     }
     const int64_t now = NowMicros();
@@ -222,7 +225,8 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
   }
   // Make everything recorded so far durable and deliver what waited for it.
   if (records_down_) {
-    log_->Warn("core_stopping_without_records", {{"refusals_unrecorded", refusals_.open()}});
+    log_->Warn("core_stopping_without_records",
+               {{"refusals_unrecorded", refusals_.open()}, {"records_unwritten", lazy_.size()}});
     return polled;
   }
   reads_->Stop();  // the read under way finishes; its output is applied here

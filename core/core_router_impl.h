@@ -72,7 +72,7 @@ class CoreRouter::Impl : public CoreEnv {
   Status StartServing();
   void RecordsFailed(const Status& why);
   void ProbeRecords();
-  void RunRecordsDown();
+  Status RunRecordsDown();
   Status OpenTransport();
   Status StartMetrics();
   std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);

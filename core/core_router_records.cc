@@ -82,8 +82,9 @@ void CoreRouter::Impl::RecordsFailed(const Status& why) {
   broker_.reset();   // its open exchanges are closed from the log when the store is back
   records_.reset();  // the store first: appends still queued fail into the pipeline
   pipeline_.reset();
+  // Records that gate nothing and were never submitted (outcomes, receipts: lazy_) wait
+  // for the store to come back; they were not in the failed write.
   batch_ = Batch();
-  lazy_.clear();
 }
 
 void CoreRouter::Impl::ProbeRecords() {
@@ -92,6 +93,10 @@ void CoreRouter::Impl::ProbeRecords() {
   next_records_probe_us_ = now + kRecordsProbeIntervalUs;
   ++records_probes_;
   Status s = OpenRecordStore();
+  // The outcomes and receipts held back first, so that the exchanges they end are not
+  // also closed as interrupted.
+  if (s.ok() && !lazy_.empty()) s = records_->AppendBatch(lazy_);
+  if (s.ok()) lazy_.clear();
   if (s.ok()) s = CloseInterrupted();
   if (s.ok()) s = StartServing();
   if (!s.ok()) {
@@ -110,14 +115,20 @@ void CoreRouter::Impl::ProbeRecords() {
 }
 
 // The loop while records are down: Hellos and pings are served, everything else is
-// refused (Dispatch), and the store is probed.
-void CoreRouter::Impl::RunRecordsDown() {
+// refused (Dispatch), and the store is probed. A policy reload waits until records are
+// back (its audit records could not be written). A poll error ends the loop, as in Run.
+Status CoreRouter::Impl::RunRecordsDown() {
   zmq::pollitem_t items[] = {{router_->handle(), 0, ZMQ_POLLIN, 0}};
-  (void)PollSockets(items, 1, std::chrono::milliseconds(100));
+  Result<int> ready = PollSockets(items, 1, std::chrono::milliseconds(100));
+  if (!ready.ok()) return ready.status();
+  for (const std::string& gone : backlog_.Retry(send_now_)) {
+    NodeGone(gone, Status::Unavailable("peer not connected"));
+  }
   ReceiveAll();
   Flush(&batch_.outbox);  // replies that wait for no record (welcomes, pongs)
   batch_.outbox.clear();
   ProbeRecords();
+  return Status::Ok();
 }
 
 // What the last run left open gets its end on record before anyone is served. An exchange

@@ -35,9 +35,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     case 1: {
       const auto [cookie, authorization] = SplitAtNul(in.rest);
-      const std::string token = ipn::portal::SessionToken(cookie, authorization);
-      if (!token.empty()) {
+      const auto tokens = ipn::portal::SessionTokens(cookie, authorization);
+      FUZZ_CHECK(tokens.size() <= ipn::portal::kMaxSessionCookies);
+      for (const std::string& token : tokens) {
         FUZZ_CHECK(authorization.substr(0, 7) == "Bearer ");
+        FUZZ_CHECK(token.size() > authorization.size() - 7);
         FUZZ_CHECK(token.ends_with(authorization.substr(7)));
       }
       break;

@@ -60,7 +60,11 @@ void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
   if (!d.accepted() && d.deny_reason() == v1::DENY_REASON_RATE_LIMITED) {
     // Relative to now on this node's clock (the core's clock may differ), and at most
     // kMaxRateHoldUs: a wrong value cannot silence the agency for long.
-    const int64_t wait = std::clamp<int64_t>(d.retry_after_us(), 0, limits::kMaxRateHoldUs);
+    // A core that predates field 7 sends only its own clock's time (field 6).
+    const int64_t after = d.retry_after_us() > 0        ? d.retry_after_us()
+                          : d.retry_after_unix_us() > 0 ? d.retry_after_unix_us() - Now()
+                                                        : 0;
+    const int64_t wait = std::clamp<int64_t>(after, 0, limits::kMaxRateHoldUs);
     hold_until_us_ = std::max(hold_until_us_, Now() + wait);
   }
   if (auto delivery = pending_.OnDecision(e.request_id(), d)) Deliver(std::move(*delivery));

@@ -79,6 +79,11 @@ InquiryIndex IndexInquiries(std::span<const Record> records) {
   uint32_t last_agency_id = 0;
   for (const Record& r : records) {
     if (r.event != Event::kInquiryAccepted && r.event != Event::kInquiryRefused) continue;
+    // Refused because the core could not record (its disk was full): the core's fault, not
+    // the agency's — and one tally covers the whole outage — so no rule counts them.
+    if (r.event == Event::kInquiryRefused && r.outcome.starts_with("RECORDS_UNAVAILABLE ")) {
+      continue;
+    }
     if (inquiries.empty() || r.inquirer != last_agency) {
       auto [agency, is_new] =
           agency_ids.try_emplace(r.inquirer, static_cast<uint32_t>(out.agencies.size()));

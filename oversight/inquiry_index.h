@@ -41,7 +41,8 @@ struct InquiryIndex {
                                            // filed inquiries only
 };
 
-// Indexes the inquiries (kInquiryAccepted and kInquiryRefused) of `records`, in any order.
+// Indexes the inquiries (kInquiryAccepted and kInquiryRefused) of `records`, in any order,
+// except refusals for RECORDS_UNAVAILABLE (the core's own outage, docs/limits.md).
 // The index points into `records`, which must outlive it. O(n log n).
 InquiryIndex IndexInquiries(std::span<const records::Record> records);
 

@@ -44,9 +44,9 @@ void ErrorReply(httplib::Response& res, int status, const std::string& message) 
   JsonReply(res, status, {{"error", message}});
 }
 
-// The session token the request carries: its cookie half and its header half.
-std::string SessionOf(const httplib::Request& req) {
-  return SessionToken(req.get_header_value("Cookie"), req.get_header_value("Authorization"));
+// The session tokens the request may carry: each cookie half joined to its header half.
+std::vector<std::string> SessionsOf(const httplib::Request& req) {
+  return SessionTokens(req.get_header_value("Cookie"), req.get_header_value("Authorization"));
 }
 
 }  // namespace
@@ -305,7 +305,7 @@ void PortalServer::Impl::Logout(const httplib::Request& req, httplib::Response& 
   // JSON only, as every other POST: a form or text/plain post from another origin (which
   // needs no preflight) cannot log a citizen out.
   if (!JsonBody(req, res)) return;
-  login_->Logout(SessionOf(req));
+  for (const std::string& token : SessionsOf(req)) login_->Logout(token);
   res.set_header("Set-Cookie",
                  std::string(kSessionCookie) + "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
   JsonReply(res, 200, {{"ok", true}});
@@ -326,7 +326,11 @@ void PortalServer::Impl::History(const httplib::Request& req, httplib::Response&
   if (!period.ok()) return ErrorReply(res, 400, period.status().message());
 
   // Whose history: the session's credential, and nothing in the request can change it.
-  Result<CredentialKey> owner = login_->SessionOwner(SessionOf(req));
+  Result<CredentialKey> owner = Status::PermissionDenied("no session");
+  for (const std::string& token : SessionsOf(req)) {
+    owner = login_->SessionOwner(token);
+    if (owner.ok()) break;
+  }
   if (!owner.ok()) return ErrorReply(res, 401, owner.status().message());
   Result<Enrolment> enrolment = enrolments_->Find(*owner);
   if (!enrolment.ok()) return ErrorReply(res, 401, "this credential is not enrolled");

@@ -10,21 +10,23 @@
 namespace ipn::portal {
 namespace {
 
-// The value of cookie `name` in a Cookie header, or empty.
-std::string_view CookieValue(std::string_view header, std::string_view name) {
+// The values of every cookie named `name` in a Cookie header, in order, at most `most`.
+std::vector<std::string_view> CookieValues(std::string_view header, std::string_view name,
+                                           size_t most) {
+  std::vector<std::string_view> out;
   size_t pos = 0;
-  while (pos < header.size()) {
+  while (pos < header.size() && out.size() < most) {
     size_t end = header.find(';', pos);
     if (end == std::string_view::npos) end = header.size();
     std::string_view part = header.substr(pos, end - pos);
     while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
     if (part.size() > name.size() && part.substr(0, name.size()) == name &&
         part[name.size()] == '=') {
-      return part.substr(name.size() + 1);
+      out.push_back(part.substr(name.size() + 1));
     }
     pos = end + 1;
   }
-  return {};
+  return out;
 }
 
 }  // namespace
@@ -80,16 +82,22 @@ SessionHalves SplitSessionToken(const std::string& token) {
   return {token.substr(0, half), token.substr(half)};
 }
 
-std::string SessionToken(std::string_view cookie_header, std::string_view authorization_header) {
+std::vector<std::string> SessionTokens(std::string_view cookie_header,
+                                       std::string_view authorization_header) {
   constexpr std::string_view kBearer = "Bearer ";
-  const std::string_view cookie = CookieValue(cookie_header, kSessionCookie);
-  if (cookie.empty() || authorization_header.size() <= kBearer.size() ||
+  std::vector<std::string> tokens;
+  if (authorization_header.size() <= kBearer.size() ||
       authorization_header.substr(0, kBearer.size()) != kBearer) {
-    return "";
+    return tokens;
   }
-  std::string token(cookie);
-  token.append(authorization_header.substr(kBearer.size()));
-  return token;
+  const std::string_view half = authorization_header.substr(kBearer.size());
+  for (std::string_view cookie : CookieValues(cookie_header, kSessionCookie, kMaxSessionCookies)) {
+    if (cookie.empty()) continue;
+    std::string token(cookie);
+    token.append(half);
+    tokens.push_back(std::move(token));
+  }
+  return tokens;
 }
 
 }  // namespace ipn::portal

@@ -49,8 +49,12 @@ struct SessionHalves {
 };
 SessionHalves SplitSessionToken(const std::string& token);
 
-// The whole token from a request's Cookie and Authorization ("Bearer …") headers; empty
-// unless both halves are present.
-std::string SessionToken(std::string_view cookie_header, std::string_view authorization_header);
+// The whole tokens a request's Cookie and Authorization ("Bearer …") headers may carry:
+// one per `ipn_session` cookie (another server on the host can set a cookie of the same
+// name, which the browser may send first), each joined to the header's half; at most
+// kMaxSessionCookies; none unless both halves are present.
+inline constexpr size_t kMaxSessionCookies = 4;
+std::vector<std::string> SessionTokens(std::string_view cookie_header,
+                                       std::string_view authorization_header);
 
 }  // namespace ipn::portal

@@ -218,6 +218,11 @@ TEST(AnomalyRefusalBurstTest, AnAggregateRefusalCountsAsTheRefusalsItStandsFor) 
   EXPECT_NE(found[0].explanation.find("36 inquiries refused"), std::string::npos)
       << found[0].explanation;
   EXPECT_TRUE(OfRule(all, "person_focus").empty());
+  // Refusals because the core could not record (its disk was full) blame no agency.
+  Log outage;
+  outage.Aggregate("C03", Jst(1, 10, 0), 500);
+  outage.records().back().outcome = "RECORDS_UNAVAILABLE count=500 last=r from_us=1 to_us=2";
+  EXPECT_TRUE(Find(outage).empty());
   EXPECT_EQ(AggregateCount("RATE_LIMITED count=7 last=x from_us=1 to_us=2"), 7u);
   EXPECT_EQ(AggregateCount("not_permitted"), 1u);
   EXPECT_EQ(AggregateCount("MALFORMED count=0"), 1u);

@@ -58,14 +58,25 @@ TEST(RequestFields, TheSessionTokenNeedsBothHalves) {
   EXPECT_EQ(halves.cookie + halves.header, token);
   EXPECT_EQ(halves.cookie.size(), 21u);
   const std::string cookie = "theme=dark; ipn_session=" + halves.cookie + "; other=1";
-  EXPECT_EQ(SessionToken(cookie, "Bearer " + halves.header), token);
+  using Tokens = std::vector<std::string>;
+  EXPECT_EQ(SessionTokens(cookie, "Bearer " + halves.header), Tokens{token});
   // The cookie alone (what another server on the host receives) is no session.
-  EXPECT_EQ(SessionToken(cookie, ""), "");
-  EXPECT_EQ(SessionToken(cookie, "Bearer "), "");
-  EXPECT_EQ(SessionToken(cookie, "Basic " + halves.header), "");
-  EXPECT_EQ(SessionToken("", "Bearer " + halves.header), "");
+  EXPECT_EQ(SessionTokens(cookie, ""), Tokens{});
+  EXPECT_EQ(SessionTokens(cookie, "Bearer "), Tokens{});
+  EXPECT_EQ(SessionTokens(cookie, "Basic " + halves.header), Tokens{});
+  EXPECT_EQ(SessionTokens("", "Bearer " + halves.header), Tokens{});
   // A cookie whose name merely starts with ours is not ours.
-  EXPECT_EQ(SessionToken("ipn_session_old=" + halves.cookie, "Bearer " + halves.header), "");
+  EXPECT_EQ(SessionTokens("ipn_session_old=" + halves.cookie, "Bearer " + halves.header), Tokens{});
+  // Another server on the host may plant a cookie of the same name, which a browser can
+  // send first: every one is tried (a few at most), so it cannot lock the citizen out.
+  const std::string planted = "ipn_session=junk; ipn_session=" + halves.cookie;
+  EXPECT_EQ(SessionTokens(planted, "Bearer " + halves.header),
+            (Tokens{"junk" + halves.header, token}));
+  EXPECT_EQ(SessionTokens("ipn_session=a; ipn_session=b; ipn_session=c; ipn_session=d; "
+                          "ipn_session=e",
+                          "Bearer h")
+                .size(),
+            kMaxSessionCookies);
 }
 
 }  // namespace
