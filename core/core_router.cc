@@ -172,8 +172,9 @@ std::optional<std::string> CoreRouter::Impl::Authenticate(std::span<const uint8_
 }
 
 Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& reload) {
-  Status status, polled;
-  while (!stop.load() && status.ok()) {
+  // A failed commit no longer ends the loop (RecordsFailed); only a poll error or `stop`.
+  Status polled;
+  while (!stop.load()) {
     if (records_down_) {
       if (Status down = RunRecordsDown(); !down.ok()) {
         log_->Error("core_poll_failed", {{"reason", down.ToString()}});
@@ -235,15 +236,14 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
   Commit(/*force=*/true);
   Status drained = pipeline_->Drain();
   if (drained.ok()) drained = ReleaseDurable();
-  if (status.ok()) status = drained;
-  if (!status.ok()) log_->Error("records_commit_failed", {{"reason", status.ToString()}});
+  if (!drained.ok()) log_->Error("records_commit_failed", {{"reason", drained.ToString()}});
   log_->Info("core_stopping", {{"open_exchanges", broker_->open_count()},
                                {"commits", stats_->commit_latency.count()},
                                {"inline_commits", pipeline_->inline_commits()},
                                {"commit_p50_us", stats_->commit_latency.QuantileMicros(0.5)},
                                {"decision_p50_us", stats_->decision_latency.QuantileMicros(0.5)},
                                {"exchange_p50_us", stats_->exchange_latency.QuantileMicros(0.5)}});
-  return polled.ok() ? status : polled;
+  return polled.ok() ? drained : polled;
 }
 
 void CoreRouter::Impl::ReceiveAll() {

@@ -23,6 +23,7 @@
 #include "symbol/key_ring.h"
 #include "symbol/resident_code.h"
 #include "symbol/symbol_types.h"
+#include "tests/interface/peer_node.h"
 #include "tests/records/record_test_util.h"
 
 namespace {
@@ -170,11 +171,7 @@ void Answers(Seeds& s) {
   s.Add("peer_answer", 1, inner.SerializeAsString());
   const CurveKeyPair mun = CurveKeyPair::Generate(), pen = CurveKeyPair::Generate();
   interface::PeerDirectory at_mun(&mun);
-  v1::PeerNode peer;
-  peer.set_agency_code("PEN");
-  peer.set_curve_public_key(pen.public_key.data(), pen.public_key.size());
-  peer.set_answer_endpoint("tcp://127.0.0.1:1");
-  (void)at_mun.Vouch(peer);
+  (void)at_mun.Vouch(interface::testing::Peer("PEN", pen));
   v1::Answer answer;
   if (interface::SealAnswer(at_mun, {"x1", "MUN", "PEN", v1::OUTCOME_PROVIDED, "p"}, &answer)
           .ok()) {

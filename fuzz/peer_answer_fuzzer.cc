@@ -8,16 +8,11 @@
 #include "fuzz/fuzz_check.h"
 #include "interface/answer_seal.h"
 #include "interface/peer_directory.h"
+#include "tests/interface/peer_node.h"
 
 namespace {
 
-ipn::v1::PeerNode Peer(const std::string& code, const ipn::CurveKeyPair& keys) {
-  ipn::v1::PeerNode p;
-  p.set_agency_code(code);
-  p.set_curve_public_key(keys.public_key.data(), keys.public_key.size());
-  p.set_answer_endpoint("tcp://127.0.0.1:1");
-  return p;
-}
+using ipn::interface::testing::Peer;
 
 struct Nodes {
   Nodes() {
