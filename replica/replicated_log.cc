@@ -35,19 +35,23 @@ Result<int64_t> ReplicatedLog::Append(const Fence& fence, uint64_t seq, std::str
   Result<TxnResult> txn =
       etcd_->Txn({Compare{fence.key, Compare::Target::kCreateRevision, fence.revision, ""},
                   Compare{key, Compare::Target::kCreateRevision, 0, ""}},
-                 {PutOp{key, std::string(bytes), 0}}, {key});
+                 {PutOp{key, std::string(bytes), 0}}, {key, fence.key});
   if (!txn.ok()) return txn.status();
   if (txn->succeeded) return txn->revision;
+  const KeyValue* entry = nullptr;
+  bool fence_holds = false;
   for (const KeyValue& kv : txn->reads) {
-    if (kv.key != key) continue;
-    // Our own append, repeated after its answer was lost: it is in.
-    if (kv.value == bytes) return kv.mod_revision;
-    return Status::AlreadyExists("log entry " + std::to_string(seq) +
-                                 " already holds another batch");
+    if (kv.key == key) entry = &kv;
+    if (kv.key == fence.key && kv.create_revision == fence.revision) fence_holds = true;
   }
-  return Status::FailedPrecondition("leadership lost (the fence " + fence.key + "@" +
-                                    std::to_string(fence.revision) +
-                                    " no longer holds): nothing appended");
+  // Our own append, repeated after its answer was lost: it is in.
+  if (entry != nullptr && entry->value == bytes) return entry->mod_revision;
+  if (!fence_holds) {
+    return Status::FailedPrecondition("leadership lost (the fence " + fence.key + "@" +
+                                      std::to_string(fence.revision) +
+                                      " no longer holds): nothing appended");
+  }
+  return Status::AlreadyExists("log entry " + std::to_string(seq) + " already holds another batch");
 }
 
 Result<std::vector<LogEntry>> ReplicatedLog::Read(uint64_t from_seq, int64_t limit) {

@@ -32,8 +32,8 @@ class ReplicatedLog {
 
   // Appends `bytes` as entry `seq` if `fence` still holds and `seq` is free; returns the
   // append's revision. FailedPrecondition: the fence no longer holds (leadership lost; the
-  // entry was not written). AlreadyExists: `seq` holds other bytes. Unavailable: no
-  // quorum — the entry may or may not be in; repeating the same append tells which.
+  // entry was not written). AlreadyExists: the fence holds but `seq` holds other bytes.
+  // Unavailable: no quorum — the entry may or may not be in; repeating the same append tells which.
   Result<int64_t> Append(const Fence& fence, uint64_t seq, std::string_view bytes);
 
   // Up to `limit` entries from `from_seq` on, in order.

@@ -1,0 +1,254 @@
+// RecordReplicator: commit through etcd, apply in order, seal the window, trim it.
+#include "replica/record_replicator.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "common/big_endian.h"
+
+namespace ipn::replica {
+namespace {
+
+constexpr uint32_t kReplicaFormat = 1;
+constexpr uint8_t kSealFormat = 1;
+constexpr size_t kSealHeader = 1 + 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "ipnrepl1";
+
+std::span<const uint8_t> Bytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RecordReplicator>> RecordReplicator::Create(EtcdClient* etcd,
+                                                                   records::RecordStore* store,
+                                                                   ReplicatorOptions options) {
+  if (options.site.empty()) return Status::InvalidArgument("a replica needs its site's name");
+  if (options.keys.empty()) return Status::InvalidArgument("a replica needs the records keys");
+  if (options.read_page < 1) return Status::InvalidArgument("read_page must be at least 1");
+  std::unique_ptr<RecordReplicator> r(new RecordReplicator(etcd, store, std::move(options)));
+  for (const auto& [version, key] : r->options_.keys) {
+    if (key.size() != crypto_kdf_KEYBYTES) {
+      return Status::InvalidArgument("records key version " + std::to_string(version) +
+                                     " is not 32 bytes");
+    }
+    SecretBytes sub(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+    // A key of its own for the window (subkey 1 of the records key): a sealed batch and
+    // a stored record never share a key.
+    crypto_kdf_derive_from_key(sub.data(), sub.size(), 1, kKdfContext, key.data());
+    r->seal_keys_.emplace_back(version, std::move(sub));
+  }
+  std::sort(r->seal_keys_.begin(), r->seal_keys_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return r;
+}
+
+RecordReplicator::RecordReplicator(EtcdClient* etcd, records::RecordStore* store,
+                                   ReplicatorOptions options)
+    : etcd_(etcd), store_(store), options_(std::move(options)), log_(etcd, options_.log_prefix) {}
+
+RecordReplicator::~RecordReplicator() = default;
+
+Result<std::string> RecordReplicator::Seal(const std::string& log_key,
+                                           const v1::ReplicaBatch& batch) const {
+  std::string plain;
+  if (!batch.SerializeToString(&plain)) return Status::Internal("cannot serialize a batch");
+  const auto& [version, key] = seal_keys_.back();
+  std::string out(kSealHeader + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  auto* p = reinterpret_cast<uint8_t*>(out.data());
+  p[0] = kSealFormat;
+  PutBigEndian32(version, p + 1);
+  uint8_t* nonce = p + 5;
+  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  unsigned long long written = 0;
+  // The log key is the associated data: an entry copied to another position fails to open.
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      p + kSealHeader, &written, reinterpret_cast<const uint8_t*>(plain.data()), plain.size(),
+      reinterpret_cast<const uint8_t*>(log_key.data()), log_key.size(), nullptr, nonce, key.data());
+  sodium_memzero(plain.data(), plain.size());
+  out.resize(kSealHeader + written);
+  return out;
+}
+
+Result<v1::ReplicaBatch> RecordReplicator::Open(const std::string& log_key,
+                                                const std::string& value) const {
+  if (value.size() < kSealHeader + crypto_aead_xchacha20poly1305_ietf_ABYTES ||
+      static_cast<uint8_t>(value[0]) != kSealFormat) {
+    return Status::Corruption("log entry " + log_key + " is not a sealed batch");
+  }
+  const auto* p = reinterpret_cast<const uint8_t*>(value.data());
+  const uint32_t version = GetBigEndian32(p + 1);
+  auto key = std::find_if(seal_keys_.begin(), seal_keys_.end(),
+                          [&](const auto& k) { return k.first == version; });
+  if (key == seal_keys_.end()) {
+    return Status::FailedPrecondition("log entry " + log_key +
+                                      " is sealed under records key version " +
+                                      std::to_string(version) + ", which this site lacks");
+  }
+  std::string plain(value.size() - kSealHeader - crypto_aead_xchacha20poly1305_ietf_ABYTES, '\0');
+  unsigned long long got = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<uint8_t*>(plain.data()), &got, nullptr, p + kSealHeader,
+          value.size() - kSealHeader, reinterpret_cast<const uint8_t*>(log_key.data()),
+          log_key.size(), p + 5, key->second.data()) != 0) {
+    return Status::Corruption("log entry " + log_key + " does not open (altered or moved)");
+  }
+  v1::ReplicaBatch batch;
+  const bool parsed = batch.ParseFromArray(plain.data(), static_cast<int>(got));
+  sodium_memzero(plain.data(), plain.size());
+  if (!parsed) return Status::Corruption("log entry " + log_key + " holds no batch");
+  if (batch.format() != kReplicaFormat) {
+    return Status::FailedPrecondition("log entry " + log_key + " has batch format " +
+                                      std::to_string(batch.format()) + "; this core reads " +
+                                      std::to_string(kReplicaFormat));
+  }
+  return batch;
+}
+
+Status RecordReplicator::Apply(const LogEntry& entry) {
+  const std::string key = log_.KeyOf(entry.seq);
+  Result<v1::ReplicaBatch> batch = Open(key, entry.bytes);
+  if (!batch.ok()) return batch.status();
+  const uint64_t first = batch->first_sequence();
+  const uint64_t n = static_cast<uint64_t>(batch->leaves_size());
+  const uint64_t size = store_->Size();
+  if (n == 0) return Status::Corruption("log entry " + key + " holds no records");
+  if (first + n <= size) {
+    // Applied before (this store was fed up to here before a restart): it must be the
+    // very same records, or this store's log and the leader's have parted.
+    Result<records::Hash> have = store_->LeafHashAt(first + n - 1);
+    if (!have.ok()) return have.status();
+    if (*have != records::LeafHash(Bytes(batch->leaves(static_cast<int>(n - 1))))) {
+      return Status::Corruption("record " + std::to_string(first + n - 1) +
+                                " differs from log entry " + key + ": this replica's log diverged");
+    }
+    return Status::Ok();
+  }
+  if (first > size) {
+    return Status::FailedPrecondition(
+        "this replica holds " + std::to_string(size) +
+        " records but the oldest batch left in etcd (" + key + ") starts at " +
+        std::to_string(first) +
+        ": it fell behind the window; restore it from another replica's checkpoint");
+  }
+  if (first != size) {
+    return Status::Corruption("log entry " + key + " overlaps this store's tail (store " +
+                              std::to_string(size) + ", batch from " + std::to_string(first) + ")");
+  }
+  std::vector<records::Record> records;
+  records.reserve(n);
+  for (const std::string& leaf : batch->leaves()) {
+    Result<records::Record> r = records::DecodeLeaf(leaf);
+    if (!r.ok()) return r.status().WithContext("log entry " + key);
+    records.push_back(std::move(*r));
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    if (records[i].sequence != first + i) {
+      return Status::Corruption("log entry " + key + " numbers its records out of order");
+    }
+  }
+  IPN_RETURN_IF_ERROR(store_->AppendBatch(records).WithContext("applying log entry " + key));
+  return Status::Ok();
+}
+
+Result<uint64_t> RecordReplicator::CatchUp() {
+  uint64_t applied = 0;
+  while (true) {
+    Result<std::vector<LogEntry>> page = log_.Read(applied_entry_ + 1, options_.read_page);
+    if (!page.ok()) return page.status();
+    for (const LogEntry& e : *page) {
+      if (applied_entry_ != 0 && e.seq != applied_entry_ + 1) {
+        return Status::Corruption("the log window skips from entry " +
+                                  std::to_string(applied_entry_) + " to " + std::to_string(e.seq));
+      }
+      IPN_RETURN_IF_ERROR(Apply(e));
+      applied_entry_ = e.seq;
+      ++applied;
+    }
+    if (static_cast<int64_t>(page->size()) < options_.read_page) return applied;
+  }
+}
+
+Status RecordReplicator::PrepareToLead() {
+  next_entry_ = 0;
+  Result<uint64_t> caught = CatchUp();
+  if (!caught.ok()) return caught.status();
+  Result<std::optional<uint64_t>> last = log_.Last();
+  if (!last.ok()) return last.status();
+  // Entries appended after the catch-up read (a former leader's last commit racing this
+  // one) are applied now; the fence keeps any later one out.
+  if (last->value_or(0) > applied_entry_) {
+    caught = CatchUp();
+    if (!caught.ok()) return caught.status();
+  }
+  next_entry_ = std::max(applied_entry_, last->value_or(0)) + 1;
+  return Status::Ok();
+}
+
+Status RecordReplicator::Commit(const Fence& fence, std::vector<records::Record>& records) {
+  if (next_entry_ == 0)
+    return Status::FailedPrecondition("not prepared to lead: nothing committed");
+  if (records.empty()) return Status::InvalidArgument("an empty batch");
+  const uint64_t first = store_->Size();
+  v1::ReplicaBatch batch;
+  batch.set_format(kReplicaFormat);
+  batch.set_first_sequence(first);
+  batch.set_leader(options_.site);
+  for (size_t i = 0; i < records.size(); ++i) {
+    records::Record& r = records[i];
+    // What every replica will append must be appendable: checked before it is committed.
+    IPN_RETURN_IF_ERROR(records::ValidateRecord(r));
+    if (r.time_unix_us <= 0) return Status::InvalidArgument("a replicated record needs its time");
+    r.sequence = first + i;
+    batch.add_leaves(records::EncodeLeaf(r));
+  }
+  const std::string key = log_.KeyOf(next_entry_);
+  Result<std::string> sealed = Seal(key, batch);
+  if (!sealed.ok()) return sealed.status();
+  Result<int64_t> appended = log_.Append(fence, next_entry_, *sealed);
+  if (!appended.ok()) {
+    // Unknown (no quorum) or refused (not the leader): either way this entry number may
+    // not be reused for other records until PrepareToLead has looked at the log again.
+    next_entry_ = 0;
+    return appended.status();
+  }
+  applied_entry_ = next_entry_++;
+  // Committed on a majority: the local store follows. If it fails (a full disk), the
+  // batch is still committed; the next PrepareToLead applies it from etcd.
+  Status local = store_->AppendBatch(records);
+  if (!local.ok()) {
+    applied_entry_ -= 1;
+    next_entry_ = 0;
+    return local.WithContext("applying a committed batch locally");
+  }
+  return Status::Ok();
+}
+
+Status RecordReplicator::PublishApplied() {
+  Result<int64_t> put =
+      etcd_->Put(options_.applied_prefix + options_.site, std::to_string(applied_entry_), 0);
+  return put.ok() ? Status::Ok() : put.status();
+}
+
+Result<int64_t> RecordReplicator::Trim(const std::vector<std::string>& sites) {
+  uint64_t lowest = std::numeric_limits<uint64_t>::max();
+  for (const std::string& site : sites) {
+    Result<std::optional<KeyValue>> kv = etcd_->Get(options_.applied_prefix + site);
+    if (!kv.ok()) return kv.status();
+    if (!kv->has_value()) return int64_t{0};  // a site that never reported holds the window
+    uint64_t applied = 0;
+    for (char c : (*kv)->value) {
+      if (c < '0' || c > '9') return Status::Corruption("bad applied position for " + site);
+      applied = applied * 10 + static_cast<uint64_t>(c - '0');
+    }
+    lowest = std::min(lowest, applied);
+  }
+  if (sites.empty() || lowest == 0) return int64_t{0};
+  // Entries below the lowest applied go; the lowest applied itself stays, so the window
+  // is never empty once anything was committed and the next entry number is never lost.
+  return log_.Trim(lowest);
+}
+
+}  // namespace ipn::replica

@@ -1,0 +1,263 @@
+// RecordReplicator: two sites' record stores fed from one etcd cluster hold the same log
+// (same records under the same sequences, same tree heads); a failover hands the log on;
+// the window is sealed, bound to its keys, and trimmed only below what every site applied.
+#include "replica/record_replicator.h"
+
+#include <gtest/gtest.h>
+
+#include "common/clock.h"
+#include "tests/records/record_test_util.h"
+#include "tests/replica/etcd_fixture.h"
+
+namespace ipn::replica {
+namespace {
+
+using ipn::testing::EtcdFixture;
+using records::Record;
+using records::RecordStore;
+using records::testing::SampleRecord;
+using records::testing::TestKeys;
+using namespace std::chrono_literals;
+
+constexpr int64_t kT0 = 1'780'000'000'000'000;
+
+struct Site {
+  std::string name;
+  std::unique_ptr<RecordStore> store;
+  std::unique_ptr<Leadership> leadership;
+  std::unique_ptr<RecordReplicator> replicator;
+};
+
+class RecordReplicatorTest : public EtcdFixture {
+ protected:
+  void SetUp() override {
+    EtcdFixture::SetUp();
+    if (HasFatalFailure()) return;
+    etcd_ = Client();
+    ASSERT_NE(etcd_, nullptr);
+    for (const char* name : {"east", "west"}) Open(name);
+  }
+
+  void Open(const std::string& name) {
+    Site& s = sites_[name];
+    s.name = name;
+    s.replicator.reset();
+    s.store.reset();
+    auto store = RecordStore::Open(keys_.Options(dir_.Sub("records-" + name), &clock_));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    s.store = std::move(*store);
+    s.leadership = std::make_unique<Leadership>(etcd_.get(), &clock_,
+                                                LeadershipOptions{"/ipn/leader", name, 1});
+    ReplicatorOptions o;
+    o.site = name;
+    o.keys.emplace_back(1, keys_.encryption_key.Clone());
+    o.read_page = 7;  // small pages: catching up crosses page boundaries
+    auto r = RecordReplicator::Create(etcd_.get(), s.store.get(), std::move(o));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    s.replicator = std::move(*r);
+  }
+
+  std::vector<Record> Batch(uint64_t n, size_t count) {
+    std::vector<Record> out;
+    for (size_t i = 0; i < count; ++i)
+      out.push_back(SampleRecord(n, n * 10 + i, kT0 + n * 1000 + i));
+    return out;
+  }
+
+  void Lead(Site& s) {
+    Result<bool> led = s.leadership->Campaign();
+    ASSERT_TRUE(led.ok()) << led.status().ToString();
+    ASSERT_TRUE(*led);
+    ASSERT_TRUE(s.replicator->PrepareToLead().ok());
+  }
+
+  void ExpectSameLog(Site& a, Site& b) {
+    ASSERT_EQ(a.store->Size(), b.store->Size());
+    auto ra = a.store->RootHash(a.store->Size());
+    auto rb = b.store->RootHash(b.store->Size());
+    ASSERT_TRUE(ra.ok() && rb.ok());
+    EXPECT_EQ(*ra, *rb);
+    for (uint64_t s = 0; s < a.store->Size(); ++s) {
+      auto x = a.store->Get(s);
+      auto y = b.store->Get(s);
+      ASSERT_TRUE(x.ok() && y.ok()) << s;
+      EXPECT_EQ(*x, *y) << "record " << s;
+    }
+  }
+
+  SystemClock clock_;
+  TestKeys keys_;
+  std::unique_ptr<EtcdClient> etcd_;
+  std::map<std::string, Site> sites_;
+};
+
+TEST_F(RecordReplicatorTest, FollowerHoldsTheLeadersLog) {
+  Site& east = sites_["east"];
+  Site& west = sites_["west"];
+  Lead(east);
+  uint64_t total = 0;
+  for (uint64_t n = 1; n <= 30; ++n) {
+    std::vector<Record> batch = Batch(n, 1 + n % 4);
+    total += batch.size();
+    Status s = east.replicator->Commit(east.leadership->fence(), batch);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(batch.back().sequence, total - 1);
+  }
+  EXPECT_EQ(east.store->Size(), total);
+  Result<uint64_t> applied = west.replicator->CatchUp();
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, 30u);
+  EXPECT_EQ(west.replicator->applied(), 30u);
+  ExpectSameLog(east, west);
+  // Signed heads at equal sizes commit to the same tree.
+  auto he = east.store->SignTreeHead();
+  auto hw = west.store->SignTreeHead();
+  ASSERT_TRUE(he.ok() && hw.ok());
+  EXPECT_EQ(he->tree_size, hw->tree_size);
+  EXPECT_EQ(he->root_hash, hw->root_hash);
+  // Nothing new: nothing applied.
+  applied = west.replicator->CatchUp();
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(*applied, 0u);
+}
+
+TEST_F(RecordReplicatorTest, FailoverHandsTheLogOn) {
+  Site& east = sites_["east"];
+  Site& west = sites_["west"];
+  Lead(east);
+  for (uint64_t n = 1; n <= 5; ++n) {
+    auto b = Batch(n, 3);
+    ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  }
+  const Fence stale = east.leadership->fence();
+  ASSERT_TRUE(east.leadership->Resign().ok());
+  // West had applied nothing; leading, it first takes in all east committed.
+  Lead(west);
+  EXPECT_EQ(west.store->Size(), 15u);
+  for (uint64_t n = 6; n <= 9; ++n) {
+    auto b = Batch(n, 2);
+    ASSERT_TRUE(west.replicator->Commit(west.leadership->fence(), b).ok());
+  }
+  // East, still believing it leads, is refused: nothing of it reaches etcd or its store.
+  auto late = Batch(99, 2);
+  Status refused = east.replicator->Commit(stale, late);
+  EXPECT_EQ(refused.code(), Status::Code::kFailedPrecondition) << refused.ToString();
+  EXPECT_EQ(east.store->Size(), 15u);
+  ASSERT_TRUE(east.replicator->CatchUp().ok());
+  ExpectSameLog(east, west);
+  EXPECT_EQ(east.store->Size(), 23u);
+}
+
+TEST_F(RecordReplicatorTest, RestartedReplicaResumesWhereItsStoreIs) {
+  Site& east = sites_["east"];
+  Lead(east);
+  for (uint64_t n = 1; n <= 10; ++n) {
+    auto b = Batch(n, 2);
+    ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  }
+  ASSERT_TRUE(sites_["west"].replicator->CatchUp().ok());
+  // West restarts (a new replicator over its store): it re-reads the window, finds every
+  // batch already in its store (checked leaf by leaf at each batch's end), appends none.
+  Open("west");
+  Site& west = sites_["west"];
+  Result<uint64_t> again = west.replicator->CatchUp();
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(west.store->Size(), 20u);
+  for (uint64_t n = 11; n <= 12; ++n) {
+    auto b = Batch(n, 2);
+    ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  }
+  ASSERT_TRUE(west.replicator->CatchUp().ok());
+  ExpectSameLog(east, west);
+}
+
+TEST_F(RecordReplicatorTest, TrimKeepsWhatAnySiteLacks) {
+  Site& east = sites_["east"];
+  Site& west = sites_["west"];
+  Lead(east);
+  for (uint64_t n = 1; n <= 10; ++n) {
+    auto b = Batch(n, 1);
+    ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  }
+  ASSERT_TRUE(east.replicator->PublishApplied().ok());
+  Result<int64_t> trimmed = east.replicator->Trim({"east", "west"});
+  ASSERT_TRUE(trimmed.ok());
+  EXPECT_EQ(*trimmed, 0);  // west never reported: the window stays whole
+  ASSERT_TRUE(west.replicator->CatchUp().ok());
+  ASSERT_TRUE(west.replicator->PublishApplied().ok());
+  trimmed = east.replicator->Trim({"east", "west"});
+  ASSERT_TRUE(trimmed.ok());
+  EXPECT_EQ(*trimmed, 9);  // entries 1..9 go; entry 10, the last, stays
+  ReplicatedLog log(etcd_.get());
+  auto left = log.Read(0, 0);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ(left->front().seq, 10u);
+  // A new site with an empty store cannot start from a trimmed window: a clear refusal.
+  Open("north");
+  Result<uint64_t> behind = sites_["north"].replicator->CatchUp();
+  ASSERT_FALSE(behind.ok());
+  EXPECT_EQ(behind.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(behind.status().message().find("fell behind the window"), std::string::npos);
+  EXPECT_EQ(sites_["north"].store->Size(), 0u);
+  // The leader continues after the trim at the next entry number.
+  auto b = Batch(11, 1);
+  ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  ASSERT_TRUE(west.replicator->CatchUp().ok());
+  ExpectSameLog(east, west);
+}
+
+TEST_F(RecordReplicatorTest, WindowIsSealedAndBoundToItsPlace) {
+  Site& east = sites_["east"];
+  Lead(east);
+  auto b = Batch(1, 2);
+  const std::string inquirer = b[0].inquirer;
+  const std::string request = b[0].request_id;
+  ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  ReplicatedLog log(etcd_.get());
+  auto entries = log.Read(0, 0);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 1u);
+  const std::string& sealed = entries->front().bytes;
+  EXPECT_EQ(sealed.find(request), std::string::npos);
+  EXPECT_EQ(sealed.find(inquirer), std::string::npos);
+  // Opens where it is; not at another entry's key; not after a flipped bit.
+  EXPECT_TRUE(east.replicator->Open(log.KeyOf(1), sealed).ok());
+  auto moved = east.replicator->Open(log.KeyOf(2), sealed);
+  EXPECT_EQ(moved.status().code(), Status::Code::kCorruption);
+  std::string flipped = sealed;
+  flipped[flipped.size() / 2] ^= 1;
+  EXPECT_EQ(east.replicator->Open(log.KeyOf(1), flipped).status().code(),
+            Status::Code::kCorruption);
+  // A replica with other records keys cannot open it.
+  ReplicatorOptions o;
+  o.site = "stranger";
+  o.keys.emplace_back(1, SecretBytes::Random(32));
+  auto stranger = RecordReplicator::Create(etcd_.get(), east.store.get(), std::move(o));
+  ASSERT_TRUE(stranger.ok());
+  EXPECT_EQ((*stranger)->Open(log.KeyOf(1), sealed).status().code(), Status::Code::kCorruption);
+  // And etcd's files on disk hold no record field either.
+  EXPECT_TRUE(ipn::testing::FilesContaining(dir_.path() + "/east", request).empty());
+  EXPECT_TRUE(ipn::testing::FilesContaining(dir_.path() + "/west", request).empty());
+}
+
+TEST_F(RecordReplicatorTest, InvalidRecordsNeverReachTheLog) {
+  Site& east = sites_["east"];
+  Lead(east);
+  auto b = Batch(1, 2);
+  b[1].inquirer = "";  // every record names its inquirer
+  Status s = east.replicator->Commit(east.leadership->fence(), b);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  auto untimed = Batch(2, 1);
+  untimed[0].time_unix_us = 0;
+  EXPECT_EQ(east.replicator->Commit(east.leadership->fence(), untimed).code(),
+            Status::Code::kInvalidArgument);
+  ReplicatedLog log(etcd_.get());
+  auto last = log.Last();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(*last, std::nullopt);
+  EXPECT_EQ(east.store->Size(), 0u);
+}
+
+}  // namespace
+}  // namespace ipn::replica
