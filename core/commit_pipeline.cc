@@ -43,6 +43,17 @@ void CommitPipeline::Submit(std::vector<records::Record> records, Outbox outbox,
   batch->submitted_us = clock_->NowMicros();
   Batch* raw = batch.get();
   batches_.push_back(std::move(batch));
+  if (committer_) {
+    Status committed = committer_(records);
+    commit_latency_->ObserveMicros(clock_->NowMicros() - raw->submitted_us);
+    raw->inline_commit = true;
+    if (!committed.ok()) {
+      raw->failed.store(true);
+      return Fail(committed);
+    }
+    raw->done.store(true);
+    return;
+  }
   if (batches_.size() == 1 && records.size() <= kMaxInlineRecords &&
       raw->submitted_us >= inline_paused_until_us_) {
     // Nothing ahead of it: if the store is idle too, commit here. The batch is then done

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,13 @@ class CommitPipeline {
   static constexpr int64_t kInlinePauseUs = 1'000'000;
 
   CommitPipeline(records::RecordStore* store, Histogram* commit_latency, const Clock* clock);
+
+  // A replicated core commits each batch through etcd (CoreReplica::Commit) instead of
+  // the store's own group commit: on the caller's thread, one etcd transaction per batch,
+  // the batch done when it returns. While it waits, records keep arriving, so batches
+  // grow under load. Set before the first Submit.
+  using Committer = std::function<Status(std::vector<records::Record>&)>;
+  void set_committer(Committer committer) { committer_ = std::move(committer); }
   ~CommitPipeline();
   CommitPipeline(const CommitPipeline&) = delete;
   CommitPipeline& operator=(const CommitPipeline&) = delete;
@@ -87,6 +95,7 @@ class CommitPipeline {
   const Clock* clock_;
   int wake_fd_ = -1;
   uint64_t inline_commits_ = 0;
+  Committer committer_;
   int64_t inline_paused_until_us_ = 0;
   double inline_sync_avg_us_ = 0;  // moving average (1/8 weight) of inline commit times
   std::deque<std::unique_ptr<Batch>> batches_;

@@ -89,7 +89,20 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
   keys_ = std::move(*keys);
   stats_ = std::make_unique<CoreStats>(metrics_);
   IPN_RETURN_IF_ERROR(OpenStores());
+  if (following_) {
+    // A replicated core serves nobody until it leads (Run: RunFollowing).
+    stats_->leading.Set(0);
+    stats_->policy_version.Set(static_cast<int64_t>(policy_->Current()->version()));
+    endpoint_ = options_.bind_endpoint;
+    IPN_RETURN_IF_ERROR(StartMetrics());
+    log_->Info("core_started", {{"role", "follower"},
+                                {"site", options_.site},
+                                {"endpoint", endpoint_},
+                                {"metrics_port", metrics_port()}});
+    return Status::Ok();
+  }
   IPN_RETURN_IF_ERROR(StartServing());
+  stats_->leading.Set(1);
   stats_->records_available.Set(1);
   stats_->policy_version.Set(static_cast<int64_t>(policy_->Current()->version()));
   IPN_RETURN_IF_ERROR(OpenTransport());
@@ -110,6 +123,7 @@ Status CoreRouter::Impl::OpenStores() {
   sopts.kdf =
       options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests : symbol::KdfStrength::kInteractive;
   sopts.logger = log_;
+  sopts.create_agency_keys = options_.etcd_endpoints.empty();  // sites share one key ring
   auto symbols = symbol::SymbolService::Open(options_.data_dir + "/symbols",
                                              options_.key_ring_passphrase, sopts);
   WipeString(&options_.key_ring_passphrase);
@@ -120,7 +134,12 @@ Status CoreRouter::Impl::OpenStores() {
   policy_ = std::make_unique<policy::PolicyStore>(options_.admin_public_key);
   IPN_RETURN_IF_ERROR(policy_->LoadFile(options_.policy_bundle_file).WithContext("policy"));
 
+  if (!options_.etcd_endpoints.empty()) IPN_RETURN_IF_ERROR(OpenReplica());
   IPN_RETURN_IF_ERROR(OpenRecordStore());
+  if (replica_) {
+    following_ = true;  // start-up records and closings wait until this core leads
+    return Status::Ok();
+  }
   IPN_RETURN_IF_ERROR(
       RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros()));
   return CloseInterrupted();
@@ -175,6 +194,13 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
   // A failed commit no longer ends the loop (RecordsFailed); only a poll error or `stop`.
   Status polled;
   while (!stop.load()) {
+    if (following_) {
+      if (Status f = RunFollowing(stop); !f.ok()) {
+        polled = f;
+        break;
+      }
+      continue;
+    }
     if (records_down_) {
       if (Status down = RunRecordsDown(); !down.ok()) {
         log_->Error("core_poll_failed", {{"reason", down.ToString()}});
@@ -206,6 +232,17 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     for (const std::string& gone : backlog_.Retry(send_now_)) {
       NodeGone(gone, Status::Unavailable("peer not connected"));
     }
+    if (replica_) {
+      Status kept = replica_->Maintain();
+      if (kept.code() == Status::Code::kFailedPrecondition) {
+        StepDown(kept);
+        continue;
+      }
+      if (!kept.ok()) {
+        RecordsFailed(kept);  // refuse clearly; ProbeRecords reclaims leadership
+        continue;
+      }
+    }
     if (reload.exchange(false)) ReloadPolicy();
     if (items[2].revents & ZMQ_POLLIN) ApplyReads();
     ReceiveAll();
@@ -223,6 +260,11 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
     stats_->backlog.Set(static_cast<int64_t>(backlog_.held()));
     stats_->handshakes_refused.Set(static_cast<int64_t>(zap_->refused()));
     stats_->backlog_dropped.Set(static_cast<int64_t>(backlog_.dropped()));
+    stats_->records.Set(static_cast<int64_t>(records_->Size()));
+  }
+  if (following_) {
+    log_->Info("core_stopping", {{"role", "follower"}});
+    return polled;
   }
   // Make everything recorded so far durable and deliver what waited for it.
   if (records_down_) {
@@ -342,71 +384,6 @@ void CoreRouter::Impl::SendError(const Incoming& in, v1::ErrorCode code,
   e.mutable_error()->set_code(code);
   e.mutable_error()->set_reason(reason);
   SendAfterCommit(in.routing_id, std::move(e));
-}
-
-// Opens a resident code sealed to the core's key (crypto_box_seal) into `code`.
-Status CoreRouter::Impl::OpenSealedCode(const std::string& sealed, std::string* code) const {
-  if (sealed.size() <= crypto_box_SEALBYTES || sealed.size() > crypto_box_SEALBYTES + 64) {
-    return Status::InvalidArgument("the sealed resident code has the wrong size");
-  }
-  code->resize(sealed.size() - crypto_box_SEALBYTES);
-  if (crypto_box_seal_open(reinterpret_cast<unsigned char*>(code->data()),
-                           reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(),
-                           keys_.public_key.data(), keys_.secret_key.data()) != 0) {
-    return Status::InvalidArgument("the resident code is not sealed to this core's key");
-  }
-  return Status::Ok();
-}
-
-void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
-  v1::IssueSymbolRequest* req = in.envelope.mutable_issue_symbol_request();
-  std::shared_ptr<const policy::Policy> current = policy_->Current();
-  const policy::Agency* sender = current->FindAgency(in.user_id);
-  v1::Envelope reply = Reply(in.envelope.request_id());
-  v1::IssueSymbolResponse* resp = reply.mutable_issue_symbol_response();
-  resp->set_agency_code(req->agency_code());
-  resp->set_person_ref(req->person_ref());
-  const policy::Agency* target = current->FindAgency(req->agency_code());
-  if (sender == nullptr || sender->agency_class != "registry") {
-    resp->set_error_code(v1::ERROR_CODE_PERMISSION_DENIED);
-    resp->set_reason("only the registry link may submit resident codes");
-    refusals_.Add(in.user_id, "RESIDENT_CODE_REFUSED", in.envelope.request_id(), NowMicros());
-  } else if (target == nullptr || target->status != policy::AgencyStatus::kActive) {
-    resp->set_error_code(v1::ERROR_CODE_UNKNOWN_AGENCY);
-    resp->set_reason("agency " + req->agency_code() + " is not an active agency");
-  } else if (nodes_.AnswerEndpoint(req->agency_code()) == nullptr) {
-    resp->set_error_code(v1::ERROR_CODE_UNAVAILABLE);
-    resp->set_reason("the node of agency " + req->agency_code() + " is not connected");
-  } else if (!req->resident_code().empty() || req->sealed_resident_code().empty()) {
-    // A code in clear has passed through buffers nobody wipes: it is refused, not used.
-    resp->set_error_code(v1::ERROR_CODE_MALFORMED);
-    resp->set_reason("a resident code must come sealed to the core's key (sealed_resident_code)");
-  } else {
-    std::string code;
-    WipeOnExit wipe_code(&code);
-    Status opened = OpenSealedCode(req->sealed_resident_code(), &code);
-    Result<symbol::AgencySymbol> issued = opened.ok() ? symbols_->Issue(code, req->agency_code())
-                                                      : Result<symbol::AgencySymbol>(opened);
-    if (!issued.ok()) {
-      resp->set_error_code(issued.status().code() == Status::Code::kInvalidArgument
-                               ? v1::ERROR_CODE_INVALID_RESIDENT_CODE
-                               : v1::ERROR_CODE_INTERNAL);
-      resp->set_reason(issued.status().message());
-    } else {
-      v1::Envelope to_agency = Reply(in.envelope.request_id());
-      v1::SymbolIssued* si = to_agency.mutable_symbol_issued();
-      si->set_person_ref(req->person_ref());
-      si->set_agency_symbol(issued->bytes.data(), issued->bytes.size());
-      SendAfterCommit(req->agency_code(), std::move(to_agency));
-      sodium_memzero(issued->bytes.data(), issued->bytes.size());
-    }
-  }
-  (resp->error_code() == v1::ERROR_CODE_NONE ? stats_->symbols_issued : stats_->symbols_refused)
-      .Add();
-  log_->Info("symbol_issuance", {{"request_id", in.envelope.request_id()},
-                                 {"agency", req->agency_code()},
-                                 {"result", v1::ErrorCodeName(resp->error_code())}});
-  SendAfterCommit(in.routing_id, std::move(reply));
 }
 
 void CoreRouter::Impl::HandlePing(const Incoming& in) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/curve_keys.h"
@@ -25,6 +26,13 @@ struct CoreOptions {
   PublicKey admin_public_key{};                        // the policy administrator's Ed25519 key
   int64_t provider_deadline_us = 5'000'000;            // a silent provider times out after this
   int metrics_port = -1;                               // -1: no HTTP endpoint; 0: any free port
+  // Replication (DESIGN.md §8, docs/replication.md): with etcd endpoints the core is one
+  // site of a replicated core — it serves (binds `bind_endpoint`) only while it leads and
+  // feeds its record store from etcd while it follows. Empty: a core of its own.
+  std::vector<std::string> etcd_endpoints;             // "127.0.0.1:2379" each
+  std::string site;                                    // this core's site name
+  std::vector<std::string> sites;                      // every site (the window waits for all)
+  int64_t lease_ttl_s = 2;                             // the leader's etcd lease
   Logger* logger = nullptr;                            // required
   const Clock* clock = nullptr;                        // defaults to the system clock
 };

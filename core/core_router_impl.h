@@ -22,6 +22,7 @@
 #include "core/commit_pipeline.h"
 #include "core/connected_nodes.h"
 #include "core/core_env.h"
+#include "core/core_replica.h"
 #include "core/core_router.h"
 #include "core/core_stats.h"
 #include "core/inquiry_broker.h"
@@ -73,6 +74,15 @@ class CoreRouter::Impl : public CoreEnv {
   void RecordsFailed(const Status& why);
   void ProbeRecords();
   Status RunRecordsDown();
+  // core_router_replica.cc: one site of a replicated core — following (its store fed from
+  // etcd, no socket bound), leading (every batch committed through etcd), stepping down.
+  Status OpenReplica();
+  Status RunFollowing(const std::atomic<bool>& stop);
+  Status BecomeLeader();
+  void StepDown(const Status& why);
+  // Makes `records` durable outside the pipeline (start-up audit, closing interrupted
+  // exchanges): through etcd when replicated, else the store's own synced write.
+  Status AppendDurable(std::vector<records::Record>& records);
   Status OpenTransport();
   Status StartMetrics();
   std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
@@ -111,6 +121,9 @@ class CoreRouter::Impl : public CoreEnv {
   std::unique_ptr<CoreStats> stats_;
   std::unique_ptr<symbol::SymbolService> symbols_;
   std::unique_ptr<policy::PolicyStore> policy_;
+  std::unique_ptr<CoreReplica> replica_;      // replicated cores only; outlives the pipeline
+  bool following_ = false;                    // replicated and not leading: nothing bound
+  uint64_t follow_failures_ = 0;
   std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
   std::unique_ptr<records::RecordStore> records_;
   std::unique_ptr<ReadWorker> reads_;

@@ -37,6 +37,11 @@ Status CoreRouter::Impl::OpenRecordStore() {
   if (!store.ok()) return store.status().WithContext("records");
   records_ = std::move(*store);
   pipeline_ = std::make_unique<CommitPipeline>(records_.get(), &stats_->commit_latency, clock_);
+  if (replica_) {
+    IPN_RETURN_IF_ERROR(replica_->Attach(records_.get(), symbols_.get()));
+    pipeline_->set_committer(
+        [this](std::vector<records::Record>& batch) { return replica_->Commit(batch); });
+  }
   return pipeline_->Init();
 }
 
@@ -79,6 +84,7 @@ void CoreRouter::Impl::RecordsFailed(const Status& why) {
   stats_->records_available.Set(0);
   if (reads_) reads_->Stop();  // a read under way finishes; its reply is dropped
   reads_.reset();
+  if (replica_) replica_->Detach();
   broker_.reset();   // its open exchanges are closed from the log when the store is back
   records_.reset();  // the store first: appends still queued fail into the pipeline
   pipeline_.reset();
@@ -93,9 +99,19 @@ void CoreRouter::Impl::ProbeRecords() {
   next_records_probe_us_ = now + kRecordsProbeIntervalUs;
   ++records_probes_;
   Status s = OpenRecordStore();
+  // A replicated core leads again first (or steps down if another core leads now) and
+  // takes in what etcd committed: the failed batch may be there.
+  if (s.ok() && replica_) {
+    Result<bool> led = replica_->Reclaim();
+    if (led.ok() && !*led) {
+      StepDown(Status::FailedPrecondition("another core leads: " + replica_->leader()));
+      return;
+    }
+    s = led.status();
+  }
   // The outcomes and receipts held back first, so that the exchanges they end are not
   // also closed as interrupted.
-  if (s.ok() && !lazy_.empty()) s = records_->AppendBatch(lazy_);
+  if (s.ok() && !lazy_.empty()) s = AppendDurable(lazy_);
   if (s.ok()) lazy_.clear();
   if (s.ok()) s = CloseInterrupted();
   if (s.ok()) s = StartServing();
@@ -147,7 +163,7 @@ Status CoreRouter::Impl::CloseInterrupted() {
       CloseInterruptedExchanges(*records_, last - span, now);
   if (!closing.ok()) return closing.status().WithContext("closing interrupted exchanges");
   if (closing->empty()) return Status::Ok();
-  IPN_RETURN_IF_ERROR(records_->AppendBatch(*closing).WithContext("closing interrupted exchanges"));
+  IPN_RETURN_IF_ERROR(AppendDurable(*closing).WithContext("closing interrupted exchanges"));
   log_->Warn("interrupted_exchanges_closed", {{"count", closing->size()}});
   return Status::Ok();
 }

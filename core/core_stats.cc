@@ -37,6 +37,11 @@ CoreStats::CoreStats(Metrics& m)
       records_available(m.GetGauge("ipn_core_records_available",
                                    "1 while provision records can be written; 0 while the core "
                                    "refuses what it could not record (disk full, write error)")),
+      records(m.GetGauge("ipn_core_records",
+                         "Provision records in this core's log (its Merkle tree's size)")),
+      leading(m.GetGauge("ipn_core_leading",
+                         "1 while this core leads (a replicated core; always 1 for a core of "
+                         "its own), 0 while it follows")),
       decision_latency(m.GetHistogram("ipn_core_decision_latency_seconds",
                                       "Time from an inquiry's arrival to its durable decision")),
       exchange_latency(m.GetHistogram("ipn_core_exchange_latency_seconds",

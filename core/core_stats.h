@@ -41,6 +41,8 @@ struct CoreStats {
   Gauge& backlog;             // messages waiting for slow nodes (PeerBacklog)
   Gauge& backlog_dropped;     // waiting messages dropped past the limit or for gone nodes
   Gauge& records_available;   // 1 while the record store takes appends; 0 after a failed write
+  Gauge& records;             // the log's size (a follower's: how far it has applied)
+  Gauge& leading;             // 1 while this core leads (replication)
   Histogram& decision_latency;
   Histogram& exchange_latency;
   Histogram& commit_latency;

@@ -103,7 +103,7 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
 }
 
 Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
-                     uint64_t policy_version, int64_t now_us) {
+                     uint64_t policy_version, int64_t now_us, const AppendFn& append) {
   Result<std::string> previous = PreviousSummary(store);
   if (!previous.ok()) return previous.status().WithContext("reading the last key-ring summary");
   const std::string current = KeyRingSummary(symbols.ListKeys());
@@ -111,7 +111,8 @@ Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& s
   for (const records::AuditRecord& a : StartupAudit(*previous, current, policy_version, now_us)) {
     batch.push_back(records::ToRecord(a));
   }
-  IPN_RETURN_IF_ERROR(store->AppendBatch(batch).WithContext("recording the core's start"));
+  IPN_RETURN_IF_ERROR((append ? append(batch) : store->AppendBatch(batch))
+                          .WithContext("recording the core's start"));
   // After the records, never before: a crash in between leaves the old summary, and the
   // next start records the key changes again rather than not at all. Written on every
   // start, so that a store from before this metadata gets it at its first start.

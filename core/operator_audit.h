@@ -5,6 +5,7 @@
 // the door. Evidence is recorded before the action is acknowledged to anyone.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,8 +33,11 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
 // Appends StartupAudit's records, durably, before the core serves anyone, then keeps the
 // current summary in the store's metadata. The previous summary comes from there; a store
 // from before that metadata falls back, once, to the newest "key_ring" audit record.
+// `append`, when given, makes the records durable instead of the store's AppendBatch (a
+// replicated core commits them through etcd first).
+using AppendFn = std::function<Status(std::vector<records::Record>&)>;
 Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
-                     uint64_t policy_version, int64_t now_us);
+                     uint64_t policy_version, int64_t now_us, const AppendFn& append = {});
 
 // A policy load's audit records: "policy_load" (ok or refused) and, when it was loaded,
 // one "agency_status_change" per agency whose status differs between the two bundles.

@@ -40,6 +40,13 @@ Status InterfaceNode::Impl::Init(NodeOptions options) {
   log_ = options_.logger;
   if (log_ == nullptr) return Status::InvalidArgument("NodeOptions.logger is required");
   if (options_.agency_code.empty()) return Status::InvalidArgument("agency code is required");
+  for (size_t at = 0; at <= options_.core_endpoint.size();) {
+    size_t comma = options_.core_endpoint.find(',', at);
+    if (comma == std::string::npos) comma = options_.core_endpoint.size();
+    if (comma > at) core_endpoints_.push_back(options_.core_endpoint.substr(at, comma - at));
+    at = comma + 1;
+  }
+  if (core_endpoints_.empty()) return Status::InvalidArgument("the core's endpoint is required");
   Result<CurveKeyPair> keys = CurveKeyPair::LoadFile(options_.key_file);
   if (!keys.ok()) return keys.status().WithContext("node key");
   keys_ = std::move(*keys);
@@ -83,6 +90,10 @@ Status InterfaceNode::Impl::OpenSockets() {
     core_->set(zmq::sockopt::sndhwm, 100000);
     core_->set(zmq::sockopt::rcvhwm, 100000);
     core_->set(zmq::sockopt::maxmsgsize, limits::kMaxFromCoreFrameBytes);
+    // A replicated core: every site's endpoint is connected, and only the leader accepts
+    // (followers bind nothing). Messages go only to connections that are up, so they all
+    // reach the leader, whichever site it is; a failover is a reconnection.
+    if (core_endpoints_.size() > 1) core_->set(zmq::sockopt::immediate, 1);
     return EnableHeartbeat(*core_);
   });
   IPN_RETURN_IF_ERROR(core);
@@ -150,10 +161,13 @@ Status InterfaceNode::Impl::Handshake() {
   Result<std::unique_ptr<ConnectionWatch>> watch = ConnectionWatch::Start(context_, *core_);
   if (!watch.ok()) return watch.status();
   core_watch_ = std::move(*watch);
-  Status connected = ZmqCall("connect to the core at " + options_.core_endpoint,
-                             [&] { core_->connect(options_.core_endpoint); });
-  if (!connected.ok()) return connected;
-  SendHello();  // queued until the connection is up
+  for (const std::string& endpoint : core_endpoints_) {
+    Status connected =
+        ZmqCall("connect to the core at " + endpoint, [&] { core_->connect(endpoint); });
+    if (!connected.ok()) return connected;
+  }
+  // One core: queued until the connection is up. Several: said to whichever accepts.
+  if (core_endpoints_.size() == 1) SendHello();
 
   const int64_t deadline = Now() + options_.handshake_timeout_us;
   while (Now() < deadline) {
@@ -166,7 +180,10 @@ Status InterfaceNode::Impl::Handshake() {
       Result<std::vector<ConnectionWatch::Event>> events = core_watch_->Take();
       if (!events.ok()) return events.status();
       for (ConnectionWatch::Event ev : *events) {
-        if (ev == ConnectionWatch::Event::kConnected) ++core_sessions_;
+        if (ev == ConnectionWatch::Event::kConnected) {
+          ++core_sessions_;
+          if (core_endpoints_.size() > 1) SendHello();
+        }
         if (ev == ConnectionWatch::Event::kRefused) {
           return Status::PermissionDenied(
               "the core refused this node's key: agency " + options_.agency_code +
@@ -210,7 +227,12 @@ void InterfaceNode::Impl::WatchCore() {
           SendHello();
         }
         break;
-      case ConnectionWatch::Event::kDisconnected: log_->Warn("core_disconnected", {}); break;
+      case ConnectionWatch::Event::kDisconnected:
+        log_->Warn("core_disconnected", {});
+        // Several sites: a Hello sent while a paused leader's connection was still up may
+        // have gone to it; now that it is dropped, the leader hears it (Hello is idempotent).
+        if (core_endpoints_.size() > 1) SendHello();
+        break;
       case ConnectionWatch::Event::kRefused:
         // Every retry would say so again: only the first refusal in a row is logged.
         if (!core_refused_) log_->Error("core_refused_this_node", {});

@@ -18,8 +18,10 @@ namespace ipn::interface {
 
 struct NodeOptions {
   std::string agency_code;
-  std::string key_file;       // this node's Curve25519 key pair
-  std::string core_endpoint;  // e.g. tcp://127.0.0.1:7100
+  std::string key_file;  // this node's Curve25519 key pair
+  // e.g. tcp://127.0.0.1:7100; a replicated core's sites comma-separated (the node talks
+  // to whichever leads).
+  std::string core_endpoint;
   PublicKey core_public_key{};
   std::string answer_bind = "tcp://127.0.0.1:*";  // where other nodes send answers
   // Where the answer endpoint is kept across restarts (empty: not kept). A restarted node

@@ -92,6 +92,7 @@ class InterfaceNode::Impl {
   std::unique_ptr<zmq::socket_t> answers_;
   std::unique_ptr<zmq::socket_t> local_;
   std::unique_ptr<ConnectionWatch> core_watch_;
+  std::vector<std::string> core_endpoints_;  // NodeOptions.core_endpoint, split at commas
   int core_sessions_ = 0;  // handshakes with the core so far; each after the first re-Hellos
   bool core_refused_ = false;
   // A connection to a peer's answer endpoint, remade when the core vouches for another

@@ -9,7 +9,14 @@ Leadership::Leadership(EtcdClient* etcd, const Clock* clock, LeadershipOptions o
     : etcd_(etcd), clock_(clock), options_(std::move(options)) {}
 
 Result<bool> Leadership::Campaign() {
-  if (leading_) return true;
+  if (leading_) {
+    if (Leading()) return true;
+    // This core's estimate ran out: etcd says whether the lease still stands.
+    Status renewed = Renew();
+    if (renewed.ok()) return true;
+    if (renewed.code() != Status::Code::kFailedPrecondition) return renewed;
+    // The lease is gone (Renew forgot it): campaign afresh.
+  }
   if (lease_ == 0) {
     const int64_t sent = clock_->NowMicros();
     Result<int64_t> lease = etcd_->LeaseGrant(options_.ttl_s);

@@ -114,7 +114,20 @@ Status RecordReplicator::Apply(const LogEntry& entry) {
   const uint64_t first = batch->first_sequence();
   const uint64_t n = static_cast<uint64_t>(batch->leaves_size());
   const uint64_t size = store_->Size();
-  if (n == 0) return Status::Corruption("log entry " + key + " holds no records");
+  if (n == 0) {
+    if (batch->issuances_size() == 0) return Status::Corruption("log entry " + key + " is empty");
+    if (!options_.issuance_sink) {
+      return Status::FailedPrecondition("log entry " + key +
+                                        " holds issuances and nothing here takes them");
+    }
+    for (const v1::Issuance& i : batch->issuances()) {
+      IPN_RETURN_IF_ERROR(options_.issuance_sink(i).WithContext("applying log entry " + key));
+    }
+    return Status::Ok();
+  }
+  if (batch->issuances_size() != 0) {
+    return Status::Corruption("log entry " + key + " mixes records and issuances");
+  }
   if (first + n <= size) {
     // Applied before (this store was fed up to here before a restart): it must be the
     // very same records, or this store's log and the leader's have parted.
@@ -223,6 +236,32 @@ Status RecordReplicator::Commit(const Fence& fence, std::vector<records::Record>
     next_entry_ = 0;
     return local.WithContext("applying a committed batch locally");
   }
+  return Status::Ok();
+}
+
+Status RecordReplicator::CommitIssuances(const Fence& fence,
+                                         const std::vector<v1::Issuance>& issuances) {
+  if (next_entry_ == 0)
+    return Status::FailedPrecondition("not prepared to lead: nothing committed");
+  if (issuances.empty()) return Status::InvalidArgument("no issuance to commit");
+  v1::ReplicaBatch batch;
+  batch.set_format(kReplicaFormat);
+  batch.set_first_sequence(store_->Size());
+  batch.set_leader(options_.site);
+  for (const v1::Issuance& i : issuances) *batch.add_issuances() = i;
+  const std::string key = log_.KeyOf(next_entry_);
+  Result<std::string> sealed = Seal(key, batch);
+  for (v1::Issuance& i : *batch.mutable_issuances()) {
+    std::string* linkage = i.mutable_linkage_symbol();
+    sodium_memzero(linkage->data(), linkage->size());
+  }
+  if (!sealed.ok()) return sealed.status();
+  Result<int64_t> appended = log_.Append(fence, next_entry_, *sealed);
+  if (!appended.ok()) {
+    next_entry_ = 0;
+    return appended.status();
+  }
+  applied_entry_ = next_entry_++;
   return Status::Ok();
 }
 

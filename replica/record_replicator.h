@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -37,6 +38,9 @@ struct ReplicatorOptions {
   // version opens. Both sites hold the same ring.
   std::vector<std::pair<uint32_t, SecretBytes>> keys;
   int64_t read_page = 256;  // entries per read while catching up
+  // Where issuances committed by the leader go (the site's issuance file). Without it a
+  // batch of issuances cannot be applied.
+  std::function<Status(const v1::Issuance&)> issuance_sink;
 };
 
 class RecordReplicator {
@@ -56,6 +60,8 @@ class RecordReplicator {
   // Unavailable: no quorum; the batch may yet be committed — the next PrepareToLead or
   // CatchUp settles which, and the caller must treat its records as not acknowledged.
   Status Commit(const Fence& fence, std::vector<records::Record>& records);
+  // Leader: commits symbol issuances (applied locally already, by the issuing call).
+  Status CommitIssuances(const Fence& fence, const std::vector<v1::Issuance>& issuances);
   // Any replica: applies every committed batch it has not applied; returns how many.
   Result<uint64_t> CatchUp();
   // Publishes this site's applied position (what the leader's Trim reads).

@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -127,6 +128,13 @@ Status SymbolService::EnsureAgencyKeys(std::string_view agency_code) {
   {
     std::shared_lock<std::shared_mutex> lock(ring_mu_);
     if (ring_->FindAgency(agency_code) != nullptr) return Status::Ok();
+  }
+  IPN_RETURN_IF_ERROR(ValidateAgencyCode(agency_code));
+  if (!options_.create_agency_keys) {
+    return Status::FailedPrecondition(
+        "agency " + std::string(agency_code) +
+        " has no keys in this key ring: the sites of a replicated core share one key ring, so "
+        "create the agency's keys (ipn keys rotate) and copy the ring to every site first");
   }
   bool added = false;
   Status s = ChangeRing([&](KeyRing& ring, bool* changed) {
@@ -281,7 +289,7 @@ Result<std::vector<IssuanceEntry>> SymbolService::IssuanceOf(std::span<const uin
 // ---- Issuance ------------------------------------------------------------------------
 
 Result<AgencySymbol> SymbolService::Issue(std::string_view resident_code,
-                                          std::string_view agency_code) {
+                                          std::string_view agency_code, LinkageSymbol* issued) {
   IPN_RETURN_IF_ERROR(ValidateAgencyCode(agency_code));
   auto code = ResidentCode::Parse(resident_code);
   if (!code.ok()) return code.status();
@@ -309,7 +317,17 @@ Result<AgencySymbol> SymbolService::Issue(std::string_view resident_code,
   }
   const LinkageSymbol* person = &linkage;
   IPN_RETURN_IF_ERROR(issuance_->RecordIssuance({&person, 1}, agency_code, Now()));
+  if (issued != nullptr) std::memcpy(issued->data(), linkage.data(), LinkageSymbol::kSize);
   return symbol;
+}
+
+Status SymbolService::ApplyIssuance(std::span<const uint8_t, LinkageSymbol::kSize> linkage,
+                                    std::string_view agency_code, int64_t time_us) {
+  IPN_RETURN_IF_ERROR(ValidateAgencyCode(agency_code));
+  LinkageSymbol person;
+  std::memcpy(person.data(), linkage.data(), LinkageSymbol::kSize);
+  const LinkageSymbol* p = &person;
+  return issuance_->RecordIssuance({&p, 1}, agency_code, time_us);
 }
 
 std::vector<Result<AgencySymbol>> SymbolService::IssueBatch(

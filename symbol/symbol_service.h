@@ -42,6 +42,10 @@ struct SymbolServiceOptions {
   // Answer Translate's "was the provider issued?" from memory (about 16 bytes per issuance,
   // loaded at Open) instead of a disk lookup. See IssuanceFileOptions.
   bool issuance_index_in_memory = true;
+  // Create an agency's keys at its first issuance. A replicated core's sites share one
+  // key ring, so there an agency's keys are made beforehand (`ipn keys rotate`) and copied
+  // to every site; a key made at one site alone would strand its symbols at the other.
+  bool create_agency_keys = true;
 };
 
 class SymbolService {
@@ -66,7 +70,14 @@ class SymbolService {
   // version) and keeps the first-issued time. Agency keys are created on first use.
   // InvalidArgument for a malformed or replaced resident code or a malformed agency code;
   // any other code means the service failed (disk, key ring).
-  Result<AgencySymbol> Issue(std::string_view resident_code, std::string_view agency_code);
+  // `issued`, when given, receives the person's linkage symbol (a replicated core commits
+  // the issuance through etcd; the caller keeps it inside the core and it wipes itself).
+  Result<AgencySymbol> Issue(std::string_view resident_code, std::string_view agency_code,
+                             LinkageSymbol* issued = nullptr);
+  // Another site issued `agency_code` a symbol for the person `linkage` names at `time_us`
+  // (replication): recorded as if issued here. Idempotent; keeps the first-issued time.
+  Status ApplyIssuance(std::span<const uint8_t, LinkageSymbol::kSize> linkage,
+                       std::string_view agency_code, int64_t time_us);
 
   struct BatchItem {
     Result<AgencySymbol> symbol;
@@ -111,6 +122,9 @@ class SymbolService {
   Status DestroyKeyVersion(std::string_view agency_code, uint16_t version);
   std::vector<KeyInfo> ListKeys() const;
   Result<uint32_t> RotateRecordEncryptionKey();
+  // Creates the agency's keys (version 1) unless it has some: what the first issuance
+  // does, for setting up the shared key ring of a replicated core's sites beforehand.
+  Status EnsureAgencyKeys(std::string_view agency_code);
   // Re-encrypts the key ring under a new passphrase (fresh salt).
   Status ChangePassphrase(std::string_view new_passphrase, KdfStrength strength);
 
@@ -122,7 +136,6 @@ class SymbolService {
                     LinkageSymbol* linkage) const;
   Status OpenSymbol(std::span<const uint8_t> symbol, std::string_view agency_code,
                     LinkageSymbol* linkage) const;
-  Status EnsureAgencyKeys(std::string_view agency_code);
   // Applies `change` to a copy of the ring, saves it, then swaps it in. `change` sets
   // *changed = false to leave the ring as it is.
   template <typename Change>

@@ -53,7 +53,8 @@ v1::Outcome E2eNetwork::ExpectedOutcome(const std::string& provider, const std::
 
 E2eNetwork::E2eNetwork(std::vector<std::string> agencies, std::vector<std::string> suspended,
                        std::string marker, double deadline_s,
-                       const std::function<void(const std::string&)>& prepare) {
+                       const std::function<void(const std::string&)>& prepare,
+                       const std::function<void(localnet::LocalNetworkOptions&)>& configure) {
   localnet::LocalNetworkOptions options;
   options.data_dir = dir_.path() + "/net";
   if (prepare) prepare(options.data_dir);
@@ -65,6 +66,7 @@ E2eNetwork::E2eNetwork(std::vector<std::string> agencies, std::vector<std::strin
   marker_ = marker;
   options.answer_marker = std::move(marker);
   options.provider_deadline_s = deadline_s;
+  if (configure) configure(options);
   auto net = localnet::LocalNetwork::Start(options);
   if (!net.ok()) {
     ADD_FAILURE() << "network did not start: " << net.status().ToString();
@@ -133,7 +135,14 @@ interface::InquiryReply E2eNetwork::Inquire(const std::string& inquirer,
 }
 
 double E2eNetwork::CoreMetric(const std::string& series) {
-  httplib::Client http("127.0.0.1", net_->core_metrics_port());
+  return SiteMetric(0, series);
+}
+
+double E2eNetwork::SiteMetric(size_t site, const std::string& series) {
+  const int port =
+      net_->sites_size() == 0 ? net_->core_metrics_port() : net_->SiteMetricsPort(site);
+  if (port <= 0) return 0;
+  httplib::Client http("127.0.0.1", port);
   auto res = http.Get("/metrics");
   if (!res || res->status != 200) return 0;
   std::istringstream lines(res->body);

@@ -25,7 +25,8 @@ class E2eNetwork {
   // (the disk-full test mounts a small filesystem there).
   explicit E2eNetwork(std::vector<std::string> agencies, std::vector<std::string> suspended = {},
                       std::string marker = "", double deadline_s = 2.0,
-                      const std::function<void(const std::string&)>& prepare = {});
+                      const std::function<void(const std::string&)>& prepare = {},
+                      const std::function<void(localnet::LocalNetworkOptions&)>& configure = {});
   ~E2eNetwork();
 
   localnet::LocalNetwork& net() { return *net_; }
@@ -50,6 +51,8 @@ class E2eNetwork {
   // The value of the core's metric line starting with `series` (e.g.
   // `ipn_core_decisions_total{decision="accepted"}`); 0 when absent or unreadable.
   double CoreMetric(const std::string& series);
+  // The same from a replicated core's `site` (0 when it is not running).
+  double SiteMetric(size_t site, const std::string& series);
   // Waits until the core's `series` reaches `at_least`; false when `within` passes first.
   bool WaitForCoreMetric(const std::string& series, double at_least, std::chrono::seconds within);
 

@@ -31,6 +31,18 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
                  "Loopback port for /health and /metrics (0: any, -1: off)")
       ->capture_default_str();
   app.add_option("--log", log_path, "Log file (JSON lines); default stderr");
+  app.add_option("--etcd", options.etcd_endpoints,
+                 "Replication: etcd client endpoints (host:port, comma-separated); this core is "
+                 "then one site of a replicated core and serves only while it leads")
+      ->delimiter(',');
+  app.add_option("--site", options.site, "Replication: this core's site name (e.g. east)");
+  app.add_option("--sites", options.sites,
+                 "Replication: every site's name, comma-separated (the window of batches in "
+                 "etcd is trimmed only below what all of them applied)")
+      ->delimiter(',');
+  app.add_option("--lease-ttl", options.lease_ttl_s,
+                 "Replication: the leader's etcd lease in seconds (about the failover time)")
+      ->capture_default_str();
   app.add_flag("--fast-kdf", options.fast_kdf,
                "Key ring protected with Argon2id at its minimum cost (demo and tests only)");
   CLI11_PARSE(app, argc, argv);

@@ -15,9 +15,14 @@
 namespace ipn::localnet {
 namespace {
 
-// Ports the kernel hands out for 127.0.0.1, all held open until every one is chosen (so
-// they differ); closed before etcd binds them.
-Result<std::vector<int>> FreePorts(size_t n) {
+std::string PeerUrl(int port) {
+  return "http://127.0.0.1:" + std::to_string(port);
+}
+
+}  // namespace
+
+// All held open until every one is chosen (so they differ); closed before anyone binds.
+Result<std::vector<int>> FreeLoopbackPorts(size_t n) {
   std::vector<int> fds;
   std::vector<int> ports;
   Status status;
@@ -44,12 +49,6 @@ Result<std::vector<int>> FreePorts(size_t n) {
   return ports;
 }
 
-std::string PeerUrl(int port) {
-  return "http://127.0.0.1:" + std::to_string(port);
-}
-
-}  // namespace
-
 Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::string& dir,
                                                         EtcdClusterOptions options) {
   if (options.names.empty()) return Status::InvalidArgument("an etcd cluster needs members");
@@ -57,7 +56,7 @@ Result<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::string& dir,
     return Status::NotFound(options.etcd + " is missing: run scripts/setup (etcd-server)");
   }
   std::unique_ptr<EtcdCluster> c(new EtcdCluster(dir, std::move(options)));
-  Result<std::vector<int>> ports = FreePorts(2 * c->options_.names.size());
+  Result<std::vector<int>> ports = FreeLoopbackPorts(2 * c->options_.names.size());
   if (!ports.ok()) return ports.status();
   SecretBytes token = SecretBytes::Random(8);
   c->token_ = "ipn-" + HexEncode({token.data(), token.size()});

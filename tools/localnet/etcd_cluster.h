@@ -25,6 +25,10 @@ struct EtcdClusterOptions {
   int election_timeout_ms = 500;
 };
 
+// `n` distinct ports free on 127.0.0.1 now (the kernel's choice; a process must bind them
+// soon after).
+Result<std::vector<int>> FreeLoopbackPorts(size_t n);
+
 class EtcdCluster {
  public:
   // Starts every member under `dir`/<name> and waits until the cluster accepts writes.

@@ -4,11 +4,14 @@
 #include <signal.h>
 #include <sodium.h>
 
+#include <filesystem>
+
 #include "common/encoding.h"
 #include "common/file_util.h"
 #include "policy/demo_policy.h"
 #include "records/record_store.h"
 #include "symbol/symbol_service.h"
+#include "tools/localnet/etcd_cluster.h"
 
 namespace ipn::localnet {
 
@@ -82,8 +85,13 @@ Status LocalNetwork::Launch() {
   IPN_RETURN_IF_ERROR(symbol::SymbolService::Create(dir + "/core/symbols", passphrase_, sopts)
                           .WithContext("key ring"));
 
-  // 2. The core.
-  IPN_RETURN_IF_ERROR(StartCore("tcp://127.0.0.1:*"));
+  // 2. The core, or one per site.
+  if (options_.sites.empty()) {
+    IPN_RETURN_IF_ERROR(StartCore("tcp://127.0.0.1:*"));
+  } else {
+    IPN_RETURN_IF_ERROR(PrepareSites());
+    for (size_t i = 0; i < options_.sites.size(); ++i) IPN_RETURN_IF_ERROR(StartSite(i));
+  }
 
   // 3. The nodes, then the agency programs behind them.
   for (const AgencySpec& spec : options_.agencies) {
@@ -142,15 +150,16 @@ Status LocalNetwork::Launch() {
   return Status::Ok();
 }
 
-Status LocalNetwork::StartCore(const std::string& bind) {
+Result<ChildProcess> LocalNetwork::LaunchCore(size_t site, const std::string& bind) {
   const std::string& dir = options_.data_dir;
+  const std::string core_dir = CoreDir(site);
   std::vector<std::string> argv = {options_.bin_dir + "/ipn-core",
                                    "--data-dir",
-                                   dir + "/core",
+                                   core_dir,
                                    "--bind",
                                    bind,
                                    "--key-file",
-                                   dir + "/core/core.key",
+                                   core_dir + "/core.key",
                                    "--policy",
                                    dir + "/policy/bundle.ipnp",
                                    "--admin-key",
@@ -160,10 +169,23 @@ Status LocalNetwork::StartCore(const std::string& bind) {
                                    "--metrics-port",
                                    "0",
                                    "--log",
-                                   dir + "/core/core.log"};
+                                   core_dir + "/core.log"};
   if (options_.fast_kdf) argv.push_back("--fast-kdf");
-  Result<ChildProcess> core =
-      ChildProcess::Start(argv, {{"IPN_PASSPHRASE", passphrase_}}, dir + "/core/core.stderr");
+  if (!options_.sites.empty()) {
+    std::string etcd, sites;
+    for (const std::string& e : options_.etcd_endpoints) etcd += (etcd.empty() ? "" : ",") + e;
+    for (const std::string& s : options_.sites) sites += (sites.empty() ? "" : ",") + s;
+    for (std::string a : {std::string("--etcd"), etcd, std::string("--site"), options_.sites[site],
+                          std::string("--sites"), sites, std::string("--lease-ttl"),
+                          std::to_string(options_.lease_ttl_s)}) {
+      argv.push_back(std::move(a));
+    }
+  }
+  return ChildProcess::Start(argv, {{"IPN_PASSPHRASE", passphrase_}}, core_dir + "/core.stderr");
+}
+
+Status LocalNetwork::StartCore(const std::string& bind) {
+  Result<ChildProcess> core = LaunchCore(0, bind);
   if (!core.ok()) return core.status();
   core_ = std::move(*core);
   auto ready = core_.WaitReady(kReadyTimeout);
@@ -171,6 +193,76 @@ Status LocalNetwork::StartCore(const std::string& bind) {
   core_endpoint_ = (*ready)["endpoint"];
   core_metrics_port_ = std::stoi((*ready)["metrics_port"]);
   return Status::Ok();
+}
+
+std::string LocalNetwork::CoreDir(size_t site) const {
+  if (site == 0) return options_.data_dir + "/core";
+  return options_.data_dir + "/core-" + options_.sites[site];
+}
+
+// The sites share one key ring: every agency's keys are made now, then the ring (and the
+// empty issuance file beside it) and the core's key pair are copied to each other site.
+Status LocalNetwork::PrepareSites() {
+  const size_t n = options_.sites.size();
+  {
+    symbol::SymbolServiceOptions sopts;
+    auto symbols = symbol::SymbolService::Open(CoreDir(0) + "/symbols", passphrase_, sopts);
+    if (!symbols.ok()) return symbols.status().WithContext("key ring");
+    for (const AgencySpec& spec : options_.agencies) {
+      IPN_RETURN_IF_ERROR((*symbols)->EnsureAgencyKeys(spec.code));
+    }
+  }
+  for (size_t i = 1; i < n; ++i) {
+    std::error_code ec;
+    std::filesystem::create_directories(CoreDir(i), ec);
+    std::filesystem::copy(CoreDir(0) + "/symbols", CoreDir(i) + "/symbols",
+                          std::filesystem::copy_options::recursive, ec);
+    if (!ec) std::filesystem::copy_file(CoreDir(0) + "/core.key", CoreDir(i) + "/core.key", ec);
+    if (ec) return Status::IoError("preparing site " + options_.sites[i] + ": " + ec.message());
+  }
+  Result<std::vector<int>> ports = FreeLoopbackPorts(n);
+  if (!ports.ok()) return ports.status();
+  core_endpoint_.clear();
+  for (int port : *ports) {
+    site_binds_.push_back("tcp://127.0.0.1:" + std::to_string(port));
+    core_endpoint_ += (core_endpoint_.empty() ? "" : ",") + site_binds_.back();
+  }
+  site_cores_.resize(n - 1);
+  site_metrics_.assign(n, -1);
+  return Status::Ok();
+}
+
+Status LocalNetwork::StartSite(size_t site) {
+  if (site >= options_.sites.size()) return Status::InvalidArgument("no such site");
+  ChildProcess& slot = site == 0 ? core_ : site_cores_[site - 1];
+  if (slot.running()) return Status::FailedPrecondition("site " + options_.sites[site] + " runs");
+  Result<ChildProcess> core = LaunchCore(site, site_binds_[site]);
+  if (!core.ok()) return core.status();
+  slot = std::move(*core);
+  auto ready = slot.WaitReady(kReadyTimeout);
+  if (!ready.ok()) return ready.status().WithContext("site " + options_.sites[site]);
+  site_metrics_[site] = std::stoi((*ready)["metrics_port"]);
+  if (site == 0) core_metrics_port_ = site_metrics_[site];
+  return Status::Ok();
+}
+
+void LocalNetwork::KillSite(size_t site) {
+  ChildProcess& slot = site == 0 ? core_ : site_cores_[site - 1];
+  slot.Kill();
+  site_metrics_[site] = -1;
+}
+
+void LocalNetwork::SignalSite(size_t site, int signal) {
+  const ChildProcess& slot = site == 0 ? core_ : site_cores_[site - 1];
+  if (slot.running()) kill(slot.pid(), signal);
+}
+
+bool LocalNetwork::SiteRunning(size_t site) const {
+  return (site == 0 ? core_ : site_cores_[site - 1]).running();
+}
+
+int LocalNetwork::SiteMetricsPort(size_t site) const {
+  return site_metrics_[site];
 }
 
 Status LocalNetwork::StartNode(const std::string& agency) {
@@ -234,6 +326,9 @@ Result<ChildProcess> LocalNetwork::StartNodeProcess(const std::string& agency,
 std::map<std::string, pid_t> LocalNetwork::ProcessIds() const {
   std::map<std::string, pid_t> out;
   if (core_.running()) out["core"] = core_.pid();
+  for (size_t i = 1; i < options_.sites.size(); ++i) {
+    if (site_cores_[i - 1].running()) out["core:" + options_.sites[i]] = site_cores_[i - 1].pid();
+  }
   for (const auto& [agency, p] : nodes_) {
     if (p.running()) out["node:" + agency] = p.pid();
   }
@@ -279,6 +374,9 @@ Status LocalNetwork::Stop() {
   for (auto& [code, p] : programs_) p.Stop();
   for (auto& [code, n] : nodes_) n.Stop();
   int core_exit = core_.Stop();
+  for (ChildProcess& c : site_cores_) {
+    if (int code = c.Stop(); code > 0 && core_exit <= 0) core_exit = code;
+  }
   programs_.clear();
   nodes_.clear();
   if (core_exit > 0) {
@@ -290,6 +388,19 @@ Status LocalNetwork::Stop() {
 Result<std::unique_ptr<symbol::SymbolService>> LocalNetwork::OpenSymbols() const {
   symbol::SymbolServiceOptions sopts;
   return symbol::SymbolService::Open(options_.data_dir + "/core/symbols", passphrase_, sopts);
+}
+
+Result<std::unique_ptr<records::RecordStore>> LocalNetwork::OpenSiteRecords(size_t site) const {
+  auto symbols = OpenSymbols();
+  if (!symbols.ok()) return symbols.status();
+  auto keys = (*symbols)->GetRecordKeys();
+  if (!keys.ok()) return keys.status();
+  records::RecordStoreOptions ropts;
+  ropts.dir = CoreDir(site) + "/records";
+  ropts.encryption_keys = std::move(keys->encryption);
+  ropts.signing_secret_key = std::move(keys->signing_secret_key);
+  ropts.read_only = true;
+  return records::RecordStore::Open(std::move(ropts));
 }
 
 Result<std::unique_ptr<records::RecordStore>> LocalNetwork::OpenRecords(bool bulk_load) const {

@@ -46,6 +46,14 @@ struct LocalNetworkOptions {
   bool start_portal = false;
   std::string portal_agency = "PORTAL-0001";
   std::string registry_agency = "REG-0001";
+  // Replication (DESIGN.md §8): one core per site over the etcd cluster at
+  // `etcd_endpoints` — the first site's in data_dir/core, the others' in
+  // data_dir/core-<site> — sharing the core's key pair and a copy of its key ring (every
+  // agency's keys made beforehand); each binds a fixed port, the nodes connect to all.
+  // Empty: one core, not replicated.
+  std::vector<std::string> sites;
+  std::vector<std::string> etcd_endpoints;
+  int lease_ttl_s = 2;
 };
 
 class LocalNetwork {
@@ -72,6 +80,15 @@ class LocalNetwork {
   Status RestartCore(bool crash, const std::function<Status()>& while_stopped = {});
   // The same for one agency's node (its agency program is left alone and reconnects).
   Status RestartNode(const std::string& agency, bool crash);
+  // Replication: one site's core — its data directory, killed (SIGKILL) or signalled,
+  // started again (on its directory and port), and its metrics port (-1 when stopped).
+  std::string CoreDir(size_t site) const;
+  void KillSite(size_t site);
+  void SignalSite(size_t site, int signal);
+  Status StartSite(size_t site);
+  int SiteMetricsPort(size_t site) const;
+  bool SiteRunning(size_t site) const;
+  size_t sites_size() const { return options_.sites.size(); }
   // The running processes, by name ("core", "node:MUN-131016", "agency:MUN-131016",
   // "portal"), for tests that inspect them.
   std::map<std::string, pid_t> ProcessIds() const;
@@ -90,11 +107,15 @@ class LocalNetwork {
   Result<std::unique_ptr<symbol::SymbolService>> OpenSymbols() const;
   // `bulk_load`: for filling a stopped core's store in benchmarks (see RecordStoreOptions).
   Result<std::unique_ptr<records::RecordStore>> OpenRecords(bool bulk_load = false) const;
+  // Replication: the record store of `site` (after Stop).
+  Result<std::unique_ptr<records::RecordStore>> OpenSiteRecords(size_t site) const;
 
  private:
   explicit LocalNetwork(LocalNetworkOptions options) : options_(std::move(options)) {}
   Status Launch();
   Status StartCore(const std::string& bind);
+  Result<ChildProcess> LaunchCore(size_t site, const std::string& bind);
+  Status PrepareSites();
   Status StartNode(const std::string& agency);
   std::string NodeDir(const std::string& agency) const;
 
@@ -107,7 +128,10 @@ class LocalNetwork {
   uint64_t policy_version_ = 1;
   std::string core_endpoint_;
   int core_metrics_port_ = -1;
-  ChildProcess core_;
+  ChildProcess core_;                     // the core (site 0 when replicated)
+  std::vector<ChildProcess> site_cores_;  // sites 1… when replicated
+  std::vector<std::string> site_binds_;   // every site's endpoint
+  std::vector<int> site_metrics_;
   std::map<std::string, ChildProcess> nodes_;
   std::map<std::string, ChildProcess> programs_;
   ChildProcess portal_;

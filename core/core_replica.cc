@@ -1,0 +1,127 @@
+// CoreReplica: leadership, fenced commits and catching up, for the core's loop.
+#include "core/core_replica.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace ipn::core {
+namespace {
+
+constexpr int64_t kTrimEveryUs = 1'000'000;
+
+}  // namespace
+
+Result<std::unique_ptr<CoreReplica>> CoreReplica::Open(
+    ReplicaOptions options, std::vector<std::pair<uint32_t, SecretBytes>> keys, const Clock* clock,
+    Logger* log) {
+  if (options.site.empty()) return Status::InvalidArgument("a replicated core needs --site");
+  if (options.lease_ttl_s < 1) return Status::InvalidArgument("the lease must be at least 1 s");
+  if (std::find(options.sites.begin(), options.sites.end(), options.site) == options.sites.end()) {
+    options.sites.push_back(options.site);
+  }
+  replica::EtcdOptions eopts;
+  eopts.endpoints = options.etcd_endpoints;
+  eopts.call_timeout = options.etcd_timeout;
+  auto etcd = replica::EtcdClient::Connect(eopts);
+  if (!etcd.ok()) return etcd.status();
+  std::unique_ptr<CoreReplica> r(new CoreReplica(std::move(options), std::move(keys), clock, log));
+  r->etcd_ = std::move(*etcd);
+  r->leadership_ = std::make_unique<replica::Leadership>(
+      r->etcd_.get(), clock,
+      replica::LeadershipOptions{"/ipn/leader", r->options_.site, r->options_.lease_ttl_s});
+  return r;
+}
+
+Status CoreReplica::Attach(records::RecordStore* store, symbol::SymbolService* symbols) {
+  replica::ReplicatorOptions o;
+  o.site = options_.site;
+  o.issuance_sink = [symbols](const v1::Issuance& i) {
+    if (i.linkage_symbol().size() != symbol::LinkageSymbol::kSize) {
+      return Status::Corruption("an issuance without a 32-byte linkage symbol");
+    }
+    std::span<const uint8_t, symbol::LinkageSymbol::kSize> linkage(
+        reinterpret_cast<const uint8_t*>(i.linkage_symbol().data()), symbol::LinkageSymbol::kSize);
+    return symbols->ApplyIssuance(linkage, i.agency(), i.time_unix_us());
+  };
+  for (const auto& [version, key] : keys_) o.keys.emplace_back(version, key.Clone());
+  auto r = replica::RecordReplicator::Create(etcd_.get(), store, std::move(o));
+  if (!r.ok()) return r.status();
+  replicator_ = std::move(*r);
+  return Status::Ok();
+}
+
+Result<bool> CoreReplica::FollowStep() {
+  if (!replicator_) return Status::FailedPrecondition("no record store attached");
+  Result<uint64_t> applied = replicator_->CatchUp();
+  if (!applied.ok()) return applied.status();
+  if (*applied > 0) (void)replicator_->PublishApplied();
+  // Keep the lease of an unanswered campaign alive, so a later win does not start on a
+  // lease about to lapse.
+  if (leadership_->lease() != 0) (void)leadership_->Renew();
+  Result<bool> led = leadership_->Campaign();
+  if (!led.ok() || !*led) return led;
+  Status prepared = replicator_->PrepareToLead();
+  if (!prepared.ok()) {
+    (void)leadership_->Resign();  // another site may lead instead of this stuck one
+    return prepared;
+  }
+  next_renew_us_ = clock_->NowMicros();
+  next_trim_us_ = clock_->NowMicros() + kTrimEveryUs;
+  log_->Info("replica_leading", {{"site", options_.site}, {"applied", replicator_->applied()}});
+  return true;
+}
+
+Status CoreReplica::Maintain() {
+  const int64_t now = clock_->NowMicros();
+  if (now >= next_renew_us_) {
+    Status renewed = leadership_->Renew();
+    if (renewed.code() == Status::Code::kFailedPrecondition) return renewed;
+    if (renewed.ok()) next_renew_us_ = now + options_.lease_ttl_s * 1'000'000 / 3;
+  }
+  if (!leadership_->Leading()) {
+    return Status::Unavailable("the leader lease could not be renewed (no etcd quorum)");
+  }
+  if (now >= next_trim_us_) {
+    next_trim_us_ = now + kTrimEveryUs;
+    if (replicator_->PublishApplied().ok()) (void)replicator_->Trim(options_.sites);
+  }
+  return Status::Ok();
+}
+
+Result<bool> CoreReplica::Reclaim() {
+  if (!replicator_) return Status::FailedPrecondition("no record store attached");
+  Result<bool> led = leadership_->Campaign();
+  if (!led.ok() || !*led) return led;
+  IPN_RETURN_IF_ERROR(replicator_->PrepareToLead());
+  next_renew_us_ = clock_->NowMicros();
+  return true;
+}
+
+Status CoreReplica::Commit(std::vector<records::Record>& records) {
+  if (!replicator_) return Status::FailedPrecondition("no record store attached");
+  const int64_t now = clock_->NowMicros();
+  for (records::Record& r : records) {
+    if (r.time_unix_us == 0) r.time_unix_us = now;
+  }
+  return replicator_->Commit(leadership_->fence(), records);
+}
+
+Status CoreReplica::CommitIssuance(const symbol::LinkageSymbol& linkage, const std::string& agency,
+                                   int64_t time_us) {
+  if (!replicator_) return Status::FailedPrecondition("no record store attached");
+  std::vector<v1::Issuance> one(1);
+  one[0].set_linkage_symbol(linkage.data(), symbol::LinkageSymbol::kSize);
+  one[0].set_agency(agency);
+  one[0].set_time_unix_us(time_us);
+  Status s = replicator_->CommitIssuances(leadership_->fence(), one);
+  std::string* copy = one[0].mutable_linkage_symbol();
+  sodium_memzero(copy->data(), copy->size());
+  return s;
+}
+
+Status CoreReplica::Resign() {
+  return leadership_->Resign();
+}
+
+}  // namespace ipn::core

@@ -1,0 +1,85 @@
+// CoreReplica: the core's side of replication (DESIGN.md §8, docs/replication.md). Over
+// etcd it decides whether this core leads, keeps the lease while it does, commits every
+// batch of records through the replicated log (fenced: a core that lost its lease
+// appends nothing), and, while it follows, feeds its record store from that log. It owns
+// no socket and no thread: the core's loop calls it (CoreRouter::Impl, core_router_replica.cc).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/logger.h"
+#include "common/secret.h"
+#include "common/status.h"
+#include "records/record_store.h"
+#include "replica/etcd_client.h"
+#include "replica/leadership.h"
+#include "replica/record_replicator.h"
+#include "symbol/symbol_service.h"
+
+namespace ipn::core {
+
+struct ReplicaOptions {
+  std::vector<std::string> etcd_endpoints;       // empty: a core of its own, not replicated
+  std::string site;                              // this core's site ("east")
+  std::vector<std::string> sites;                // every site's name (trimming waits for all)
+  int64_t lease_ttl_s = 2;                       // failover takes about this long
+  std::chrono::milliseconds etcd_timeout{1500};  // one commit's wait for a quorum
+};
+
+class CoreReplica {
+ public:
+  static Result<std::unique_ptr<CoreReplica>> Open(
+      ReplicaOptions options, std::vector<std::pair<uint32_t, SecretBytes>> keys,
+      const Clock* clock, Logger* log);
+
+  // The record store it feeds and commits to (again after the core reopened it), and the
+  // issuance file that issuances committed by other sites go to.
+  Status Attach(records::RecordStore* store, symbol::SymbolService* symbols);
+
+  // Follower: applies what was committed and tries to lead. True once this core leads
+  // and its store holds everything committed before (PrepareToLead).
+  Result<bool> FollowStep();
+  // Leader, every loop turn: renews the lease once a third of it passed, publishes how far
+  // this store is and trims the window now and then. FailedPrecondition: etcd says the
+  // lease is gone (step down); Unavailable: it could not be renewed in time (no quorum):
+  // refuse what needs a record and Reclaim until etcd answers.
+  Status Maintain();
+  // After a failed commit or a lapsed lease: leads again if it can (campaign, then take in
+  // what was committed — the failed batch may be there). False: another core leads.
+  Result<bool> Reclaim();
+  // The store is about to close: nothing may use it until the next Attach.
+  void Detach() { replicator_.reset(); }
+  // Leader: commits `records` (times filled in when 0) through etcd, then the local store.
+  Status Commit(std::vector<records::Record>& records);
+  // Leader: commits an issuance just made (SymbolService::Issue) for the other sites.
+  Status CommitIssuance(const symbol::LinkageSymbol& linkage, const std::string& agency,
+                        int64_t time_us);
+  Status Resign();
+
+  bool leading() const { return leadership_->Leading(); }
+  const std::string& leader() const { return leadership_->leader(); }
+  const std::string& site() const { return options_.site; }
+
+ private:
+  CoreReplica(ReplicaOptions options, std::vector<std::pair<uint32_t, SecretBytes>> keys,
+              const Clock* clock, Logger* log)
+      : options_(std::move(options)), keys_(std::move(keys)), clock_(clock), log_(log) {}
+
+  ReplicaOptions options_;
+  std::vector<std::pair<uint32_t, SecretBytes>> keys_;
+  const Clock* clock_;
+  Logger* log_;
+  std::unique_ptr<replica::EtcdClient> etcd_;
+  std::unique_ptr<replica::Leadership> leadership_;
+  std::unique_ptr<replica::RecordReplicator> replicator_;
+  int64_t next_renew_us_ = 0;
+  int64_t next_trim_us_ = 0;
+};
+
+}  // namespace ipn::core

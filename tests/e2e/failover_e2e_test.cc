@@ -1,0 +1,192 @@
+// Two sites of a replicated core over a real three-member etcd cluster (DESIGN.md §8):
+// the leader killed, the leader paused past its lease, the quorum lost — each heals by
+// itself, and both sites end with the same log.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "records/record_store.h"
+#include "tests/e2e/e2e_fixture.h"
+#include "tools/localnet/etcd_cluster.h"
+
+namespace ipn::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+class FailoverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = localnet::EtcdCluster::Start(etcd_dir_.path());
+    ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+    cluster_ = std::move(*cluster);
+    net_ = std::make_unique<E2eNetwork>(
+        std::vector<std::string>{"REG-0001", "PEN-0001", "MUN-131016"}, std::vector<std::string>{},
+        "", 3.0, nullptr, [this](localnet::LocalNetworkOptions& o) {
+          o.sites = {"east", "west"};
+          o.etcd_endpoints = cluster_->endpoints();
+          o.lease_ttl_s = 1;
+        });
+    ASSERT_FALSE(HasFailure());
+    const std::string code = ResidentCodeFrom("3141592653");
+    pen_ = net_->IssueSymbol("PEN-0001", code, "pen-1");
+    mun_ = net_->IssueSymbol("MUN-131016", code, "mun-1");
+    ASSERT_FALSE(pen_.empty());
+    ASSERT_FALSE(mun_.empty());
+    expected_ = net_->ExpectedOutcome("MUN-131016", "mun-1", "local-tax");
+  }
+
+  // The site whose core leads, once exactly one does; -1 when none does within `within`.
+  int WaitLeader(std::chrono::milliseconds within, int not_this = -1) {
+    const auto deadline = Clock::now() + within;
+    while (Clock::now() < deadline) {
+      int leading = -1, count = 0;
+      for (size_t s = 0; s < 2; ++s) {
+        if (net_->SiteMetric(s, "ipn_core_leading") == 1) {
+          leading = static_cast<int>(s);
+          ++count;
+        }
+      }
+      if (count == 1 && leading != not_this) return leading;
+      std::this_thread::sleep_for(20ms);
+    }
+    return -1;
+  }
+
+  // One lawful inquiry; true when it ended with the dataset's outcome.
+  bool InquireOnce(const std::string& id, std::chrono::milliseconds timeout) {
+    auto reply = net_->Client("PEN-0001").Inquire(LocalTax(pen_, id), timeout);
+    if (!reply.ok()) {
+      last_error_ = reply.status().ToString();
+      return false;
+    }
+    if (reply->outcome != expected_) {
+      last_error_ = reply->explanation;
+      return false;
+    }
+    answered_.push_back(id);  // its inquirer was told it was answered: it must be on record
+    return true;
+  }
+
+  // Inquires until one succeeds; the time it took, or -1 when `within` passed first.
+  int64_t InquireUntilServed(const std::string& prefix, std::chrono::milliseconds within) {
+    const auto start = Clock::now();
+    for (int i = 0; Clock::now() - start < within; ++i) {
+      if (InquireOnce(prefix + std::to_string(i), 2s)) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+      }
+    }
+    return -1;
+  }
+
+  // Both sites' logs, after the network stopped: the same records, the same tree.
+  void ExpectSameLogs() {
+    const auto deadline = Clock::now() + 10s;
+    while (net_->SiteMetric(0, "ipn_core_records") != net_->SiteMetric(1, "ipn_core_records") &&
+           Clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_TRUE(net_->net().Stop().ok());
+    auto east = net_->net().OpenSiteRecords(0);
+    auto west = net_->net().OpenSiteRecords(1);
+    ASSERT_TRUE(east.ok()) << east.status().ToString();
+    ASSERT_TRUE(west.ok()) << west.status().ToString();
+    ASSERT_GT((*east)->Size(), 0u);
+    ASSERT_EQ((*east)->Size(), (*west)->Size());
+    auto re = (*east)->RootHash((*east)->Size());
+    auto rw = (*west)->RootHash((*west)->Size());
+    ASSERT_TRUE(re.ok() && rw.ok());
+    EXPECT_EQ(*re, *rw);
+    std::vector<records::Record> all;
+    for (uint64_t s = 0; s < (*east)->Size(); ++s) {
+      auto a = (*east)->Get(s);
+      auto b = (*west)->Get(s);
+      ASSERT_TRUE(a.ok() && b.ok());
+      ASSERT_EQ(*a, *b) << "record " << s;
+      all.push_back(*a);
+    }
+    // Every inquiry an inquirer heard the end of is on record, accepted and ended.
+    for (const std::string& id : answered_) {
+      std::vector<records::Event> events = EventsOf(all, "PEN-0001", id);
+      ASSERT_FALSE(events.empty()) << id;
+      EXPECT_EQ(events.front(), records::Event::kInquiryAccepted) << id;
+    }
+  }
+
+  TempDir etcd_dir_;
+  std::unique_ptr<localnet::EtcdCluster> cluster_;
+  std::unique_ptr<E2eNetwork> net_;
+  std::vector<uint8_t> pen_, mun_;
+  v1::Outcome expected_ = v1::OUTCOME_UNSPECIFIED;
+  std::vector<std::string> answered_;
+  std::string last_error_;
+};
+
+TEST_F(FailoverTest, KilledLeaderIsReplacedWithin5Seconds) {
+  const int leader = WaitLeader(10s);
+  ASSERT_GE(leader, 0);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(InquireOnce("before-" + std::to_string(i), 5s)) << last_error_;
+  net_->net().KillSite(static_cast<size_t>(leader));
+  const int64_t healed_ms = InquireUntilServed("during-", 15s);
+  ASSERT_GE(healed_ms, 0) << "no inquiry served after the leader was killed: " << last_error_;
+  EXPECT_LE(healed_ms, 5000);
+  EXPECT_EQ(WaitLeader(5s), 1 - leader);
+  // The killed site comes back as a follower and catches up.
+  ASSERT_TRUE(net_->net().StartSite(static_cast<size_t>(leader)).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(InquireOnce("after-" + std::to_string(i), 5s)) << last_error_;
+  EXPECT_EQ(WaitLeader(1s), 1 - leader);
+  ExpectSameLogs();
+}
+
+TEST_F(FailoverTest, PausedLeaderIsFencedOut) {
+  const int leader = WaitLeader(10s);
+  ASSERT_GE(leader, 0);
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(InquireOnce("before-" + std::to_string(i), 5s)) << last_error_;
+  net_->net().SignalSite(static_cast<size_t>(leader), SIGSTOP);
+  ASSERT_EQ(WaitLeader(10s, leader), 1 - leader);
+  ASSERT_GE(InquireUntilServed("during-", 20s), 0) << last_error_;
+  net_->net().SignalSite(static_cast<size_t>(leader), SIGCONT);
+  // Resumed, it finds its lease gone and follows; it appended nothing meanwhile (the logs
+  // below would differ, or its catch-up would have found the divergence and stopped).
+  const auto deadline = Clock::now() + 10s;
+  while (net_->SiteMetric(static_cast<size_t>(leader), "ipn_core_leading") != 0 &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(net_->SiteMetric(static_cast<size_t>(leader), "ipn_core_leading"), 0);
+  EXPECT_TRUE(net_->net().SiteRunning(static_cast<size_t>(leader)));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(InquireOnce("after-" + std::to_string(i), 5s)) << last_error_;
+  ExpectSameLogs();
+}
+
+TEST_F(FailoverTest, WithoutQuorumRefusesClearlyThenResumes) {
+  ASSERT_GE(WaitLeader(10s), 0);
+  ASSERT_TRUE(InquireOnce("before", 5s)) << last_error_;
+  cluster_->Kill(0);
+  cluster_->Kill(1);
+  // Refused with a clear reason, not left to time out.
+  bool refused = false;
+  const auto deadline = Clock::now() + 15s;
+  for (int i = 0; !refused && Clock::now() < deadline; ++i) {
+    auto reply =
+        net_->Client("PEN-0001").Inquire(LocalTax(pen_, "no-quorum-" + std::to_string(i)), 5s);
+    const std::string said = reply.ok() ? reply->explanation : reply.status().message();
+    refused = said.find("records unavailable") != std::string::npos;
+    last_error_ = said;
+  }
+  EXPECT_TRUE(refused) << last_error_;
+  ASSERT_TRUE(cluster_->Restart(0).ok());
+  ASSERT_TRUE(cluster_->Restart(1).ok());
+  ASSERT_GE(InquireUntilServed("after-", 30s), 0) << last_error_;
+  ExpectSameLogs();
+}
+
+}  // namespace
+}  // namespace ipn::testing
