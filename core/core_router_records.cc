@@ -33,6 +33,9 @@ Status CoreRouter::Impl::OpenRecordStore() {
   ropts.signing_secret_key = std::move(record_keys->signing_secret_key);
   ropts.clock = clock_;
   ropts.logger = log_;
+  // Replicated: etcd is where a batch counts as committed; this store is fed from it and
+  // syncs before it reports how far it has applied (RecordReplicator::PublishApplied).
+  ropts.sync_wal = replica_ == nullptr;
   auto store = records::RecordStore::Open(std::move(ropts));
   if (!store.ok()) return store.status().WithContext("records");
   records_ = std::move(*store);

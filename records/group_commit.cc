@@ -69,6 +69,14 @@ void RecordStore::AppendAsync(Record record, std::function<void(Status, uint64_t
   impl_->Submit(std::move(request));
 }
 
+Status RecordStore::SyncWal() {
+  Impl& d = *impl_;
+  if (d.options.read_only) return Status::FailedPrecondition("the record store is read-only");
+  if (d.options.bulk_load) return Status::Ok();  // durable on close, by design
+  const rocksdb::Status s = d.db->SyncWAL();
+  return s.ok() ? Status::Ok() : Status::IoError("record store sync failed: " + s.ToString());
+}
+
 Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
   if (records.empty()) return true;
   for (size_t i = 0; i < records.size(); ++i) {
@@ -101,7 +109,7 @@ Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
   PutBigEndian64(d.next_sequence, next.data());
   batch.batch.Put(d.meta_cf, kMetaNextSequence, next);
   rocksdb::WriteOptions wo;
-  wo.sync = !d.options.bulk_load;  // one write and one fdatasync, on this thread
+  wo.sync = !d.options.bulk_load && d.options.sync_wal;  // one write and one fdatasync
   wo.disableWAL = d.options.bulk_load;
   const rocksdb::Status written = d.db->Write(wo, &batch.batch);
   records = std::move(batch.requests[0].records);
@@ -313,7 +321,7 @@ void RecordStore::Impl::SyncLoop() {
     // is not acknowledged; the store refuses appends until reopened.
     Status synced = broken;
     lock.unlock();
-    if (!options.bulk_load && synced.ok()) {
+    if (!options.bulk_load && options.sync_wal && synced.ok()) {
       bool any_written = false;
       for (const auto& w : group) any_written = any_written || w->status.ok();
       if (any_written) {

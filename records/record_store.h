@@ -51,6 +51,11 @@ struct RecordStoreOptions {
   // Bulk load (building test and benchmark stores only): appends skip the write-ahead log
   // and are durable only after the store is closed (which flushes). Never in service.
   bool bulk_load = false;
+  // false: appends are written to the write-ahead log but not synced, and SyncWal makes
+  // them durable. For a replicated core only: etcd holds every committed batch, so a crash
+  // loses at most this store's unsynced tail, which the replica applies again from etcd
+  // (docs/replication.md); it syncs before it reports how far it has applied.
+  bool sync_wal = true;
   size_t block_cache_bytes = size_t{256} << 20;
   // Group-commit batch cap; appends are refused (ResourceExhausted) while 64× this many wait.
   size_t max_batch_records = 8192;
@@ -107,6 +112,8 @@ class RecordStore {
   // pipeline). Saves the pipeline's three thread hand-offs on a lone commit; the caller
   // blocks for one sync, so only callers with little to commit should use it.
   Result<bool> TryAppendNow(std::vector<Record>& records);
+  // Makes every append so far durable (one fdatasync of the WAL); for sync_wal = false.
+  Status SyncWal();
 
   // --- Queries ---
   Result<Record> Get(uint64_t sequence) const;

@@ -266,6 +266,8 @@ Status RecordReplicator::CommitIssuances(const Fence& fence,
 }
 
 Status RecordReplicator::PublishApplied() {
+  // Only what is durable here may be reported: the window below it will be trimmed.
+  IPN_RETURN_IF_ERROR(store_->SyncWal());
   Result<int64_t> put =
       etcd_->Put(options_.applied_prefix + options_.site, std::to_string(applied_entry_), 0);
   return put.ok() ? Status::Ok() : put.status();

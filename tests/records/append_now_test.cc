@@ -89,3 +89,37 @@ TEST_F(AppendNowTest, InvalidRecordsAreRefusedBeforeAnythingIsWritten) {
 
 }  // namespace
 }  // namespace ipn::records
+
+namespace ipn::records {
+namespace {
+
+// sync_wal = false (a replicated core's store, fed from etcd): appends are visible and
+// survive a clean reopen; SyncWal makes them durable on demand; a read-only store refuses.
+TEST(RecordStoreUnsyncedTest, AppendsWithoutSyncAndSyncsOnDemand) {
+  ipn::testing::TempDir dir;
+  testing::TestKeys keys;
+  ManualClock clock{kT0};
+  {
+    RecordStoreOptions o = keys.Options(dir.Sub("records"), &clock);
+    o.sync_wal = false;
+    auto store = RecordStore::Open(std::move(o));
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    std::vector<Record> batch = {testing::SampleRecord(1, 1), testing::SampleRecord(1, 2)};
+    ASSERT_TRUE((*store)->AppendBatch(batch).ok());
+    auto now = (*store)->TryAppendNow(batch);
+    ASSERT_TRUE(now.ok());
+    EXPECT_EQ((*store)->Size(), *now ? 4u : 2u);
+    ASSERT_TRUE((*store)->SyncWal().ok());
+  }
+  RecordStoreOptions ro = keys.Options(dir.Sub("records"), &clock);
+  ro.read_only = true;
+  auto reopened = RecordStore::Open(std::move(ro));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Size(), 4u);
+  EXPECT_EQ((*reopened)->SyncWal().code(), Status::Code::kFailedPrecondition);
+  auto report = (*reopened)->Verify();
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+}
+
+}  // namespace
+}  // namespace ipn::records

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <filesystem>
 #include <string>
 
 #include "common/clock.h"
@@ -225,6 +226,61 @@ TEST_F(SymbolServiceTest, RecordKeysAreUsableAndRotateNewestLast) {
   EXPECT_NE(
       sodium_memcmp(after->encryption[1].second.data(), keys->encryption[0].second.data(), 32), 0);
   EXPECT_EQ(after->signing_public_key, keys->signing_public_key);
+}
+
+}  // namespace
+}  // namespace ipn::symbol
+
+namespace ipn::symbol {
+namespace {
+
+// Two sites of a replicated core: one key ring (agency keys made beforehand), copied; an
+// issuance at one site applied at the other gives the same translation there.
+TEST_F(SymbolServiceTest, SitesSharingTheRingAgreeOnIssuanceApplied) {
+  ASSERT_TRUE(service_->EnsureAgencyKeys(kMun).ok());
+  ASSERT_TRUE(service_->EnsureAgencyKeys(kPen).ok());
+  ASSERT_TRUE(service_->EnsureAgencyKeys(kMun).ok()) << "idempotent";
+  EXPECT_EQ(service_->EnsureAgencyKeys("not an agency").code(), Status::Code::kInvalidArgument);
+  service_.reset();
+  const std::string west = tmp_.Sub("west");
+  std::filesystem::copy(dir_, west, std::filesystem::copy_options::recursive);
+  SymbolServiceOptions replicated = options_;
+  replicated.create_agency_keys = false;
+  auto east_opened = SymbolService::Open(dir_, kPassphrase, replicated);
+  auto west_opened = SymbolService::Open(west, kPassphrase, replicated);
+  ASSERT_TRUE(east_opened.ok() && west_opened.ok());
+  SymbolService& east = **east_opened;
+  SymbolService& west_site = **west_opened;
+
+  LinkageSymbol linkage;
+  auto at_mun = east.Issue("49428595750", kMun, &linkage);
+  ASSERT_TRUE(at_mun.ok()) << at_mun.status().ToString();
+  LinkageSymbol linkage_pen;
+  auto at_pen = east.Issue("49428595750", kPen, &linkage_pen);
+  ASSERT_TRUE(at_pen.ok());
+  EXPECT_TRUE(linkage.Equals(linkage_pen)) << "one linkage symbol per person";
+  // West knew nothing of the person until the issuances are applied.
+  auto before = west_site.Translate(at_pen->bytes, kPen, kMun);
+  ASSERT_TRUE(before.ok());
+  EXPECT_FALSE(before->provider_issued);
+  ASSERT_TRUE(west_site.ApplyIssuance(linkage.span(), kMun, 1'700'000'000'000'000).ok());
+  ASSERT_TRUE(west_site.ApplyIssuance(linkage.span(), kPen, 1'700'000'000'000'000).ok());
+  ASSERT_TRUE(west_site.ApplyIssuance(linkage.span(), kMun, 1'800'000'000'000'000).ok());
+  auto after = west_site.Translate(at_pen->bytes, kPen, kMun);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->provider_issued);
+  EXPECT_EQ(after->provider_symbol, *at_mun) << "same keys, same symbols at both sites";
+  auto entries = west_site.IssuanceOf(at_mun->bytes, kMun);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 2u);
+  for (const auto& e : *entries) EXPECT_EQ(e.first_issued_us, 1'700'000'000'000'000);
+
+  // A replicated site makes no agency keys on first use: it says what to do instead.
+  auto unknown = east.Issue("49428595750", kIns);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(unknown.status().message().find("ipn keys"), std::string::npos);
+  for (const auto& k : east.ListKeys()) EXPECT_NE(k.agency, kIns);
 }
 
 }  // namespace

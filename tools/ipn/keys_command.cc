@@ -1,5 +1,5 @@
 // `ipn keys`: the core key ring's lifecycle for operators — init (new key ring and empty
-// issuance file), rotate (new active key version for an agency, or a new record
+// issuance file), add (an agency's keys before its first issuance), rotate (new active key version for an agency, or a new record
 // encryption key), retire (destroy a retired agency key version), list, passphrase.
 // The passphrase comes from IPN_PASSPHRASE or a prompt; IPN_KDF / --kdf sets the cost of
 // the passphrase derivation for a new key ring. Every change is logged to DIR/operations.log.
@@ -112,6 +112,18 @@ int RunRotate(const KeysArgs& a) {
   return 0;
 }
 
+// A replicated core's sites share one key ring and create no agency keys on first use:
+// the keys are made here, once, and the ring copied to every site (docs/operations.md).
+int RunAdd(const KeysArgs& a) {
+  auto session = OpenKeyRingSession(a.dir, "ipn-keys");
+  if (!session.ok()) return Fail(session.status());
+  Status s = session->service->EnsureAgencyKeys(a.agency);
+  if (!s.ok()) return Fail(s);
+  std::printf("agency %s has keys (copy the key ring to every site of a replicated core)\n",
+              a.agency.c_str());
+  return 0;
+}
+
 int RunRetire(const KeysArgs& a) {
   if (a.version < 1 || a.version > 0xffff) {
     return Fail(Status::InvalidArgument("--version must be between 1 and 65535"));
@@ -183,6 +195,12 @@ void RegisterKeysCommand(CLI::App& app, Context& ctx) {
   rotate->add_flag("--records", args->records,
                    "Rotate the provision-record encryption key instead");
   rotate->callback([&ctx, args] { ctx.exit_code = RunRotate(*args); });
+
+  auto* add = keys->add_subcommand(
+      "add", "Create an agency's keys now, not at its first issuance (replicated cores)");
+  add->add_option("--dir", args->dir, "Directory of the key ring")->required();
+  add->add_option("--agency", args->agency, "Agency code, e.g. MUN-131016")->required();
+  add->callback([&ctx, args] { ctx.exit_code = RunAdd(*args); });
 
   auto* retire = keys->add_subcommand(
       "retire", "Destroy a retired key version of an agency; its symbols are then rejected");
