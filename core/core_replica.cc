@@ -30,7 +30,29 @@ Result<std::unique_ptr<CoreReplica>> CoreReplica::Open(
   r->leadership_ = std::make_unique<replica::Leadership>(
       r->etcd_.get(), clock,
       replica::LeadershipOptions{"/ipn/leader", r->options_.site, r->options_.lease_ttl_s});
+  r->keeper_ = std::thread([raw = r.get()] { raw->KeepLease(); });
   return r;
+}
+
+CoreReplica::~CoreReplica() {
+  {
+    std::lock_guard<std::mutex> lock(keeper_mu_);
+    stopping_ = true;
+  }
+  keeper_cv_.notify_all();
+  if (keeper_.joinable()) keeper_.join();
+}
+
+void CoreReplica::KeepLease() {
+  const auto every = std::chrono::milliseconds(options_.lease_ttl_s * 1000 / 3);
+  std::unique_lock<std::mutex> lock(keeper_mu_);
+  while (!keeper_cv_.wait_for(lock, every, [this] { return stopping_; })) {
+    lock.unlock();
+    // A lease gone is seen by Maintain (state() turns kFollowing); one that could not be
+    // renewed in time, by its estimate running out (kUnsure).
+    if (leadership_->lease() != 0) (void)leadership_->Renew();
+    lock.lock();
+  }
 }
 
 Status CoreReplica::Attach(records::RecordStore* store, symbol::SymbolService* symbols) {
@@ -56,9 +78,6 @@ Result<bool> CoreReplica::FollowStep() {
   Result<uint64_t> applied = replicator_->CatchUp();
   if (!applied.ok()) return applied.status();
   if (*applied > 0) (void)replicator_->PublishApplied();
-  // Keep the lease of an unanswered campaign alive, so a later win does not start on a
-  // lease about to lapse.
-  if (leadership_->lease() != 0) (void)leadership_->Renew();
   Result<bool> led = leadership_->Campaign();
   if (!led.ok() || !*led) return led;
   Status prepared = replicator_->PrepareToLead();
@@ -66,22 +85,20 @@ Result<bool> CoreReplica::FollowStep() {
     (void)leadership_->Resign();  // another site may lead instead of this stuck one
     return prepared;
   }
-  next_renew_us_ = clock_->NowMicros();
   next_trim_us_ = clock_->NowMicros() + kTrimEveryUs;
   log_->Info("replica_leading", {{"site", options_.site}, {"applied", replicator_->applied()}});
   return true;
 }
 
 Status CoreReplica::Maintain() {
+  switch (leadership_->state()) {
+    case replica::Leadership::State::kFollowing:
+      return Status::FailedPrecondition("the leader lease is gone: leadership lost");
+    case replica::Leadership::State::kUnsure:
+      return Status::Unavailable("the leader lease could not be renewed (no etcd quorum)");
+    case replica::Leadership::State::kLeading: break;
+  }
   const int64_t now = clock_->NowMicros();
-  if (now >= next_renew_us_) {
-    Status renewed = leadership_->Renew();
-    if (renewed.code() == Status::Code::kFailedPrecondition) return renewed;
-    if (renewed.ok()) next_renew_us_ = now + options_.lease_ttl_s * 1'000'000 / 3;
-  }
-  if (!leadership_->Leading()) {
-    return Status::Unavailable("the leader lease could not be renewed (no etcd quorum)");
-  }
   if (now >= next_trim_us_) {
     next_trim_us_ = now + kTrimEveryUs;
     if (replicator_->PublishApplied().ok()) (void)replicator_->Trim(options_.sites);
@@ -94,7 +111,6 @@ Result<bool> CoreReplica::Reclaim() {
   Result<bool> led = leadership_->Campaign();
   if (!led.ok() || !*led) return led;
   IPN_RETURN_IF_ERROR(replicator_->PrepareToLead());
-  next_renew_us_ = clock_->NowMicros();
   return true;
 }
 
@@ -107,17 +123,9 @@ Status CoreReplica::Commit(std::vector<records::Record>& records) {
   return replicator_->Commit(leadership_->fence(), records);
 }
 
-Status CoreReplica::CommitIssuance(const symbol::LinkageSymbol& linkage, const std::string& agency,
-                                   int64_t time_us) {
+Status CoreReplica::CommitIssuances(const std::vector<v1::Issuance>& issuances) {
   if (!replicator_) return Status::FailedPrecondition("no record store attached");
-  std::vector<v1::Issuance> one(1);
-  one[0].set_linkage_symbol(linkage.data(), symbol::LinkageSymbol::kSize);
-  one[0].set_agency(agency);
-  one[0].set_time_unix_us(time_us);
-  Status s = replicator_->CommitIssuances(leadership_->fence(), one);
-  std::string* copy = one[0].mutable_linkage_symbol();
-  sodium_memzero(copy->data(), copy->size());
-  return s;
+  return replicator_->CommitIssuances(leadership_->fence(), issuances);
 }
 
 Status CoreReplica::Resign() {

@@ -6,9 +6,12 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -45,10 +48,11 @@ class CoreReplica {
   // Follower: applies what was committed and tries to lead. True once this core leads
   // and its store holds everything committed before (PrepareToLead).
   Result<bool> FollowStep();
-  // Leader, every loop turn: renews the lease once a third of it passed, publishes how far
-  // this store is and trims the window now and then. FailedPrecondition: etcd says the
-  // lease is gone (step down); Unavailable: it could not be renewed in time (no quorum):
-  // refuse what needs a record and Reclaim until etcd answers.
+  // Leader, every loop turn: says whether the lease still stands (a thread of this object
+  // renews it every third of its TTL, so a loop turn held up by slow commits does not cost
+  // it), publishes how far this store is and trims the window now and then. FailedPrecondition:
+  // etcd says the lease is gone (step down); Unavailable: it could not be renewed in time (no
+  // quorum): refuse what needs a record and Reclaim until etcd answers.
   Status Maintain();
   // After a failed commit or a lapsed lease: leads again if it can (campaign, then take in
   // what was committed — the failed batch may be there). False: another core leads.
@@ -57,13 +61,13 @@ class CoreReplica {
   void Detach() { replicator_.reset(); }
   // Leader: commits `records` (times filled in when 0) through etcd, then the local store.
   Status Commit(std::vector<records::Record>& records);
-  // Leader: commits an issuance just made (SymbolService::Issue) for the other sites.
-  Status CommitIssuance(const symbol::LinkageSymbol& linkage, const std::string& agency,
-                        int64_t time_us);
+  // Leader: commits issuances just made (SymbolService::Issue), for the other sites.
+  Status CommitIssuances(const std::vector<v1::Issuance>& issuances);
   Status Resign();
 
   bool leading() const { return leadership_->Leading(); }
-  const std::string& leader() const { return leadership_->leader(); }
+  ~CoreReplica();
+  std::string leader() const { return leadership_->leader(); }
   const std::string& site() const { return options_.site; }
 
  private:
@@ -78,8 +82,13 @@ class CoreReplica {
   std::unique_ptr<replica::EtcdClient> etcd_;
   std::unique_ptr<replica::Leadership> leadership_;
   std::unique_ptr<replica::RecordReplicator> replicator_;
-  int64_t next_renew_us_ = 0;
   int64_t next_trim_us_ = 0;
+  // The lease keeper: renews whatever lease is held, every third of the TTL.
+  void KeepLease();
+  std::thread keeper_;
+  std::mutex keeper_mu_;
+  std::condition_variable keeper_cv_;
+  bool stopping_ = false;
 };
 
 }  // namespace ipn::core

@@ -307,6 +307,7 @@ void CoreRouter::Impl::ReceiveAll() {
 // refusal, a timeout) are submitted at once together with every lazy record before them,
 // so the log's order is the order the loop added them in.
 void CoreRouter::Impl::Commit(bool force) {
+  if (replica_) CommitIssuances();
   const int64_t now = NowMicros();
   if (!batch_.records.empty() && batch_.outbox.empty() && !force) {
     if (lazy_.empty()) lazy_since_us_ = now;

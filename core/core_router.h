@@ -29,12 +29,12 @@ struct CoreOptions {
   // Replication (DESIGN.md §8, docs/replication.md): with etcd endpoints the core is one
   // site of a replicated core — it serves (binds `bind_endpoint`) only while it leads and
   // feeds its record store from etcd while it follows. Empty: a core of its own.
-  std::vector<std::string> etcd_endpoints;             // "127.0.0.1:2379" each
-  std::string site;                                    // this core's site name
-  std::vector<std::string> sites;                      // every site (the window waits for all)
-  int64_t lease_ttl_s = 2;                             // the leader's etcd lease
-  Logger* logger = nullptr;                            // required
-  const Clock* clock = nullptr;                        // defaults to the system clock
+  std::vector<std::string> etcd_endpoints;  // "127.0.0.1:2379" each
+  std::string site;                         // this core's site name
+  std::vector<std::string> sites;           // every site (the window waits for all)
+  int64_t lease_ttl_s = 2;                  // the leader's etcd lease
+  Logger* logger = nullptr;                 // required
+  const Clock* clock = nullptr;             // defaults to the system clock
 };
 
 class CoreRouter {

@@ -83,6 +83,7 @@ class CoreRouter::Impl : public CoreEnv {
   // Makes `records` durable outside the pipeline (start-up audit, closing interrupted
   // exchanges): through etcd when replicated, else the store's own synced write.
   Status AppendDurable(std::vector<records::Record>& records);
+  void CommitIssuances();  // core_router_issuance.cc
   Status OpenTransport();
   Status StartMetrics();
   std::optional<std::string> Authenticate(std::span<const uint8_t, 32> key);
@@ -121,9 +122,10 @@ class CoreRouter::Impl : public CoreEnv {
   std::unique_ptr<CoreStats> stats_;
   std::unique_ptr<symbol::SymbolService> symbols_;
   std::unique_ptr<policy::PolicyStore> policy_;
-  std::unique_ptr<CoreReplica> replica_;      // replicated cores only; outlives the pipeline
-  bool following_ = false;                    // replicated and not leading: nothing bound
+  std::unique_ptr<CoreReplica> replica_;  // replicated cores only; outlives the pipeline
+  bool following_ = false;                // replicated and not leading: nothing bound
   uint64_t follow_failures_ = 0;
+  std::vector<v1::Issuance> issuances_;       // this turn's, committed before its replies
   std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
   std::unique_ptr<records::RecordStore> records_;
   std::unique_ptr<ReadWorker> reads_;

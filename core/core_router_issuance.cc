@@ -55,15 +55,15 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
     Result<symbol::AgencySymbol> issued =
         opened.ok() ? symbols_->Issue(code, req->agency_code(), replica_ ? &linkage : nullptr)
                     : Result<symbol::AgencySymbol>(opened);
-    // Replicated: the other sites must know of the issuance before the symbol is used.
-    Status shared = issued.ok() && replica_
-                        ? replica_->CommitIssuance(linkage, req->agency_code(), NowMicros())
-                        : Status::Ok();
-    if (issued.ok() && !shared.ok()) {
-      resp->set_error_code(v1::ERROR_CODE_UNAVAILABLE);
-      resp->set_reason("records unavailable: the issuance could not be replicated (" +
-                       shared.message() + "); retry later");
-    } else if (!issued.ok()) {
+    // Replicated: the other sites must know of the issuance before the symbol is used;
+    // this turn's issuances are committed together, before its replies leave (Commit).
+    if (issued.ok() && replica_) {
+      v1::Issuance& i = issuances_.emplace_back();
+      i.set_linkage_symbol(linkage.data(), symbol::LinkageSymbol::kSize);
+      i.set_agency(req->agency_code());
+      i.set_time_unix_us(NowMicros());
+    }
+    if (!issued.ok()) {
       resp->set_error_code(issued.status().code() == Status::Code::kInvalidArgument
                                ? v1::ERROR_CODE_INVALID_RESIDENT_CODE
                                : v1::ERROR_CODE_INTERNAL);
@@ -83,6 +83,39 @@ void CoreRouter::Impl::HandleIssueSymbol(Incoming& in) {
                                  {"agency", req->agency_code()},
                                  {"result", v1::ErrorCodeName(resp->error_code())}});
   SendAfterCommit(in.routing_id, std::move(reply));
+}
+
+// Commits this turn's issuances through etcd in one transaction. If that fails, nobody
+// hears of them: each symbol is taken out of the outbox and its registry's answer says
+// "records unavailable" (issuing again later gives the same symbol).
+void CoreRouter::Impl::CommitIssuances() {
+  if (issuances_.empty()) return;
+  Status shared = replica_->CommitIssuances(issuances_);
+  for (v1::Issuance& i : issuances_) {
+    std::string* linkage = i.mutable_linkage_symbol();
+    sodium_memzero(linkage->data(), linkage->size());
+  }
+  const size_t count = issuances_.size();
+  issuances_.clear();
+  if (shared.ok()) return;
+  log_->Error("issuance_not_replicated", {{"issuances", count}, {"reason", shared.ToString()}});
+  Outbox kept;
+  for (auto& [to, e] : batch_.outbox) {
+    if (e.has_symbol_issued()) {
+      std::string* s = e.mutable_symbol_issued()->mutable_agency_symbol();
+      sodium_memzero(s->data(), s->size());
+      continue;
+    }
+    if (e.has_issue_symbol_response() &&
+        e.issue_symbol_response().error_code() == v1::ERROR_CODE_NONE) {
+      v1::IssueSymbolResponse* r = e.mutable_issue_symbol_response();
+      r->set_error_code(v1::ERROR_CODE_UNAVAILABLE);
+      r->set_reason("records unavailable: the issuance could not be replicated (" +
+                    shared.message() + "); retry later");
+    }
+    kept.emplace_back(std::move(to), std::move(e));
+  }
+  batch_.outbox = std::move(kept);
 }
 
 }  // namespace ipn::core

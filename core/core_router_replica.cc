@@ -10,6 +10,8 @@
 // A follower binds nothing, so interface nodes — connected to every site's endpoint — reach
 // only the leader. The exchanges a former leader left open are closed from the log by the
 // new one (CloseInterrupted), each with its end on record.
+#include <sodium.h>
+
 #include <chrono>
 #include <thread>
 
@@ -113,6 +115,11 @@ void CoreRouter::Impl::StepDown(const Status& why) {
   broker_.reset();  // the new leader closes its open exchanges from the log
   batch_ = Batch();
   lazy_.clear();
+  for (v1::Issuance& i : issuances_) {  // never committed: nobody heard of them
+    std::string* linkage = i.mutable_linkage_symbol();
+    sodium_memzero(linkage->data(), linkage->size());
+  }
+  issuances_.clear();
   nodes_ = ConnectedNodes();
   backlog_ = PeerBacklog();
   router_.reset();  // nodes lose this endpoint and find the leader's

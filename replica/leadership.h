@@ -4,9 +4,12 @@
 // whose key etcd deleted with the lease — can never append again, even if it still
 // believes it leads. Leading() is only this core's own estimate, kept on the safe side
 // (the lease counted from before the renewal was sent); the fence is the guarantee.
+// Thread-safe, so that the lease can be kept alive by a thread of its own while the
+// caller's thread waits on a commit (CoreReplica).
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include "common/clock.h"
@@ -41,17 +44,22 @@ class Leadership {
   Status Resign();
 
   bool Leading() const;
-  Fence fence() const { return Fence{options_.key, leading_ ? revision_ : 0}; }
+  // kLeading: leads, lease current; kUnsure: led, but the lease could not be renewed in
+  // time (no quorum?); kFollowing: does not lead (never did, resigned, or the lease is gone).
+  enum class State { kFollowing, kLeading, kUnsure };
+  State state() const;
+  Fence fence() const;
   // The leader last seen by Campaign (this core's id when it leads).
-  const std::string& leader() const { return leader_; }
-  int64_t lease() const { return lease_; }
+  std::string leader() const;
+  int64_t lease() const;
 
  private:
-  void Lose();
+  void LoseLocked();
 
   EtcdClient* etcd_;
   const Clock* clock_;
   LeadershipOptions options_;
+  mutable std::mutex mu_;  // guards what follows; never held across an etcd call
   int64_t lease_ = 0;
   int64_t revision_ = 0;
   bool leading_ = false;

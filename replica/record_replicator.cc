@@ -230,7 +230,9 @@ Status RecordReplicator::Commit(const Fence& fence, std::vector<records::Record>
   applied_entry_ = next_entry_++;
   // Committed on a majority: the local store follows. If it fails (a full disk), the
   // batch is still committed; the next PrepareToLead applies it from etcd.
-  Status local = store_->AppendBatch(records);
+  // On this thread when the store is idle (no hand-off to its pipeline's threads).
+  Result<bool> now = store_->TryAppendNow(records);
+  Status local = !now.ok() ? now.status() : *now ? Status::Ok() : store_->AppendBatch(records);
   if (!local.ok()) {
     applied_entry_ -= 1;
     next_entry_ = 0;

@@ -352,7 +352,8 @@ int main(int argc, char** argv) {
     j["etcd_put_p99_us"] = Percentile(etcd_puts, 0.99);
     j["e2e_p50_budget_us"] = put_p50 + 5 * curve_p50;  // the target for e2e_p50_us
     j["failover_ms"] = failover_ms;
-    j["failover_ms_max"] = failover_ms.empty() ? 0.0 : *std::max_element(failover_ms.begin(), failover_ms.end());
+    j["failover_ms_max"] =
+        failover_ms.empty() ? 0.0 : *std::max_element(failover_ms.begin(), failover_ms.end());
     j["replicas_identical"] = replicas_identical;
     j["targets"] = {{"inquiries_per_s_min", 3000},
                     {"e2e_p50_us_max", "etcd_put_p50_us + 5 x curve_rt_p50_us"},

@@ -40,7 +40,8 @@ Result<std::vector<double>> EtcdPutLatencies(const std::vector<std::string>& end
     const auto t0 = Clock::now();
     Result<int64_t> put = (*etcd)->Put("/ipn/bench/put", value, 0);
     if (!put.ok()) return put.status();
-    if (i >= 50) out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (i >= 50)
+      out.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
   }
   (void)(*etcd)->DeleteRange("/ipn/bench/put", "");
   return out;
@@ -60,7 +61,7 @@ Result<std::vector<double>> MeasureFailovers(localnet::LocalNetwork& net, int ki
   std::vector<double> out;
   for (int k = 0; k < kills; ++k) {
     int leader = -1;
-    for (auto until = Clock::now() + std::chrono::seconds(20); leader < 0; ) {
+    for (auto until = Clock::now() + std::chrono::seconds(20); leader < 0;) {
       if (Clock::now() > until) return Status::Unavailable("no site leads");
       leader = LeadingSite(net);
       if (leader < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -96,7 +96,8 @@ class FailoverTest : public ::testing::Test {
     // Quiet first: the leader closes what is open (a clean stop leaves it to the next start).
     for (size_t site = 0; site < 2; ++site) {
       while (net_->SiteMetric(site, "ipn_core_leading") == 1 &&
-             net_->SiteMetric(site, "ipn_core_open_exchanges") > 0 && Clock::now() < deadline + 10s) {
+             net_->SiteMetric(site, "ipn_core_open_exchanges") > 0 &&
+             Clock::now() < deadline + 10s) {
         std::this_thread::sleep_for(20ms);
       }
     }
@@ -201,7 +202,8 @@ TEST_F(FailoverTest, LeaderKilledTenTimesUnderLoadLosesNothing) {
   auto progress = [&](size_t more) {
     const size_t from = served.load();
     const auto deadline = Clock::now() + 20s;
-    while (served.load() < from + more && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
+    while (served.load() < from + more && Clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
     return served.load() >= from + more;
   };
   for (int kill = 0; kill < 10; ++kill) {
