@@ -77,7 +77,13 @@ Result<bool> CoreReplica::FollowStep() {
   if (!replicator_) return Status::FailedPrecondition("no record store attached");
   Result<uint64_t> applied = replicator_->CatchUp();
   if (!applied.ok()) return applied.status();
-  if (*applied > 0) (void)replicator_->PublishApplied();
+  // At most once a second: each report is an fdatasync here and a write on every etcd
+  // member, and the disk is the leader's commits' too.
+  const int64_t now = clock_->NowMicros();
+  if (*applied > 0 && now >= next_publish_us_) {
+    next_publish_us_ = now + kTrimEveryUs;
+    (void)replicator_->PublishApplied();
+  }
   Result<bool> led = leadership_->Campaign();
   if (!led.ok() || !*led) return led;
   Status prepared = replicator_->PrepareToLead();

@@ -83,6 +83,7 @@ class CoreReplica {
   std::unique_ptr<replica::Leadership> leadership_;
   std::unique_ptr<replica::RecordReplicator> replicator_;
   int64_t next_trim_us_ = 0;
+  int64_t next_publish_us_ = 0;  // a follower's next report of how far it applied
   // The lease keeper: renews whatever lease is held, every third of the TTL.
   void KeepLease();
   std::thread keeper_;

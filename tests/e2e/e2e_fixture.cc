@@ -143,6 +143,10 @@ double E2eNetwork::SiteMetric(size_t site, const std::string& series) {
       net_->sites_size() == 0 ? net_->core_metrics_port() : net_->SiteMetricsPort(site);
   if (port <= 0) return 0;
   httplib::Client http("127.0.0.1", port);
+  // A paused core (SIGSTOP) still accepts connections in the kernel but never answers:
+  // short timeouts, so asking it costs half a second, not httplib's default 5 s.
+  http.set_connection_timeout(0, 300'000);
+  http.set_read_timeout(0, 500'000);
   auto res = http.Get("/metrics");
   if (!res || res->status != 200) return 0;
   std::istringstream lines(res->body);
