@@ -1,10 +1,7 @@
 // ipn_bench_broker --replicated: etcd's own latency and the failover time.
 #include "bench/broker/replicated_bench.h"
 
-#include <httplib.h>
-
 #include <chrono>
-#include <sstream>
 #include <thread>
 
 #include "replica/etcd_client.h"
@@ -13,22 +10,6 @@ namespace ipn::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-double Metric(int port, const std::string& series) {
-  if (port <= 0) return 0;
-  httplib::Client http("127.0.0.1", port);
-  // A paused core (SIGSTOP) still accepts connections in the kernel but never answers:
-  // short timeouts, so asking it costs half a second, not httplib's default 5 s.
-  http.set_connection_timeout(0, 300'000);
-  http.set_read_timeout(0, 500'000);
-  auto res = http.Get("/metrics");
-  if (!res || res->status != 200) return 0;
-  std::istringstream lines(res->body);
-  for (std::string line; std::getline(lines, line);) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return 0;
-}
 
 }  // namespace
 
@@ -51,15 +32,6 @@ Result<std::vector<double>> EtcdPutLatencies(const std::vector<std::string>& end
   return out;
 }
 
-int LeadingSite(const localnet::LocalNetwork& net) {
-  for (size_t s = 0; s < net.sites_size(); ++s) {
-    if (net.SiteRunning(s) && Metric(net.SiteMetricsPort(s), "ipn_core_leading") == 1) {
-      return static_cast<int>(s);
-    }
-  }
-  return -1;
-}
-
 Result<std::vector<double>> MeasureFailovers(localnet::LocalNetwork& net, int kills,
                                              const std::function<bool()>& inquire) {
   std::vector<double> out;
@@ -67,7 +39,7 @@ Result<std::vector<double>> MeasureFailovers(localnet::LocalNetwork& net, int ki
     int leader = -1;
     for (auto until = Clock::now() + std::chrono::seconds(20); leader < 0;) {
       if (Clock::now() > until) return Status::Unavailable("no site leads");
-      leader = LeadingSite(net);
+      leader = net.LeadingSite();
       if (leader < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!inquire()) return Status::Unavailable("the leader answers no inquiry before the kill");

@@ -16,9 +16,6 @@ namespace ipn::bench {
 Result<std::vector<double>> EtcdPutLatencies(const std::vector<std::string>& endpoints,
                                              size_t bytes, int n);
 
-// The site whose core leads now (its metrics say so), or -1.
-int LeadingSite(const localnet::LocalNetwork& net);
-
 // `kills` times: kills the leading site (SIGKILL), then calls `inquire` until it answers
 // one inquiry, and restarts the killed site; returns each failover's milliseconds.
 Result<std::vector<double>> MeasureFailovers(localnet::LocalNetwork& net, int kills,

@@ -1,6 +1,7 @@
 // LocalNetwork: keys, policy, and the processes of a network on loopback.
 #include "tools/localnet/local_network.h"
 
+#include <httplib.h>
 #include <signal.h>
 #include <sodium.h>
 
@@ -263,6 +264,22 @@ bool LocalNetwork::SiteRunning(size_t site) const {
 
 int LocalNetwork::SiteMetricsPort(size_t site) const {
   return site_metrics_[site];
+}
+
+int LocalNetwork::LeadingSite() const {
+  for (size_t s = 0; s < options_.sites.size(); ++s) {
+    if (!SiteRunning(s) || site_metrics_[s] <= 0) continue;
+    httplib::Client http("127.0.0.1", site_metrics_[s]);
+    // A paused core accepts in the kernel and never answers: do not wait on it.
+    http.set_connection_timeout(0, 300'000);
+    http.set_read_timeout(0, 500'000);
+    auto res = http.Get("/metrics");
+    if (res && res->status == 200 &&
+        res->body.find("\nipn_core_leading 1\n") != std::string::npos) {
+      return static_cast<int>(s);
+    }
+  }
+  return -1;
 }
 
 Status LocalNetwork::StartNode(const std::string& agency) {

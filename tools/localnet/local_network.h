@@ -89,6 +89,8 @@ class LocalNetwork {
   int SiteMetricsPort(size_t site) const;
   bool SiteRunning(size_t site) const;
   size_t sites_size() const { return options_.sites.size(); }
+  // The site whose core says it leads (its ipn_core_leading metric), or -1.
+  int LeadingSite() const;
   // The running processes, by name ("core", "node:MUN-131016", "agency:MUN-131016",
   // "portal"), for tests that inspect them.
   std::map<std::string, pid_t> ProcessIds() const;
