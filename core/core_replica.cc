@@ -4,11 +4,14 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace ipn::core {
 namespace {
 
 constexpr int64_t kTrimEveryUs = 1'000'000;
+// The newest policy bundle version any leader served (decimal).
+constexpr const char* kPolicyKey = "/ipn/policy_version";
 
 }  // namespace
 
@@ -73,7 +76,47 @@ Status CoreReplica::Attach(records::RecordStore* store, symbol::SymbolService* s
   return Status::Ok();
 }
 
-Result<bool> CoreReplica::FollowStep() {
+Status CoreReplica::CheckPolicy(uint64_t mine) {
+  Result<std::optional<replica::KeyValue>> kv = etcd_->Get(kPolicyKey);
+  if (!kv.ok()) return kv.status();
+  if (!kv->has_value()) return Status::Ok();
+  uint64_t newest = 0;
+  for (char c : (*kv)->value) {
+    if (c < '0' || c > '9') return Status::Corruption("bad value under " + std::string(kPolicyKey));
+    newest = newest * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (mine >= newest) return Status::Ok();
+  return Status::FailedPrecondition("this site's policy bundle is version " + std::to_string(mine) +
+                                    " but version " + std::to_string(newest) +
+                                    " was served before: load the newest bundle here (SIGHUP) "
+                                    "before this site may lead");
+}
+
+Status CoreReplica::PublishPolicy(uint64_t version) {
+  const replica::Fence fence = leadership_->fence();
+  if (fence.revision == 0) return Status::FailedPrecondition("not the leader");
+  Result<std::optional<replica::KeyValue>> kv = etcd_->Get(kPolicyKey);
+  if (!kv.ok()) return kv.status();
+  // Fenced, and only upwards: the key changes only if it still holds what was read.
+  std::vector<replica::Compare> compares = {
+      {fence.key, replica::Compare::Target::kCreateRevision, fence.revision, ""}};
+  if (kv->has_value()) {
+    compares.push_back(
+        {kPolicyKey, replica::Compare::Target::kModRevision, (*kv)->mod_revision, ""});
+  } else {
+    compares.push_back({kPolicyKey, replica::Compare::Target::kCreateRevision, 0, ""});
+  }
+  if (kv->has_value() && CheckPolicy(version).code() == Status::Code::kFailedPrecondition) {
+    return Status::Ok();  // a newer one is recorded already
+  }
+  Result<replica::TxnResult> txn =
+      etcd_->Txn(compares, {{kPolicyKey, std::to_string(version), 0}}, {});
+  if (!txn.ok()) return txn.status();
+  return txn->succeeded ? Status::Ok()
+                        : Status::FailedPrecondition("the policy version changed meanwhile");
+}
+
+Result<bool> CoreReplica::FollowStep(uint64_t policy_version) {
   if (!replicator_) return Status::FailedPrecondition("no record store attached");
   Result<uint64_t> applied = replicator_->CatchUp();
   if (!applied.ok()) return applied.status();
@@ -84,9 +127,11 @@ Result<bool> CoreReplica::FollowStep() {
     next_publish_us_ = now + kTrimEveryUs;
     (void)replicator_->PublishApplied();
   }
+  if (!leadership_->Leading()) IPN_RETURN_IF_ERROR(CheckPolicy(policy_version));
   Result<bool> led = leadership_->Campaign();
   if (!led.ok() || !*led) return led;
   Status prepared = replicator_->PrepareToLead();
+  if (prepared.ok()) prepared = PublishPolicy(policy_version);
   if (!prepared.ok()) {
     (void)leadership_->Resign();  // another site may lead instead of this stuck one
     return prepared;
@@ -112,8 +157,9 @@ Status CoreReplica::Maintain() {
   return Status::Ok();
 }
 
-Result<bool> CoreReplica::Reclaim() {
+Result<bool> CoreReplica::Reclaim(uint64_t policy_version) {
   if (!replicator_) return Status::FailedPrecondition("no record store attached");
+  if (!leadership_->Leading()) IPN_RETURN_IF_ERROR(CheckPolicy(policy_version));
   Result<bool> led = leadership_->Campaign();
   if (!led.ok() || !*led) return led;
   IPN_RETURN_IF_ERROR(replicator_->PrepareToLead());

@@ -47,7 +47,9 @@ class CoreReplica {
 
   // Follower: applies what was committed and tries to lead. True once this core leads
   // and its store holds everything committed before (PrepareToLead).
-  Result<bool> FollowStep();
+  // `policy_version`: the bundle this site has in force. A site whose bundle is older than
+  // the newest any leader served does not campaign (DESIGN.md §8): FailedPrecondition.
+  Result<bool> FollowStep(uint64_t policy_version);
   // Leader, every loop turn: says whether the lease still stands (a thread of this object
   // renews it every third of its TTL, so a loop turn held up by slow commits does not cost
   // it), publishes how far this store is and trims the window now and then. FailedPrecondition:
@@ -56,7 +58,9 @@ class CoreReplica {
   Status Maintain();
   // After a failed commit or a lapsed lease: leads again if it can (campaign, then take in
   // what was committed — the failed batch may be there). False: another core leads.
-  Result<bool> Reclaim();
+  Result<bool> Reclaim(uint64_t policy_version);
+  // Leader: records `version` as the newest bundle served (never lowers it).
+  Status PublishPolicy(uint64_t version);
   // The store is about to close: nothing may use it until the next Attach.
   void Detach() { replicator_.reset(); }
   // Leader: commits `records` (times filled in when 0) through etcd, then the local store.
@@ -74,6 +78,8 @@ class CoreReplica {
   CoreReplica(ReplicaOptions options, std::vector<std::pair<uint32_t, SecretBytes>> keys,
               const Clock* clock, Logger* log)
       : options_(std::move(options)), keys_(std::move(keys)), clock_(clock), log_(log) {}
+
+  Status CheckPolicy(uint64_t mine);
 
   ReplicaOptions options_;
   std::vector<std::pair<uint32_t, SecretBytes>> keys_;

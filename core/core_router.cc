@@ -408,6 +408,7 @@ void CoreRouter::Impl::ReloadPolicy() {
     // Peers suspended or re-keyed, rates changed: every node hears it now.
     SendWelcomes(nodes_.Agencies());
     stats_->policy_version.Set(static_cast<int64_t>(after->version()));
+    if (replica_) (void)replica_->PublishPolicy(after->version());  // the sites' floor
   }
   for (const records::AuditRecord& a :
        PolicyLoadAudit(*before, *after, s, options_.policy_bundle_file, NowMicros())) {

@@ -105,7 +105,7 @@ void CoreRouter::Impl::ProbeRecords() {
   // A replicated core leads again first (or steps down if another core leads now) and
   // takes in what etcd committed: the failed batch may be there.
   if (s.ok() && replica_) {
-    Result<bool> led = replica_->Reclaim();
+    Result<bool> led = replica_->Reclaim(policy_->Current()->version());
     if (led.ok() && !*led) {
       StepDown(Status::FailedPrecondition("another core leads: " + replica_->leader()));
       return;

@@ -49,7 +49,7 @@ Status CoreRouter::Impl::AppendDurable(std::vector<records::Record>& records) {
 Status CoreRouter::Impl::RunFollowing(const std::atomic<bool>& stop) {
   Status step = records_ ? Status::Ok() : OpenRecordStore();
   if (step.ok()) {
-    Result<bool> led = replica_->FollowStep();
+    Result<bool> led = replica_->FollowStep(policy_->Current()->version());
     stats_->records.Set(static_cast<int64_t>(records_->Size()));
     if (led.ok() && *led) {
       Status became = BecomeLeader();
