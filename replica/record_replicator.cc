@@ -280,7 +280,10 @@ Result<int64_t> RecordReplicator::Trim(const std::vector<std::string>& sites) {
   for (const std::string& site : sites) {
     Result<std::optional<KeyValue>> kv = etcd_->Get(options_.applied_prefix + site);
     if (!kv.ok()) return kv.status();
-    if (!kv->has_value()) return int64_t{0};  // a site that never reported holds the window
+    if (!kv->has_value()) {  // a site that never reported holds the window (up to its bound)
+      lowest = 0;
+      continue;
+    }
     uint64_t applied = 0;
     for (char c : (*kv)->value) {
       if (c < '0' || c > '9') return Status::Corruption("bad applied position for " + site);
@@ -288,7 +291,13 @@ Result<int64_t> RecordReplicator::Trim(const std::vector<std::string>& sites) {
     }
     lowest = std::min(lowest, applied);
   }
-  if (sites.empty() || lowest == 0) return int64_t{0};
+  if (sites.empty()) return int64_t{0};
+  Result<std::optional<uint64_t>> last = log_.Last();
+  if (!last.ok()) return last.status();
+  if (last->has_value() && **last > options_.max_window_entries) {
+    lowest = std::max(lowest, **last - options_.max_window_entries);
+  }
+  if (lowest == 0) return int64_t{0};
   // Entries below the lowest applied go; the lowest applied itself stays, so the window
   // is never empty once anything was committed and the next entry number is never lost.
   return log_.Trim(lowest);

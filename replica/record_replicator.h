@@ -38,6 +38,10 @@ struct ReplicatorOptions {
   // version opens. Both sites hold the same ring.
   std::vector<std::pair<uint32_t, SecretBytes>> keys;
   int64_t read_page = 256;  // entries per read while catching up
+  // The window's bound: entries beyond this many behind the newest are trimmed even if a
+  // site has not applied them (that site must then be restored from another's checkpoint),
+  // so a site down for long cannot fill etcd (its quota would stop every commit).
+  uint64_t max_window_entries = 100'000;
   // Where issuances committed by the leader go (the site's issuance file). Without it a
   // batch of issuances cannot be applied.
   std::function<Status(const v1::Issuance&)> issuance_sink;

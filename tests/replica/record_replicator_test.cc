@@ -38,7 +38,7 @@ class RecordReplicatorTest : public EtcdFixture {
     for (const char* name : {"east", "west"}) Open(name);
   }
 
-  void Open(const std::string& name) {
+  void Open(const std::string& name, uint64_t max_window = 100'000) {
     Site& s = sites_[name];
     s.name = name;
     s.replicator.reset();
@@ -52,6 +52,7 @@ class RecordReplicatorTest : public EtcdFixture {
     o.site = name;
     o.keys.emplace_back(1, keys_.encryption_key.Clone());
     o.read_page = 7;  // small pages: catching up crosses page boundaries
+    o.max_window_entries = max_window;
     auto r = RecordReplicator::Create(etcd_.get(), s.store.get(), std::move(o));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     s.replicator = std::move(*r);
@@ -205,6 +206,31 @@ TEST_F(RecordReplicatorTest, TrimKeepsWhatAnySiteLacks) {
   ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
   ASSERT_TRUE(west.replicator->CatchUp().ok());
   ExpectSameLog(east, west);
+}
+
+TEST_F(RecordReplicatorTest, WindowIsBoundedEvenWhenASiteLags) {
+  Open("east", 5);
+  Site& east = sites_["east"];
+  Lead(east);
+  for (uint64_t n = 1; n <= 12; ++n) {
+    auto b = Batch(n, 1);
+    ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  }
+  ASSERT_TRUE(east.replicator->PublishApplied().ok());
+  // West never reported: without a bound the window would wait for it forever.
+  Result<int64_t> trimmed = east.replicator->Trim({"east", "west"});
+  ASSERT_TRUE(trimmed.ok()) << trimmed.status().ToString();
+  EXPECT_EQ(*trimmed, 6);  // entries 1..6 go; 7..12 (the newest and 5 behind it) stay
+  ReplicatedLog log(etcd_.get());
+  auto left = log.Read(0, 0);
+  ASSERT_TRUE(left.ok());
+  ASSERT_EQ(left->size(), 6u);
+  EXPECT_EQ(left->front().seq, 7u);
+  // West is then told clearly that it must be restored, and applies nothing.
+  Result<uint64_t> behind = sites_["west"].replicator->CatchUp();
+  ASSERT_FALSE(behind.ok());
+  EXPECT_NE(behind.status().message().find("fell behind the window"), std::string::npos);
+  EXPECT_EQ(sites_["west"].store->Size(), 0u);
 }
 
 TEST_F(RecordReplicatorTest, WindowIsSealedAndBoundToItsPlace) {
