@@ -217,17 +217,7 @@ Status RecordReplicator::Commit(const Fence& fence, std::vector<records::Record>
     r.sequence = first + i;
     batch.add_leaves(records::EncodeLeaf(r));
   }
-  const std::string key = log_.KeyOf(next_entry_);
-  Result<std::string> sealed = Seal(key, batch);
-  if (!sealed.ok()) return sealed.status();
-  Result<int64_t> appended = log_.Append(fence, next_entry_, *sealed);
-  if (!appended.ok()) {
-    // Unknown (no quorum) or refused (not the leader): either way this entry number may
-    // not be reused for other records until PrepareToLead has looked at the log again.
-    next_entry_ = 0;
-    return appended.status();
-  }
-  applied_entry_ = next_entry_++;
+  IPN_RETURN_IF_ERROR(AppendNext(fence, batch));
   // Committed on a majority: the local store follows. If it fails (a full disk), the
   // batch is still committed; the next PrepareToLead applies it from etcd.
   // On this thread when the store is idle (no hand-off to its pipeline's threads).
@@ -251,15 +241,21 @@ Status RecordReplicator::CommitIssuances(const Fence& fence,
   batch.set_first_sequence(store_->Size());
   batch.set_leader(options_.site);
   for (const v1::Issuance& i : issuances) *batch.add_issuances() = i;
-  const std::string key = log_.KeyOf(next_entry_);
-  Result<std::string> sealed = Seal(key, batch);
+  Status appended = AppendNext(fence, batch);
   for (v1::Issuance& i : *batch.mutable_issuances()) {
     std::string* linkage = i.mutable_linkage_symbol();
     sodium_memzero(linkage->data(), linkage->size());
   }
+  return appended;
+}
+
+Status RecordReplicator::AppendNext(const Fence& fence, const v1::ReplicaBatch& batch) {
+  Result<std::string> sealed = Seal(log_.KeyOf(next_entry_), batch);
   if (!sealed.ok()) return sealed.status();
   Result<int64_t> appended = log_.Append(fence, next_entry_, *sealed);
   if (!appended.ok()) {
+    // Unknown (no quorum) or refused (not the leader): either way this entry number may
+    // not be reused for another batch until PrepareToLead has looked at the log again.
     next_entry_ = 0;
     return appended.status();
   }

@@ -83,6 +83,8 @@ class RecordReplicator {
  private:
   RecordReplicator(EtcdClient* etcd, records::RecordStore* store, ReplicatorOptions options);
   Status Apply(const LogEntry& entry);
+  // Seals `batch` and appends it at next_entry_ under `fence`.
+  Status AppendNext(const Fence& fence, const v1::ReplicaBatch& batch);
 
   EtcdClient* etcd_;
   records::RecordStore* store_;

@@ -21,6 +21,8 @@ class EtcdFixture : public ::testing::Test {
     auto c = localnet::EtcdCluster::Start(dir_.path());
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     cluster_ = std::move(*c);
+    etcd_ = Client();
+    ASSERT_NE(etcd_, nullptr);
   }
 
   std::unique_ptr<replica::EtcdClient> Client(
@@ -45,6 +47,7 @@ class EtcdFixture : public ::testing::Test {
 
   TempDir dir_;
   std::unique_ptr<localnet::EtcdCluster> cluster_;
+  std::unique_ptr<replica::EtcdClient> etcd_;  // to every member
 };
 
 }  // namespace ipn::testing

@@ -16,16 +16,9 @@ using namespace std::chrono_literals;
 
 class LeadershipTest : public EtcdFixture {
  protected:
-  void SetUp() override {
-    EtcdFixture::SetUp();
-    if (HasFatalFailure()) return;
-    etcd_ = Client();
-    ASSERT_NE(etcd_, nullptr);
-  }
   LeadershipOptions Site(const std::string& id) { return LeadershipOptions{"/ipn/leader", id, 1}; }
 
   SystemClock clock_;
-  std::unique_ptr<EtcdClient> etcd_;
 };
 
 TEST_F(LeadershipTest, OneLeaderAtATime) {

@@ -33,8 +33,6 @@ class RecordReplicatorTest : public EtcdFixture {
   void SetUp() override {
     EtcdFixture::SetUp();
     if (HasFatalFailure()) return;
-    etcd_ = Client();
-    ASSERT_NE(etcd_, nullptr);
     for (const char* name : {"east", "west"}) Open(name);
   }
 
@@ -88,7 +86,6 @@ class RecordReplicatorTest : public EtcdFixture {
 
   SystemClock clock_;
   TestKeys keys_;
-  std::unique_ptr<EtcdClient> etcd_;
   std::map<std::string, Site> sites_;
 };
 

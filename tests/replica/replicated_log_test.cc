@@ -34,8 +34,6 @@ class ReplicatedLogTest : public EtcdFixture {
   void SetUp() override {
     EtcdFixture::SetUp();
     if (HasFatalFailure()) return;
-    etcd_ = Client();
-    ASSERT_NE(etcd_, nullptr);
     leader_ = std::make_unique<Leadership>(etcd_.get(), &clock_,
                                            LeadershipOptions{"/ipn/leader", "east", 5});
     Result<bool> led = leader_->Campaign();
@@ -59,7 +57,6 @@ class ReplicatedLogTest : public EtcdFixture {
   }
 
   SystemClock clock_;
-  std::unique_ptr<EtcdClient> etcd_;
   std::unique_ptr<Leadership> leader_;
   std::unique_ptr<ReplicatedLog> log_;
 };
