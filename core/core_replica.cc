@@ -106,9 +106,9 @@ Status CoreReplica::PublishPolicy(uint64_t version) {
   } else {
     compares.push_back({kPolicyKey, replica::Compare::Target::kCreateRevision, 0, ""});
   }
-  if (kv->has_value() && CheckPolicy(version).code() == Status::Code::kFailedPrecondition) {
-    return Status::Ok();  // a newer one is recorded already
-  }
+  // A newer bundle was served meanwhile (another leader reloaded between this site's
+  // check and its campaign): this site must not lead with the older one.
+  IPN_RETURN_IF_ERROR(CheckPolicy(version));
   Result<replica::TxnResult> txn =
       etcd_->Txn(compares, {{kPolicyKey, std::to_string(version), 0}}, {});
   if (!txn.ok()) return txn.status();

@@ -70,6 +70,8 @@ class CoreReplica {
   Status Resign();
 
   bool leading() const { return leadership_->Leading(); }
+  // Which leadership this is (the fence's revision; 0 while not leading).
+  int64_t term() const { return leadership_->fence().revision; }
   ~CoreReplica();
   std::string leader() const { return leadership_->leader(); }
   const std::string& site() const { return options_.site; }

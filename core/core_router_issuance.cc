@@ -92,6 +92,14 @@ void CoreRouter::Impl::CommitIssuances() {
   if (issuances_.empty()) return;
   Status shared = replica_->CommitIssuances(issuances_);
   for (v1::Issuance& i : issuances_) {
+    if (shared.ok()) {
+      // Committed: now this site's issuance file records it too (after etcd, never before).
+      std::span<const uint8_t, symbol::LinkageSymbol::kSize> linkage(
+          reinterpret_cast<const uint8_t*>(i.linkage_symbol().data()),
+          symbol::LinkageSymbol::kSize);
+      Status local = symbols_->ApplyIssuance(linkage, i.agency(), i.time_unix_us());
+      if (!local.ok()) log_->Error("issuance_not_recorded_here", {{"reason", local.ToString()}});
+    }
     std::string* linkage = i.mutable_linkage_symbol();
     sodium_memzero(linkage->data(), linkage->size());
   }

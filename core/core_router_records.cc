@@ -105,12 +105,16 @@ void CoreRouter::Impl::ProbeRecords() {
   // A replicated core leads again first (or steps down if another core leads now) and
   // takes in what etcd committed: the failed batch may be there.
   if (s.ok() && replica_) {
+    const int64_t term = replica_->term();
     Result<bool> led = replica_->Reclaim(policy_->Current()->version());
     if (led.ok() && !*led) {
       StepDown(Status::FailedPrecondition("another core leads: " + replica_->leader()));
       return;
     }
     s = led.status();
+    // Led again, but under a new lease: another leader may have led meanwhile and closed
+    // the exchanges these outcomes and receipts belong to. They are dropped, not replayed.
+    if (s.ok() && replica_->term() != term) lazy_.clear();
   }
   // The outcomes and receipts held back first, so that the exchanges they end are not
   // also closed as interrupted.
@@ -120,6 +124,7 @@ void CoreRouter::Impl::ProbeRecords() {
   if (s.ok()) s = StartServing();
   if (!s.ok()) {
     reads_.reset();
+    if (replica_) replica_->Detach();
     records_.reset();
     pipeline_.reset();
     if (records_probes_ % kProbesPerLogLine == 1) {

@@ -61,6 +61,14 @@ Status CoreRouter::Impl::RunFollowing(const std::atomic<bool>& stop) {
       step = became;
     } else {
       step = led.status();
+      // The store refused a write (a full disk): reopen it at the next step, as after a
+      // crash, instead of failing every step on a store that refuses until reopened.
+      if (step.code() == Status::Code::kIoError ||
+          step.code() == Status::Code::kResourceExhausted) {
+        replica_->Detach();
+        pipeline_.reset();
+        records_.reset();
+      }
     }
   }
   if (!step.ok() && follow_failures_++ % kFollowFailuresPerLogLine == 0) {
@@ -77,12 +85,14 @@ Status CoreRouter::Impl::RunFollowing(const std::atomic<bool>& stop) {
 }
 
 Status CoreRouter::Impl::BecomeLeader() {
+  // Bound first: a port still held for a moment after a step-down fails here, before
+  // anything is recorded, rather than after a start record every retry.
+  if (!router_) IPN_RETURN_IF_ERROR(OpenTransport());
   IPN_RETURN_IF_ERROR(
       RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros(),
                     [this](std::vector<records::Record>& batch) { return AppendDurable(batch); }));
   IPN_RETURN_IF_ERROR(CloseInterrupted());
   IPN_RETURN_IF_ERROR(StartServing());
-  if (!router_) IPN_RETURN_IF_ERROR(OpenTransport());
   send_now_ = [this](std::string_view to, const v1::Envelope& e) {
     return SendToPeer(*router_, to, e);
   };
@@ -112,7 +122,12 @@ void CoreRouter::Impl::StepDown(const Status& why) {
   }
   if (reads_) reads_->Stop();
   reads_.reset();
-  broker_.reset();  // the new leader closes its open exchanges from the log
+  broker_.reset();                       // the new leader closes its open exchanges from the log
+  for (auto& [to, e] : batch_.outbox) {  // never sent: symbols in them are wiped
+    if (!e.has_symbol_issued()) continue;
+    std::string* s = e.mutable_symbol_issued()->mutable_agency_symbol();
+    sodium_memzero(s->data(), s->size());
+  }
   batch_ = Batch();
   lazy_.clear();
   for (v1::Issuance& i : issuances_) {  // never committed: nobody heard of them

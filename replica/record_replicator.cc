@@ -120,10 +120,14 @@ Status RecordReplicator::Apply(const LogEntry& entry) {
       return Status::FailedPrecondition("log entry " + key +
                                         " holds issuances and nothing here takes them");
     }
-    for (const v1::Issuance& i : batch->issuances()) {
-      IPN_RETURN_IF_ERROR(options_.issuance_sink(i).WithContext("applying log entry " + key));
+    Status applied = Status::Ok();
+    for (v1::Issuance& i : *batch->mutable_issuances()) {
+      if (applied.ok())
+        applied = options_.issuance_sink(i).WithContext("applying log entry " + key);
+      std::string* linkage = i.mutable_linkage_symbol();  // never left in freed memory
+      sodium_memzero(linkage->data(), linkage->size());
     }
-    return Status::Ok();
+    return applied;
   }
   if (batch->issuances_size() != 0) {
     return Status::Corruption("log entry " + key + " mixes records and issuances");
@@ -201,8 +205,9 @@ Status RecordReplicator::PrepareToLead() {
 }
 
 Status RecordReplicator::Commit(const Fence& fence, std::vector<records::Record>& records) {
-  if (next_entry_ == 0)
-    return Status::FailedPrecondition("not prepared to lead: nothing committed");
+  // After an append whose outcome is unknown: look at the log again first (before the
+  // batch's first sequence is taken from the store, which this may extend).
+  if (next_entry_ == 0) IPN_RETURN_IF_ERROR(PrepareToLead());
   if (records.empty()) return Status::InvalidArgument("an empty batch");
   const uint64_t first = store_->Size();
   v1::ReplicaBatch batch;
@@ -233,9 +238,8 @@ Status RecordReplicator::Commit(const Fence& fence, std::vector<records::Record>
 
 Status RecordReplicator::CommitIssuances(const Fence& fence,
                                          const std::vector<v1::Issuance>& issuances) {
-  if (next_entry_ == 0)
-    return Status::FailedPrecondition("not prepared to lead: nothing committed");
   if (issuances.empty()) return Status::InvalidArgument("no issuance to commit");
+  if (next_entry_ == 0) IPN_RETURN_IF_ERROR(PrepareToLead());
   v1::ReplicaBatch batch;
   batch.set_format(kReplicaFormat);
   batch.set_first_sequence(store_->Size());

@@ -316,8 +316,11 @@ Result<AgencySymbol> SymbolService::Issue(std::string_view resident_code,
     symbol = SealAgencySymbol(active.key.span(), active.version, agency_code, linkage);
   }
   const LinkageSymbol* person = &linkage;
+  if (issued != nullptr) {
+    std::memcpy(issued->data(), linkage.data(), LinkageSymbol::kSize);
+    return symbol;  // recorded by the caller once replicated (ApplyIssuance)
+  }
   IPN_RETURN_IF_ERROR(issuance_->RecordIssuance({&person, 1}, agency_code, Now()));
-  if (issued != nullptr) std::memcpy(issued->data(), linkage.data(), LinkageSymbol::kSize);
   return symbol;
 }
 

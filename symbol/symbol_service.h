@@ -70,8 +70,9 @@ class SymbolService {
   // version) and keeps the first-issued time. Agency keys are created on first use.
   // InvalidArgument for a malformed or replaced resident code or a malformed agency code;
   // any other code means the service failed (disk, key ring).
-  // `issued`, when given, receives the person's linkage symbol (a replicated core commits
-  // the issuance through etcd; the caller keeps it inside the core and it wipes itself).
+  // `issued`, when given, receives the person's linkage symbol and the issuance is NOT
+  // recorded here: a replicated core commits it through etcd first and then records it
+  // (ApplyIssuance), so no site's issuance file holds what the others may never learn.
   Result<AgencySymbol> Issue(std::string_view resident_code, std::string_view agency_code,
                              LinkageSymbol* issued = nullptr);
   // Another site issued `agency_code` a symbol for the person `linkage` names at `time_us`

@@ -64,7 +64,7 @@ TEST_F(CoreReplicaTest, OlderPolicyBundleDoesNotLead) {
   ASSERT_TRUE(led.ok()) << led.status().ToString();
   ASSERT_TRUE(*led);
   ASSERT_TRUE(west.replica->PublishPolicy(6).ok());
-  ASSERT_TRUE(west.replica->PublishPolicy(3).ok());
+  EXPECT_EQ(west.replica->PublishPolicy(3).code(), Status::Code::kFailedPrecondition);
   ASSERT_TRUE(west.replica->Resign().ok());
   refused = east.replica->FollowStep(5);
   ASSERT_FALSE(refused.ok());

@@ -259,6 +259,14 @@ TEST_F(SymbolServiceTest, SitesSharingTheRingAgreeOnIssuanceApplied) {
   auto at_pen = east.Issue("49428595750", kPen, &linkage_pen);
   ASSERT_TRUE(at_pen.ok());
   EXPECT_TRUE(linkage.Equals(linkage_pen)) << "one linkage symbol per person";
+  // Handed out for replication: not recorded at the issuing site either, until applied.
+  auto at_east = east.Translate(at_pen->bytes, kPen, kMun);
+  ASSERT_TRUE(at_east.ok());
+  EXPECT_FALSE(at_east->provider_issued);
+  ASSERT_TRUE(east.ApplyIssuance(linkage.span(), kMun, 1'700'000'000'000'000).ok());
+  at_east = east.Translate(at_pen->bytes, kPen, kMun);
+  ASSERT_TRUE(at_east.ok());
+  EXPECT_TRUE(at_east->provider_issued);
   // West knew nothing of the person until the issuances are applied.
   auto before = west_site.Translate(at_pen->bytes, kPen, kMun);
   ASSERT_TRUE(before.ok());
