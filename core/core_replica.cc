@@ -80,11 +80,9 @@ Status CoreReplica::CheckPolicy(uint64_t mine) {
   Result<std::optional<replica::KeyValue>> kv = etcd_->Get(kPolicyKey);
   if (!kv.ok()) return kv.status();
   if (!kv->has_value()) return Status::Ok();
-  uint64_t newest = 0;
-  for (char c : (*kv)->value) {
-    if (c < '0' || c > '9') return Status::Corruption("bad value under " + std::string(kPolicyKey));
-    newest = newest * 10 + static_cast<uint64_t>(c - '0');
-  }
+  std::optional<uint64_t> parsed = replica::ParseDecimal((*kv)->value);
+  if (!parsed) return Status::Corruption("bad value under " + std::string(kPolicyKey));
+  const uint64_t newest = *parsed;
   if (mine >= newest) return Status::Ok();
   return Status::FailedPrecondition("this site's policy bundle is version " + std::to_string(mine) +
                                     " but version " + std::to_string(newest) +

@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <thread>
 
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
@@ -228,6 +229,15 @@ Result<std::optional<KeyValue>> EtcdClient::Get(const std::string& key) {
   if (!r.ok()) return r.status();
   if (r->empty()) return std::optional<KeyValue>();
   return std::optional<KeyValue>(std::move(r->front()));
+}
+
+std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [at, error] = std::from_chars(text.data(), end, value);
+  // from_chars takes no sign for unsigned types and fails on overflow; it must take all.
+  if (text.empty() || error != std::errc() || at != end) return std::nullopt;
+  return value;
 }
 
 std::string PrefixEnd(const std::string& prefix) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -86,5 +87,10 @@ class EtcdClient {
 // The smallest key greater than every key starting with `prefix` (etcd's range_end for a
 // prefix scan).
 std::string PrefixEnd(const std::string& prefix);
+
+// A number kept in etcd as decimal digits (log sequence numbers, applied positions, the
+// policy floor): nullopt for anything else — empty, a sign, other characters, or more than
+// 2^64 - 1.
+std::optional<uint64_t> ParseDecimal(std::string_view text);
 
 }  // namespace ipn::replica

@@ -284,12 +284,9 @@ Result<int64_t> RecordReplicator::Trim(const std::vector<std::string>& sites) {
       lowest = 0;
       continue;
     }
-    uint64_t applied = 0;
-    for (char c : (*kv)->value) {
-      if (c < '0' || c > '9') return Status::Corruption("bad applied position for " + site);
-      applied = applied * 10 + static_cast<uint64_t>(c - '0');
-    }
-    lowest = std::min(lowest, applied);
+    std::optional<uint64_t> applied = ParseDecimal((*kv)->value);
+    if (!applied) return Status::Corruption("bad applied position for " + site);
+    lowest = std::min(lowest, *applied);
   }
   if (sites.empty()) return int64_t{0};
   Result<std::optional<uint64_t>> last = log_.Last();

@@ -19,14 +19,7 @@ std::optional<uint64_t> ReplicatedLog::SeqOf(std::string_view key) const {
   if (key.size() != prefix_.size() + 20 || key.substr(0, prefix_.size()) != prefix_) {
     return std::nullopt;
   }
-  uint64_t seq = 0;
-  for (char c : key.substr(prefix_.size())) {
-    if (c < '0' || c > '9') return std::nullopt;
-    const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (seq > (UINT64_MAX - digit) / 10) return std::nullopt;
-    seq = seq * 10 + digit;
-  }
-  return seq;
+  return ParseDecimal(key.substr(prefix_.size()));
 }
 
 Result<int64_t> ReplicatedLog::Append(const Fence& fence, uint64_t seq, std::string_view bytes) {

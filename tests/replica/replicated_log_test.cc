@@ -27,6 +27,11 @@ TEST(ReplicatedLogKeys, SortBySequenceAndRoundTrip) {
   EXPECT_EQ(log.SeqOf("/ipn/log/0000000000000000000x"), std::nullopt);
   EXPECT_EQ(log.SeqOf("/ipn/log/99999999999999999999"), std::nullopt);  // over 2^64-1
   EXPECT_EQ(PrefixEnd("/ipn/log/"), "/ipn/log0");
+  EXPECT_EQ(ParseDecimal("0"), 0u);
+  EXPECT_EQ(ParseDecimal("18446744073709551615"), UINT64_MAX);
+  for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1x", "18446744073709551616"}) {
+    EXPECT_EQ(ParseDecimal(bad), std::nullopt) << "'" << bad << "'";
+  }
 }
 
 class ReplicatedLogTest : public EtcdFixture {
