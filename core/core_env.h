@@ -35,8 +35,12 @@ class CoreEnv {
   // not connected.
   virtual Status SendNow(std::string_view agency, const v1::Envelope& envelope) = 0;
 
-  // A fresh exchange id: unique across the core's restarts (random, 128 bits).
-  virtual std::string NewExchangeId() = 0;
+  // The id of the exchange `inquirer` opens under `request_id`: a keyed hash of the two
+  // (128 bits) under a key every site derives from the records key, so that a new leader
+  // names an exchange it resumes after a failover as the former leader did, and the
+  // outcomes and receipts nodes send again find it. Unique because a request id opens at
+  // most one exchange; reveals nothing of the request id to the provider.
+  virtual std::string NewExchangeId(std::string_view inquirer, std::string_view request_id) = 0;
 
   // Whether a durable record says `inquirer` already used `request_id` (the durable half
   // of the duplicate guard; records not yet durable are the broker's own memory).

@@ -61,9 +61,20 @@ CoreRouter::Impl::~Impl() {
   if (zap_) zap_->Stop();
 }
 
-std::string CoreRouter::Impl::NewExchangeId() {
+std::string CoreRouter::Impl::NewExchangeId(std::string_view inquirer,
+                                            std::string_view request_id) {
+  // BLAKE2b keyed MAC of inquirer || 0 || request id (an agency code holds no 0 byte).
   uint8_t bytes[16];
-  randombytes_buf(bytes, sizeof(bytes));
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, exchange_id_key_.data(), exchange_id_key_.size(), sizeof(bytes));
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(inquirer.data()),
+                            inquirer.size());
+  const uint8_t zero = 0;
+  crypto_generichash_update(&st, &zero, 1);
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(request_id.data()),
+                            request_id.size());
+  crypto_generichash_final(&st, bytes, sizeof(bytes));
+  sodium_memzero(&st, sizeof(st));
   char hex[2 * sizeof(bytes) + 1];
   sodium_bin2hex(hex, sizeof(hex), bytes, sizeof(bytes));
   return hex;

@@ -54,7 +54,7 @@ class CoreRouter::Impl : public CoreEnv {
   Status SendNow(std::string_view agency, const v1::Envelope& envelope) override {
     return Send(std::string(agency), envelope);
   }
-  std::string NewExchangeId() override;
+  std::string NewExchangeId(std::string_view inquirer, std::string_view request_id) override;
   bool RequestIdRecorded(std::string_view inquirer, std::string_view request_id) override;
 
  private:
@@ -70,6 +70,10 @@ class CoreRouter::Impl : public CoreEnv {
   // write (disk full), reopened by itself.
   Status OpenRecordStore();
   Status CloseInterrupted();
+  // How far back the log may hold an exchange that is still open (deadline + grace).
+  int64_t OpenExchangesSince() const;
+  // A new leader: the exchanges the log shows open go on in its broker (Resume).
+  Status ResumeInterrupted();
   Status StartServing();
   void RecordsFailed(const Status& why);
   void ProbeRecords();
@@ -128,6 +132,8 @@ class CoreRouter::Impl : public CoreEnv {
   std::vector<v1::Issuance> issuances_;       // this turn's, committed before its replies
   std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store
   std::unique_ptr<records::RecordStore> records_;
+  // Names exchanges (NewExchangeId): subkey 3 of the records key, the same at every site.
+  SecretBytes exchange_id_key_;
   std::unique_ptr<ReadWorker> reads_;
   std::unique_ptr<InquiryBroker> broker_;
   ConnectedNodes nodes_;

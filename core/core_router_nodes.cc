@@ -94,6 +94,7 @@ void CoreRouter::Impl::HandleHello(const Incoming& in) {
   const bool changed = known == nullptr || *known != hello.answer_endpoint();
   nodes_.Connect(in.user_id, hello.answer_endpoint());
   stats_->connected_nodes.Set(static_cast<int64_t>(nodes_.size()));
+  if (broker_) broker_->OnNodeConnected(in.user_id);  // inquiries waiting for it go now
   log_->Info("node_connected",
              {{"agency", in.user_id},
               {"answer_endpoint", hello.answer_endpoint()},

@@ -11,6 +11,8 @@
 // core tries to reopen the store and close the exchanges the failure left open (each gets
 // its end on record: CORE_RESTARTED or NOT_CONFIRMED, core/exchange_recovery.h); when
 // both succeed — space has returned — it serves again with a fresh inquiry broker.
+#include <sodium.h>
+
 #include <algorithm>
 
 #include "core/core_router_impl.h"
@@ -27,6 +29,12 @@ constexpr uint64_t kProbesPerLogLine = 10;  // a long outage logs every 10 s, no
 Status CoreRouter::Impl::OpenRecordStore() {
   Result<symbol::RecordKeys> record_keys = symbols_->GetRecordKeys();
   if (!record_keys.ok()) return record_keys.status().WithContext("record keys");
+  if (record_keys->encryption.empty()) return Status::FailedPrecondition("no records key");
+  // The exchange-id key, from the newest records key (subkey 3, context "ipnxchg1";
+  // subkeys 1 and 2 seal the replicated log and backups).
+  exchange_id_key_ = SecretBytes(crypto_generichash_KEYBYTES);
+  crypto_kdf_derive_from_key(exchange_id_key_.data(), exchange_id_key_.size(), 3, "ipnxchg1",
+                             record_keys->encryption.back().second.data());
   records::RecordStoreOptions ropts;
   ropts.dir = options_.data_dir + "/records";
   ropts.encryption_keys = std::move(record_keys->encryption);
@@ -158,17 +166,20 @@ Status CoreRouter::Impl::RunRecordsDown() {
 // What the last run left open gets its end on record before anyone is served. An exchange
 // stays open at most its deadline plus the receipt grace after its acceptance, so the log
 // is read back that far (and a second more) from its last record.
-Status CoreRouter::Impl::CloseInterrupted() {
-  const int64_t now = NowMicros();
-  int64_t last = now;
+int64_t CoreRouter::Impl::OpenExchangesSince() const {
+  int64_t last = NowMicros();
   if (const uint64_t size = records_->Size(); size > 0) {
     if (Result<records::Record> r = records_->Get(size - 1); r.ok()) {
-      last = std::min(now, r->time_unix_us);
+      last = std::min(last, r->time_unix_us);
     }
   }
-  const int64_t span = options_.provider_deadline_us + BrokerOptions().receipt_grace_us + 1'000'000;
+  return last - (options_.provider_deadline_us + BrokerOptions().receipt_grace_us + 1'000'000);
+}
+
+Status CoreRouter::Impl::CloseInterrupted() {
+  const int64_t now = NowMicros();
   Result<std::vector<records::Record>> closing =
-      CloseInterruptedExchanges(*records_, last - span, now);
+      CloseInterruptedExchanges(*records_, OpenExchangesSince(), now);
   if (!closing.ok()) return closing.status().WithContext("closing interrupted exchanges");
   if (closing->empty()) return Status::Ok();
   IPN_RETURN_IF_ERROR(AppendDurable(*closing).WithContext("closing interrupted exchanges"));

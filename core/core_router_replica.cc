@@ -1,15 +1,16 @@
 // CoreRouter: one site of a replicated core (DESIGN.md §8, docs/replication.md).
 //
 //   Run ─► RunFollowing ─► CoreReplica::FollowStep (apply what etcd committed, campaign)
-//              └─ won ─► BecomeLeader ─► start-up records, CloseInterrupted, bind ─► serve
+//              └─ won ─► BecomeLeader ─► bind, start-up records, ResumeInterrupted ─► serve
 //   serving ─► CoreReplica::Maintain (renew the lease, trim the window)
 //              ├─ lease gone ─► StepDown (unbind, drop the exchanges in memory) ─► following
 //              └─ no quorum ─► RecordsFailed ─► refuse "records unavailable" ─► ProbeRecords
 //                                              ─► CoreReplica::Reclaim ─► serve again
 //
 // A follower binds nothing, so interface nodes — connected to every site's endpoint — reach
-// only the leader. The exchanges a former leader left open are closed from the log by the
-// new one (CloseInterrupted), each with its end on record.
+// only the leader. The exchanges a former leader left open go on at the new one, read from
+// the log (ResumeInterrupted): the nodes send again what the failover may have lost, and
+// each exchange ends as it would have, or at its deadline, with its end on record.
 #include <sodium.h>
 
 #include <chrono>
@@ -23,7 +24,8 @@ namespace ipn::core {
 namespace {
 
 constexpr auto kFollowEvery = std::chrono::milliseconds(100);
-constexpr uint64_t kFollowFailuresPerLogLine = 50;  // a long outage logs every ~5 s
+constexpr uint64_t kFollowFailuresPerLogLine = 50;         // a long outage logs every ~5 s
+constexpr int64_t kAwaitNodesAfterTakeoverUs = 3'000'000;  // the ZMTP heartbeat's timeout
 
 }  // namespace
 
@@ -91,8 +93,11 @@ Status CoreRouter::Impl::BecomeLeader() {
   IPN_RETURN_IF_ERROR(
       RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros(),
                     [this](std::vector<records::Record>& batch) { return AppendDurable(batch); }));
-  IPN_RETURN_IF_ERROR(CloseInterrupted());
   IPN_RETURN_IF_ERROR(StartServing());
+  // Every node reconnects and says Hello within a moment (a paused leader's connections
+  // drop at the heartbeat's timeout): until then an inquiry waits for its provider's node.
+  broker_->AwaitNodesUntil(NowMicros() + kAwaitNodesAfterTakeoverUs);
+  IPN_RETURN_IF_ERROR(ResumeInterrupted());
   send_now_ = [this](std::string_view to, const v1::Envelope& e) {
     return SendToPeer(*router_, to, e);
   };
@@ -102,6 +107,17 @@ Status CoreRouter::Impl::BecomeLeader() {
   stats_->records_available.Set(1);
   log_->Info("core_leading",
              {{"site", options_.site}, {"endpoint", endpoint_}, {"records", records_->Size()}});
+  return Status::Ok();
+}
+
+Status CoreRouter::Impl::ResumeInterrupted() {
+  Result<std::vector<OpenExchange>> open =
+      FindOpenExchanges(*records_, OpenExchangesSince(), NowMicros());
+  if (!open.ok()) return open.status().WithContext("finding the exchanges left open");
+  const size_t resumed = broker_->Resume(*open);
+  stats_->resumed.Add(resumed);
+  stats_->open_exchanges.Set(static_cast<int64_t>(broker_->open_count()));
+  if (resumed > 0) log_->Info("open_exchanges_resumed", {{"count", resumed}});
   return Status::Ok();
 }
 

@@ -10,6 +10,11 @@ CoreStats::CoreStats(Metrics& m)
                            {{"decision", "refused"}})),
       duplicates(m.GetCounter("ipn_core_duplicates_total",
                               "Repeated request ids (answered, not recorded again)")),
+      decided_again(m.GetCounter("ipn_core_decided_again_total",
+                                 "Inquiries sent again for an open exchange, answered with "
+                                 "its decision again (a node's session changed: failover)")),
+      resumed(m.GetCounter("ipn_core_resumed_exchanges_total",
+                           "Open exchanges a new leader took over from the log")),
       unexpected_outcomes(m.GetCounter("ipn_core_unexpected_outcomes_total",
                                        "Outcomes naming no open exchange of their sender")),
       unexpected_receipts(m.GetCounter("ipn_core_unexpected_receipts_total",

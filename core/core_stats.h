@@ -26,7 +26,9 @@ struct CoreStats {
 
   Counter& accepted;
   Counter& refused;
-  Counter& duplicates;  // repeated request ids (answered, not recorded again)
+  Counter& duplicates;     // repeated request ids (answered, not recorded again)
+  Counter& decided_again;  // inquiries sent again for an open exchange (after a failover)
+  Counter& resumed;        // exchanges a new leader took over from the log
   Counter& unexpected_outcomes;
   Counter& unexpected_receipts;
   Counter& refusal_aggregates;      // aggregate records of refusals filed under no person

@@ -42,6 +42,11 @@ Exchange* ExchangeTable::Find(std::string_view exchange_id) {
   return it == open_.end() ? nullptr : &it->second;
 }
 
+Exchange* ExchangeTable::FindByKey(const std::string& key) {
+  auto it = open_keys_.find(key);
+  return it == open_keys_.end() ? nullptr : Find(it->second);
+}
+
 void ExchangeTable::Close(std::string_view exchange_id, int64_t now_us) {
   auto it = open_.find(exchange_id);  // `exchange_id` may view the id erased below
   if (it == open_.end()) return;

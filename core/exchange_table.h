@@ -30,6 +30,8 @@ class ExchangeTable {
   // Marks a request id as used by an inquiry that opened nothing (refused, unreachable).
   void RememberUsed(const std::string& key, int64_t now_us);
   Exchange* Find(std::string_view exchange_id);
+  // The open exchange `key` opened, if it is still open.
+  Exchange* FindByKey(const std::string& key);
   // Closes an exchange: it leaves the open set; its request id stays a duplicate.
   void Close(std::string_view exchange_id, int64_t now_us);
 

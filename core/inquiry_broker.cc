@@ -61,6 +61,13 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   //    for as long as its records are kept, across restarts. The first inquiry's records
   //    stand; the repeat is answered and counted in the aggregate.
   const std::string key = ExchangeTable::Key(inquirer, facts.request_id);
+  if (!facts.request_id.empty()) {
+    // Sent again by a node whose session with the core changed (a failover) before the
+    // decision reached it: the exchange stands, and the decision is said again.
+    if (const Exchange* open = exchanges_.FindByKey(key); open != nullptr) {
+      return DecideAgain(*open);
+    }
+  }
   if (!facts.request_id.empty() &&
       (exchanges_.Seen(key) || deps_.env->RequestIdRecorded(inquirer, facts.request_id))) {
     deps_.stats->duplicates.Add();
@@ -151,19 +158,33 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
                            const std::string& explanation, int row) {
   const int64_t now = deps_.env->NowMicros();
   const int64_t deadline = now + options_.provider_deadline_us;
-  Exchange& x = exchanges_.Open(Exchange(deps_.env->NewExchangeId(), std::move(facts), now,
-                                         deadline, deadline + options_.receipt_grace_us));
+  std::string id = deps_.env->NewExchangeId(facts.inquirer, facts.request_id);
+  Exchange& x = exchanges_.Open(Exchange(std::move(id), std::move(facts), now, deadline,
+                                         deadline + options_.receipt_grace_us));
   deps_.env->AddRecord(x.MakeRecord(records::Event::kInquiryAccepted, "ACCEPTED", now));
   deps_.stats->accepted.Add();
 
   // The forward leaves now, before the records are durable, so the provider works while
   // the disk syncs. That is safe because the inquirer's node releases nothing before the
   // accepted decision, and the decision below waits for the records (SendAfterCommit).
+  Status sent = Forward(x, inquiry, provider_symbol);
+  if (!sent.ok() && now < await_nodes_until_us_ &&
+      awaiting_.size() < options_.max_awaiting_provider) {
+    // Just after a takeover the provider's node may not have said Hello here yet: it
+    // waits for it (OnNodeConnected), at most until await_nodes_until_us_.
+    awaiting_.push_back(Awaiting{x.id(), inquiry, provider_symbol, explanation, row});
+    return;
+  }
+  if (!sent.ok()) return Unreachable(x);
+  Forwarded(x, explanation, row);
+}
+
+void InquiryBroker::Forwarded(const Exchange& x, const std::string& explanation, int row) {
   v1::Envelope e = Reply(x.facts().request_id);
   v1::InquiryDecision* d = e.mutable_inquiry_decision();
-  Status sent = Forward(x, inquiry, provider_symbol, d->mutable_provider_node());
-  if (!sent.ok()) return Unreachable(x);
-  deps_.env->AddRecord(x.MakeRecord(records::Event::kForwarded, "FORWARDED", now));
+  if (!ProviderNode(x, d->mutable_provider_node()).ok()) return Unreachable(x);
+  deps_.env->AddRecord(
+      x.MakeRecord(records::Event::kForwarded, "FORWARDED", deps_.env->NowMicros()));
   d->set_accepted(true);
   d->set_explanation(explanation);
   d->set_exchange_id(x.id());
@@ -180,8 +201,7 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
 }
 
 Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
-                              const symbol::AgencySymbol& provider_symbol,
-                              v1::PeerNode* provider_node) {
+                              const symbol::AgencySymbol& provider_symbol) {
   const std::string* provider_endpoint = deps_.nodes->AnswerEndpoint(x.facts().provider);
   const std::string* inquirer_endpoint = deps_.nodes->AnswerEndpoint(x.facts().inquirer);
   std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
@@ -209,11 +229,97 @@ Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
   Status sent = deps_.env->SendNow(x.facts().provider, fwd);
   // The provider's symbol must not outlive the send in this copy either.
   WipeString(f->mutable_provider_symbol());
-  // Whose node will answer, for the inquirer's decision: looked up once, here.
+  return sent;
+}
+
+Status InquiryBroker::ProviderNode(const Exchange& x, v1::PeerNode* provider_node) const {
+  const std::string* endpoint = deps_.nodes->AnswerEndpoint(x.facts().provider);
+  std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
+  const policy::Agency* provider = current->FindAgency(x.facts().provider);
+  if (endpoint == nullptr || provider == nullptr || !provider->curve_public_key) {
+    return Status::Unavailable("the provider's node is not connected");
+  }
   provider_node->set_agency_code(x.facts().provider);
   provider_node->set_curve_public_key(provider->curve_public_key->data(), 32);
-  provider_node->set_answer_endpoint(*provider_endpoint);
-  return sent;
+  provider_node->set_answer_endpoint(*endpoint);
+  return Status::Ok();
+}
+
+void InquiryBroker::OnNodeConnected(const std::string& agency) {
+  for (auto it = awaiting_.begin(); it != awaiting_.end();) {
+    Exchange* x = exchanges_.Find(it->exchange_id);
+    // Waiting for the provider's node, or for the inquirer's (the answer's destination).
+    if (x != nullptr && x->facts().provider != agency && x->facts().inquirer != agency) {
+      ++it;
+      continue;
+    }
+    // Still missing the other node: it waits on (until AwaitNodesUntil's time).
+    if (x != nullptr && !Forward(*x, it->inquiry, it->provider_symbol).ok()) {
+      ++it;
+      continue;
+    }
+    if (x != nullptr) Forwarded(*x, it->explanation, it->row);  // else it timed out meanwhile
+    DropAwaiting(*it);
+    it = awaiting_.erase(it);
+  }
+}
+
+void InquiryBroker::DropAwaiting(Awaiting& a) {
+  sodium_memzero(a.provider_symbol.bytes.data(), a.provider_symbol.bytes.size());
+  WipeString(a.inquiry.mutable_inquirer_symbol());
+}
+
+std::optional<int64_t> InquiryBroker::NextDeadline() const {
+  std::optional<int64_t> next = exchanges_.NextDeadline();
+  if (!awaiting_.empty() && (!next || await_nodes_until_us_ < *next)) next = await_nodes_until_us_;
+  return next;
+}
+
+void InquiryBroker::DecideAgain(const Exchange& x) {
+  v1::Envelope e = Reply(x.facts().request_id);
+  v1::InquiryDecision* d = e.mutable_inquiry_decision();
+  d->set_accepted(true);
+  d->set_exchange_id(x.id());
+  d->set_explanation("accepted before; sent again after the core's session changed");
+  // The provider's node may not have said Hello to this core yet: its key is enough for
+  // the inquirer's node to open the answer, which travels node to node.
+  if (!ProviderNode(x, d->mutable_provider_node()).ok()) {
+    std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
+    const policy::Agency* provider = current->FindAgency(x.facts().provider);
+    if (provider == nullptr || !provider->curve_public_key) return;  // suspended since
+    d->mutable_provider_node()->set_agency_code(x.facts().provider);
+    d->mutable_provider_node()->set_curve_public_key(provider->curve_public_key->data(), 32);
+  }
+  deps_.env->SendAfterCommit(x.facts().inquirer, std::move(e));
+  deps_.stats->decided_again.Add();
+}
+
+size_t InquiryBroker::Resume(const std::vector<OpenExchange>& open) {
+  size_t resumed = 0;
+  for (const OpenExchange& o : open) {
+    const records::Record& r = o.opening;
+    ExchangeFacts facts;
+    facts.inquirer = r.inquirer;
+    facts.provider = r.provider;
+    facts.business = r.business;
+    facts.item = r.item;
+    facts.request_id = r.request_id;
+    facts.record_symbol = r.record_symbol;
+    const std::string key = ExchangeTable::Key(facts.inquirer, facts.request_id);
+    if (exchanges_.Seen(key)) continue;  // already here (never twice)
+    std::string id = deps_.env->NewExchangeId(facts.inquirer, facts.request_id);
+    const int64_t deadline = r.time_unix_us + options_.provider_deadline_us;
+    Exchange& x = exchanges_.Open(Exchange(std::move(id), std::move(facts), r.time_unix_us,
+                                           deadline, deadline + options_.receipt_grace_us));
+    if (o.outcome) {
+      const v1::Outcome outcome = *o.outcome == records::Event::kProvided  ? v1::OUTCOME_PROVIDED
+                                  : *o.outcome == records::Event::kNotHeld ? v1::OUTCOME_NOT_HELD
+                                                                           : v1::OUTCOME_FAILED;
+      x.SetOutcome(outcome, o.non_disclosure);
+    }
+    ++resumed;
+  }
+  return resumed;
 }
 
 // Unreachable provider: a definite, recorded outcome now, not at the deadline.
@@ -242,8 +348,16 @@ void InquiryBroker::OnOutcome(const std::string& provider, const v1::Envelope& e
                                                       : nullptr;
   if (why != nullptr) {
     deps_.stats->unexpected_outcomes.Add();
-    deps_.log->Warn("unexpected_outcome",
-                    {{"exchange_id", o.exchange_id()}, {"provider", provider}, {"reason", why}});
+    // Nodes send their recent outcomes again after a failover, so an outcome for a closed
+    // exchange or one already recorded is expected (counted); another agency's is not.
+    const bool foreign = x != nullptr && x->facts().provider != provider;
+    const Logger::Fields fields = {
+        {"exchange_id", o.exchange_id()}, {"provider", provider}, {"reason", why}};
+    if (foreign) {
+      deps_.log->Warn("unexpected_outcome", fields);
+    } else {
+      deps_.log->Debug("unexpected_outcome", fields);
+    }
     return;
   }
   v1::Outcome outcome = o.outcome();
@@ -266,8 +380,13 @@ void InquiryBroker::OnReceipt(const std::string& inquirer, const v1::Envelope& e
   Exchange* x = exchanges_.Find(r.exchange_id());
   if (x == nullptr || x->facts().inquirer != inquirer || x->has_receipt()) {
     deps_.stats->unexpected_receipts.Add();
-    deps_.log->Warn("unexpected_receipt",
-                    {{"exchange_id", r.exchange_id()}, {"inquirer", inquirer}});
+    // As for outcomes: a receipt sent again after a failover is expected; a foreign one not.
+    const Logger::Fields fields = {{"exchange_id", r.exchange_id()}, {"inquirer", inquirer}};
+    if (x != nullptr && x->facts().inquirer != inquirer) {
+      deps_.log->Warn("unexpected_receipt", fields);
+    } else {
+      deps_.log->Debug("unexpected_receipt", fields);
+    }
     return;
   }
   x->SetReceipt();
@@ -280,6 +399,14 @@ void InquiryBroker::OnReceipt(const std::string& inquirer, const v1::Envelope& e
 
 void InquiryBroker::ExpireDeadlines() {
   const int64_t now = deps_.env->NowMicros();
+  // The nodes had their moment to say Hello: a provider still missing is unreachable.
+  if (now >= await_nodes_until_us_) {
+    for (Awaiting& a : awaiting_) {
+      if (const Exchange* x = exchanges_.Find(a.exchange_id)) Unreachable(*x);
+      DropAwaiting(a);
+    }
+    awaiting_.clear();
+  }
   for (const std::string& id : exchanges_.Expired(now)) {
     Exchange* x = exchanges_.Find(id);
     if (x->has_outcome()) {

@@ -37,7 +37,7 @@ class CollectingEnv : public CoreEnv {
   Status SendNow(std::string_view, const v1::Envelope&) override {
     return Status::Internal("a read sends nothing at once");
   }
-  std::string NewExchangeId() override { return ""; }
+  std::string NewExchangeId(std::string_view, std::string_view) override { return ""; }
   bool RequestIdRecorded(std::string_view, std::string_view) override { return false; }
 
   std::vector<records::Record> records;

@@ -51,7 +51,9 @@ class FuzzCoreEnv : public core::CoreEnv {
   }
   void SendAfterCommit(std::string, v1::Envelope) override {}
   Status SendNow(std::string_view, const v1::Envelope&) override { return Status::Ok(); }
-  std::string NewExchangeId() override { return "x" + std::to_string(++next_id); }
+  std::string NewExchangeId(std::string_view, std::string_view) override {
+    return "x" + std::to_string(++next_id);
+  }
   bool RequestIdRecorded(std::string_view inquirer, std::string_view request_id) override {
     return used.count({std::string(inquirer), std::string(request_id)}) != 0;
   }

@@ -147,14 +147,6 @@ Status InterfaceNode::Impl::BindAnswers() {
   return Status::Ok();
 }
 
-void InterfaceNode::Impl::SendHello() {
-  v1::Envelope hello = Stamped("hello");
-  hello.mutable_hello()->set_agency_code(options_.agency_code);
-  hello.mutable_hello()->set_answer_endpoint(answer_endpoint_);
-  hello.mutable_hello()->set_software_version("ipn-node 0.1");
-  SendToCore(hello);
-}
-
 // Sends Hello and waits for the Welcome, watching the handshake so that a refused key
 // is reported as such rather than as a silent hang.
 Status InterfaceNode::Impl::Handshake() {
@@ -210,39 +202,6 @@ Status InterfaceNode::Impl::Handshake() {
                                   " did not welcome this node in time");
 }
 
-// A new session with the core (it restarted, or the connection was re-made after a
-// heartbeat timeout) knows nothing of this node: say Hello again, at once. The core
-// rebuilds its view of connected nodes only from Hellos.
-void InterfaceNode::Impl::WatchCore() {
-  Result<std::vector<ConnectionWatch::Event>> events = core_watch_->Take();
-  if (!events.ok()) {
-    log_->Error("core_watch_failed", {{"reason", events.status().ToString()}});
-    return;
-  }
-  for (ConnectionWatch::Event ev : *events) {
-    switch (ev) {
-      case ConnectionWatch::Event::kConnected:
-        if (++core_sessions_ > 1) {
-          log_->Info("core_reconnected", {{"sessions", core_sessions_}});
-          SendHello();
-        }
-        break;
-      case ConnectionWatch::Event::kDisconnected:
-        log_->Warn("core_disconnected", {});
-        // Several sites: a Hello sent while a paused leader's connection was still up may
-        // have gone to it; now that it is dropped, the leader hears it (Hello is idempotent).
-        if (core_endpoints_.size() > 1) SendHello();
-        break;
-      case ConnectionWatch::Event::kRefused:
-        // Every retry would say so again: only the first refusal in a row is logged.
-        if (!core_refused_) log_->Error("core_refused_this_node", {});
-        core_refused_ = true;
-        continue;
-    }
-    core_refused_ = false;
-  }
-}
-
 Status InterfaceNode::Impl::Run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     zmq::pollitem_t items[] = {{core_->handle(), 0, ZMQ_POLLIN, 0},
@@ -257,6 +216,10 @@ Status InterfaceNode::Impl::Run(const std::atomic<bool>& stop) {
     // Connection events first: a re-made session says Hello before anything else goes.
     if (items[3].revents & ZMQ_POLLIN) WatchCore();
     ReceiveAll();
+    if (welcome_due_ && Now() >= hello_again_us_) {
+      SendHello();
+      hello_again_us_ = Now() + kHelloAgainUs;
+    }
     ExpireLocalDeadlines();
     stats_->outgoing.Set(static_cast<int64_t>(pending_.size()));
     stats_->incoming.Set(static_cast<int64_t>(served_.size()));
@@ -398,6 +361,11 @@ void InterfaceNode::Impl::HandleCore(v1::Envelope& e) {
     case v1::Envelope::kWelcome:
       peers_->ReplaceAll(e.welcome());
       rate_.Set(e.welcome().rate_per_second(), e.welcome().burst(), Now());
+      // A core sends Welcomes only to nodes that said Hello to it: this session is up.
+      if (welcome_due_) {
+        welcome_due_ = false;
+        ResendToCore();
+      }
       return;
     case v1::Envelope::kInquiryDecision: return HandleDecision(e);
     case v1::Envelope::kInquiryResult: {
@@ -439,6 +407,7 @@ void InterfaceNode::Impl::ExpireLocalDeadlines() {
   if (now < next_expiry_check_us_) return;
   next_expiry_check_us_ = now + 10'000;
   for (Delivery& d : pending_.Expire(now)) Deliver(std::move(d));
+  outbox_.Expire(now);
   ExpireParked(now);
   // The core has already timed these out and recorded it; they are only forgotten here.
   for (const ServedInquiry& x : served_.Expire(now)) {

@@ -27,6 +27,7 @@
 #include "common/metrics.h"
 #include "common/metrics_server.h"
 #include "common/zap_handler.h"
+#include "interface/core_outbox.h"
 #include "interface/interface_node.h"
 #include "interface/node_stats.h"
 #include "interface/peer_directory.h"
@@ -50,6 +51,7 @@ class InterfaceNode::Impl {
   Status BindAnswers();
   Status Handshake();
   void SendHello();
+  void StartSession();
   void WatchCore();
   void ReceiveAll();
   void HandleLocal(Incoming& in);
@@ -60,6 +62,9 @@ class InterfaceNode::Impl {
   void HandleSymbolIssued(const v1::Envelope& e);
   void ExpireLocalDeadlines();
   void SendToCore(const v1::Envelope& e);
+  // Keeps what a failover may lose (several core endpoints only), and sends it again.
+  bool KeepsForResend() const { return core_endpoints_.size() > 1; }
+  void ResendToCore();
   Status SendLocal(const std::string& client, const v1::Envelope& e);
   v1::Envelope Stamped(const std::string& request_id) const;
   int64_t Now() const { return clock_->NowMicros(); }
@@ -95,6 +100,10 @@ class InterfaceNode::Impl {
   std::vector<std::string> core_endpoints_;  // NodeOptions.core_endpoint, split at commas
   int core_sessions_ = 0;  // handshakes with the core so far; each after the first re-Hellos
   bool core_refused_ = false;
+  // Several sites: Hello is said again until a Welcome comes (StartSession).
+  static constexpr int64_t kHelloAgainUs = 500'000;
+  bool welcome_due_ = false;
+  int64_t hello_again_us_ = 0;
   // A connection to a peer's answer endpoint, remade when the core vouches for another
   // endpoint or key (the peer restarted elsewhere, or rotated its key).
   struct PeerConnection {
@@ -114,9 +123,10 @@ class InterfaceNode::Impl {
   std::deque<Parked> parked_;
   std::string answer_endpoint_;
 
-  std::set<std::string> listeners_;                             // local systems that said Hello
-  PendingInquiries pending_;                                    // the inquirer side
-  ServedInquiries served_;                                      // the provider side
+  std::set<std::string> listeners_;  // local systems that said Hello
+  PendingInquiries pending_;         // the inquirer side
+  CoreOutbox outbox_;                // sent again after a failover (several core endpoints only)
+  ServedInquiries served_;           // the provider side
   std::unordered_map<std::string, std::string> issue_clients_;  // request id -> client
   // Record queries, heads and statistics relayed to the core: request id -> client.
   std::unordered_map<std::string, std::string> record_clients_;

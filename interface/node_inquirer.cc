@@ -41,6 +41,7 @@ void InterfaceNode::Impl::HandleLocalInquiry(Incoming& in) {
     return;
   }
   SendToCore(in.envelope);
+  if (KeepsForResend()) outbox_.KeepInquiry(in.envelope, now + options_.local_timeout_us);
 }
 
 void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
@@ -67,6 +68,7 @@ void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
     const int64_t wait = std::clamp<int64_t>(after, 0, limits::kMaxRateHoldUs);
     hold_until_us_ = std::max(hold_until_us_, Now() + wait);
   }
+  outbox_.Decided(e.request_id());
   if (auto delivery = pending_.OnDecision(e.request_id(), d)) Deliver(std::move(*delivery));
 }
 
@@ -100,6 +102,7 @@ void InterfaceNode::Impl::HandleAnswer(Incoming& in) {
 // Hands the result to the asking system, wipes the answer, and confirms receipt to the
 // core when the provider's answer was delivered.
 void InterfaceNode::Impl::Deliver(Delivery d) {
+  outbox_.Decided(d.request_id);
   v1::Envelope e = Stamped(d.request_id);
   *e.mutable_inquiry_result() = std::move(d.result);
   const v1::Outcome outcome = e.inquiry_result().outcome();
@@ -113,6 +116,7 @@ void InterfaceNode::Impl::Deliver(Delivery d) {
     receipt.mutable_receipt()->set_outcome(outcome);
     receipt.mutable_receipt()->set_exchange_id(d.exchange_id);
     SendToCore(receipt);
+    if (KeepsForResend()) outbox_.KeepReport(receipt, Now());
   }
 }
 

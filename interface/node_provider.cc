@@ -146,6 +146,7 @@ void InterfaceNode::Impl::AnswerInquirer(const ServedInquiry& x, v1::Outcome out
   o->set_non_disclosure(non_disclosure);
   o->set_detail(detail);
   SendToCore(report);
+  if (KeepsForResend()) outbox_.KeepReport(report, Now());
   NodeStats::Count(stats_->provisions, outcome);
 }
 

@@ -22,7 +22,10 @@ struct NodeStats {
         dropped_answers(m.GetCounter("ipn_node_dropped_answers_total",
                                      "Answers from other nodes dropped (not expected)")),
         held_at_node(m.GetCounter("ipn_node_held_over_rate_total",
-                                  "Inquiries refused at this node: the agency over its rate")) {
+                                  "Inquiries refused at this node: the agency over its rate")),
+        resent(m.GetCounter("ipn_node_sent_again_total",
+                            "Inquiries, outcomes and receipts sent to the core again when its "
+                            "session changed (a failover)")) {
     for (int o = 1; o < v1::Outcome_ARRAYSIZE; ++o) {
       if (!v1::Outcome_IsValid(o)) continue;
       const std::string label = MetricLabel(static_cast<v1::Outcome>(o));
@@ -42,6 +45,7 @@ struct NodeStats {
   Gauge& incoming;
   Counter& dropped_answers;
   Counter& held_at_node;
+  Counter& resent;
   std::array<Counter*, v1::Outcome_ARRAYSIZE> inquiries{};
   std::array<Counter*, v1::Outcome_ARRAYSIZE> provisions{};
 };

@@ -166,6 +166,14 @@ class RecordStore {
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
   const PublicKey& signing_public_key() const;
 
+  // --- Backup ---
+  // Every stored row (column family, key, value) as of one snapshot, family by family in
+  // key order; values as stored (sealed). What `ipn backup create` copies (replica/backup.h).
+  // An error returned by `visit` stops the walk and is returned.
+  using RowVisitor =
+      std::function<Status(std::string_view family, std::string_view key, std::string_view value)>;
+  Status ForEachRow(const RowVisitor& visit) const;
+
   // Recomputes every retained record's leaf, the tree and the indexes from the stored
   // records and checks them against the stored tree and every signed head.
   Result<VerifyReport> Verify(const VerifyOptions& options = {}) const;

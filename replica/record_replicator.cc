@@ -15,6 +15,8 @@ constexpr uint32_t kReplicaFormat = 1;
 constexpr uint8_t kSealFormat = 1;
 constexpr size_t kSealHeader = 1 + 4 + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES + 1] = "ipnrepl1";
+// The store's metadata entry naming the log entry it last reported applied.
+constexpr char kAppliedEntryMeta[] = "replica.applied_entry";
 
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -42,6 +44,16 @@ Result<std::unique_ptr<RecordReplicator>> RecordReplicator::Create(EtcdClient* e
   }
   std::sort(r->seal_keys_.begin(), r->seal_keys_.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Where this store's catch-up resumes: the entry it last reported applied (kept with
+  // the store, so a restart or a restored backup reads only what it lacks).
+  Result<std::string> kept = store->GetMeta(kAppliedEntryMeta);
+  if (kept.ok()) {
+    std::optional<uint64_t> applied = ParseDecimal(*kept);
+    if (!applied) return Status::Corruption("the store's applied log entry is unreadable");
+    r->applied_entry_ = r->persisted_entry_ = *applied;
+  } else if (kept.status().code() != Status::Code::kNotFound) {
+    return kept.status().WithContext("reading the store's applied log entry");
+  }
   return r;
 }
 
@@ -176,9 +188,15 @@ Result<uint64_t> RecordReplicator::CatchUp() {
     Result<std::vector<LogEntry>> page = log_.Read(applied_entry_ + 1, options_.read_page);
     if (!page.ok()) return page.status();
     for (const LogEntry& e : *page) {
-      if (applied_entry_ != 0 && e.seq != applied_entry_ + 1) {
-        return Status::Corruption("the log window skips from entry " +
-                                  std::to_string(applied_entry_) + " to " + std::to_string(e.seq));
+      if (e.seq != applied_entry_ + 1) {
+        // Entries this store never applied were trimmed (it was down past the window's
+        // bound, or it is new to a log that began before it): they may hold issuances as
+        // well as records, so nothing later may be applied over the gap.
+        return Status::FailedPrecondition(
+            "this replica applied the log up to entry " + std::to_string(applied_entry_) +
+            " but the oldest entry left in etcd is " + std::to_string(e.seq) +
+            ": it fell behind the window; restore it from another replica's backup "
+            "(ipn backup create there, ipn backup restore here; docs/operations.md)");
       }
       IPN_RETURN_IF_ERROR(Apply(e));
       applied_entry_ = e.seq;
@@ -270,6 +288,12 @@ Status RecordReplicator::AppendNext(const Fence& fence, const v1::ReplicaBatch& 
 Status RecordReplicator::PublishApplied() {
   // Only what is durable here may be reported: the window below it will be trimmed.
   IPN_RETURN_IF_ERROR(store_->SyncWal());
+  // Kept with the store before it is published: a restart resumes after it, and it is
+  // never below what etcd may trim (PutMeta is durable when it returns).
+  if (applied_entry_ != persisted_entry_) {
+    IPN_RETURN_IF_ERROR(store_->PutMeta(kAppliedEntryMeta, std::to_string(applied_entry_)));
+    persisted_entry_ = applied_entry_;
+  }
   Result<int64_t> put =
       etcd_->Put(options_.applied_prefix + options_.site, std::to_string(applied_entry_), 0);
   return put.ok() ? Status::Ok() : put.status();

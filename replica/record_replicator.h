@@ -67,8 +67,11 @@ class RecordReplicator {
   // Leader: commits symbol issuances (applied locally already, by the issuing call).
   Status CommitIssuances(const Fence& fence, const std::vector<v1::Issuance>& issuances);
   // Any replica: applies every committed batch it has not applied; returns how many.
+  // FailedPrecondition when entries it never applied were trimmed from etcd (it must be
+  // restored from another replica's backup).
   Result<uint64_t> CatchUp();
-  // Publishes this site's applied position (what the leader's Trim reads).
+  // Makes this store durable, keeps its applied position with it (where the next start
+  // resumes), then publishes that position (what the leader's Trim reads).
   Status PublishApplied();
   // Leader: removes the batches every site in `sites` has applied; returns how many.
   Result<int64_t> Trim(const std::vector<std::string>& sites);
@@ -91,7 +94,8 @@ class RecordReplicator {
   ReplicatorOptions options_;
   ReplicatedLog log_;
   std::vector<std::pair<uint32_t, SecretBytes>> seal_keys_;  // derived, per version
-  uint64_t applied_entry_ = 0;
+  uint64_t applied_entry_ = 0;  // starts from the store's kept position
+  uint64_t persisted_entry_ = 0;
   uint64_t next_entry_ = 0;  // leader: where the next batch goes (0: PrepareToLead first)
 };
 

@@ -3,6 +3,7 @@
 // set of agencies whose nodes refuse an immediate send.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -26,7 +27,12 @@ class FakeCoreEnv : public CoreEnv {
     sent_now.emplace_back(std::string(agency), envelope);
     return Status::Ok();
   }
-  std::string NewExchangeId() override { return "x" + std::to_string(++next_id); }
+  // "x1", "x2", … in order of first use; the same pair always gets the same id.
+  std::string NewExchangeId(std::string_view inquirer, std::string_view request_id) override {
+    std::string& id = ids[{std::string(inquirer), std::string(request_id)}];
+    if (id.empty()) id = "x" + std::to_string(++next_id);
+    return id;
+  }
   bool RequestIdRecorded(std::string_view inquirer, std::string_view request_id) override {
     ++request_index_reads;
     return durable_request_ids.count({std::string(inquirer), std::string(request_id)}) != 0;
@@ -48,6 +54,7 @@ class FakeCoreEnv : public CoreEnv {
 
   int64_t now_us = 0;
   int next_id = 0;
+  std::map<std::pair<std::string, std::string>, std::string> ids;
   std::set<std::string> unreachable;
   std::set<std::pair<std::string, std::string>> durable_request_ids;  // (inquirer, request id)
   int request_index_reads = 0;

@@ -255,6 +255,46 @@ TEST_F(InquiryBrokerTest, AProviderWithoutANodeIsUnreachableAtOnceAndRecorded) {
   EXPECT_EQ(stats_->by_outcome[v1::OUTCOME_UNREACHABLE]->value(), 1u);
 }
 
+// Just after a takeover the nodes are still saying Hello to the new leader: an inquiry to a
+// provider whose node has not yet waits for it, then goes on as any other.
+TEST_F(InquiryBrokerTest, AfterATakeoverAnInquiryWaitsForItsProvidersHello) {
+  const std::string endpoint = *nodes_.AnswerEndpoint(kChiyoda);
+  nodes_.Disconnect(kChiyoda);
+  broker_->AwaitNodesUntil(env_.now_us + 3'000'000);
+  AskLawful("r1");
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted}));
+  EXPECT_TRUE(env_.after_commit.empty()) << "no decision yet";
+  EXPECT_EQ(broker_->NextDeadline(), env_.now_us + 3'000'000);
+  broker_->OnNodeConnected(kInsurer);  // another node: nothing happens
+  EXPECT_TRUE(env_.sent_now.empty());
+  env_.now_us += 500'000;
+  nodes_.Connect(kChiyoda, endpoint);
+  broker_->OnNodeConnected(kChiyoda);
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted, Event::kForwarded}));
+  ASSERT_EQ(env_.sent_now.size(), 1u);
+  EXPECT_EQ(env_.sent_now[0].first, kChiyoda);
+  EXPECT_EQ(env_.sent_now[0].second.forwarded_inquiry().provider_symbol(), a_[kChiyoda]);
+  ASSERT_EQ(env_.after_commit.size(), 1u);
+  EXPECT_TRUE(env_.after_commit[0].second.inquiry_decision().accepted());
+  EXPECT_EQ(broker_->open_count(), 1u);
+}
+
+TEST_F(InquiryBrokerTest, AProviderThatNeverSaysHelloAfterATakeoverIsUnreachable) {
+  nodes_.Disconnect(kChiyoda);
+  broker_->AwaitNodesUntil(env_.now_us + 3'000'000);
+  AskLawful("r1");
+  env_.now_us += 2'999'999;
+  broker_->ExpireDeadlines();
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted}));
+  env_.now_us += 1;
+  broker_->ExpireDeadlines();
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted, Event::kTimedOut}));
+  EXPECT_EQ(env_.records[1].outcome, "UNREACHABLE");
+  EXPECT_EQ(env_.after_commit.at(0).second.inquiry_result().outcome(), v1::OUTCOME_UNREACHABLE);
+  EXPECT_EQ(broker_->open_count(), 0u);
+  EXPECT_FALSE(broker_->NextDeadline().has_value());
+}
+
 TEST_F(InquiryBrokerTest, AForwardToAVanishedNodeIsUnreachable) {
   env_.unreachable.insert(kChiyoda);  // connected as far as the core knew, but gone
   AskLawful("r1");
@@ -270,13 +310,89 @@ TEST_F(InquiryBrokerTest, AnInquirerWithoutANodeCannotBeAnswered) {
   EXPECT_EQ(Events(), (std::vector<Event>{Event::kInquiryAccepted, Event::kTimedOut}));
 }
 
-TEST_F(InquiryBrokerTest, ARepeatedRequestIdOfAnOpenExchangeIsADuplicateAndNotRecordedAlone) {
+// A node sends an inquiry again when its session with the core changes (a failover) before
+// the decision reached it: while the exchange is open, the same decision is said again.
+TEST_F(InquiryBrokerTest, ARepeatedRequestIdOfAnOpenExchangeGetsItsDecisionAgainAndRecordsNothing) {
   AskLawful("r1");
   env_.Clear();
-  ExpectRefusedUnfiled(kPension, Inquiry("r1", a_[kPension], "np-benefit", kChiyoda, "local-tax"),
-                       v1::DENY_REASON_DUPLICATE_REQUEST);
+  AskLawful("r1");
+  EXPECT_TRUE(env_.records.empty());
+  EXPECT_TRUE(env_.sent_now.empty()) << "not forwarded twice";
+  ASSERT_EQ(env_.after_commit.size(), 1u);
+  EXPECT_EQ(env_.after_commit[0].first, kPension);
+  const v1::InquiryDecision& d = env_.after_commit[0].second.inquiry_decision();
+  EXPECT_TRUE(d.accepted());
+  EXPECT_EQ(d.exchange_id(), "x1");
+  EXPECT_EQ(d.provider_node().agency_code(), kChiyoda);
+  EXPECT_EQ(d.provider_node().curve_public_key().size(), 32u);
   EXPECT_EQ(broker_->open_count(), 1u);
-  EXPECT_EQ(stats_->duplicates.value(), 1u);
+  EXPECT_EQ(stats_->decided_again.value(), 1u);
+  EXPECT_EQ(stats_->duplicates.value(), 0u);
+}
+
+// A new leader resumes the exchanges the log shows open: the same ids, the original
+// deadlines, and the outcome on record. What the nodes send again then ends each one as it
+// would have ended: no exchange is closed as interrupted, nothing is recorded twice.
+TEST_F(InquiryBrokerTest, AResumedExchangeEndsAsItWouldHaveAtTheFormerLeader) {
+  const int64_t accepted = env_.now_us;
+  AskLawful("r1");  // open, no outcome yet
+  AskLawful("r2");
+  broker_->OnOutcome(kChiyoda, Outcome("x2", v1::OUTCOME_PROVIDED));  // r2: outcome, no receipt
+  std::vector<OpenExchange> open(2);
+  open[0].opening = env_.records[0];  // r1's accepted record
+  open[1].opening = env_.records[2];  // r2's accepted record
+  ASSERT_EQ(open[0].opening.event, Event::kInquiryAccepted);
+  ASSERT_EQ(open[1].opening.request_id, "r2");
+  open[1].outcome = Event::kProvided;
+  env_.MakeDurable();
+  RestartBroker();  // the new leader: nothing in memory
+  env_.Clear();
+  env_.now_us += 1'000'000;  // the failover took a second
+  EXPECT_EQ(broker_->Resume(open), 2u);
+  EXPECT_EQ(broker_->Resume(open), 0u) << "never twice";
+  EXPECT_EQ(broker_->open_count(), 2u);
+  EXPECT_TRUE(env_.records.empty()) << "resuming records nothing";
+  EXPECT_EQ(broker_->NextDeadline(), accepted + kDeadlineUs) << "r1 keeps its deadline";
+
+  // r1's inquiry, sent again (its decision was lost with the old leader): decided again.
+  AskLawful("r1");
+  ASSERT_EQ(env_.after_commit.size(), 1u);
+  EXPECT_TRUE(env_.after_commit[0].second.inquiry_decision().accepted());
+  EXPECT_EQ(env_.after_commit[0].second.inquiry_decision().exchange_id(), "x1");
+  // The provider's outcome for r1 and the receipts, sent again, are recorded once each;
+  // r2's outcome sent again is already on record and ignored.
+  broker_->OnOutcome(kChiyoda, Outcome("x1", v1::OUTCOME_PROVIDED));
+  broker_->OnOutcome(kChiyoda, Outcome("x2", v1::OUTCOME_PROVIDED));
+  broker_->OnReceipt(kPension, Receipt("r1", "x1"));
+  broker_->OnReceipt(kPension, Receipt("r2", "x2"));
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kProvided, Event::kReceived, Event::kReceived}));
+  EXPECT_EQ(env_.records[0].request_id, "r1");
+  EXPECT_EQ(env_.records[2].request_id, "r2");
+  EXPECT_EQ(env_.records[2].outcome, "PROVIDED");
+  EXPECT_EQ(broker_->open_count(), 0u);
+  EXPECT_EQ(stats_->unexpected_outcomes.value(), 1u);
+  // Closed now: the request id is a duplicate again.
+  env_.Clear();
+  AskLawful("r1");
+  EXPECT_EQ(env_.after_commit.at(0).second.inquiry_decision().deny_reason(),
+            v1::DENY_REASON_DUPLICATE_REQUEST);
+}
+
+TEST_F(InquiryBrokerTest, AResumedExchangePastItsDeadlineTimesOutAtOnce) {
+  AskLawful("r1");
+  std::vector<OpenExchange> open(1);
+  open[0].opening = env_.records[0];
+  RestartBroker();
+  env_.Clear();
+  env_.now_us += kDeadlineUs + 1;  // the lease outlived the provider's deadline
+  ASSERT_EQ(broker_->Resume(open), 1u);
+  broker_->ExpireDeadlines();
+  EXPECT_EQ(Events(), (std::vector<Event>{Event::kTimedOut}));
+  EXPECT_EQ(env_.records[0].outcome, "TIMED_OUT");
+  ASSERT_EQ(env_.after_commit.size(), 1u);
+  EXPECT_EQ(env_.after_commit[0].first, kPension) << "the inquirer hears the end";
+  EXPECT_EQ(env_.after_commit[0].second.inquiry_result().exchange_id(), "x1");
+  EXPECT_EQ(broker_->open_count(), 0u);
 }
 
 TEST_F(InquiryBrokerTest, ARepeatedRequestIdOfARefusedInquiryIsADuplicate) {

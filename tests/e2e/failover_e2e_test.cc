@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,11 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+
+std::string Text(const std::string& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 class FailoverTest : public ::testing::Test {
  protected:
@@ -136,7 +142,9 @@ class FailoverTest : public ::testing::Test {
       if (r.inquirer == "PEN-0001") by_request[r.request_id].push_back(r.event);
     }
     size_t accepted = 0;
-    for (const auto& [id, events] : by_request) {
+    for (const auto& entry : by_request) {
+      const std::string& id = entry.first;
+      const std::vector<records::Event>& events = entry.second;
       if (events.front() != records::Event::kInquiryAccepted) continue;
       ++accepted;
       auto has = [&](records::Event e) {
@@ -158,6 +166,7 @@ class FailoverTest : public ::testing::Test {
   v1::Outcome expected_ = v1::OUTCOME_UNSPECIFIED;
   std::vector<std::string> answered_;
   std::string last_error_;
+  TempDir backup_dir_;
 };
 
 TEST_F(FailoverTest, KilledLeaderIsReplacedWithin5Seconds) {
@@ -221,6 +230,87 @@ TEST_F(FailoverTest, LeaderKilledTenTimesUnderLoadLosesNothing) {
   answered_.insert(answered_.end(), loaded.begin(), loaded.end());
   std::printf("steady load: %zu inquiries answered across 10 leader kills\n", loaded.size());
   ExpectSameLogs();
+}
+
+// A site's disk is lost: its core is restored from a backup taken while it ran (`ipn
+// backup create|restore`), rejoins as a follower, catches up from etcd from the position
+// the backup held, and ends with the same log as the other site.
+TEST_F(FailoverTest, ReplicaRestoredFromBackupRejoinsAndVerifies) {
+  const int leader = WaitLeader(10s);
+  ASSERT_GE(leader, 0);
+  const size_t lost = static_cast<size_t>(1 - leader);
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(InquireOnce("before-" + std::to_string(i), 5s)) << last_error_;
+  const std::string dir = net_->net().CoreDir(lost);
+  const std::string env = "IPN_PASSPHRASE=" + net_->net().key_ring_passphrase() + " ";
+  const std::string backup = backup_dir_.Sub("site.ipnbak");
+  const std::string made = backup_dir_.Sub("create.json");
+  const std::string create = env + BinDir() + "/ipn backup create --json --data-dir " + dir +
+                             " --out " + backup + " > " + made + " 2>" +
+                             backup_dir_.Sub("create.err");
+  ASSERT_EQ(WEXITSTATUS(std::system(create.c_str())), 0) << Text(backup_dir_.Sub("create.err"));
+  const nlohmann::json summary = nlohmann::json::parse(std::ifstream(made));
+  EXPECT_GT(summary["records"].get<uint64_t>(), 0u);
+  // Served after the backup: the restored site has these only from etcd.
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(InquireOnce("after-backup-" + std::to_string(i), 5s)) << last_error_;
+
+  // The disk is lost; the site's own secrets (its key ring, its Curve key) were kept apart.
+  net_->net().KillSite(lost);
+  const std::string kept = backup_dir_.Sub("secrets");
+  std::filesystem::create_directories(kept);
+  std::filesystem::copy_file(dir + "/symbols/keyring.ipnk", kept + "/keyring.ipnk");
+  std::filesystem::copy_file(dir + "/core.key", kept + "/core.key");
+  std::filesystem::remove_all(dir);
+  const std::string restore = env + BinDir() + "/ipn backup restore " + backup + " --data-dir " +
+                              dir + " --key-ring " + kept + "/keyring.ipnk > " +
+                              backup_dir_.Sub("restore.out") + " 2>&1";
+  ASSERT_EQ(WEXITSTATUS(std::system(restore.c_str())), 0) << Text(backup_dir_.Sub("restore.out"));
+  std::filesystem::copy_file(kept + "/core.key", dir + "/core.key");
+  ASSERT_TRUE(net_->net().StartSite(lost).ok());
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(InquireOnce("after-restore-" + std::to_string(i), 5s)) << last_error_;
+  EXPECT_EQ(WaitLeader(1s), leader);
+  ExpectSameLogs();
+}
+
+// An inquiry that reached only a leader that then died is not lost: the node sends it
+// again, with its request id, to the new leader once its session changes, and the agency
+// gets its answer within its own timeout. It is recorded once.
+TEST_F(FailoverTest, AnInquiryTheLeaderNeverDecidedIsSentAgainAndAnswered) {
+  const int leader = WaitLeader(10s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(InquireOnce("before", 5s)) << last_error_;
+  // Paused, the leader's connections stay up: the inquiry goes to it and waits there.
+  net_->net().SignalSite(static_cast<size_t>(leader), SIGSTOP);
+  std::atomic<bool> done{false};
+  Result<interface::InquiryReply> reply = Status::Unavailable("not yet");
+  std::thread ask([&] {
+    auto client = interface::AgencyClient::Connect(net_->net().LocalEndpoint("PEN-0001"));
+    if (client.ok()) reply = (*client)->Inquire(LocalTax(pen_, "in-flight"), 20s);
+    done.store(true);
+  });
+  ASSERT_EQ(WaitLeader(10s, leader), 1 - leader);
+  // The paused leader dies without ever reading it; its connections drop at once.
+  net_->net().KillSite(static_cast<size_t>(leader));
+  const auto deadline = Clock::now() + 20s;
+  while (!done.load() && Clock::now() < deadline) std::this_thread::sleep_for(20ms);
+  ask.join();
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->outcome, expected_) << reply->explanation;
+  answered_.push_back("in-flight");
+  ASSERT_TRUE(net_->net().StartSite(static_cast<size_t>(leader)).ok());
+  ExpectSameLogs();  // and "in-flight" is accepted once, with its outcome and receipt
+  auto east = net_->net().OpenSiteRecords(0);
+  ASSERT_TRUE(east.ok());
+  std::vector<records::Event> events;
+  for (uint64_t s = 0; s < (*east)->Size(); ++s) {
+    auto r = (*east)->Get(s);
+    if (r.ok() && r->request_id == "in-flight") events.push_back(r->event);
+  }
+  EXPECT_EQ(std::count(events.begin(), events.end(), records::Event::kInquiryAccepted), 1);
+  EXPECT_EQ(std::count(events.begin(), events.end(), records::Event::kProvided), 1);
+  EXPECT_EQ(std::count(events.begin(), events.end(), records::Event::kReceived), 1);
 }
 
 TEST_F(FailoverTest, PausedLeaderIsFencedOut) {

@@ -108,7 +108,11 @@ TEST(RecordStoreUnsyncedTest, AppendsWithoutSyncAndSyncsOnDemand) {
     ASSERT_TRUE((*store)->AppendBatch(batch).ok());
     auto now = (*store)->TryAppendNow(batch);
     ASSERT_TRUE(now.ok());
-    EXPECT_EQ((*store)->Size(), *now ? 4u : 2u);
+    // The pipeline may still be finishing the first batch (busy): then through it.
+    if (!*now) {
+      ASSERT_TRUE((*store)->AppendBatch(batch).ok());
+    }
+    EXPECT_EQ((*store)->Size(), 4u);
     ASSERT_TRUE((*store)->SyncWal().ok());
   }
   RecordStoreOptions ro = keys.Options(dir.Sub("records"), &clock);

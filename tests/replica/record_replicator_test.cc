@@ -169,6 +169,33 @@ TEST_F(RecordReplicatorTest, RestartedReplicaResumesWhereItsStoreIs) {
   ExpectSameLog(east, west);
 }
 
+TEST_F(RecordReplicatorTest, RestartResumesAfterTheKeptPositionEvenPastATrim) {
+  Site& east = sites_["east"];
+  Lead(east);
+  for (uint64_t n = 1; n <= 6; ++n) {
+    auto b = Batch(n, 1);
+    ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  }
+  ASSERT_TRUE(sites_["west"].replicator->CatchUp().ok());
+  ASSERT_TRUE(sites_["west"].replicator->PublishApplied().ok());
+  ASSERT_TRUE(east.replicator->PublishApplied().ok());
+  Result<int64_t> trimmed = east.replicator->Trim({"east", "west"});
+  ASSERT_TRUE(trimmed.ok());
+  EXPECT_EQ(*trimmed, 5);  // only entry 6 is left in etcd
+  // West restarts: its store says it applied entry 6, so it reads from entry 7 on, and
+  // the trimmed entries 1..5 are no gap for it.
+  Open("west");
+  Site& west = sites_["west"];
+  EXPECT_EQ(west.replicator->applied(), 6u);
+  auto b = Batch(7, 3);
+  ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  Result<uint64_t> caught = west.replicator->CatchUp();
+  ASSERT_TRUE(caught.ok()) << caught.status().ToString();
+  EXPECT_EQ(*caught, 1u);
+  EXPECT_EQ(west.store->Size(), 9u);
+  ExpectSameLog(east, west);
+}
+
 TEST_F(RecordReplicatorTest, TrimKeepsWhatAnySiteLacks) {
   Site& east = sites_["east"];
   Site& west = sites_["west"];

@@ -23,6 +23,7 @@ void RegisterRecordsCommand(CLI::App& app, Context& ctx);
 void RegisterDemoCommand(CLI::App& app, Context& ctx);
 void RegisterInquireCommand(CLI::App& app, Context& ctx);
 void RegisterOversightCommand(CLI::App& app, Context& ctx);
+void RegisterBackupCommand(CLI::App& app, Context& ctx);
 #endif
 
 }  // namespace ipn::cli

@@ -22,6 +22,7 @@ int RunMain(int argc, char** argv) {
   ipn::cli::RegisterDemoCommand(app, ctx);
   ipn::cli::RegisterInquireCommand(app, ctx);
   ipn::cli::RegisterOversightCommand(app, ctx);
+  ipn::cli::RegisterBackupCommand(app, ctx);
 #endif
 
   try {

@@ -70,6 +70,8 @@ class LocalNetwork {
   // The portal's HTTP port on 127.0.0.1 (-1 when not started).
   int portal_port() const { return portal_port_; }
   const std::string& data_dir() const { return options_.data_dir; }
+  // The cores' key ring passphrase (IPN_PASSPHRASE), for the operator tools a test runs.
+  const std::string& key_ring_passphrase() const { return passphrase_; }
 
   // Crash or stop single parts, and start a node with an arbitrary key (returns the
   // child, ready or not, so a test can see it refused).
