@@ -14,6 +14,7 @@ struct Seen {
   records::Record opening;  // its accepted record: the facts every closing record carries
   bool accepted = false, outcome = false, receipt = false, timed_out = false;
   bool non_disclosure = false;
+  bool any = false;  // some record of it is in the window
   records::Event outcome_event = records::Event::kProvided;
 };
 
@@ -26,6 +27,8 @@ Result<std::vector<OpenExchange>> FindOpenExchanges(const records::RecordStore& 
   IPN_RETURN_IF_ERROR(store.Pull(since_us, now_us + 1, "", [&](const records::Record& r) {
     if (r.event == records::Event::kOperatorAction || r.request_id.empty()) return true;
     Seen& s = seen[{r.inquirer, r.request_id}];
+    if (!s.accepted && !s.any) s.opening = r;  // the facts, until its accepted record shows
+    s.any = true;
     switch (r.event) {
       case records::Event::kInquiryAccepted:
         s.accepted = true;
@@ -47,9 +50,18 @@ Result<std::vector<OpenExchange>> FindOpenExchanges(const records::RecordStore& 
   std::vector<OpenExchange> out;
   for (auto& [key, s] : seen) {
     // A timed-out exchange is closed by its timeout (the inquirer's node sends no receipt).
-    if (!s.accepted || s.timed_out || (s.outcome && s.receipt)) continue;
+    if (s.timed_out || (s.outcome && s.receipt)) continue;
+    // An outcome or receipt whose acceptance is older than the window: the exchange was
+    // carried over several failovers in a row, each leader dying before it closed it. It
+    // is open, and long past its deadline: dated to the window's start, it closes at once.
+    if (!s.accepted && !s.outcome && !s.receipt) continue;  // refusals and the like
     OpenExchange x;
     x.opening = std::move(s.opening);
+    if (!s.accepted) {
+      x.opening.event = records::Event::kInquiryAccepted;
+      x.opening.outcome = "ACCEPTED";
+      x.opening.time_unix_us = since_us;
+    }
     if (s.outcome) x.outcome = s.outcome_event;
     x.non_disclosure = s.non_disclosure;
     out.push_back(std::move(x));

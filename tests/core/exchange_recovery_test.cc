@@ -81,3 +81,51 @@ TEST(ExchangeRecoveryTest, AClosedLogNeedsNothing) {
 
 }  // namespace
 }  // namespace ipn::core
+
+namespace ipn::core {
+namespace {
+
+// A replicated core resumes the open exchanges (FindOpenExchanges). One carried over
+// several failovers in a row has its acceptance before the window, and only a later record
+// (its outcome, or a receipt) in it: still open, and found, dated to the window's start so
+// that the leader resuming it closes it at once.
+TEST(ExchangeRecoveryTest, AnExchangeWhoseAcceptanceIsOlderThanTheWindowIsFoundByItsLaterRecords) {
+  ::ipn::testing::TempDir dir;
+  records::testing::TestKeys keys;
+  auto store = records::RecordStore::Open(keys.Options(dir.Sub("records")));
+  ASSERT_TRUE(store.ok());
+  std::vector<records::Record> log = {
+      Rec("h", Event::kInquiryAccepted, kT0 - 100),  // before the window
+      Rec("i", Event::kInquiryAccepted, kT0 - 90),   // before the window
+      Rec("j", Event::kInquiryAccepted, kT0 - 80),   // before the window, closed inside it
+      Rec("a", Event::kInquiryAccepted, kT0),       Rec("h", Event::kProvided, kT0 + 1, true),
+      Rec("i", Event::kReceived, kT0 + 2),          Rec("j", Event::kProvided, kT0 + 3),
+      Rec("j", Event::kReceived, kT0 + 4),
+  };
+  ASSERT_TRUE((*store)->AppendBatch(log).ok());
+  auto open = FindOpenExchanges(**store, kT0, kT0 + 1000);
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  ASSERT_EQ(open->size(), 3u);
+  // Oldest first by the record that showed each: a, then h, then i.
+  EXPECT_EQ((*open)[0].opening.request_id, "a");
+  EXPECT_EQ((*open)[0].opening.time_unix_us, kT0);
+  EXPECT_FALSE((*open)[0].outcome.has_value());
+  const OpenExchange& h = (*open)[1];
+  EXPECT_EQ(h.opening.request_id, "h");
+  EXPECT_EQ(h.opening.time_unix_us, kT0) << "dated to the window's start";
+  EXPECT_EQ(h.opening.provider, "MUN-131016");
+  ASSERT_TRUE(h.outcome.has_value());
+  EXPECT_EQ(*h.outcome, Event::kProvided);
+  EXPECT_TRUE(h.non_disclosure);
+  EXPECT_EQ((*open)[2].opening.request_id, "i");
+  EXPECT_FALSE((*open)[2].outcome.has_value());
+  // The lone core closes the same three.
+  auto closing = CloseInterruptedExchanges(**store, kT0, kT0 + 1000);
+  ASSERT_TRUE(closing.ok());
+  ASSERT_EQ(closing->size(), 3u);
+  EXPECT_EQ((*closing)[1].request_id, "h");
+  EXPECT_EQ((*closing)[1].outcome, "NOT_CONFIRMED");
+}
+
+}  // namespace
+}  // namespace ipn::core
