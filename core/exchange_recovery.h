@@ -24,11 +24,14 @@ struct OpenExchange {
   records::Record opening;  // its accepted record: the facts every later record carries
   // The provider's outcome when one is on record (kProvided, kNotHeld or kFailed).
   std::optional<records::Event> outcome;
+  bool has_receipt = false;  // the inquirer's receipt is on record (before the outcome)
   bool non_disclosure = false;
 };
 
 // The exchanges in `store` opened at or after `since_us` (the longest an exchange can stay
-// open: deadline + receipt grace, and some) and not closed by `now_us`, oldest first.
+// open: deadline + receipt grace, and some) and not closed by `now_us`, oldest first; and
+// those accepted earlier with an outcome or receipt since (carried over several failovers
+// in a row), found through the person's history.
 Result<std::vector<OpenExchange>> FindOpenExchanges(const records::RecordStore& store,
                                                     int64_t since_us, int64_t now_us);
 

@@ -33,6 +33,10 @@ records::Event EventOf(v1::Outcome o) {
 InquiryBroker::InquiryBroker(Deps deps, BrokerOptions options)
     : deps_(deps), options_(options), exchanges_(options.remember_request_ids_us) {}
 
+InquiryBroker::~InquiryBroker() {
+  for (Awaiting& a : awaiting_) DropAwaiting(a);  // symbols do not outlive the broker
+}
+
 v1::Envelope InquiryBroker::Reply(const std::string& request_id) const {
   v1::Envelope e;
   StampEnvelope(&e, request_id, deps_.env->NowMicros());
@@ -50,6 +54,16 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   facts.record_symbol = kNoPerson;
 
   const int64_t now = deps_.env->NowMicros();
+  // 0. Sent again by a node whose session with the core changed (a failover) before the
+  //    decision reached it: the exchange stands, and its decision is said again. Not
+  //    charged: the node sends all it kept at once, and the inquiry was charged when it
+  //    came first (this records nothing and translates nothing).
+  if (!facts.request_id.empty()) {
+    if (const Exchange* open = exchanges_.FindByKey(ExchangeTable::Key(inquirer, facts.request_id));
+        open != nullptr) {
+      return DecideAgain(*open);
+    }
+  }
   // 1. The inquirer's rate, before anything else is looked at: a flooding agency is held
   //    here, at the cost of one token bucket, and its refusals are aggregated.
   if (int64_t retry_at = 0; !deps_.policy->Charge(inquirer, now, &retry_at)) {
@@ -61,13 +75,6 @@ void InquiryBroker::OnInquiry(const std::string& inquirer, const v1::Envelope& e
   //    for as long as its records are kept, across restarts. The first inquiry's records
   //    stand; the repeat is answered and counted in the aggregate.
   const std::string key = ExchangeTable::Key(inquirer, facts.request_id);
-  if (!facts.request_id.empty()) {
-    // Sent again by a node whose session with the core changed (a failover) before the
-    // decision reached it: the exchange stands, and the decision is said again.
-    if (const Exchange* open = exchanges_.FindByKey(key); open != nullptr) {
-      return DecideAgain(*open);
-    }
-  }
   if (!facts.request_id.empty() &&
       (exchanges_.Seen(key) || deps_.env->RequestIdRecorded(inquirer, facts.request_id))) {
     deps_.stats->duplicates.Add();
@@ -317,6 +324,7 @@ size_t InquiryBroker::Resume(const std::vector<OpenExchange>& open) {
                                                                            : v1::OUTCOME_FAILED;
       x.SetOutcome(outcome, o.non_disclosure);
     }
+    if (o.has_receipt) x.SetReceipt();
     ++resumed;
   }
   return resumed;

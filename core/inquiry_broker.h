@@ -54,6 +54,9 @@ class InquiryBroker {
     RefusalLedger* refusals = nullptr;  // refusals filed under no person, aggregated
   };
   InquiryBroker(Deps deps, BrokerOptions options);
+  ~InquiryBroker();
+  InquiryBroker(const InquiryBroker&) = delete;
+  InquiryBroker& operator=(const InquiryBroker&) = delete;
 
   // An Inquiry from `inquirer` (the ZAP-authenticated agency).
   void OnInquiry(const std::string& inquirer, const v1::Envelope& envelope);

@@ -400,7 +400,8 @@ Result<BackupSummary> RestoreBackup(const std::string& backup_path, const std::s
                                     const symbol::KeyRing& ring, const RestoreOptions& options) {
   std::string why;
   if (!IsEmptyOrAbsent(data_dir, &why)) return Status::AlreadyExists(why);
-  const std::string target = fs::path(data_dir).lexically_normal().string();
+  std::string target = fs::path(data_dir).lexically_normal().string();
+  while (target.size() > 1 && target.back() == '/') target.pop_back();  // "dir/" is "dir"
   const std::string staging = target + ".restoring";
   std::error_code ec;
   fs::remove_all(staging, ec);  // a restore that stopped before: its own name, never served
@@ -421,6 +422,10 @@ Result<BackupSummary> RestoreBackup(const std::string& backup_path, const std::s
     fs::remove_all(staging, ec);
     return summary;
   }
+  // Every directory made durable before the one rename that publishes them all.
+  SyncDirectory(staging + "/" + kRecordsDirName);
+  SyncDirectory(staging + "/" + kSymbolsDirName);
+  SyncDirectory(staging);
   // All checked: the directory appears whole under its name, or not at all.
   fs::remove(target, ec);  // the empty directory the operator may have made
   if (::rename(staging.c_str(), target.c_str()) != 0) {

@@ -65,7 +65,12 @@ Result<std::unique_ptr<BackupWriter>> BackupWriter::Create(const std::string& pa
   std::unique_ptr<BackupWriter> w(new BackupWriter());
   w->path_ = path;
   const std::string partial = path + ".partial";
-  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // O_EXCL: a second backup to the same file at the same time is refused, not interleaved.
+  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST) {
+    return Status::AlreadyExists(partial + " exists: another backup to " + path +
+                                 " is under way, or one stopped (remove it)");
+  }
   if (fd < 0) return Status::IoError(Errno("cannot create", partial));
   w->file_ = ::fdopen(fd, "wb");
   if (w->file_ == nullptr) {
@@ -140,6 +145,7 @@ Status BackupWriter::Finish(const v1::BackupPart& end) {
   // link() rather than rename(): it fails instead of replacing a file that appeared
   // meanwhile, so a backup never overwrites anything.
   if (::link(partial.c_str(), path_.c_str()) != 0) {
+    if (errno == EEXIST) return Status::AlreadyExists(path_ + " appeared meanwhile; not replaced");
     return Status::IoError(Errno("cannot put the backup in place at", path_));
   }
   ::unlink(partial.c_str());

@@ -53,6 +53,11 @@ Result<std::unique_ptr<RecordReplicator>> RecordReplicator::Create(EtcdClient* e
     r->applied_entry_ = r->persisted_entry_ = *applied;
   } else if (kept.status().code() != Status::Code::kNotFound) {
     return kept.status().WithContext("reading the store's applied log entry");
+  } else if (store->Size() > 0) {
+    // A store that holds records but no position was fed before positions were kept
+    // (an upgrade): it starts where the window starts, as it did then, each batch checked
+    // against the store (Apply), and keeps its position from its next report on.
+    r->position_unknown_ = true;
   }
   return r;
 }
@@ -188,7 +193,7 @@ Result<uint64_t> RecordReplicator::CatchUp() {
     Result<std::vector<LogEntry>> page = log_.Read(applied_entry_ + 1, options_.read_page);
     if (!page.ok()) return page.status();
     for (const LogEntry& e : *page) {
-      if (e.seq != applied_entry_ + 1) {
+      if (e.seq != applied_entry_ + 1 && !position_unknown_) {
         // Entries this store never applied were trimmed (it was down past the window's
         // bound, or it is new to a log that began before it): they may hold issuances as
         // well as records, so nothing later may be applied over the gap.
@@ -200,6 +205,7 @@ Result<uint64_t> RecordReplicator::CatchUp() {
       }
       IPN_RETURN_IF_ERROR(Apply(e));
       applied_entry_ = e.seq;
+      position_unknown_ = false;
       ++applied;
     }
     if (static_cast<int64_t>(page->size()) < options_.read_page) return applied;
@@ -282,6 +288,7 @@ Status RecordReplicator::AppendNext(const Fence& fence, const v1::ReplicaBatch& 
     return appended.status();
   }
   applied_entry_ = next_entry_++;
+  position_unknown_ = false;
   return Status::Ok();
 }
 

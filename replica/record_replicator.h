@@ -96,7 +96,8 @@ class RecordReplicator {
   std::vector<std::pair<uint32_t, SecretBytes>> seal_keys_;  // derived, per version
   uint64_t applied_entry_ = 0;  // starts from the store's kept position
   uint64_t persisted_entry_ = 0;
-  uint64_t next_entry_ = 0;  // leader: where the next batch goes (0: PrepareToLead first)
+  bool position_unknown_ = false;  // a store from before positions were kept (see Create)
+  uint64_t next_entry_ = 0;        // leader: where the next batch goes (0: PrepareToLead first)
 };
 
 }  // namespace ipn::replica

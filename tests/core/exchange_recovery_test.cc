@@ -86,45 +86,55 @@ namespace ipn::core {
 namespace {
 
 // A replicated core resumes the open exchanges (FindOpenExchanges). One carried over
-// several failovers in a row has its acceptance before the window, and only a later record
-// (its outcome, or a receipt) in it: still open, and found, dated to the window's start so
-// that the leader resuming it closes it at once.
+// several failovers in a row has its acceptance before the window and only a later record
+// (its outcome, or a receipt) in it: found through the person's history, with its real
+// acceptance. One that closed across the window's start, and a "not issued" refusal (whose
+// event is a not-held one), are not open.
 TEST(ExchangeRecoveryTest, AnExchangeWhoseAcceptanceIsOlderThanTheWindowIsFoundByItsLaterRecords) {
   ::ipn::testing::TempDir dir;
   records::testing::TestKeys keys;
   auto store = records::RecordStore::Open(keys.Options(dir.Sub("records")));
   ASSERT_TRUE(store.ok());
+  records::Record refusal = Rec("n", Event::kNotHeld, kT0 + 5);
+  refusal.outcome = "NOT_ISSUED_TO_PROVIDER";
   std::vector<records::Record> log = {
       Rec("h", Event::kInquiryAccepted, kT0 - 100),  // before the window
       Rec("i", Event::kInquiryAccepted, kT0 - 90),   // before the window
       Rec("j", Event::kInquiryAccepted, kT0 - 80),   // before the window, closed inside it
-      Rec("a", Event::kInquiryAccepted, kT0),       Rec("h", Event::kProvided, kT0 + 1, true),
-      Rec("i", Event::kReceived, kT0 + 2),          Rec("j", Event::kProvided, kT0 + 3),
-      Rec("j", Event::kReceived, kT0 + 4),
+      Rec("j", Event::kProvided, kT0 - 70),
+      Rec("a", Event::kInquiryAccepted, kT0),
+      Rec("h", Event::kProvided, kT0 + 1, true),
+      Rec("i", Event::kReceived, kT0 + 2),
+      Rec("j", Event::kReceived, kT0 + 3),
+      Rec("k", Event::kReceived, kT0 + 4),  // no acceptance anywhere: nothing open
+      refusal,
   };
   ASSERT_TRUE((*store)->AppendBatch(log).ok());
   auto open = FindOpenExchanges(**store, kT0, kT0 + 1000);
   ASSERT_TRUE(open.ok()) << open.status().ToString();
   ASSERT_EQ(open->size(), 3u);
-  // Oldest first by the record that showed each: a, then h, then i.
-  EXPECT_EQ((*open)[0].opening.request_id, "a");
-  EXPECT_EQ((*open)[0].opening.time_unix_us, kT0);
-  EXPECT_FALSE((*open)[0].outcome.has_value());
-  const OpenExchange& h = (*open)[1];
+  // Oldest acceptance first: h, i, a.
+  const OpenExchange& h = (*open)[0];
   EXPECT_EQ(h.opening.request_id, "h");
-  EXPECT_EQ(h.opening.time_unix_us, kT0) << "dated to the window's start";
-  EXPECT_EQ(h.opening.provider, "MUN-131016");
+  EXPECT_EQ(h.opening.event, Event::kInquiryAccepted);
+  EXPECT_EQ(h.opening.time_unix_us, kT0 - 100) << "its real acceptance";
   ASSERT_TRUE(h.outcome.has_value());
   EXPECT_EQ(*h.outcome, Event::kProvided);
+  EXPECT_FALSE(h.has_receipt);
   EXPECT_TRUE(h.non_disclosure);
-  EXPECT_EQ((*open)[2].opening.request_id, "i");
-  EXPECT_FALSE((*open)[2].outcome.has_value());
-  // The lone core closes the same three.
+  const OpenExchange& i = (*open)[1];
+  EXPECT_EQ(i.opening.request_id, "i");
+  EXPECT_FALSE(i.outcome.has_value());
+  EXPECT_TRUE(i.has_receipt);
+  EXPECT_EQ((*open)[2].opening.request_id, "a");
+  // The lone core closes the same three, each with the end it lacks.
   auto closing = CloseInterruptedExchanges(**store, kT0, kT0 + 1000);
   ASSERT_TRUE(closing.ok());
   ASSERT_EQ(closing->size(), 3u);
-  EXPECT_EQ((*closing)[1].request_id, "h");
-  EXPECT_EQ((*closing)[1].outcome, "NOT_CONFIRMED");
+  EXPECT_EQ((*closing)[0].request_id, "h");
+  EXPECT_EQ((*closing)[0].outcome, "NOT_CONFIRMED");
+  EXPECT_EQ((*closing)[1].request_id, "i");
+  EXPECT_EQ((*closing)[1].outcome, "CORE_RESTARTED");
 }
 
 }  // namespace

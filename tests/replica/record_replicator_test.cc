@@ -196,6 +196,31 @@ TEST_F(RecordReplicatorTest, RestartResumesAfterTheKeptPositionEvenPastATrim) {
   ExpectSameLog(east, west);
 }
 
+// A store fed before sites kept their applied position has records and no position: it
+// starts where the window starts, as it did then, each batch checked against the store.
+TEST_F(RecordReplicatorTest, AStoreFromBeforePositionsWereKeptStartsAtTheWindow) {
+  Site& east = sites_["east"];
+  Lead(east);
+  for (uint64_t n = 1; n <= 6; ++n) {
+    auto b = Batch(n, 1);
+    ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  }
+  ASSERT_TRUE(sites_["west"].replicator->CatchUp().ok());  // never published: no position
+  ASSERT_TRUE(east.replicator->PublishApplied().ok());
+  Result<int64_t> trimmed = east.replicator->Trim({"east"});
+  ASSERT_TRUE(trimmed.ok());
+  EXPECT_EQ(*trimmed, 5);
+  Open("west");
+  Site& west = sites_["west"];
+  EXPECT_EQ(west.replicator->applied(), 0u);
+  auto b = Batch(7, 2);
+  ASSERT_TRUE(east.replicator->Commit(east.leadership->fence(), b).ok());
+  Result<uint64_t> caught = west.replicator->CatchUp();
+  ASSERT_TRUE(caught.ok()) << caught.status().ToString();
+  EXPECT_EQ(west.replicator->applied(), 7u);
+  ExpectSameLog(east, west);
+}
+
 TEST_F(RecordReplicatorTest, TrimKeepsWhatAnySiteLacks) {
   Site& east = sites_["east"];
   Site& west = sites_["west"];
