@@ -16,8 +16,29 @@ namespace {
 namespace pb = etcdserverpb;
 using Clock = std::chrono::steady_clock;
 
+// etcd's own ways of saying "no quorum now": its request context ran out on the server
+// (sent back as UNKNOWN "context deadline exceeded" by the Go server), or its raft had no
+// leader or changed leader meanwhile. Each is retried and reported as Unavailable.
+bool NoQuorumNow(const grpc::Status& s) {
+  const grpc::StatusCode code = s.error_code();
+  if (code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return true;
+  }
+  if (code != grpc::StatusCode::UNKNOWN && code != grpc::StatusCode::CANCELLED) return false;
+  const std::string& m = s.error_message();
+  for (const char* said : {"context deadline exceeded", "context canceled", "request timed out",
+                           "leader changed", "no leader"}) {
+    if (m.find(said) != std::string::npos) return true;
+  }
+  return false;
+}
+
 Status FromGrpc(const grpc::Status& s, const char* what) {
   std::string m = std::string("etcd ") + what + ": " + s.error_message();
+  if (NoQuorumNow(s) && s.error_code() != grpc::StatusCode::UNAVAILABLE &&
+      s.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return Status::Unavailable(m + " (no quorum now)");
+  }
   switch (s.error_code()) {
     case grpc::StatusCode::OK: return Status::Ok();
     case grpc::StatusCode::UNAVAILABLE:
@@ -184,8 +205,7 @@ class GrpcEtcdClient final : public EtcdClient {
       ctx.set_wait_for_ready(true);
       s = rpc(&ctx);
       const grpc::StatusCode code = s.error_code();
-      if (code != grpc::StatusCode::UNAVAILABLE && code != grpc::StatusCode::DEADLINE_EXCEEDED)
-        break;
+      if (!NoQuorumNow(s)) break;
       if (Clock::now() + std::chrono::milliseconds(20) >= deadline) break;
       if (code == grpc::StatusCode::UNAVAILABLE) {
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(20 * (attempt + 1), 100)));
