@@ -27,6 +27,17 @@ records::Record Exchange::MakeRecord(records::Event event, std::string_view outc
   return MakeExchangeRecord(facts_, event, outcome, non_disclosure_, now_us);
 }
 
+ExchangeFacts ExchangeFactsOf(const records::Record& record) {
+  ExchangeFacts facts;
+  facts.inquirer = record.inquirer;
+  facts.provider = record.provider;
+  facts.business = record.business;
+  facts.item = record.item;
+  facts.request_id = record.request_id;
+  facts.record_symbol = record.record_symbol;
+  return facts;
+}
+
 records::Record MakeExchangeRecord(const ExchangeFacts& facts, records::Event event,
                                    std::string_view outcome, bool non_disclosure, int64_t now_us) {
   records::Record r;

@@ -78,6 +78,10 @@ class Exchange {
   v1::Outcome outcome_ = v1::OUTCOME_UNSPECIFIED;
 };
 
+// The facts a record of an exchange carries (MakeExchangeRecord's inverse): a resumed
+// exchange is rebuilt from its accepted record.
+ExchangeFacts ExchangeFactsOf(const records::Record& record);
+
 // The record of `event` for facts that never became an exchange (a refusal).
 records::Record MakeExchangeRecord(const ExchangeFacts& facts, records::Event event,
                                    std::string_view outcome, bool non_disclosure, int64_t now_us);

@@ -174,7 +174,8 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
   // The forward leaves now, before the records are durable, so the provider works while
   // the disk syncs. That is safe because the inquirer's node releases nothing before the
   // accepted decision, and the decision below waits for the records (SendAfterCommit).
-  Status sent = Forward(x, inquiry, provider_symbol);
+  v1::PeerNode provider_node;
+  Status sent = Forward(x, inquiry, provider_symbol, &provider_node);
   if (!sent.ok() && now < await_nodes_until_us_ &&
       awaiting_.size() < options_.max_awaiting_provider) {
     // Just after a takeover the provider's node may not have said Hello here yet: it
@@ -183,13 +184,14 @@ void InquiryBroker::Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
     return;
   }
   if (!sent.ok()) return Unreachable(x);
-  Forwarded(x, explanation, row);
+  Forwarded(x, explanation, row, std::move(provider_node));
 }
 
-void InquiryBroker::Forwarded(const Exchange& x, const std::string& explanation, int row) {
+void InquiryBroker::Forwarded(const Exchange& x, const std::string& explanation, int row,
+                              v1::PeerNode provider_node) {
   v1::Envelope e = Reply(x.facts().request_id);
   v1::InquiryDecision* d = e.mutable_inquiry_decision();
-  if (!ProviderNode(x, d->mutable_provider_node()).ok()) return Unreachable(x);
+  *d->mutable_provider_node() = std::move(provider_node);
   deps_.env->AddRecord(
       x.MakeRecord(records::Event::kForwarded, "FORWARDED", deps_.env->NowMicros()));
   d->set_accepted(true);
@@ -208,7 +210,8 @@ void InquiryBroker::Forwarded(const Exchange& x, const std::string& explanation,
 }
 
 Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
-                              const symbol::AgencySymbol& provider_symbol) {
+                              const symbol::AgencySymbol& provider_symbol,
+                              v1::PeerNode* provider_node) {
   const std::string* provider_endpoint = deps_.nodes->AnswerEndpoint(x.facts().provider);
   const std::string* inquirer_endpoint = deps_.nodes->AnswerEndpoint(x.facts().inquirer);
   std::shared_ptr<const policy::Policy> current = deps_.policy->Current();
@@ -236,6 +239,10 @@ Status InquiryBroker::Forward(const Exchange& x, const v1::Inquiry& inquiry,
   Status sent = deps_.env->SendNow(x.facts().provider, fwd);
   // The provider's symbol must not outlive the send in this copy either.
   WipeString(f->mutable_provider_symbol());
+  // Whose node will answer, for the inquirer's decision: from the lookups made here.
+  provider_node->set_agency_code(x.facts().provider);
+  provider_node->set_curve_public_key(provider->curve_public_key->data(), 32);
+  provider_node->set_answer_endpoint(*provider_endpoint);
   return sent;
 }
 
@@ -261,11 +268,13 @@ void InquiryBroker::OnNodeConnected(const std::string& agency) {
       continue;
     }
     // Still missing the other node: it waits on (until AwaitNodesUntil's time).
-    if (x != nullptr && !Forward(*x, it->inquiry, it->provider_symbol).ok()) {
+    v1::PeerNode provider_node;
+    if (x != nullptr && !Forward(*x, it->inquiry, it->provider_symbol, &provider_node).ok()) {
       ++it;
       continue;
     }
-    if (x != nullptr) Forwarded(*x, it->explanation, it->row);  // else it timed out meanwhile
+    // Else it timed out meanwhile: its end is on record.
+    if (x != nullptr) Forwarded(*x, it->explanation, it->row, std::move(provider_node));
     DropAwaiting(*it);
     it = awaiting_.erase(it);
   }
@@ -305,13 +314,7 @@ size_t InquiryBroker::Resume(const std::vector<OpenExchange>& open) {
   size_t resumed = 0;
   for (const OpenExchange& o : open) {
     const records::Record& r = o.opening;
-    ExchangeFacts facts;
-    facts.inquirer = r.inquirer;
-    facts.provider = r.provider;
-    facts.business = r.business;
-    facts.item = r.item;
-    facts.request_id = r.request_id;
-    facts.record_symbol = r.record_symbol;
+    ExchangeFacts facts = ExchangeFactsOf(r);
     const std::string key = ExchangeTable::Key(facts.inquirer, facts.request_id);
     if (exchanges_.Seen(key)) continue;  // already here (never twice)
     std::string id = deps_.env->NewExchangeId(facts.inquirer, facts.request_id);

@@ -95,17 +95,18 @@ class InquiryBroker {
                      const std::string& explanation, int64_t retry_at_us = 0);
   void Accept(ExchangeFacts facts, const v1::Inquiry& inquiry,
               const symbol::AgencySymbol& provider_symbol, const std::string& explanation, int row);
-  // Sends the forward to the provider's node.
+  // Sends the forward; fills `provider_node` (for the decision) from the same lookups.
   Status Forward(const Exchange& x, const v1::Inquiry& inquiry,
-                 const symbol::AgencySymbol& provider_symbol);
-  // Whose node answers exchange `x`, for its inquirer's decision.
+                 const symbol::AgencySymbol& provider_symbol, v1::PeerNode* provider_node);
+  // Whose node answers exchange `x`, for its inquirer's decision said again.
   Status ProviderNode(const Exchange& x, v1::PeerNode* provider_node) const;
   // An inquiry sent again under the request id of the open exchange `x` (its node's
   // session with the core changed before the decision came): the same decision again,
   // recording nothing.
   void DecideAgain(const Exchange& x);
   // Forwarded: recorded, and the accepted decision queued for after the commit.
-  void Forwarded(const Exchange& x, const std::string& explanation, int row);
+  void Forwarded(const Exchange& x, const std::string& explanation, int row,
+                 v1::PeerNode provider_node);
   void Unreachable(const Exchange& x);
   void TimeOut(Exchange* x, int64_t now);
   void NotConfirmed(Exchange* x, int64_t now);

@@ -18,7 +18,7 @@
 #include "ipn/v1/backup.pb.h"
 #include "records/record_store.h"
 #include "replica/backup_stream.h"
-#include "replica/etcd_client.h"
+#include "replica/record_replicator.h"
 #include "symbol/issuance_file.h"
 #include "symbol/symbol_service.h"
 
@@ -29,8 +29,6 @@ namespace fs = std::filesystem;
 
 constexpr char kRecordsDb[] = "records";
 constexpr char kIssuanceDb[] = "issuance";
-// The replicated log position kept with the record store (record_replicator.cc).
-constexpr char kAppliedEntryMeta[] = "replica.applied_entry";
 constexpr size_t kPartBytes = size_t{4} << 20;  // rows per sealed part, well under the limit
 constexpr uint64_t kProgressEvery = 10'000;
 
@@ -212,14 +210,9 @@ records::RecordStoreOptions StoreOptions(const std::string& dir, const symbol::K
 }
 
 Result<uint64_t> AppliedEntry(const records::RecordStore& store) {
-  Result<std::string> kept = store.GetMeta(kAppliedEntryMeta);
-  if (!kept.ok()) {
-    if (kept.status().code() == Status::Code::kNotFound) return uint64_t{0};
-    return kept.status();
-  }
-  std::optional<uint64_t> v = ParseDecimal(*kept);
-  if (!v) return Status::Corruption("the store's applied log entry is unreadable");
-  return *v;
+  Result<std::optional<uint64_t>> kept = KeptAppliedEntry(store);
+  if (!kept.ok()) return kept.status();
+  return kept->value_or(0);
 }
 
 // Reads the backup into `staging` (a new directory laid out as a core's data directory)

@@ -24,6 +24,17 @@ std::span<const uint8_t> Bytes(std::string_view s) {
 
 }  // namespace
 
+Result<std::optional<uint64_t>> KeptAppliedEntry(const records::RecordStore& store) {
+  Result<std::string> kept = store.GetMeta(kAppliedEntryMeta);
+  if (!kept.ok()) {
+    if (kept.status().code() == Status::Code::kNotFound) return std::optional<uint64_t>();
+    return kept.status().WithContext("reading the store's applied log entry");
+  }
+  std::optional<uint64_t> applied = ParseDecimal(*kept);
+  if (!applied) return Status::Corruption("the store's applied log entry is unreadable");
+  return applied;
+}
+
 Result<std::unique_ptr<RecordReplicator>> RecordReplicator::Create(EtcdClient* etcd,
                                                                    records::RecordStore* store,
                                                                    ReplicatorOptions options) {
@@ -46,13 +57,10 @@ Result<std::unique_ptr<RecordReplicator>> RecordReplicator::Create(EtcdClient* e
             [](const auto& a, const auto& b) { return a.first < b.first; });
   // Where this store's catch-up resumes: the entry it last reported applied (kept with
   // the store, so a restart or a restored backup reads only what it lacks).
-  Result<std::string> kept = store->GetMeta(kAppliedEntryMeta);
-  if (kept.ok()) {
-    std::optional<uint64_t> applied = ParseDecimal(*kept);
-    if (!applied) return Status::Corruption("the store's applied log entry is unreadable");
-    r->applied_entry_ = r->persisted_entry_ = *applied;
-  } else if (kept.status().code() != Status::Code::kNotFound) {
-    return kept.status().WithContext("reading the store's applied log entry");
+  Result<std::optional<uint64_t>> kept = KeptAppliedEntry(*store);
+  if (!kept.ok()) return kept.status();
+  if (kept->has_value()) {
+    r->applied_entry_ = r->persisted_entry_ = **kept;
   } else if (store->Size() > 0) {
     // A store that holds records but no position was fed before positions were kept
     // (an upgrade): it starts where the window starts, as it did then, each batch checked

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,6 +47,10 @@ struct ReplicatorOptions {
   // batch of issuances cannot be applied.
   std::function<Status(const v1::Issuance&)> issuance_sink;
 };
+
+// The replicated log entry a record store last reported applied, kept with it (nullopt:
+// none kept). What a restart, and a restored backup, resume after.
+Result<std::optional<uint64_t>> KeptAppliedEntry(const records::RecordStore& store);
 
 class RecordReplicator {
  public:
