@@ -173,6 +173,10 @@ Status CoreReplica::Commit(std::vector<records::Record>& records) {
   return replicator_->Commit(leadership_->fence(), records);
 }
 
+Status CoreReplica::ApplyCommitted() {
+  return replicator_ ? replicator_->ApplyCommitted() : Status::Ok();
+}
+
 Status CoreReplica::CommitIssuances(const std::vector<v1::Issuance>& issuances) {
   if (!replicator_) return Status::FailedPrecondition("no record store attached");
   return replicator_->CommitIssuances(leadership_->fence(), issuances);

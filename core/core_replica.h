@@ -63,8 +63,13 @@ class CoreReplica {
   Status PublishPolicy(uint64_t version);
   // The store is about to close: nothing may use it until the next Attach.
   void Detach() { replicator_.reset(); }
-  // Leader: commits `records` (times filled in when 0) through etcd, then the local store.
+  // Leader: commits `records` (times filled in when 0) through etcd; what waited for them
+  // may be released when it returns. The local store gets them at ApplyCommitted (or at
+  // the next call that needs the store in step), so call that once the release is sent.
   Status Commit(std::vector<records::Record>& records);
+  // Leader: appends the last committed batch to the local store. An error means the store
+  // is behind the log (the batch stays committed): refuse until Reclaim catches up.
+  Status ApplyCommitted();
   // Leader: commits issuances just made (SymbolService::Issue), for the other sites.
   Status CommitIssuances(const std::vector<v1::Issuance>& issuances);
   Status Resign();

@@ -266,6 +266,14 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
       RecordsFailed(released);
       continue;
     }
+    // Replicated: the batch just released is on a majority in etcd; this site's store
+    // takes it now, off the decision's path, before anything else is read or committed.
+    if (replica_) {
+      if (Status applied = replica_->ApplyCommitted(); !applied.ok()) {
+        RecordsFailed(applied);
+        continue;
+      }
+    }
     broker_->Forget();
     stats_->open_exchanges.Set(static_cast<int64_t>(broker_->open_count()));
     stats_->backlog.Set(static_cast<int64_t>(backlog_.held()));
@@ -289,6 +297,7 @@ Status CoreRouter::Impl::Run(const std::atomic<bool>& stop, std::atomic<bool>& r
   Commit(/*force=*/true);
   Status drained = pipeline_->Drain();
   if (drained.ok()) drained = ReleaseDurable();
+  if (drained.ok() && replica_) drained = replica_->ApplyCommitted();
   if (!drained.ok()) log_->Error("records_commit_failed", {{"reason", drained.ToString()}});
   log_->Info("core_stopping", {{"open_exchanges", broker_->open_count()},
                                {"commits", stats_->commit_latency.count()},

@@ -64,11 +64,18 @@ class RecordReplicator {
   // Call after winning leadership and before the first Commit.
   Status PrepareToLead();
   // Leader: commits `records` (each with its time set; sequences are assigned here) under
-  // `fence` and then appends them to the local store. Returns once a majority of etcd's
-  // members hold the batch. FailedPrecondition: leadership lost, nothing committed.
-  // Unavailable: no quorum; the batch may yet be committed — the next PrepareToLead or
-  // CatchUp settles which, and the caller must treat its records as not acknowledged.
+  // `fence`. Returns once a majority of etcd's members hold the batch: it is acknowledged
+  // then, and what waited for it may be released before this store has it. The batch is
+  // kept (a copy) until ApplyCommitted appends it here; every other call
+  // below applies it first, so nothing sees this store out of step with the log.
+  // FailedPrecondition: leadership lost, nothing committed. Unavailable: no quorum; the
+  // batch may yet be committed — the next PrepareToLead or CatchUp settles which, and the
+  // caller must treat its records as not acknowledged.
   Status Commit(const Fence& fence, std::vector<records::Record>& records);
+  // Leader: appends the batch Commit last committed to the local store (nothing to do if
+  // none waits). If that fails (a full disk) the batch is still committed: the error says
+  // so, and the next PrepareToLead applies it from etcd.
+  Status ApplyCommitted();
   // Leader: commits symbol issuances (applied locally already, by the issuing call).
   Status CommitIssuances(const Fence& fence, const std::vector<v1::Issuance>& issuances);
   // Any replica: applies every committed batch it has not applied; returns how many.
@@ -91,8 +98,8 @@ class RecordReplicator {
  private:
   RecordReplicator(EtcdClient* etcd, records::RecordStore* store, ReplicatorOptions options);
   Status Apply(const LogEntry& entry);
-  // Seals `batch` and appends it at next_entry_ under `fence`.
-  Status AppendNext(const Fence& fence, const v1::ReplicaBatch& batch);
+  // Seals `batch` and appends it at next_entry_ under `fence`; returns its entry.
+  Result<uint64_t> AppendNext(const Fence& fence, const v1::ReplicaBatch& batch);
 
   EtcdClient* etcd_;
   records::RecordStore* store_;
@@ -103,6 +110,10 @@ class RecordReplicator {
   uint64_t persisted_entry_ = 0;
   bool position_unknown_ = false;  // a store from before positions were kept (see Create)
   uint64_t next_entry_ = 0;        // leader: where the next batch goes (0: PrepareToLead first)
+  // Leader: the batch committed at pending_entry_ that this store has not appended yet
+  // (ApplyCommitted); empty when none.
+  std::vector<records::Record> pending_;
+  uint64_t pending_entry_ = 0;
 };
 
 }  // namespace ipn::replica

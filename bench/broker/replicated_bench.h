@@ -12,9 +12,12 @@
 
 namespace ipn::bench {
 
-// Latencies (µs) of `n` sequential etcd puts of `bytes` bytes each, after a warm-up.
-Result<std::vector<double>> EtcdPutLatencies(const std::vector<std::string>& endpoints,
-                                             size_t bytes, int n);
+struct EtcdLatencies {
+  std::vector<double> put_us;            // a bare put of the batch's size
+  std::vector<double> fenced_append_us;  // ReplicatedLog::Append: the core's commit, in etcd
+};
+// `n` of each, alternating, after a warm-up, each of `bytes` bytes.
+Result<EtcdLatencies> MeasureEtcd(const std::vector<std::string>& endpoints, size_t bytes, int n);
 
 // `kills` times: kills the leading site (SIGKILL), then calls `inquire` until it answers
 // one inquiry, and restarts the killed site; returns each failover's milliseconds.

@@ -70,7 +70,11 @@ class RecordReplicatorTest : public EtcdFixture {
     ASSERT_TRUE(s.replicator->PrepareToLead().ok());
   }
 
+  // The leader's store takes its last batch after that batch's release (ApplyCommitted,
+  // which the core calls once it has sent what waited): compare the logs after it.
   void ExpectSameLog(Site& a, Site& b) {
+    ASSERT_TRUE(a.replicator->ApplyCommitted().ok());
+    ASSERT_TRUE(b.replicator->ApplyCommitted().ok());
     ASSERT_EQ(a.store->Size(), b.store->Size());
     auto ra = a.store->RootHash(a.store->Size());
     auto rb = b.store->RootHash(b.store->Size());
@@ -101,6 +105,7 @@ TEST_F(RecordReplicatorTest, FollowerHoldsTheLeadersLog) {
     ASSERT_TRUE(s.ok()) << s.ToString();
     EXPECT_EQ(batch.back().sequence, total - 1);
   }
+  ASSERT_TRUE(east.replicator->ApplyCommitted().ok());
   EXPECT_EQ(east.store->Size(), total);
   Result<uint64_t> applied = west.replicator->CatchUp();
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
@@ -117,6 +122,47 @@ TEST_F(RecordReplicatorTest, FollowerHoldsTheLeadersLog) {
   applied = west.replicator->CatchUp();
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(*applied, 0u);
+}
+
+// A batch counts once etcd holds it on a majority: Commit returns then, and the core sends
+// what waited for it before its own store takes the batch (ApplyCommitted), which keeps
+// the local append off the decision's path. Nothing sees the store out of step: the next
+// commit, a report of how far this store is, and a catch-up each apply it first.
+TEST_F(RecordReplicatorTest, ACommittedBatchIsAcknowledgedBeforeTheLeadersStoreTakesIt) {
+  Site& east = sites_["east"];
+  Site& west = sites_["west"];
+  Lead(east);
+  std::vector<Record> first = Batch(1, 3);
+  Status s = east.replicator->Commit(east.leadership->fence(), first);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(first.back().sequence, 2u);
+  EXPECT_EQ(east.store->Size(), 0u);
+  EXPECT_EQ(east.replicator->applied(), 0u);
+  // Committed: the other site applies it already.
+  Result<uint64_t> applied = west.replicator->CatchUp();
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, 1u);
+  EXPECT_EQ(west.store->Size(), 3u);
+  // The next commit takes the waiting batch in first, so the sequences go on from it.
+  std::vector<Record> second = Batch(2, 2);
+  s = east.replicator->Commit(east.leadership->fence(), second);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(east.store->Size(), 3u);
+  EXPECT_EQ(second.front().sequence, 3u);
+  EXPECT_EQ(east.replicator->applied(), 1u);
+  // A report of how far this store is never names a batch it lacks.
+  s = east.replicator->PublishApplied();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(east.store->Size(), 5u);
+  EXPECT_EQ(east.replicator->applied(), 2u);
+  Result<std::optional<KeyValue>> reported = etcd_->Get("/ipn/applied/east");
+  ASSERT_TRUE(reported.ok() && reported->has_value());
+  EXPECT_EQ((*reported)->value, "2");
+  // Nothing waits now: applying again changes nothing.
+  ASSERT_TRUE(east.replicator->ApplyCommitted().ok());
+  EXPECT_EQ(east.store->Size(), 5u);
+  ASSERT_TRUE(west.replicator->CatchUp().ok());
+  ExpectSameLog(east, west);
 }
 
 TEST_F(RecordReplicatorTest, FailoverHandsTheLogOn) {
