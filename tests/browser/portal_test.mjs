@@ -101,16 +101,45 @@ const pulled = ipn('oversight', 'pull', '--node', ready.commission_node, '--from
 check(pulled.status === 0, `the commission pulls the log (${pulled.stderr.trim()})`);
 const verified = ipn('oversight', 'verify', '--input', pullFile);
 check(verified.status === 0, 'the pull verifies against its signed tree head');
-// The commission's other tools on the same run: usage and fees, anomaly flags.
+// The commission's other tools on the same run: usage, fees, anomaly flags.
 const month = new Date().toISOString().slice(0, 7);
 const stats = ipn('oversight', 'stats', '--node', ready.commission_node, '--month', month, '--json');
 check(stats.status === 0, 'the commission reads the month\'s statistics');
-const statsJson = stats.status === 0 ? JSON.parse(stats.stdout) : { usage: [], fees: [] };
-const fees = Object.fromEntries(statsJson.fees.map((f) => [f.agency, f]));
+const statsJson = stats.status === 0 ? JSON.parse(stats.stdout) : { usage: [] };
 check(statsJson.usage.some((u) => u.inquirer === 'PEN-0001' && u.provider === 'MUN-131016' && u.exchanges > 0),
   'usage counts the pension service\'s inquiries to the municipality');
-check(fees['MUN-131016'] && fees['MUN-131016'].fee_yen === fees['MUN-131016'].records * 0.5,
-  'per-record fees are the records charged to the inquirer at the tariff');
+// Fees: a tariff signed by a policy administrator, the statement from the verified pull,
+// against the same count made here from the pulled records (provided, once per exchange,
+// in this JST quarter).
+const adminSecret = path.join(work, 'admin.secret'), adminPublic = path.join(work, 'admin.public');
+const tariffFile = path.join(work, 'tariff.txt');
+ipn('policy', 'keygen', '--secret-key', adminSecret, '--public-key', adminPublic);
+fs.writeFileSync(tariffFile, 'version = 1\neffective_from = 2000-01-01\nyen_per_exchange = 0.5\n');
+const tariffSigned = ipn('oversight', 'tariff-sign', '--input', tariffFile, '--key', adminSecret);
+check(tariffSigned.status === 0, `the policy administrator signs the tariff${tariffSigned.status ? ` (${tariffSigned.stderr.trim()})` : ''}`);
+const jstNow = new Date(Date.now() + 9 * 3600e3);
+const quarterName = `${jstNow.getUTCFullYear()}Q${Math.floor(jstNow.getUTCMonth() / 3) + 1}`;
+const qFirstMonth = Math.floor(jstNow.getUTCMonth() / 3) * 3;
+const qFrom = Date.UTC(jstNow.getUTCFullYear(), qFirstMonth, 1) - 9 * 3600e3;
+const qTo = Date.UTC(jstNow.getUTCFullYear(), qFirstMonth + 3, 1) - 9 * 3600e3;
+const pullHead = JSON.parse(fs.readFileSync(pullFile, 'utf8').split('\n')[0]).head;
+const feeRun = ipn('oversight', 'fees', '--input', pullFile, '--quarter', quarterName, '--tariff', tariffFile,
+  '--admin-key', adminPublic, '--records-key', pullHead.signer, '--format', 'json');
+check(feeRun.status === 0, `the commission computes ${quarterName}'s fee statement${feeRun.status ? ` (${feeRun.stderr.trim()})` : ''}`);
+const statement = feeRun.status === 0 ? JSON.parse(feeRun.stdout) : { inquirers: [], chargeable_exchanges: -1 };
+const charged = new Map();
+for (const l of fs.readFileSync(pullFile, 'utf8').trim().split('\n').map((x) => JSON.parse(x))) {
+  if (l.type !== 'record' || l.event !== 'provided') continue;
+  const t = l.time_unix_us / 1000;
+  if (!(t >= qFrom && t < qTo)) continue;
+  charged.set(`${l.inquirer}|${l.request_id}`, l.inquirer);
+}
+const perInquirer = {};
+for (const inquirer of charged.values()) perInquirer[inquirer] = (perInquirer[inquirer] || 0) + 1;
+check(charged.size > 0 && statement.chargeable_exchanges === charged.size &&
+  statement.inquirers.every((i) => i.amount_yen === (perInquirer[i.inquirer] * 0.5).toFixed(2)) &&
+  statement.inquirers.length === Object.keys(perInquirer).length,
+  `the fee statement matches the pulled records (${charged.size} chargeable exchanges)`);
 const anomalies = ipn('oversight', 'anomalies', '--input', pullFile, '--json');
 const flags = anomalies.status <= 1 ? JSON.parse(anomalies.stdout) : null;
 check(flags !== null && (anomalies.status === 1) === (flags.length > 0),

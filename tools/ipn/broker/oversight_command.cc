@@ -1,7 +1,8 @@
-// `ipn oversight pull|verify|stats|anomalies`: the oversight commission's (個人情報保護委員会)
-// tools. pull and stats talk to the core through the commission's own interface node
-// (its key is the commission's; the core refuses anyone else); verify and anomalies work
-// on a pulled file, offline.
+// `ipn oversight pull|verify|stats|anomalies|fees|tariff-sign`: the oversight commission's
+// (個人情報保護委員会) tools. pull and stats talk to the core through the commission's own
+// interface node (its key is the commission's; the core refuses anyone else); verify,
+// anomalies and fees work on a pulled file, offline; tariff-sign is the policy
+// administrator's.
 #include <unistd.h>
 
 #include <chrono>
@@ -13,12 +14,15 @@
 #include <sstream>
 
 #include "common/encoding.h"
+#include "common/file_util.h"
 #include "common/time_text.h"
 #include "interface/agency_client.h"
 #include "oversight/anomalies.h"
 #include "oversight/anomaly_thresholds.h"
+#include "oversight/fee_statement.h"
 #include "oversight/pull_verifier.h"
 #include "oversight/pulled_set.h"
+#include "oversight/tariff.h"
 #include "policy/bundle.h"
 #include "policy/demo_policy.h"
 #include "policy/policy_store.h"
@@ -242,31 +246,20 @@ int RunVerify(const VerifyFlags& f) {
 
 struct StatsFlags {
   std::string node, month;
-  double fee_yen = 0.5;
   bool json = false;
 };
 
 int RunStats(const StatsFlags& f) {
   Result<std::pair<int64_t, int64_t>> month = MonthRange(f.month);
   if (!month.ok()) return Usage(month.status().message());
-  int y = 0, m = 0;
-  std::sscanf(f.month.c_str(), "%4d-%2d", &y, &m);
-  const int quarter_first = ((m - 1) / 3) * 3 + 1;
-  char qbuf[32];
-  std::snprintf(qbuf, sizeof qbuf, "%04d-%02d", y, quarter_first);
-  Result<std::pair<int64_t, int64_t>> quarter = MonthRange(qbuf, 3);
-  if (!quarter.ok()) return Usage(quarter.status().message());
-  if (f.fee_yen < 0) return Usage("--fee-yen must not be negative");
-
   Result<std::unique_ptr<AgencyClient>> client = AgencyClient::Connect(f.node);
   if (!client.ok()) return Fail(client.status().WithContext("the commission's node"));
   Result<v1::StatsReport> usage = (*client)->QueryStats(month->first, month->second, kTimeout);
   if (!usage.ok()) return Fail(usage.status().WithContext("stats"));
-  Result<v1::StatsReport> q = (*client)->QueryStats(quarter->first, quarter->second, kTimeout);
-  if (!q.ok()) return Fail(q.status().WithContext("stats"));
 
   // Usage: exchanges (an exchange's first record: accepted, refused or not held at the
-  // core) per inquirer × provider × business × outcome of that record.
+  // core) per inquirer × provider × business × outcome of that record. Fees come from a
+  // verified pull and the signed tariff: `ipn oversight fees`.
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
   std::map<Key, uint64_t> exchanges;
   for (const v1::StatsRowView& r : usage->rows()) {
@@ -277,13 +270,6 @@ int RunStats(const StatsFlags& f) {
     const std::string outcome = r.event() == "inquiry_accepted" ? "accepted" : r.outcome();
     exchanges[Key(r.inquirer_code(), r.provider_code(), r.business_code(), outcome)] += r.count();
   }
-  // Fees: every provision record of the quarter is charged to the inquiring agency.
-  std::map<std::string, uint64_t> billable;
-  for (const v1::StatsRowView& r : q->rows()) {
-    if (r.event() == "operator_action") continue;
-    billable[r.inquirer_code()] += r.count();
-  }
-  const std::string quarter_name = std::to_string(y) + "-Q" + std::to_string((m - 1) / 3 + 1);
   if (f.json) {
     nlohmann::ordered_json j;
     j["month"] = f.month;
@@ -295,12 +281,6 @@ int RunStats(const StatsFlags& f) {
                             {"outcome", std::get<3>(k)},
                             {"exchanges", n}});
     }
-    j["quarter"] = quarter_name;
-    j["fee_yen_per_record"] = f.fee_yen;
-    j["fees"] = nlohmann::json::array();
-    for (const auto& [agency, n] : billable) {
-      j["fees"].push_back({{"agency", agency}, {"records", n}, {"fee_yen", n * f.fee_yen}});
-    }
     std::printf("%s\n", j.dump(2).c_str());
     return 0;
   }
@@ -311,13 +291,124 @@ int RunStats(const StatsFlags& f) {
     std::printf("%-14s %-14s %-28s %-24s %10llu\n", std::get<0>(k).c_str(), std::get<1>(k).c_str(),
                 std::get<2>(k).c_str(), std::get<3>(k).c_str(), static_cast<unsigned long long>(n));
   }
-  std::printf("\nPer-record fees for %s at %.2f yen per record, charged to the inquirer\n",
-              quarter_name.c_str(), f.fee_yen);
-  std::printf("%-14s %10s %14s\n", "agency", "records", "fee (yen)");
-  for (const auto& [agency, n] : billable) {
-    std::printf("%-14s %10llu %14.2f\n", agency.c_str(), static_cast<unsigned long long>(n),
-                n * f.fee_yen);
+  return 0;
+}
+
+// --- fees -------------------------------------------------------------------------------
+
+struct FeeFlags {
+  std::string input, quarter, tariff, admin_key, records_key, format = "table", output;
+};
+
+int RunFees(const FeeFlags& f) {
+  if (f.format != "table" && f.format != "csv" && f.format != "json") {
+    return Usage("--format must be table, csv or json");
   }
+  Result<oversight::Quarter> quarter = oversight::ParseQuarter(f.quarter);
+  if (!quarter.ok()) return Usage("--quarter: " + quarter.status().message());
+  Result<std::vector<uint8_t>> key = HexDecode(f.records_key);
+  if (!key.ok() || key->size() != 32) {
+    return Usage("--records-key must be 64 hex characters (the core's records signing key)");
+  }
+  records::PublicKey records_key{};
+  std::copy(key->begin(), key->end(), records_key.begin());
+  Result<policy::AdminPublicKey> admin = policy::ReadAdminPublicKey(f.admin_key);
+  if (!admin.ok()) return Usage("--admin-key: " + admin.status().message());
+  Result<std::string> tariff_text = ReadFile(f.tariff);
+  if (!tariff_text.ok()) return Usage(tariff_text.status().message());
+  Result<oversight::Tariff> tariff = oversight::ParseSignedTariff(*tariff_text, *admin);
+  if (!tariff.ok()) return Fail(tariff.status().WithContext(f.tariff));
+  Result<PulledSet> set = ReadPull(f.input);
+  if (!set.ok()) return Usage(set.status().message());
+  Result<oversight::FeeStatement> s = oversight::FeesFromPull(*set, records_key, *tariff, *quarter);
+  if (!s.ok()) return Fail(s.status().WithContext(f.input));
+
+  std::string out;
+  if (f.format == "csv") {
+    out = oversight::FeeStatementCsv(*s);
+  } else if (f.format == "json") {
+    nlohmann::ordered_json j;
+    j["quarter"] = s->quarter.name;
+    j["from"] = FormatUtc(s->quarter.from_unix_us);
+    j["to"] = FormatUtc(s->quarter.to_unix_us);
+    j["tariff"] = {{"version", s->tariff_version},
+                   {"effective_from", s->tariff_effective_from},
+                   {"sha256", HexEncode(s->tariff_digest)}};
+    j["verified_head"] = {{"tree_size", s->head_tree_size}, {"root", HexEncode(s->head_root)}};
+    j["lines"] = nlohmann::json::array();
+    for (const oversight::FeeLine& l : s->lines) {
+      j["lines"].push_back({{"inquirer", l.inquirer},
+                            {"business", l.business},
+                            {"item", l.item},
+                            {"chargeable_exchanges", l.exchanges},
+                            {"yen_per_exchange", oversight::FormatYen(l.sen_per_exchange)},
+                            {"amount_yen", oversight::FormatYen(l.amount_sen)}});
+    }
+    j["inquirers"] = nlohmann::json::array();
+    for (const auto& [inquirer, sen] : s->inquirer_total_sen) {
+      j["inquirers"].push_back({{"inquirer", inquirer}, {"amount_yen", oversight::FormatYen(sen)}});
+    }
+    j["chargeable_exchanges"] = s->chargeable_exchanges;
+    j["total_yen"] = oversight::FormatYen(s->total_sen);
+    out = j.dump(2) + "\n";
+  } else {
+    char buf[512];
+    std::snprintf(
+        buf, sizeof buf,
+        "Fee statement %s (%s to %s UTC), tariff version %llu in force from %s\n"
+        "from a verified pull: signed tree head size %llu, root %s\n\n",
+        s->quarter.name.c_str(), FormatUtc(s->quarter.from_unix_us).c_str(),
+        FormatUtc(s->quarter.to_unix_us).c_str(),
+        static_cast<unsigned long long>(s->tariff_version), s->tariff_effective_from.c_str(),
+        static_cast<unsigned long long>(s->head_tree_size), HexEncode(s->head_root).c_str());
+    out = buf;
+    std::snprintf(buf, sizeof buf, "%-14s %-24s %-24s %10s %8s %14s\n", "inquirer", "business",
+                  "item", "exchanges", "yen/ea", "amount (yen)");
+    out += buf;
+    for (const oversight::FeeLine& l : s->lines) {
+      std::snprintf(buf, sizeof buf, "%-14s %-24s %-24s %10llu %8s %14s\n", l.inquirer.c_str(),
+                    l.business.c_str(), l.item.c_str(),
+                    static_cast<unsigned long long>(l.exchanges),
+                    oversight::FormatYen(l.sen_per_exchange).c_str(),
+                    oversight::FormatYen(l.amount_sen).c_str());
+      out += buf;
+    }
+    out += "\n";
+    for (const auto& [inquirer, sen] : s->inquirer_total_sen) {
+      std::snprintf(buf, sizeof buf, "%-14s %-24s %14s\n", inquirer.c_str(), "total",
+                    oversight::FormatYen(sen).c_str());
+      out += buf;
+    }
+    std::snprintf(buf, sizeof buf, "%-14s %-24s %14s  (%llu chargeable exchanges)\n", "all",
+                  "total", oversight::FormatYen(s->total_sen).c_str(),
+                  static_cast<unsigned long long>(s->chargeable_exchanges));
+    out += buf;
+  }
+  if (f.output.empty()) {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return 0;
+  }
+  // Written whole or not at all (a temporary file synced and renamed into place).
+  if (Status wrote = WriteFileAtomic(f.output, out); !wrote.ok()) return Fail(wrote);
+  return 0;
+}
+
+// --- tariff-sign ------------------------------------------------------------------------
+
+struct TariffSignFlags {
+  std::string input, key, output;
+};
+
+int RunTariffSign(const TariffSignFlags& f) {
+  Result<std::string> text = ReadFile(f.input);
+  if (!text.ok()) return Usage(text.status().message());
+  Result<SecretBytes> secret = policy::ReadAdminSecretKey(f.key);
+  if (!secret.ok()) return Usage("--key: " + secret.status().message());
+  Result<std::string> signed_text = oversight::SignTariff(*text, secret->span());
+  if (!signed_text.ok()) return Fail(signed_text.status().WithContext(f.input));
+  const std::string out = f.output.empty() ? f.input : f.output;
+  if (Status wrote = WriteFileAtomic(out, *signed_text); !wrote.ok()) return Fail(wrote);
+  std::printf("signed %s\n", out.c_str());
   return 0;
 }
 
@@ -423,11 +514,9 @@ void RegisterOversightCommand(CLI::App& app, Context& ctx) {
 
   auto sf = std::make_shared<StatsFlags>();
   CLI::App* stats = group->add_subcommand(
-      "stats", "Usage per inquirer, provider, business and outcome; per-record fees per quarter");
+      "stats", "Usage per inquirer, provider, business and outcome in a month");
   stats->add_option("--node", sf->node, "The commission's node (ipc://PATH)")->required();
   stats->add_option("--month", sf->month, "YYYY-MM (UTC)")->required();
-  stats->add_option("--fee-yen", sf->fee_yen, "Fee per provision record, yen")
-      ->capture_default_str();
   stats->add_flag("--json", sf->json, "Print JSON");
   stats->callback([&ctx, sf] { ctx.exit_code = RunStats(*sf); });
 
@@ -442,6 +531,34 @@ void RegisterOversightCommand(CLI::App& app, Context& ctx) {
   anomalies->add_option("--admin-key", af->admin_key, "The bundle's administrator public key");
   anomalies->add_flag("--json", af->json, "Print JSON");
   anomalies->callback([&ctx, af] { ctx.exit_code = RunAnomalies(*af); });
+
+  auto ff = std::make_shared<FeeFlags>();
+  CLI::App* fees = group->add_subcommand(
+      "fees", "The quarter's fee statement from a verified pull and the signed tariff");
+  fees->add_option("--input", ff->input,
+                   "A file written by `ipn oversight pull` covering the "
+                   "quarter, all agencies")
+      ->required();
+  fees->add_option("--quarter", ff->quarter, "YYYYQn, a JST calendar quarter (2026Q3)")->required();
+  fees->add_option("--tariff", ff->tariff, "The signed tariff file (docs/oversight.md)")
+      ->required();
+  fees->add_option("--admin-key", ff->admin_key, "The policy administrator's public key file")
+      ->required();
+  fees->add_option("--records-key", ff->records_key,
+                   "The core's records signing key (hex), as the commission knows it")
+      ->required();
+  fees->add_option("--format", ff->format, "table, csv or json")->capture_default_str();
+  fees->add_option("--output", ff->output, "File to write (default: standard output)");
+  fees->callback([&ctx, ff] { ctx.exit_code = RunFees(*ff); });
+
+  auto tf = std::make_shared<TariffSignFlags>();
+  CLI::App* tariff_sign = group->add_subcommand(
+      "tariff-sign", "Sign a tariff file with the policy administrator's secret key");
+  tariff_sign->add_option("--input", tf->input, "The tariff file")->required();
+  tariff_sign->add_option("--key", tf->key, "The policy administrator's secret key file")
+      ->required();
+  tariff_sign->add_option("--output", tf->output, "Where to write (default: in place)");
+  tariff_sign->callback([&ctx, tf] { ctx.exit_code = RunTariffSign(*tf); });
 }
 
 }  // namespace ipn::cli
