@@ -1,8 +1,8 @@
-// `ipn oversight pull|verify|stats|anomalies|fees|tariff-sign`: the oversight commission's
+// `ipn oversight pull|verify|stats|anomalies|fees|tariff-sign|witness`: the oversight commission's
 // (個人情報保護委員会) tools. pull and stats talk to the core through the commission's own
 // interface node (its key is the commission's; the core refuses anyone else); verify,
 // anomalies and fees work on a pulled file, offline; tariff-sign is the policy
-// administrator's.
+// administrator's; witness cosigns the core's heads through the commission's node.
 #include <unistd.h>
 
 #include <chrono>
@@ -23,6 +23,7 @@
 #include "oversight/pull_verifier.h"
 #include "oversight/pulled_set.h"
 #include "oversight/tariff.h"
+#include "oversight/witness.h"
 #include "policy/bundle.h"
 #include "policy/demo_policy.h"
 #include "policy/policy_store.h"
@@ -477,6 +478,90 @@ int RunAnomalies(const AnomalyFlags& f) {
   return found.empty() ? 0 : 1;
 }
 
+// --- witness ----------------------------------------------------------------------------
+
+struct WitnessFlags {
+  std::string node, records_key, key, state;
+};
+
+// One round of the commission's witness (oversight/witness.h): the core's freshly signed
+// head with its consistency proof from the head cosigned last, checked, cosigned and
+// published. The state directory holds latest-head.json (the head cosigned last),
+// cosignatures.jsonl (every cosignature, one a line: what the commission publishes) and
+// refused.jsonl (every head refused, with the reason: the evidence of a split view).
+int RunWitness(const WitnessFlags& f) {
+  Result<std::vector<uint8_t>> key = HexDecode(f.records_key);
+  if (!key.ok() || key->size() != 32) {
+    return Usage("--records-key must be 64 hex characters (the core's records signing key)");
+  }
+  records::PublicKey log_key{};
+  std::copy(key->begin(), key->end(), log_key.begin());
+  Result<SecretBytes> secret = policy::ReadAdminSecretKey(f.key);
+  if (!secret.ok()) return Usage("--key: " + secret.status().message());
+  if (Status s = EnsureDirectory(f.state); !s.ok()) return Fail(s.WithContext("--state"));
+  const std::string latest_file = f.state + "/latest-head.json";
+  std::optional<records::SignedTreeHead> latest;
+  if (Result<std::string> text = ReadFile(latest_file); text.ok()) {
+    Result<records::SignedTreeHead> head = oversight::ParseTreeHeadJson(*text);
+    if (!head.ok()) return Fail(head.status().WithContext(latest_file));
+    latest = *head;
+  }
+  Result<oversight::Witness> witness =
+      oversight::Witness::Create(log_key, std::move(*secret), latest);
+  if (!witness.ok()) return Fail(witness.status().WithContext(latest_file));
+
+  Result<std::unique_ptr<AgencyClient>> client = AgencyClient::Connect(f.node);
+  if (!client.ok()) return Fail(client.status().WithContext("the commission's node"));
+  Result<v1::TreeHeadResponse> response =
+      (*client)->RequestTreeHead(latest ? latest->tree_size : 0, 0, kTimeout);
+  if (!response.ok()) return Fail(response.status().WithContext("the core's head"));
+  Result<records::SignedTreeHead> head = oversight::FromView(response->head());
+  if (!head.ok()) return Fail(head.status().WithContext("the core's head"));
+  std::vector<records::Hash> proof;
+  for (const std::string& h : response->consistency_path()) {
+    records::Hash hash{};
+    if (h.size() != hash.size()) return Fail(Status::Corruption("a malformed consistency proof"));
+    std::copy(h.begin(), h.end(), hash.begin());
+    proof.push_back(hash);
+  }
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  Result<oversight::Cosignature> cosigned = witness->Observe(*head, proof, now);
+  auto append = [](const std::string& path, const std::string& line) {
+    std::ofstream out(path, std::ios::app);
+    out << line << "\n";
+    out.flush();
+    return static_cast<bool>(out);
+  };
+  if (!cosigned.ok()) {
+    nlohmann::ordered_json j;
+    j["time"] = FormatUtc(now);
+    j["reason"] = cosigned.status().ToString();
+    j["head"] = nlohmann::json::parse(oversight::TreeHeadJson(*head));
+    if (latest) j["latest_cosigned"] = nlohmann::json::parse(oversight::TreeHeadJson(*latest));
+    nlohmann::json path = nlohmann::json::array();
+    for (const records::Hash& h : proof) path.push_back(HexEncode(h));
+    j["consistency_path"] = path;
+    if (!append(f.state + "/refused.jsonl", j.dump())) {
+      std::fprintf(stderr, "ipn oversight: cannot write %s/refused.jsonl\n", f.state.c_str());
+    }
+    return Fail(cosigned.status().WithContext("not cosigned"));
+  }
+  // Published first, then the state: a crash between the two cosigns the same head again.
+  if (!append(f.state + "/cosignatures.jsonl", oversight::CosignatureJson(*cosigned))) {
+    return Fail(Status::IoError("cannot write " + f.state + "/cosignatures.jsonl"));
+  }
+  if (Status s = WriteFileAtomic(latest_file, oversight::TreeHeadJson(*head)); !s.ok()) {
+    return Fail(s);
+  }
+  std::printf("cosigned the head of size %llu (root %s)%s\n",
+              static_cast<unsigned long long>(head->tree_size), HexEncode(head->root_hash).c_str(),
+              latest ? (", consistent with size " + std::to_string(latest->tree_size)).c_str()
+                     : ", the first this witness has seen");
+  return 0;
+}
+
 }  // namespace
 
 void RegisterOversightCommand(CLI::App& app, Context& ctx) {
@@ -559,6 +644,26 @@ void RegisterOversightCommand(CLI::App& app, Context& ctx) {
       ->required();
   tariff_sign->add_option("--output", tf->output, "Where to write (default: in place)");
   tariff_sign->callback([&ctx, tf] { ctx.exit_code = RunTariffSign(*tf); });
+
+  auto wf = std::make_shared<WitnessFlags>();
+  CLI::App* witness = group->add_subcommand(
+      "witness",
+      "One witness round: cosign the core's head if it extends the head cosigned last "
+      "(exit 1 and refused.jsonl if not)");
+  witness->add_option("--node", wf->node, "The commission's node (ipc://PATH)")->required();
+  witness
+      ->add_option("--records-key", wf->records_key,
+                   "The core's records signing key (hex), as the commission knows it")
+      ->required();
+  witness
+      ->add_option("--key", wf->key,
+                   "The witness's secret key file (made with `ipn policy keygen`)")
+      ->required();
+  witness
+      ->add_option("--state", wf->state,
+                   "Directory: latest-head.json, cosignatures.jsonl, refused.jsonl")
+      ->required();
+  witness->callback([&ctx, wf] { ctx.exit_code = RunWitness(*wf); });
 }
 
 }  // namespace ipn::cli

@@ -1,0 +1,103 @@
+// The commission's witness against a live network: `ipn oversight witness` run round by
+// round through the commission's node cosigns the core's heads as the log grows, each
+// cosignature verifying with the witness's public key and each head extending the one
+// before; a kept head the core's key never signed stops the witness with a clear error
+// and nothing published.
+#include <gtest/gtest.h>
+#include <sodium.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <sstream>
+
+#include "common/encoding.h"
+#include "common/file_util.h"
+#include "oversight/pulled_set.h"
+#include "oversight/witness.h"
+#include "tests/e2e/e2e_fixture.h"
+
+namespace ipn::testing {
+namespace {
+
+constexpr const char* kReg = "REG-0001";
+constexpr const char* kMun = "MUN-131016";
+constexpr const char* kPen = "PEN-0001";
+constexpr const char* kPpc = "PPC-0001";
+
+// The file's text, or "" when it cannot be read.
+std::string Text(const std::string& path) {
+  Result<std::string> text = ReadFile(path);
+  return text.ok() ? *text : std::string();
+}
+
+std::vector<oversight::Cosignature> Published(const std::string& state) {
+  std::vector<oversight::Cosignature> out;
+  Result<std::string> text = ReadFile(state + "/cosignatures.jsonl");
+  if (!text.ok()) return out;
+  std::istringstream lines(*text);
+  for (std::string line; std::getline(lines, line);) {
+    Result<oversight::Cosignature> c = oversight::ParseCosignatureJson(line);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (c.ok()) out.push_back(*c);
+  }
+  return out;
+}
+
+TEST(WitnessE2eTest, TheCommissionCosignsEachHeadThatExtendsTheLast) {
+  E2eNetwork n({kReg, kMun, kPen, kPpc});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string code = ResidentCodeFrom("1357924680");
+  n.IssueSymbol(kMun, code, "p1");
+  std::vector<uint8_t> at_pen = n.IssueSymbol(kPen, code, "p1");
+
+  // The witness's key, as `ipn policy keygen` writes it (hex of seed || public key).
+  records::PublicKey witness_public{};
+  std::array<uint8_t, crypto_sign_SECRETKEYBYTES> witness_secret{};
+  crypto_sign_keypair(witness_public.data(), witness_secret.data());
+  const std::string key_file = n.dir() + "/witness.secret", state = n.dir() + "/witness";
+  ASSERT_TRUE(WriteFileAtomic(key_file, HexEncode(witness_secret) + "\n").ok());
+  sodium_memzero(witness_secret.data(), witness_secret.size());
+  Result<v1::TreeHeadResponse> first =
+      n.Client(kPpc).RequestTreeHead(0, 0, std::chrono::seconds(10));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  Result<records::SignedTreeHead> first_head = oversight::FromView(first->head());
+  ASSERT_TRUE(first_head.ok()) << first_head.status().ToString();
+  const std::string records_key = HexEncode(first_head->signer);
+
+  auto witness_round = [&]() {
+    const std::string command = BinDir() + "/ipn oversight witness --node " +
+                                n.net().LocalEndpoint(kPpc) + " --records-key " + records_key +
+                                " --key " + key_file + " --state " + state + " </dev/null >" +
+                                n.dir() + "/witness.out 2>" + n.dir() + "/witness.err";
+    const int status = std::system(command.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  ASSERT_EQ(witness_round(), 0) << Text(n.dir() + "/witness.err");
+  interface::InquiryReply reply = n.Inquire(kPen, at_pen, "np-benefit", kMun, "local-tax", "w-1");
+  ASSERT_EQ(reply.outcome, n.ExpectedOutcome(kMun, "p1", "local-tax")) << reply.explanation;
+  ASSERT_EQ(witness_round(), 0) << Text(n.dir() + "/witness.err");
+
+  std::vector<oversight::Cosignature> published = Published(state);
+  ASSERT_EQ(published.size(), 2u);
+  for (const oversight::Cosignature& c : published) {
+    EXPECT_TRUE(oversight::VerifyCosignature(c, witness_public));
+    EXPECT_EQ(HexEncode(c.head.signer), records_key);
+  }
+  // The inquiry's records (and the pull audit) lie between the two heads.
+  EXPECT_GT(published[1].head.tree_size, published[0].head.tree_size);
+  Result<records::SignedTreeHead> kept =
+      oversight::ParseTreeHeadJson(Text(state + "/latest-head.json"));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, published[1].head);
+
+  // A kept head altered on disk: the witness refuses to start from it, publishes nothing.
+  records::SignedTreeHead forged = *kept;
+  forged.root_hash[0] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(state + "/latest-head.json", oversight::TreeHeadJson(forged)).ok());
+  EXPECT_EQ(witness_round(), 1);
+  EXPECT_NE(Text(n.dir() + "/witness.err").find("not signed by the log's key"), std::string::npos);
+  EXPECT_EQ(Published(state).size(), 2u);
+}
+
+}  // namespace
+}  // namespace ipn::testing
