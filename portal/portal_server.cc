@@ -3,6 +3,7 @@
 //   HTTP ─► Route ─┬─► Enrol ─► RequestSymbol (registry node) ─► SymbolIssued (own node)
 //                  │          ─► EnrolmentStore::Add
 //                  ├─► Challenge / Login / Logout ─► LoginService
+//   (Enrol, Challenge, Login and History first pass Admit: per client, per account)
 //                  └─► History ─► LoginService::SessionOwner ─► EnrolmentStore::Find
 //                                ─► AgencyClient::QueryRecords ─► HistoryJson / HistoryCsv
 #include "portal/portal_server.h"
@@ -14,9 +15,11 @@
 #include <mutex>
 #include <thread>
 
+#include "common/civil_time.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
 #include "common/secret.h"
+#include "common/time_text.h"
 #include "interface/agency_client.h"
 #include "portal/enrolment_store.h"
 #include "portal/history_view.h"
@@ -60,7 +63,11 @@ class PortalServer::Impl {
  private:
   void Route();
   void Enrol(const httplib::Request& req, httplib::Response& res);
-  void Challenge(httplib::Response& res);
+  void Challenge(const httplib::Request& req, httplib::Response& res);
+  // Counts an attempt at `action` against `limiter` under `key`; when refused, answers 429
+  // with when to try again (and logs the first refusal of a run) and returns false.
+  bool Admit(AttemptLimiter& limiter, const std::string& key, const char* action, const char* scope,
+             httplib::Response& res);
   void Login(const httplib::Request& req, httplib::Response& res);
   void Logout(const httplib::Request& req, httplib::Response& res);
   void History(const httplib::Request& req, httplib::Response& res, bool csv);
@@ -81,6 +88,19 @@ class PortalServer::Impl {
   std::unique_ptr<interface::AgencyClient> registry_;
   httplib::Server server_;
   int port_ = -1;
+  struct Limiters {
+    Limiters(const PortalLimits& l, const Clock* c)
+        : challenge_client(l.challenge_per_client, c),
+          login_client(l.login_per_client, c),
+          login_account(l.login_per_account, c),
+          enrol_client(l.enrol_per_client, c),
+          enrol_account(l.enrol_per_account, c),
+          history_client(l.history_per_client, c),
+          history_account(l.history_per_account, c) {}
+    AttemptLimiter challenge_client, login_client, login_account, enrol_client, enrol_account,
+        history_client, history_account;
+  };
+  std::unique_ptr<Limiters> limits_;
 };
 
 Status PortalServer::Impl::Init(PortalOptions options) {
@@ -93,6 +113,7 @@ Status PortalServer::Impl::Init(PortalOptions options) {
   if (!store.ok()) return store.status().WithContext("enrolments");
   enrolments_ = std::move(*store);
   login_ = std::make_unique<LoginService>(clock_);
+  limits_ = std::make_unique<Limiters>(options_.limits, clock_);
   auto own = interface::AgencyClient::Connect(options_.node_endpoint);
   if (!own.ok()) return own.status().WithContext("the portal's node");
   own_node_ = std::move(*own);
@@ -157,7 +178,7 @@ void PortalServer::Impl::Route() {
   server_.Post("/api/enrol",
                [this](const httplib::Request& q, httplib::Response& r) { Enrol(q, r); });
   server_.Post("/api/challenge",
-               [this](const httplib::Request&, httplib::Response& r) { Challenge(r); });
+               [this](const httplib::Request& q, httplib::Response& r) { Challenge(q, r); });
   server_.Post("/api/login",
                [this](const httplib::Request& q, httplib::Response& r) { Login(q, r); });
   server_.Post("/api/logout",
@@ -169,6 +190,33 @@ void PortalServer::Impl::Route() {
   server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) ErrorReply(res, res.status, "not found");
   });
+}
+
+bool PortalServer::Impl::Admit(AttemptLimiter& limiter, const std::string& key, const char* action,
+                               const char* scope, httplib::Response& res) {
+  const AttemptDecision d = limiter.Attempt(key);
+  if (d.allowed) return true;
+  const int64_t now = clock_->NowMicros();
+  const int64_t wait_s = std::max<int64_t>(1, (d.retry_at_unix_us - now + 999'999) / 1'000'000);
+  const DayTime jst = JstDayTime(d.retry_at_unix_us);
+  char jst_text[64];
+  std::snprintf(jst_text, sizeof jst_text, "%02lld:%02lld:%02lld",
+                static_cast<long long>(jst.micros_of_day / kMicrosPerHour),
+                static_cast<long long>(jst.micros_of_day / kMicrosPerMinute % 60),
+                static_cast<long long>(jst.micros_of_day / kMicrosPerSecond % 60));
+  if (d.first_refusal) {
+    log_->Warn("rate_limited",
+               {{"action", action}, {"scope", scope}, {"retry_at", FormatUtc(d.retry_at_unix_us)}});
+  }
+  res.set_header("Retry-After", std::to_string(wait_s));
+  JsonReply(res, 429,
+            {{"error", std::string("too many ") + action + " attempts from this " + scope +
+                           "; try again at " + jst_text + " JST (" + jst_text +
+                           " 以降にもう一度お試しください)"},
+             {"retry_at", FormatUtc(d.retry_at_unix_us)},
+             {"retry_at_unix_ms", d.retry_at_unix_us / 1000},
+             {"retry_after_s", wait_s}});
+  return false;
 }
 
 std::optional<nlohmann::json> PortalServer::Impl::JsonBody(const httplib::Request& req,
@@ -224,6 +272,10 @@ void PortalServer::Impl::Enrol(const httplib::Request& req, httplib::Response& r
   // The resident code passes through here once: out of the request into the registry
   // link's request, then wiped; it is never logged or stored.
   std::string& raw_body = const_cast<std::string&>(req.body);
+  if (!Admit(limits_->enrol_client, req.remote_addr, "enrolment", "address", res)) {
+    WipeString(&raw_body);
+    return;
+  }
   std::optional<nlohmann::json> body = JsonBody(req, res);
   WipeString(&raw_body);
   if (!body) return;
@@ -240,6 +292,10 @@ void PortalServer::Impl::Enrol(const httplib::Request& req, httplib::Response& r
     return ErrorReply(res, 400, key.status().message());
   }
   const CredentialKey credential = *key;
+  if (!Admit(limits_->enrol_account, HexEncode(credential), "enrolment", "credential", res)) {
+    WipeString(&code);
+    return;
+  }
   if (enrolments_->Find(credential).ok()) {
     WipeString(&code);
     return ErrorReply(res, 409, "this credential is already enrolled");
@@ -267,18 +323,21 @@ void PortalServer::Impl::Enrol(const httplib::Request& req, httplib::Response& r
   JsonReply(res, 201, {{"enrolment", "ok"}});
 }
 
-void PortalServer::Impl::Challenge(httplib::Response& res) {
+void PortalServer::Impl::Challenge(const httplib::Request& req, httplib::Response& res) {
+  if (!Admit(limits_->challenge_client, req.remote_addr, "challenge", "address", res)) return;
   const std::array<uint8_t, 32> c = login_->NewChallenge();
   JsonReply(res, 200,
             {{"challenge", Base64UrlEncode(c)}, {"expires_in", kChallengeLifetimeUs / 1'000'000}});
 }
 
 void PortalServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
+  if (!Admit(limits_->login_client, req.remote_addr, "log-in", "address", res)) return;
   std::optional<nlohmann::json> body = JsonBody(req, res);
   if (!body) return;
   Result<LoginRequest> login = ParseLoginRequest(*body);
   if (!login.ok()) return ErrorReply(res, 400, login.status().message());
   const CredentialKey& credential = login->credential;
+  if (!Admit(limits_->login_account, HexEncode(credential), "log-in", "credential", res)) return;
   // The challenge is consumed before the enrolment is looked up, so a probe of whether
   // a key is enrolled costs a fresh challenge like any other attempt.
   Result<std::string> token = login_->Login(credential, login->challenge, login->signature);
@@ -322,6 +381,7 @@ Result<v1::RecordPage> PortalServer::Impl::FetchHistory(const Enrolment& enrolme
 
 void PortalServer::Impl::History(const httplib::Request& req, httplib::Response& res, bool csv) {
   // The period first: a bad date is the request's fault whoever sends it.
+  if (!Admit(limits_->history_client, req.remote_addr, "history", "address", res)) return;
   Result<Period> period = ParsePeriod(req.get_param_value("from"), req.get_param_value("to"));
   if (!period.ok()) return ErrorReply(res, 400, period.status().message());
 
@@ -332,6 +392,7 @@ void PortalServer::Impl::History(const httplib::Request& req, httplib::Response&
     if (owner.ok()) break;
   }
   if (!owner.ok()) return ErrorReply(res, 401, owner.status().message());
+  if (!Admit(limits_->history_account, HexEncode(*owner), "history", "credential", res)) return;
   Result<Enrolment> enrolment = enrolments_->Find(*owner);
   if (!enrolment.ok()) return ErrorReply(res, 401, "this credential is not enrolled");
   Result<v1::RecordPage> page = FetchHistory(*enrolment);

@@ -15,8 +15,21 @@
 #include "common/logger.h"
 #include "common/status.h"
 #include "policy/policy.h"
+#include "portal/attempt_limiter.h"
 
 namespace ipn::portal {
+
+// How often one client (address) and one account (credential key) may try each thing;
+// a refusal is 429 with "try again at …" (docs/portal.md, "Limits").
+struct PortalLimits {
+  AttemptLimit challenge_per_client{60, 1'000'000};
+  AttemptLimit login_per_client{30, 2'000'000};
+  AttemptLimit login_per_account{10, 30'000'000};
+  AttemptLimit enrol_per_client{10, 60'000'000};
+  AttemptLimit enrol_per_account{3, 3'600'000'000};
+  AttemptLimit history_per_client{120, 500'000};
+  AttemptLimit history_per_account{60, 1'000'000};
+};
 
 struct PortalOptions {
   std::string agency_code = "PORTAL-0001";
@@ -28,6 +41,7 @@ struct PortalOptions {
   std::shared_ptr<const policy::Policy> names;  // agencies', businesses', items' names
   Logger* logger = nullptr;                     // required
   const Clock* clock = nullptr;                 // default: the system clock
+  PortalLimits limits;
 };
 
 class PortalServer {

@@ -303,6 +303,7 @@
       status413: '送信された内容が大きすぎます。',
       status415: '送信の形式が正しくありません。ページを再読み込みしてください。',
       status429: 'アクセスが集中しています。しばらくしてからもう一度お試しください。',
+      tryAgainAt: '試行の回数が上限に達しました。{time}（日本時間）以降にもう一度お試しください。',
       status503: '情報提供ネットワークに接続できませんでした。しばらくしてからもう一度お試しください。',
       networkError: 'サーバーに接続できませんでした。',
       unexpected: '予期しないエラーが発生しました：{text}',
@@ -413,6 +414,7 @@
       status413: 'What was sent is too large.',
       status415: 'The request had the wrong format. Please reload the page.',
       status429: 'Too many requests. Please try again in a while.',
+      tryAgainAt: 'Too many attempts. Please try again at {time} (Japan time).',
       status503: 'The information-provision network could not be reached. Please try again later.',
       networkError: 'Could not reach the server.',
       unexpected: 'Something went wrong: {text}',
@@ -543,7 +545,12 @@
   }
 
   class ApiError extends Error {
-    constructor(status, text) { super(text || `HTTP ${status}`); this.status = status; this.serverText = text; }
+    constructor(status, text, retryAt) {
+      super(text || `HTTP ${status}`);
+      this.status = status;
+      this.serverText = text;
+      this.retryAt = retryAt;  // 429: when the server allows the next attempt (Unix ms)
+    }
   }
 
   // An error that is shown as one of the page's own messages.
@@ -588,7 +595,8 @@
 
   function failure(res) {
     const text = res.data && typeof res.data.error === 'string' ? res.data.error : '';
-    return new ApiError(res.status, text);
+    const retryAt = res.data && Number.isFinite(res.data.retry_at_unix_ms) ? res.data.retry_at_unix_ms : NaN;
+    return new ApiError(res.status, text, retryAt);
   }
 
   // A message for anything a handler throws.
@@ -599,7 +607,9 @@
       // The server's own words are English: shown in the English page only. The Japanese
       // page says what the status means in Japanese.
       const byStatus = `status${e.status}`;
+      const retryMs = e.status === 429 ? e.retryAt : NaN;
       if (e.status === 0) setMessage('error', 'networkError');
+      else if (Number.isFinite(retryMs)) setMessage('error', 'tryAgainAt', { time: formatTime(retryMs * 1000) });
       else if (e.serverText && state.lang === 'en') setMessage('error', 'serverError', { text: e.serverText });
       else if (STRINGS.ja[byStatus]) setMessage('error', byStatus);
       else setMessage('error', 'httpError', { status: e.status });

@@ -287,6 +287,20 @@ check(await pageB.isVisible('#login-view'), 'a key that is not enrolled does not
 const refusal = await pageB.textContent('#message');
 check(/ログイン/.test(refusal) && !/[A-Za-z]{3,}/.test(refusal),
       `the Japanese page says why in Japanese, not in the server's English ("${refusal}")`);
+// A limit reached (429, as the portal answers a flood): the page says until when, in JST.
+const retryAt = Date.UTC(2026, 0, 2, 3, 4, 5);  // 12:04:05 JST
+await pageB.route('**/api/challenge', (route) => route.fulfill({
+  status: 429, contentType: 'application/json', headers: { 'Retry-After': '30' },
+  body: JSON.stringify({ error: 'too many challenge attempts from this address; try again at 12:04:05 JST',
+    retry_at: '2026-01-02T03:04:05.000000Z', retry_at_unix_ms: retryAt, retry_after_s: 30 }),
+}));
+await pageB.click('#login-device');
+await pageB.waitForFunction(() => /12:04:05/.test(document.querySelector('#message').textContent), null,
+  { timeout: 20_000 });
+const limited = await pageB.textContent('#message');
+check(/日本時間/.test(limited) && /12:04:05/.test(limited),
+      `a reached limit is shown with the time to try again, in Japanese ("${limited}")`);
+await pageB.unroute('**/api/challenge');
 await pageB.click('#login-device');
 await pageB.waitForSelector('#history .exchange', { timeout: 20_000 });
 check(idsB.length > 0 && same(await shownRequestIds(pageB), idsB),

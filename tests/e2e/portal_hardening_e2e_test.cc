@@ -1,10 +1,12 @@
 // The disclosure portal against a hostile web (issue #12, item 12): a logout forced from
-// another origin, credential keys that would let anyone sign, a malformed date, and slow
-// clients. The portal runs for real behind its node, with the registry link's node.
+// another origin, credential keys that would let anyone sign, a malformed date, slow
+// clients, and floods of attempts (issue #15: limits per client and per account). The portal runs
+// for real behind its node, with the registry link's node.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <sodium.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -106,6 +108,73 @@ TEST_F(PortalHardeningTest, SlowClientsDoNotStopThePortalAnsweringOthers) {
   ASSERT_TRUE(res) << "the portal did not answer beside 24 slow clients";
   EXPECT_EQ(res->status, 200);
   for (int fd : slow) close(fd);
+}
+
+// One POST /api/challenge sent from `source` (another loopback address: another client);
+// returns the status line.
+std::string ChallengeFrom(const char* source, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "socket failed";
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  inet_pton(AF_INET, source, &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string status = "connect failed";
+  if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof from) == 0 &&
+      connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+    const std::string req =
+        "POST /api/challenge HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 2\r\nConnection: close\r\n\r\n{}";
+    if (write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      std::string got;
+      char buf[512];
+      ssize_t n;
+      while (got.find("\r\n") == std::string::npos && (n = read(fd, buf, sizeof buf)) > 0) {
+        got.append(buf, static_cast<size_t>(n));
+      }
+      status = got.substr(0, got.find("\r\n"));
+    }
+  }
+  close(fd);
+  return status;
+}
+
+TEST_F(PortalHardeningTest, AFloodIsToldWhenToTryAgainAndOthersAreStillServed) {
+  // One client: the challenge burst (60), then "try again at".
+  for (int i = 0; i < 60; ++i) {
+    auto ok = Http().Post("/api/challenge", "{}", "application/json");
+    ASSERT_TRUE(ok);
+    ASSERT_EQ(ok->status, 200) << i << ": " << ok->body;
+  }
+  auto refused = Http().Post("/api/challenge", "{}", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429);
+  EXPECT_GE(std::stoi(refused->get_header_value("Retry-After")), 1);
+  nlohmann::json body = nlohmann::json::parse(refused->body, nullptr, false);
+  ASSERT_FALSE(body.is_discarded()) << refused->body;
+  EXPECT_NE(body["error"].get<std::string>().find("try again at"), std::string::npos);
+  EXPECT_TRUE(body["retry_at"].is_string());
+  // Another client is served; so is the page, for everyone.
+  EXPECT_EQ(ChallengeFrom("127.0.0.2", net_->portal_port()), "HTTP/1.1 200 OK");
+  auto page = Http().Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+
+  // One account: enrolment attempts for the same credential beyond its 3 are refused
+  // before the registry is asked again.
+  std::array<uint8_t, 32> pk{};
+  std::array<uint8_t, 64> sk{};
+  crypto_sign_keypair(pk.data(), sk.data());
+  std::vector<int> statuses;
+  for (int i = 0; i < 4; ++i) {
+    auto res = Enrol(pk);
+    ASSERT_TRUE(res);
+    statuses.push_back(res->status);
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{201, 409, 409, 429}));
 }
 
 }  // namespace
