@@ -147,6 +147,9 @@ Status CoreReplica::Maintain() {
       return Status::Unavailable("the leader lease could not be renewed (no etcd quorum)");
     case replica::Leadership::State::kLeading: break;
   }
+  // A committed batch this site's store has not taken yet (its append failed after the
+  // release): taken now, or the store's failure is reported, not served around.
+  IPN_RETURN_IF_ERROR(replicator_->ApplyCommitted());
   const int64_t now = clock_->NowMicros();
   if (now >= next_trim_us_) {
     next_trim_us_ = now + kTrimEveryUs;

@@ -85,7 +85,8 @@ class CoreRouter::Impl : public CoreEnv {
   Status BecomeLeader();
   void StepDown(const Status& why);
   // Makes `records` durable outside the pipeline (start-up audit, closing interrupted
-  // exchanges): through etcd when replicated, else the store's own synced write.
+  // exchanges): through etcd when replicated, else the store's own synced write; in this
+  // site's store on return either way.
   Status AppendDurable(std::vector<records::Record>& records);
   void CommitIssuances();  // core_router_issuance.cc
   Status OpenTransport();

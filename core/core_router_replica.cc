@@ -44,8 +44,12 @@ Status CoreRouter::Impl::OpenReplica() {
 }
 
 Status CoreRouter::Impl::AppendDurable(std::vector<records::Record>& records) {
-  if (replica_) return replica_->Commit(records);
-  return records_->AppendBatch(records);
+  if (!replica_) return records_->AppendBatch(records);
+  IPN_RETURN_IF_ERROR(replica_->Commit(records));
+  // In this site's store before returning: what follows (closing interrupted exchanges,
+  // the duplicate guard, the read worker) reads the store and must see these records.
+  // Only the loop's pipeline leaves the local append until after its release.
+  return replica_->ApplyCommitted();
 }
 
 Status CoreRouter::Impl::RunFollowing(const std::atomic<bool>& stop) {

@@ -46,12 +46,14 @@ Result<FeeStatement> ComputeFees(std::span<const records::Record> records, const
   s.tariff_digest = tariff.digest;
   using LineKey = std::tuple<std::string, std::string, std::string>;
   std::map<LineKey, uint64_t> counts;
-  std::set<std::pair<std::string, std::string>> charged;  // (inquirer, request id)
+  std::set<std::pair<std::string, std::string>> seen;  // (inquirer, request id)
   for (const records::Record& r : records) {
     if (r.event != records::Event::kProvided) continue;
     if (r.record_symbol == records::kAuditRecordSymbol) continue;
+    // Only an exchange's first `provided` record counts, wherever it falls: one sent again
+    // after a failover, even across a quarter's end, is never charged a second time.
+    if (!seen.emplace(r.inquirer, r.request_id).second) continue;
     if (r.time_unix_us < quarter.from_unix_us || r.time_unix_us >= quarter.to_unix_us) continue;
-    if (!charged.emplace(r.inquirer, r.request_id).second) continue;  // sent again: once
     ++counts[LineKey(r.inquirer, r.business, r.item)];
   }
   for (const auto& [key, n] : counts) {

@@ -5,9 +5,11 @@
 // Chargeable (docs/oversight.md, "Fee statements"): an exchange whose provider answered —
 // a `provided` record — charged to the inquiring agency, under the business and item of
 // that record, in the JST calendar quarter of the record's time, once per exchange (the
-// inquirer's agency code and request id; a `provided` record sent again after a failover
-// is not charged twice). Refused, not held, failed and timed-out exchanges, and operator
-// actions, are never charged.
+// inquirer's agency code and request id): only the exchange's first `provided` record in
+// the records given counts, so one sent again after a failover is not charged twice, even
+// across a quarter's end — which is why a pull for a statement should start a little
+// before the quarter (a day is far more than any exchange's deadline). Refused, not held, failed
+// and timed-out exchanges, and operator actions, are never charged.
 #pragma once
 
 #include <cstdint>

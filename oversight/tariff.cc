@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <vector>
@@ -197,8 +198,10 @@ Result<Tariff> ParseSignedTariff(std::string_view text, std::span<const uint8_t,
     return Status::PermissionDenied(
         "tariff: the signature does not verify with the policy administrator's key");
   }
+  // The digest covers what was signed and the signature, not whatever may trail it.
+  const size_t signature_end = std::min(text.size(), text.find('\n', s.offset));
   crypto_hash_sha256(t->digest.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                     text.size());
+                     signature_end);
   return t;
 }
 

@@ -31,7 +31,8 @@ struct Tariff {
   int64_t effective_from_unix_us = 0;  // 00:00 JST of that day
   int64_t default_sen = 0;             // per chargeable exchange
   std::map<std::string, int64_t> business_sen;
-  std::array<uint8_t, 32> digest{};  // SHA-256 of the whole signed file: names it in a statement
+  // SHA-256 of the file up to the end of its signature line: names it in a statement.
+  std::array<uint8_t, 32> digest{};
 
   int64_t SenFor(const std::string& business) const;
 };

@@ -1,12 +1,13 @@
 // The commission's witness against a live network: `ipn oversight witness` run round by
 // round through the commission's node cosigns the core's heads as the log grows, each
 // cosignature verifying with the witness's public key and each head extending the one
-// before; a kept head the core's key never signed stops the witness with a clear error
-// and nothing published.
+// before; a lost kept head is taken again from the last publication; a kept head the
+// core's key never signed stops the witness with a clear error and nothing published.
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -90,13 +91,26 @@ TEST(WitnessE2eTest, TheCommissionCosignsEachHeadThatExtendsTheLast) {
   ASSERT_TRUE(kept.ok());
   EXPECT_EQ(*kept, published[1].head);
 
+  // The kept head lost: the witness resumes from the last head it published.
+  ASSERT_EQ(std::remove((state + "/latest-head.json").c_str()), 0);
+  ASSERT_EQ(witness_round(), 0) << Text(n.dir() + "/witness.err");
+  EXPECT_NE(Text(n.dir() + "/witness.out")
+                .find("consistent with size " + std::to_string(published[1].head.tree_size)),
+            std::string::npos)
+      << Text(n.dir() + "/witness.out");
+  published = Published(state);
+  ASSERT_EQ(published.size(), 3u);
+  kept = oversight::ParseTreeHeadJson(Text(state + "/latest-head.json"));
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(*kept, published[2].head);
+
   // A kept head altered on disk: the witness refuses to start from it, publishes nothing.
   records::SignedTreeHead forged = *kept;
   forged.root_hash[0] ^= 1;
   ASSERT_TRUE(WriteFileAtomic(state + "/latest-head.json", oversight::TreeHeadJson(forged)).ok());
   EXPECT_EQ(witness_round(), 1);
   EXPECT_NE(Text(n.dir() + "/witness.err").find("not signed by the log's key"), std::string::npos);
-  EXPECT_EQ(Published(state).size(), 2u);
+  EXPECT_EQ(Published(state).size(), 3u);
 }
 
 }  // namespace

@@ -147,6 +147,9 @@ TEST(FeeStatementTest, OnlyProvidedExchangesOfTheQuarterAreChargedOnceEach) {
       Exchange(Event::kFailed, "C", "B-X", "I1", "r7", in + 10),
       Exchange(Event::kProvided, "C", "B-X", "I1", "r8", q.from_unix_us - 1),  // Q2
       Exchange(Event::kProvided, "C", "B-X", "I1", "r9", q.to_unix_us),        // Q4
+      // Provided at the end of Q2 and sent again in Q3: charged in Q2 only.
+      Exchange(Event::kProvided, "C", "B-X", "I1", "r10", q.from_unix_us - 2),
+      Exchange(Event::kProvided, "C", "B-X", "I1", "r10", q.from_unix_us + 2),
   };
   Record audit = Exchange(Event::kProvided, "OPS", "B-X", "I1", "a1", in);
   audit.record_symbol = records::kAuditRecordSymbol;

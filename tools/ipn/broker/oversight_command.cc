@@ -3,10 +3,13 @@
 // interface node (its key is the commission's; the core refuses anyone else); verify,
 // anomalies and fees work on a pulled file, offline; tariff-sign is the policy
 // administrator's; witness cosigns the core's heads through the commission's node.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -484,11 +487,58 @@ struct WitnessFlags {
   std::string node, records_key, key, state;
 };
 
+// Appends one line and syncs it: what the witness publishes or keeps as evidence must
+// outlive a crash of the round that wrote it.
+Status AppendLineDurably(const std::string& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IoError("cannot open " + path);
+  const std::string text = line + "\n";
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+                  ::fdatasync(fd) == 0;
+  ::close(fd);
+  return ok ? Status::Ok() : Status::IoError("cannot write " + path);
+}
+
+// The head the witness cosigned last: latest-head.json; if that file does not exist, the
+// last cosignature it published (a state directory restored from its publications); none
+// only when neither exists. A file that exists but cannot be read stops the round: a
+// witness that forgot its head would cosign a fork.
+Result<std::optional<records::SignedTreeHead>> LoadWitnessState(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string latest_file = dir + "/latest-head.json";
+  const std::string published = dir + "/cosignatures.jsonl";
+  std::error_code ec;
+  if (fs::exists(latest_file, ec)) {
+    Result<std::string> text = ReadFile(latest_file);
+    if (!text.ok()) return text.status();
+    Result<records::SignedTreeHead> head = oversight::ParseTreeHeadJson(*text);
+    if (!head.ok()) return head.status().WithContext(latest_file);
+    return std::optional<records::SignedTreeHead>(*head);
+  }
+  if (ec) return Status::IoError("cannot look for " + latest_file + ": " + ec.message());
+  if (!fs::exists(published, ec)) {
+    if (ec) return Status::IoError("cannot look for " + published + ": " + ec.message());
+    return std::optional<records::SignedTreeHead>();
+  }
+  Result<std::string> text = ReadFile(published);
+  if (!text.ok()) return text.status();
+  std::istringstream lines(*text);
+  std::string line, last;
+  while (std::getline(lines, line)) {
+    if (!line.empty()) last = line;
+  }
+  if (last.empty()) return std::optional<records::SignedTreeHead>();
+  Result<oversight::Cosignature> c = oversight::ParseCosignatureJson(last);
+  if (!c.ok()) return c.status().WithContext(published);
+  return std::optional<records::SignedTreeHead>(c->head);
+}
+
 // One round of the commission's witness (oversight/witness.h): the core's freshly signed
 // head with its consistency proof from the head cosigned last, checked, cosigned and
 // published. The state directory holds latest-head.json (the head cosigned last),
 // cosignatures.jsonl (every cosignature, one a line: what the commission publishes) and
-// refused.jsonl (every head refused, with the reason: the evidence of a split view).
+// refused.jsonl (every head refused, with the reason: the evidence of a split view or a
+// rollback). One round at a time holds the directory's lock.
 int RunWitness(const WitnessFlags& f) {
   Result<std::vector<uint8_t>> key = HexDecode(f.records_key);
   if (!key.ok() || key->size() != 32) {
@@ -499,13 +549,21 @@ int RunWitness(const WitnessFlags& f) {
   Result<SecretBytes> secret = policy::ReadAdminSecretKey(f.key);
   if (!secret.ok()) return Usage("--key: " + secret.status().message());
   if (Status s = EnsureDirectory(f.state); !s.ok()) return Fail(s.WithContext("--state"));
-  const std::string latest_file = f.state + "/latest-head.json";
-  std::optional<records::SignedTreeHead> latest;
-  if (Result<std::string> text = ReadFile(latest_file); text.ok()) {
-    Result<records::SignedTreeHead> head = oversight::ParseTreeHeadJson(*text);
-    if (!head.ok()) return Fail(head.status().WithContext(latest_file));
-    latest = *head;
+  // Two overlapping rounds could each cosign a different branch: one at a time.
+  const std::string lock_file = f.state + "/lock";
+  const int lock_fd = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0) return Fail(Status::IoError("cannot open " + lock_file));
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }  // releases the flock
+  } unlock{lock_fd};
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return Fail(Status::Unavailable("another witness round holds " + lock_file));
   }
+  const std::string latest_file = f.state + "/latest-head.json";
+  Result<std::optional<records::SignedTreeHead>> state = LoadWitnessState(f.state);
+  if (!state.ok()) return Fail(state.status().WithContext("the witness's state"));
+  const std::optional<records::SignedTreeHead> latest = *state;
   Result<oversight::Witness> witness =
       oversight::Witness::Create(log_key, std::move(*secret), latest);
   if (!witness.ok()) return Fail(witness.status().WithContext(latest_file));
@@ -514,6 +572,11 @@ int RunWitness(const WitnessFlags& f) {
   if (!client.ok()) return Fail(client.status().WithContext("the commission's node"));
   Result<v1::TreeHeadResponse> response =
       (*client)->RequestTreeHead(latest ? latest->tree_size : 0, 0, kTimeout);
+  if (!response.ok() && latest && response.status().code() == Status::Code::kInvalidArgument) {
+    // The core cannot prove consistency from the size cosigned last (its log is smaller
+    // now): its head, without a proof, is what the refusal below keeps as evidence.
+    response = (*client)->RequestTreeHead(0, 0, kTimeout);
+  }
   if (!response.ok()) return Fail(response.status().WithContext("the core's head"));
   Result<records::SignedTreeHead> head = oversight::FromView(response->head());
   if (!head.ok()) return Fail(head.status().WithContext("the core's head"));
@@ -528,12 +591,6 @@ int RunWitness(const WitnessFlags& f) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   Result<oversight::Cosignature> cosigned = witness->Observe(*head, proof, now);
-  auto append = [](const std::string& path, const std::string& line) {
-    std::ofstream out(path, std::ios::app);
-    out << line << "\n";
-    out.flush();
-    return static_cast<bool>(out);
-  };
   if (!cosigned.ok()) {
     nlohmann::ordered_json j;
     j["time"] = FormatUtc(now);
@@ -543,16 +600,20 @@ int RunWitness(const WitnessFlags& f) {
     nlohmann::json path = nlohmann::json::array();
     for (const records::Hash& h : proof) path.push_back(HexEncode(h));
     j["consistency_path"] = path;
-    if (!append(f.state + "/refused.jsonl", j.dump())) {
-      std::fprintf(stderr, "ipn oversight: cannot write %s/refused.jsonl\n", f.state.c_str());
+    if (Status kept = AppendLineDurably(f.state + "/refused.jsonl", j.dump()); !kept.ok()) {
+      std::fprintf(stderr, "ipn oversight: %s\n", kept.ToString().c_str());
     }
     return Fail(cosigned.status().WithContext("not cosigned"));
   }
-  // Published first, then the state: a crash between the two cosigns the same head again.
-  if (!append(f.state + "/cosignatures.jsonl", oversight::CosignatureJson(*cosigned))) {
-    return Fail(Status::IoError("cannot write " + f.state + "/cosignatures.jsonl"));
-  }
+  // The state first, then the publication: a crash between the two leaves one head
+  // cosigned but unpublished, never a published head the state has forgotten (from
+  // which a later round could cosign a fork).
   if (Status s = WriteFileAtomic(latest_file, oversight::TreeHeadJson(*head)); !s.ok()) {
+    return Fail(s);
+  }
+  if (Status s =
+          AppendLineDurably(f.state + "/cosignatures.jsonl", oversight::CosignatureJson(*cosigned));
+      !s.ok()) {
     return Fail(s);
   }
   std::printf("cosigned the head of size %llu (root %s)%s\n",
