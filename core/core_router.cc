@@ -23,6 +23,7 @@
 
 #include "common/connection_watch.h"
 #include "common/envelope_io.h"
+#include "common/file_util.h"
 #include "common/limits.h"
 #include "common/metrics_server.h"
 #include "common/wipe_guard.h"
@@ -144,6 +145,12 @@ Status CoreRouter::Impl::OpenStores() {
 
   policy_ = std::make_unique<policy::PolicyStore>(options_.admin_public_key);
   IPN_RETURN_IF_ERROR(policy_->LoadFile(options_.policy_bundle_file).WithContext("policy"));
+  if (!options_.operator_roster_file.empty()) {
+    Result<policy::OperatorRoster> roster =
+        policy::LoadOperatorRoster(options_.operator_roster_file);
+    if (!roster.ok()) return roster.status().WithContext("operator roster");
+    roster_ = std::move(*roster);
+  }
 
   if (!options_.etcd_endpoints.empty()) IPN_RETURN_IF_ERROR(OpenReplica());
   IPN_RETURN_IF_ERROR(OpenRecordStore());
@@ -418,11 +425,36 @@ void CoreRouter::Impl::HandlePing(const Incoming& in) {
 // agency whose status the new bundle changes.
 void CoreRouter::Impl::ReloadPolicy() {
   std::shared_ptr<const policy::Policy> before = policy_->Current();
-  Status s = policy_->LoadFile(options_.policy_bundle_file);
+  std::string actor = "operator";
+  Status s = Status::Ok();
+  if (!roster_) {
+    s = policy_->LoadFile(options_.policy_bundle_file);
+  } else {
+    // The bytes checked are the bytes loaded: read once.
+    Result<std::string> bundle = ReadFile(options_.policy_bundle_file);
+    Result<std::string> approvals = ReadFile(options_.policy_bundle_file + ".approvals");
+    const std::string approvals_text = approvals.ok() ? *approvals : std::string();
+    if (!bundle.ok()) {
+      s = bundle.status();
+    } else {
+      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(bundle->data()),
+                                           bundle->size());
+      Result<std::vector<std::string>> approvers =
+          policy::CheckApprovals(*roster_, "policy_load", bytes, approvals_text);
+      std::vector<std::string> named =
+          approvers.ok() ? *approvers : policy::NamedApprovers(approvals_text);
+      if (!named.empty()) {
+        actor.clear();
+        for (const std::string& n : named) actor += (actor.empty() ? "" : "+") + n;
+      }
+      s = approvers.ok() ? policy_->Load(bytes) : approvers.status();
+    }
+  }
   std::shared_ptr<const policy::Policy> after = policy_->Current();
   if (!s.ok()) {
     log_->Error("policy_refused",
                 {{"reason", s.ToString()}, {"version_in_force", after->version()}});
+    stats_->policy_loads_refused.Add();
   } else {
     log_->Info("policy_loaded", {{"version", after->version()}});
     // Peers suspended or re-keyed, rates changed: every node hears it now.
@@ -432,7 +464,9 @@ void CoreRouter::Impl::ReloadPolicy() {
   }
   for (const records::AuditRecord& a :
        PolicyLoadAudit(*before, *after, s, options_.policy_bundle_file, NowMicros())) {
-    AddRecord(records::ToRecord(a));
+    records::AuditRecord named = a;
+    named.actor = actor;  // the approving operators, when the two-person rule holds
+    AddRecord(records::ToRecord(named));
   }
 }
 

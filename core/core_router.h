@@ -24,8 +24,13 @@ struct CoreOptions {
   std::string key_file;                                // the core's Curve25519 key pair
   std::string policy_bundle_file;                      // signed policy bundle in force at start
   PublicKey admin_public_key{};                        // the policy administrator's Ed25519 key
-  int64_t provider_deadline_us = 5'000'000;            // a silent provider times out after this
-  int metrics_port = -1;                               // -1: no HTTP endpoint; 0: any free port
+  // Two-person rule (policy/two_person.h): with a roster, a policy bundle loaded while the
+  // core runs takes effect only with its rule's approvals, read from
+  // `<policy_bundle_file>.approvals`. Empty: no rule (development default). The bundle in
+  // force at start is installed with the configuration and needs none.
+  std::string operator_roster_file;
+  int64_t provider_deadline_us = 5'000'000;  // a silent provider times out after this
+  int metrics_port = -1;                     // -1: no HTTP endpoint; 0: any free port
   // Replication (DESIGN.md §8, docs/replication.md): with etcd endpoints the core is one
   // site of a replicated core — it serves (binds `bind_endpoint`) only while it leads and
   // feeds its record store from etcd while it follows. Empty: a core of its own.

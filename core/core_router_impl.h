@@ -31,6 +31,7 @@
 #include "core/record_access.h"
 #include "core/refusal_ledger.h"
 #include "policy/policy_store.h"
+#include "policy/two_person.h"
 #include "records/audit_record.h"
 #include "records/record_store.h"
 #include "symbol/symbol_service.h"
@@ -127,8 +128,9 @@ class CoreRouter::Impl : public CoreEnv {
   std::unique_ptr<CoreStats> stats_;
   std::unique_ptr<symbol::SymbolService> symbols_;
   std::unique_ptr<policy::PolicyStore> policy_;
-  std::unique_ptr<CoreReplica> replica_;  // replicated cores only; outlives the pipeline
-  bool following_ = false;                // replicated and not leading: nothing bound
+  std::optional<policy::OperatorRoster> roster_;  // the two-person rule, when configured
+  std::unique_ptr<CoreReplica> replica_;          // replicated cores only; outlives the pipeline
+  bool following_ = false;                        // replicated and not leading: nothing bound
   uint64_t follow_failures_ = 0;
   std::vector<v1::Issuance> issuances_;       // this turn's, committed before its replies
   std::unique_ptr<CommitPipeline> pipeline_;  // declared first: destroyed after the store

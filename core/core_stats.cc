@@ -30,6 +30,9 @@ CoreStats::CoreStats(Metrics& m)
                                    {{"result", "refused"}})),
       records_appended(
           m.GetCounter("ipn_core_records_appended_total", "Provision records made durable")),
+      policy_loads_refused(m.GetCounter("ipn_core_policy_loads_refused_total",
+                                        "Policy bundles refused while running (signature, "
+                                        "approvals, contents)")),
       open_exchanges(
           m.GetGauge("ipn_core_open_exchanges", "Inquiries accepted and not yet closed")),
       connected_nodes(m.GetGauge("ipn_core_connected_nodes", "Agency nodes that said Hello")),

@@ -36,6 +36,7 @@ struct CoreStats {
   Counter& symbols_issued;
   Counter& symbols_refused;
   Counter& records_appended;
+  Counter& policy_loads_refused;  // bundles not loaded (bad signature, missing approvals)
   Gauge& open_exchanges;
   Gauge& connected_nodes;
   Gauge& policy_version;      // the bundle in force

@@ -25,6 +25,9 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   app.add_option("--admin-key", admin_key_hex,
                  "Policy administrator's Ed25519 public key (64 hex characters)")
       ->required();
+  app.add_option("--operator-roster", options.operator_roster_file,
+                 "Operator roster: policy loads while running need its approvals "
+                 "(<policy>.approvals; docs/operations.md)");
   app.add_option("--deadline", deadline_s, "Seconds a provider has to answer")
       ->capture_default_str();
   app.add_option("--metrics-port", options.metrics_port,

@@ -17,6 +17,7 @@
 #include "policy/jst_date.h"
 #include "policy/policy.h"
 #include "policy/policy_store.h"
+#include "policy/two_person.h"
 #include "tools/ipn/commands.h"
 
 namespace ipn::cli {
@@ -160,6 +161,67 @@ void RegisterSign(CLI::App& group, Context& ctx) {
     }
     std::printf("signed %s with admin key %s\n", out.c_str(),
                 HexEncode(key->span().subspan(crypto_sign_SEEDBYTES)).c_str());
+    ctx.exit_code = 0;
+  });
+}
+
+// ---- approve ----
+void RegisterApprove(CLI::App& group, Context& ctx) {
+  auto* cmd = group.add_subcommand(
+      "approve",
+      "Add an operator's approval of loading a signed bundle (two-person rule: BUNDLE.approvals)");
+  struct Args {
+    std::string bundle, operator_id, key;
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("--bundle", args->bundle, "The signed bundle to be loaded")->required();
+  cmd->add_option("--operator", args->operator_id, "Your operator id on the roster")->required();
+  cmd->add_option("--key", args->key, "Your operator secret key file (ipn policy keygen)")
+      ->required();
+  cmd->callback([&ctx, args] {
+    auto key = policy::ReadAdminSecretKey(args->key);
+    if (!key.ok()) {
+      ctx.exit_code = Fail(key.status());
+      return;
+    }
+    auto file = ReadFile(args->bundle);
+    if (!file.ok()) {
+      ctx.exit_code = Fail(file.status());
+      return;
+    }
+    Result<std::string> line =
+        policy::ApprovalLine("policy_load", AsBytes(*file), args->operator_id, key->span());
+    if (!line.ok()) {
+      ctx.exit_code = Fail(line.status());
+      return;
+    }
+    const std::string approvals = args->bundle + ".approvals";
+    // The file names the bytes it approves; approvals of an earlier bundle are dropped
+    // (they could never count, and one left behind would refuse the new ones).
+    std::array<uint8_t, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(file->data()),
+                       file->size());
+    const std::string header = "# approvals of loading the bundle with SHA-256 " +
+                               HexEncode(digest) + "\n";
+    Result<std::string> existing = ReadFile(approvals);
+    std::string kept = header;
+    if (existing.ok() && existing->rfind(header, 0) == 0) {
+      for (const std::string& id : policy::NamedApprovers(*existing)) {
+        if (id == args->operator_id) {
+          ctx.exit_code = Fail(Status::AlreadyExists(args->operator_id + " already approved " +
+                                                     approvals + " (or an earlier bundle)"));
+          return;
+        }
+      }
+      kept = *existing;
+    }
+    if (Status s = WriteFileAtomic(approvals, kept + *line); !s.ok()) {
+      ctx.exit_code = Fail(s);
+      return;
+    }
+    std::printf("%s approves loading %s (%zu approval(s) in %s)\n", args->operator_id.c_str(),
+                args->bundle.c_str(), policy::NamedApprovers(kept + *line).size(),
+                approvals.c_str());
     ctx.exit_code = 0;
   });
 }
@@ -320,13 +382,14 @@ void RegisterExplain(CLI::App& group, Context& ctx) {
 }  // namespace
 
 void RegisterPolicyCommand(CLI::App& app, Context& ctx) {
-  auto* group =
-      app.add_subcommand("policy", "Permitted-link policy: keygen, compile, sign, verify, explain");
+  auto* group = app.add_subcommand(
+      "policy", "Permitted-link policy: keygen, compile, sign, verify, approve, explain");
   group->require_subcommand(1);
   RegisterKeygen(*group, ctx);
   RegisterCompile(*group, ctx);
   RegisterSign(*group, ctx);
   RegisterVerify(*group, ctx);
+  RegisterApprove(*group, ctx);
   RegisterExplain(*group, ctx);
 }
 

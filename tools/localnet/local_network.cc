@@ -172,6 +172,10 @@ Result<ChildProcess> LocalNetwork::LaunchCore(size_t site, const std::string& bi
                                    "--log",
                                    core_dir + "/core.log"};
   if (options_.fast_kdf) argv.push_back("--fast-kdf");
+  if (!options_.operator_roster_file.empty()) {
+    argv.push_back("--operator-roster");
+    argv.push_back(options_.operator_roster_file);
+  }
   if (!options_.sites.empty()) {
     std::string etcd, sites;
     for (const std::string& e : options_.etcd_endpoints) etcd += (etcd.empty() ? "" : ",") + e;
@@ -366,7 +370,9 @@ void LocalNetwork::KillAgencyProgram(const std::string& agency) {
   if (it != programs_.end()) it->second.Kill();
 }
 
-Status LocalNetwork::ChangePolicy(const std::map<std::string, policy::AgencyOverride>& changes) {
+Status LocalNetwork::ChangePolicy(
+    const std::map<std::string, policy::AgencyOverride>& changes,
+    const std::function<Status(const std::string& bundle_file)>& before_reload) {
   for (const auto& [code, change] : changes) {
     policy::AgencyOverride& o = overrides_[code];
     if (change.status) o.status = change.status;
@@ -379,7 +385,9 @@ Status LocalNetwork::ChangePolicy(const std::map<std::string, policy::AgencyOver
   Result<std::vector<uint8_t>> bundle =
       policy::BuildDemoBundle(overrides_, ++policy_version_, admin_secret_key_.span());
   if (!bundle.ok()) return bundle.status().WithContext("demo policy");
-  IPN_RETURN_IF_ERROR(WriteFileAtomic(options_.data_dir + "/policy/bundle.ipnp", *bundle));
+  const std::string bundle_file = options_.data_dir + "/policy/bundle.ipnp";
+  IPN_RETURN_IF_ERROR(WriteFileAtomic(bundle_file, *bundle));
+  if (before_reload) IPN_RETURN_IF_ERROR(before_reload(bundle_file));
   if (!core_.running() || kill(core_.pid(), SIGHUP) != 0) {
     return Status::FailedPrecondition("the core is not running");
   }

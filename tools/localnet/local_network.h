@@ -44,6 +44,7 @@ struct LocalNetworkOptions {
   // The disclosure portal (ipn-portal) behind `portal_agency`'s node, enrolling through
   // `registry_agency`'s node; both must be in `agencies` with a node.
   bool start_portal = false;
+  std::string operator_roster_file;  // given to the core as --operator-roster when set
   std::string portal_agency = "PORTAL-0001";
   std::string registry_agency = "REG-0001";
   // Replication (DESIGN.md §8): one core per site over the etcd cluster at
@@ -102,7 +103,11 @@ class LocalNetwork {
 
   // The policy administrator at work: signs the demo policy again, one version up, with
   // `changes` applied on top of the network's own, and asks the core to load it (SIGHUP).
-  Status ChangePolicy(const std::map<std::string, policy::AgencyOverride>& changes);
+  // `before_reload` runs after the bundle is written and before the core is signalled
+  // (a test adds the operators' approvals there).
+  Status ChangePolicy(
+      const std::map<std::string, policy::AgencyOverride>& changes,
+      const std::function<Status(const std::string& bundle_file)>& before_reload = {});
 
   // Stops everything in order (agency programs, nodes, core). Idempotent.
   Status Stop();
