@@ -1,0 +1,125 @@
+// The token as a key custodian (common/key_custody.h), and its object listing.
+#include <sodium.h>
+
+#include <cstring>
+
+#include "token/pkcs11_session.h"
+#include "token/pkcs11_token.h"
+
+namespace ipn::token {
+namespace {
+
+class TokenSigner final : public Ed25519Signer {
+ public:
+  TokenSigner(std::shared_ptr<Pkcs11Token> token, std::string label,
+              const Ed25519PublicKey& public_key)
+      : token_(std::move(token)), label_(std::move(label)), public_key_(public_key) {}
+  const Ed25519PublicKey& public_key() const override { return public_key_; }
+  Result<Ed25519Signature> Sign(std::span<const uint8_t> message) const override {
+    return token_->SignEd25519(label_, message);
+  }
+
+ private:
+  std::shared_ptr<Pkcs11Token> token_;
+  std::string label_;
+  Ed25519PublicKey public_key_;
+};
+
+class TokenWrapper final : public KeyWrapper {
+ public:
+  TokenWrapper(std::shared_ptr<Pkcs11Token> token, std::string kek_label)
+      : token_(std::move(token)), kek_label_(std::move(kek_label)) {}
+  std::string Describe() const override {
+    return token_->address().Describe() + ";object=" + kek_label_;
+  }
+  Result<std::string> Wrap(const SecretBytes& key) const override {
+    return token_->WrapKey(kek_label_, key);
+  }
+  Result<SecretBytes> Unwrap(std::span<const uint8_t> wrapped) const override {
+    return token_->UnwrapKey(kek_label_, wrapped);
+  }
+
+ private:
+  std::shared_ptr<Pkcs11Token> token_;
+  std::string kek_label_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Ed25519Signer>> Pkcs11Token::MakeSigner(std::string_view label) {
+  Result<Ed25519PublicKey> public_key = FindEd25519(label);
+  if (!public_key.ok()) return public_key.status();
+  // A signature the public half does not verify would be worse than none: check once.
+  const uint8_t probe[] = {'i', 'p', 'n', '-', 'p', 'r', 'o', 'b', 'e'};
+  Result<Ed25519Signature> signature = SignEd25519(label, probe);
+  if (!signature.ok()) return signature.status();
+  if (crypto_sign_verify_detached(signature->data(), probe, sizeof(probe), public_key->data()) !=
+      0) {
+    return Status::Corruption("token " + address_.token + ": the key labelled " +
+                              std::string(label) + " does not match its public key");
+  }
+  return std::unique_ptr<Ed25519Signer>(
+      new TokenSigner(shared_from_this(), std::string(label), *public_key));
+}
+
+Result<std::unique_ptr<KeyWrapper>> Pkcs11Token::MakeWrapper(std::string_view kek_label) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto kek = session_->Find(CKO_SECRET_KEY, kek_label);
+    if (!kek.ok()) return kek.status();
+    if (!kek->has_value()) {
+      return Status::NotFound("token " + address_.token +
+                              " holds no key-encryption key labelled " + std::string(kek_label));
+    }
+  }
+  return std::unique_ptr<KeyWrapper>(new TokenWrapper(shared_from_this(), std::string(kek_label)));
+}
+
+Result<std::vector<TokenObject>> Pkcs11Token::List() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Session& s = *session_;
+  auto handles = s.FindAll();
+  if (!handles.ok()) return handles.status();
+  std::vector<TokenObject> objects;
+  for (CK_OBJECT_HANDLE h : *handles) {
+    TokenObject o;
+    auto label = s.Attribute(h, CKA_LABEL);
+    auto cls = s.Attribute(h, CKA_CLASS);
+    auto type = s.Attribute(h, CKA_KEY_TYPE);
+    auto sensitive = s.Attribute(h, CKA_SENSITIVE);
+    auto extractable = s.Attribute(h, CKA_EXTRACTABLE);
+    if (!label.ok() || !cls.ok() || !type.ok() || !sensitive.ok() || !extractable.ok()) {
+      return Status::Internal("cannot read the attributes of a token object");
+    }
+    if (label->has_value()) o.label = **label;
+    auto ulong_of = [](const std::optional<std::string>& v) -> CK_ULONG {
+      CK_ULONG x = ~CK_ULONG{0};
+      if (v && v->size() == sizeof(x)) std::memcpy(&x, v->data(), sizeof(x));
+      return x;
+    };
+    auto bool_of = [](const std::optional<std::string>& v) { return v && !v->empty() && (*v)[0]; };
+    const CK_ULONG c = ulong_of(*cls);
+    const CK_ULONG t = ulong_of(*type);
+    o.sensitive = bool_of(*sensitive);
+    o.extractable = bool_of(*extractable);
+    if (t == CKK_EC_EDWARDS && c == CKO_PRIVATE_KEY) {
+      o.kind = "ed25519-private";
+    } else if (t == CKK_EC_EDWARDS && c == CKO_PUBLIC_KEY) {
+      o.kind = "ed25519-public";
+      auto point = s.Attribute(h, CKA_EC_POINT);
+      if (point.ok() && point->has_value() && (*point)->size() == 34) {
+        Ed25519PublicKey k;
+        std::memcpy(k.data(), (*point)->data() + 2, 32);
+        o.public_key = k;
+      }
+    } else if (t == CKK_AES && c == CKO_SECRET_KEY) {
+      o.kind = "aes-kek";
+    } else {
+      o.kind = "other";
+    }
+    objects.push_back(std::move(o));
+  }
+  return objects;
+}
+
+}  // namespace ipn::token
