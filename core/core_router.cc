@@ -131,17 +131,7 @@ Status CoreRouter::Impl::Init(CoreOptions options) {
 // The key ring and issuance file, the policy in force, the provision records; then the
 // start's audit records, durable before the core serves anyone.
 Status CoreRouter::Impl::OpenStores() {
-  symbol::SymbolServiceOptions sopts;
-  sopts.kdf =
-      options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests : symbol::KdfStrength::kInteractive;
-  sopts.logger = log_;
-  sopts.create_agency_keys = options_.etcd_endpoints.empty();  // sites share one key ring
-  auto symbols = symbol::SymbolService::Open(options_.data_dir + "/symbols",
-                                             options_.key_ring_passphrase, sopts);
-  WipeString(&options_.key_ring_passphrase);
-  options_.key_ring_passphrase.clear();
-  if (!symbols.ok()) return symbols.status().WithContext("symbols");
-  symbols_ = std::move(*symbols);
+  IPN_RETURN_IF_ERROR(OpenKeyRing());
 
   policy_ = std::make_unique<policy::PolicyStore>(options_.admin_public_key);
   IPN_RETURN_IF_ERROR(policy_->LoadFile(options_.policy_bundle_file).WithContext("policy"));

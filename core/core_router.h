@@ -19,11 +19,13 @@ namespace ipn::core {
 struct CoreOptions {
   std::string data_dir;                                // symbols/ and records/ live beneath
   std::string bind_endpoint = "tcp://127.0.0.1:7100";  // "tcp://127.0.0.1:*" picks a port
-  std::string key_ring_passphrase;                     // wiped once the key ring is open
-  bool fast_kdf = false;                               // Argon2id at its minimum (tests, demo)
-  std::string key_file;                                // the core's Curve25519 key pair
-  std::string policy_bundle_file;                      // signed policy bundle in force at start
-  PublicKey admin_public_key{};                        // the policy administrator's Ed25519 key
+  // What opens the key ring: its passphrase, or, when the ring's header names a PKCS#11
+  // token (`ipn token protect-ring`), that token's PIN. Wiped once the ring is open.
+  std::string key_ring_passphrase;
+  bool fast_kdf = false;           // Argon2id at its minimum (tests, demo)
+  std::string key_file;            // the core's Curve25519 key pair
+  std::string policy_bundle_file;  // signed policy bundle in force at start
+  PublicKey admin_public_key{};    // the policy administrator's Ed25519 key
   // Two-person rule (policy/two_person.h): with a roster, a policy bundle loaded while the
   // core runs takes effect only with its rule's approvals, read from
   // `<policy_bundle_file>.approvals`. Empty: no rule (development default). The bundle in

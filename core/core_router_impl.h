@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/curve_keys.h"
 #include "common/envelope_io.h"
+#include "common/key_custody.h"
 #include "common/logger.h"
 #include "common/metrics.h"
 #include "common/metrics_server.h"
@@ -35,6 +36,10 @@
 #include "records/audit_record.h"
 #include "records/record_store.h"
 #include "symbol/symbol_service.h"
+
+namespace ipn::token {
+class Pkcs11Token;
+}  // namespace ipn::token
 
 namespace ipn::core {
 
@@ -67,6 +72,9 @@ class CoreRouter::Impl : public CoreEnv {
   };
 
   Status OpenStores();
+  // The key ring (passphrase, or a PKCS#11 token's key-encryption key) and, with a token,
+  // the records signing key inside it (core_router_keys.cc).
+  Status OpenKeyRing();
   // core_router_records.cc: the record store's life in the core — opened, lost to a failed
   // write (disk full), reopened by itself.
   Status OpenRecordStore();
@@ -126,6 +134,11 @@ class CoreRouter::Impl : public CoreEnv {
   CurveKeyPair keys_;
   Metrics metrics_;
   std::unique_ptr<CoreStats> stats_;
+  // With a token-protected key ring: the token (kept open: tree heads are signed in it)
+  // and the records signer over its key. Declared before what uses them.
+  std::shared_ptr<token::Pkcs11Token> token_;
+  std::unique_ptr<KeyWrapper> ring_wrapper_;
+  std::shared_ptr<const Ed25519Signer> records_signer_;
   std::unique_ptr<symbol::SymbolService> symbols_;
   std::unique_ptr<policy::PolicyStore> policy_;
   std::optional<policy::OperatorRoster> roster_;  // the two-person rule, when configured

@@ -38,7 +38,11 @@ Status CoreRouter::Impl::OpenRecordStore() {
   records::RecordStoreOptions ropts;
   ropts.dir = options_.data_dir + "/records";
   ropts.encryption_keys = std::move(record_keys->encryption);
-  ropts.signing_secret_key = std::move(record_keys->signing_secret_key);
+  if (records_signer_ != nullptr) {
+    ropts.signer = records_signer_;  // heads and purges are signed inside the token
+  } else {
+    ropts.signing_secret_key = std::move(record_keys->signing_secret_key);
+  }
   ropts.clock = clock_;
   ropts.logger = log_;
   // Replicated: etcd is where a batch counts as committed; this store is fed from it and

@@ -125,6 +125,16 @@ Result<std::string> ApprovalLine(std::string_view action, std::span<const uint8_
   return "approve " + operator_id + " " + HexEncode(signature) + "\n";
 }
 
+Result<std::string> ApprovalLine(std::string_view action, std::span<const uint8_t> subject,
+                                 const std::string& operator_id, const Ed25519Signer& signer) {
+  if (!IsId(operator_id)) return Status::InvalidArgument("an operator id is a-z 0-9 - _ .");
+  const std::string m = Message(action, subject);
+  Result<Ed25519Signature> signature =
+      signer.Sign(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(m.data()), m.size()));
+  if (!signature.ok()) return signature.status().WithContext("cannot sign the approval");
+  return "approve " + operator_id + " " + HexEncode(*signature) + "\n";
+}
+
 std::vector<std::string> NamedApprovers(std::string_view approvals_text) {
   std::vector<std::string> out;
   std::istringstream in{std::string(approvals_text)};

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/key_custody.h"
 #include "common/status.h"
 
 namespace ipn::policy {
@@ -58,6 +59,10 @@ Result<OperatorRoster> LoadOperatorRoster(const std::string& path);
 Result<std::string> ApprovalLine(std::string_view action, std::span<const uint8_t> subject,
                                  const std::string& operator_id,
                                  std::span<const uint8_t> secret_key);
+// The same, signed by a key held elsewhere: an operator's PKCS#11 token (token/), so the
+// approval takes something held (the token) and something known (its PIN).
+Result<std::string> ApprovalLine(std::string_view action, std::span<const uint8_t> subject,
+                                 const std::string& operator_id, const Ed25519Signer& signer);
 
 // The operators whose approvals let `action` on `subject` take effect, in file order;
 // PermissionDenied saying what is missing or wrong otherwise (too few, an operator not on

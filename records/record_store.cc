@@ -56,11 +56,16 @@ Result<std::unique_ptr<RecordStore>> RecordStore::Open(RecordStoreOptions option
   Result<RecordCipher> cipher = RecordCipher::Create(std::move(options.encryption_keys));
   if (!cipher.ok()) return cipher.status();
   impl->cipher.emplace(std::move(*cipher));
-  Result<PublicKey> pk = records::SigningPublicKey(options.signing_secret_key.span());
-  if (!pk.ok()) return pk.status();
-  impl->public_key = *pk;
-  impl->signing_key = std::move(options.signing_secret_key);
-  impl->trusted_keys.push_back(*pk);
+  if (options.signer != nullptr) {
+    impl->signer = std::move(options.signer);
+  } else {
+    Result<std::unique_ptr<Ed25519Signer>> signer =
+        MakeSodiumSigner(std::move(options.signing_secret_key));
+    if (!signer.ok()) return signer.status();
+    impl->signer = std::move(*signer);
+  }
+  impl->public_key = impl->signer->public_key();
+  impl->trusted_keys.push_back(impl->public_key);
   for (const PublicKey& k : options.trusted_signing_keys) impl->trusted_keys.push_back(k);
   impl->clock = options.clock != nullptr ? options.clock : &impl->system_clock;
   impl->logger = options.logger;
@@ -265,12 +270,12 @@ Status RecordStore::Impl::LoadSizeAndPurgePoint(const rocksdb::ReadOptions& ro, 
   IPN_RETURN_IF_ERROR(ReadMeta(ro, kMetaPurge, &value, &found));
   if (found) {
     uint64_t first = 0;
-    PublicKey signer;
+    PublicKey purge_signer;
     bool signature_ok = false;
-    if (!ParsePurgeStatement(value, &first, &signer, &signature_ok)) {
+    if (!ParsePurgeStatement(value, &first, &purge_signer, &signature_ok)) {
       return Status::Corruption("record store purge statement is malformed");
     }
-    if (!signature_ok || !TrustedSigner(signer)) LogWarn("records_purge_statement_untrusted");
+    if (!signature_ok || !TrustedSigner(purge_signer)) LogWarn("records_purge_statement_untrusted");
     first_retained = first;
   }
   return Status::Ok();

@@ -18,6 +18,7 @@
 
 #include "common/civil_time.h"
 #include "common/clock.h"
+#include "common/key_custody.h"
 #include "common/logger.h"
 #include "common/secret.h"
 #include "common/status.h"
@@ -37,6 +38,9 @@ struct RecordStoreOptions {
   // version opens old ones.
   std::vector<std::pair<uint32_t, SecretBytes>> encryption_keys;
   SecretBytes signing_secret_key;  // 64-byte Ed25519 secret key: signs tree heads and purges
+  // Or a signer holding the key elsewhere (a PKCS#11 token, token/): used instead of
+  // signing_secret_key when set.
+  std::shared_ptr<const Ed25519Signer> signer;
   // Earlier signing keys whose heads Verify still trusts (after a signing-key rotation).
   std::vector<PublicKey> trusted_signing_keys;
   const Clock* clock = nullptr;  // default: the system clock

@@ -141,8 +141,10 @@ Result<SignedTreeHead> RecordStore::Impl::SignHead() {
     size = committed_size;
     range = committed_range;
   }
-  SignedTreeHead head =
-      records::SignTreeHead(size, range.Root(), clock->NowMicros(), signing_key.span());
+  Result<SignedTreeHead> signed_head =
+      records::SignTreeHead(size, range.Root(), clock->NowMicros(), *signer);
+  if (!signed_head.ok()) return signed_head.status();
+  const SignedTreeHead& head = *signed_head;
   rocksdb::WriteOptions wo;
   wo.sync = !options.bulk_load;
   wo.disableWAL = options.bulk_load;

@@ -26,8 +26,8 @@ std::string PurgeSigningInput(uint64_t first_retained, int64_t cutoff_us, int64_
 
 }  // namespace
 
-std::string RecordStore::Impl::SignPurgeStatement(uint64_t first, int64_t cutoff_us,
-                                                  int64_t now_us) const {
+Result<std::string> RecordStore::Impl::SignPurgeStatement(uint64_t first, int64_t cutoff_us,
+                                                          int64_t now_us) const {
   std::string out;
   out.push_back(static_cast<char>(kPurgeFormat));
   AppendBigEndian64(first, out);
@@ -35,10 +35,10 @@ std::string RecordStore::Impl::SignPurgeStatement(uint64_t first, int64_t cutoff
   AppendBigEndian64(static_cast<uint64_t>(now_us), out);
   out.append(reinterpret_cast<const char*>(public_key.data()), public_key.size());
   const std::string input = PurgeSigningInput(first, cutoff_us, now_us);
-  uint8_t signature[crypto_sign_BYTES];
-  crypto_sign_detached(signature, nullptr, reinterpret_cast<const uint8_t*>(input.data()),
-                       input.size(), signing_key.data());
-  out.append(reinterpret_cast<const char*>(signature), sizeof(signature));
+  Result<Ed25519Signature> signature = signer->Sign(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
+  if (!signature.ok()) return signature.status().WithContext("cannot sign the purge");
+  out.append(reinterpret_cast<const char*>(signature->data()), signature->size());
   return out;
 }
 
@@ -108,7 +108,9 @@ Result<PurgeResult> RecordStore::Impl::Purge() {
       return Status::IoError("cannot read records to purge: " + it->status().ToString());
     }
     if (next == first) break;
-    batch.Put(meta_cf, kMetaPurge, SignPurgeStatement(next, cutoff, now));
+    Result<std::string> statement = SignPurgeStatement(next, cutoff, now);
+    if (!statement.ok()) return statement.status();
+    batch.Put(meta_cf, kMetaPurge, *statement);
     rocksdb::Status s = db->Write(wo, &batch);
     if (!s.ok()) return Status::IoError("cannot write the purge: " + s.ToString());
     result.purged += next - first;

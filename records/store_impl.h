@@ -88,7 +88,8 @@ class RecordStore::Impl {
   Result<VerifyReport> Verify(const VerifyOptions& verify_options) const;
   // retention.cc
   Result<PurgeResult> Purge();
-  std::string SignPurgeStatement(uint64_t first_retained, int64_t cutoff_us, int64_t now_us) const;
+  Result<std::string> SignPurgeStatement(uint64_t first_retained, int64_t cutoff_us,
+                                         int64_t now_us) const;
   // Parses the stored purge statement: first retained sequence, and whether its signature
   // is valid and by a trusted key.
   static bool ParsePurgeStatement(std::string_view bytes, uint64_t* first_retained,
@@ -107,7 +108,7 @@ class RecordStore::Impl {
   const Clock* clock = nullptr;
   Logger* logger = nullptr;
   std::optional<RecordCipher> cipher;
-  SecretBytes signing_key;
+  std::shared_ptr<const Ed25519Signer> signer;  // heads and purges
   PublicKey public_key{};
   std::vector<PublicKey> trusted_keys;  // public_key + options.trusted_signing_keys
 

@@ -36,6 +36,21 @@ SignedTreeHead SignTreeHead(uint64_t tree_size, const Hash& root_hash, int64_t t
   return head;
 }
 
+Result<SignedTreeHead> SignTreeHead(uint64_t tree_size, const Hash& root_hash, int64_t timestamp_us,
+                                    const Ed25519Signer& signer) {
+  SignedTreeHead head;
+  head.tree_size = tree_size;
+  head.root_hash = root_hash;
+  head.timestamp_us = timestamp_us;
+  head.signer = signer.public_key();
+  std::string input = TreeHeadSigningInput(tree_size, timestamp_us, root_hash);
+  Result<Ed25519Signature> signature = signer.Sign(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
+  if (!signature.ok()) return signature.status().WithContext("cannot sign the tree head");
+  head.signature = *signature;
+  return head;
+}
+
 bool VerifyTreeHeadSignature(const SignedTreeHead& head, const PublicKey& public_key) {
   if (sodium_memcmp(head.signer.data(), public_key.data(), public_key.size()) != 0) return false;
   std::string input = TreeHeadSigningInput(head.tree_size, head.timestamp_us, head.root_hash);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/key_custody.h"
 #include "common/status.h"
 #include "records/merkle.h"
 
@@ -33,6 +34,11 @@ std::string TreeHeadSigningInput(uint64_t tree_size, int64_t timestamp_us, const
 // Signs with a 64-byte Ed25519 secret key (libsodium layout: seed | public key).
 SignedTreeHead SignTreeHead(uint64_t tree_size, const Hash& root_hash, int64_t timestamp_us,
                             std::span<const uint8_t> signing_secret_key);
+
+// Signs through a signer (a key in locked memory, or one inside a PKCS#11 token). Fails
+// only when the signer cannot be reached.
+Result<SignedTreeHead> SignTreeHead(uint64_t tree_size, const Hash& root_hash, int64_t timestamp_us,
+                                    const Ed25519Signer& signer);
 
 // True when the head carries a valid signature by `public_key` (its own `signer` field
 // must equal it: a head signed by anyone else is not trusted).

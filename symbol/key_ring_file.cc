@@ -20,6 +20,12 @@ constexpr uint8_t kAlgArgon2id = 2;  // crypto_pwhash_ALG_ARGON2ID13
 constexpr size_t kSaltSize = crypto_pwhash_SALTBYTES;
 constexpr size_t kNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kHeaderSize = 8 + 4 + 1 + 8 + 8 + kSaltSize + kNonceSize;
+// Format 2: magic, format, source (3 = token), description length (1 byte) and bytes,
+// wrapped key length (2 bytes) and bytes, nonce.
+constexpr uint32_t kFormatWrapped = 2;
+constexpr uint8_t kSourceToken = 3;
+constexpr size_t kFileKeySize = crypto_aead_xchacha20poly1305_ietf_KEYBYTES;
+constexpr size_t kMaxWrappedKey = 512;
 // Bounds on the stored Argon2id parameters, so a damaged header cannot make Open
 // allocate without limit.
 constexpr uint64_t kMaxOpslimit = 16;
@@ -130,59 +136,208 @@ Result<KeyRingFileHeader> ParseKeyRingFileHeader(std::span<const uint8_t> conten
   return h;
 }
 
-Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::Open(const std::string& path,
-                                                          std::string_view passphrase) {
+namespace {
+
+// The format field of a file that starts with the magic; Corruption otherwise.
+Result<uint32_t> PeekFormat(std::span<const uint8_t> contents, const std::string& name) {
+  if (contents.size() < 12 || std::memcmp(kMagic, contents.data(), sizeof(kMagic)) != 0) {
+    return Status::Corruption(name + " is not an IPN key ring file");
+  }
+  return GetBigEndian32(contents.data() + 8);
+}
+
+struct WrappedHeader {
+  std::string protector;
+  std::string wrapped_key;
+  size_t size = 0;  // through the nonce
+};
+
+Result<WrappedHeader> ParseWrappedHeader(std::span<const uint8_t> contents,
+                                         const std::string& name) {
+  const Status damaged = Status::Corruption(name + " has a damaged header (token-wrapped key)");
+  const uint8_t* b = contents.data();
+  size_t p = 12;
+  if (contents.size() < p + 2 || b[p] != kSourceToken) return damaged;
+  const size_t describe_size = b[p + 1];
+  p += 2;
+  if (contents.size() < p + describe_size + 2) return damaged;
+  WrappedHeader h;
+  h.protector.assign(reinterpret_cast<const char*>(b + p), describe_size);
+  p += describe_size;
+  const size_t wrapped_size = (size_t{b[p]} << 8) | b[p + 1];
+  p += 2;
+  if (wrapped_size == 0 || wrapped_size > kMaxWrappedKey ||
+      contents.size() < p + wrapped_size + kNonceSize + crypto_aead_xchacha20poly1305_ietf_ABYTES) {
+    return damaged;
+  }
+  h.wrapped_key.assign(reinterpret_cast<const char*>(b + p), wrapped_size);
+  h.size = p + wrapped_size + kNonceSize;
+  return h;
+}
+
+// Decrypts the ring after a header of `header_size` bytes (ending with the nonce).
+Result<KeyRing> DecryptRing(std::span<const uint8_t> contents, size_t header_size,
+                            const SecretBytes& key, const Status& wrong_key,
+                            const std::string& path) {
+  const uint8_t* bytes = contents.data();
+  const uint8_t* nonce = bytes + header_size - kNonceSize;
+  const size_t ciphertext_size = contents.size() - header_size;
+  SecretBytes plain(ciphertext_size - crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned long long plain_size = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plain_size, nullptr,
+                                                 bytes + header_size, ciphertext_size, bytes,
+                                                 header_size, nonce, key.data()) != 0) {
+    return wrong_key;
+  }
+  Result<KeyRing> ring = KeyRing::Deserialize(plain.span().first(plain_size));
+  if (!ring.ok()) return ring.status().WithContext(path);
+  return ring;
+}
+
+Result<std::string> ReadRingFile(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     return Status::NotFound("there is no key ring at " + path);
   }
-  auto contents = ReadFile(path);
+  return ReadFile(path);
+}
+
+std::span<const uint8_t> AsBytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+}  // namespace
+
+Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::Open(const std::string& path,
+                                                          std::string_view passphrase) {
+  auto contents = ReadRingFile(path);
   if (!contents.ok()) return contents.status();
-  const auto* bytes = reinterpret_cast<const uint8_t*>(contents->data());
-  size_t size = contents->size();
-  Result<KeyRingFileHeader> header =
-      ParseKeyRingFileHeader(std::span<const uint8_t>(bytes, size), path);
+  const std::span<const uint8_t> bytes = AsBytes(*contents);
+  Result<uint32_t> format = PeekFormat(bytes, path);
+  if (!format.ok()) return format.status();
+  if (*format == kFormatWrapped) {
+    auto header = ParseWrappedHeader(bytes, path);
+    if (!header.ok()) return header.status();
+    return Status::FailedPrecondition("the key ring " + path + " is protected by " +
+                                      header->protector +
+                                      ", not a passphrase: open it with that token (--token)");
+  }
+  Result<KeyRingFileHeader> header = ParseKeyRingFileHeader(bytes, path);
   if (!header.ok()) return header.status();
   KeyRingFile file;
   file.path_ = path;
   file.opslimit_ = header->opslimit;
   file.memlimit_ = header->memlimit;
   file.salt_ = header->salt;
-  const uint8_t* nonce = header->nonce.data();
   auto key = DeriveKey(passphrase, file.salt_, file.opslimit_, file.memlimit_);
   if (!key.ok()) return key.status();
   file.key_ = std::move(key).value();
-
-  size_t ciphertext_size = size - kHeaderSize;
-  SecretBytes plain(ciphertext_size - crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  unsigned long long plain_size = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain.data(), &plain_size, nullptr,
-                                                 bytes + kHeaderSize, ciphertext_size, bytes,
-                                                 kHeaderSize, nonce, file.key_.data()) != 0) {
-    return Status::PermissionDenied("cannot open the key ring " + path +
-                                    ": wrong passphrase (or the file was altered)");
-  }
-  auto ring = KeyRing::Deserialize(plain.span().first(plain_size));
-  if (!ring.ok()) return ring.status().WithContext(path);
+  auto ring = DecryptRing(bytes, kHeaderSize, file.key_,
+                          Status::PermissionDenied("cannot open the key ring " + path +
+                                                   ": wrong passphrase (or the file was altered)"),
+                          path);
+  if (!ring.ok()) return ring.status();
   return std::make_pair(std::move(file), std::move(ring).value());
+}
+
+Result<std::pair<KeyRingFile, KeyRing>> KeyRingFile::OpenWrapped(const std::string& path,
+                                                                 const KeyWrapper& wrapper) {
+  auto contents = ReadRingFile(path);
+  if (!contents.ok()) return contents.status();
+  const std::span<const uint8_t> bytes = AsBytes(*contents);
+  Result<uint32_t> format = PeekFormat(bytes, path);
+  if (!format.ok()) return format.status();
+  if (*format != kFormatWrapped) {
+    return Status::FailedPrecondition("the key ring " + path +
+                                      " is protected by a passphrase, not by a token (move it "
+                                      "into the token with `ipn token protect-ring`)");
+  }
+  auto header = ParseWrappedHeader(bytes, path);
+  if (!header.ok()) return header.status();
+  auto key = wrapper.Unwrap(AsBytes(header->wrapped_key));
+  if (!key.ok()) {
+    return key.status().WithContext("the key ring " + path + " is protected by " +
+                                    header->protector);
+  }
+  if (key->size() != kFileKeySize)
+    return Status::Corruption(path + ": the unwrapped key is not 32 bytes");
+  KeyRingFile file;
+  file.path_ = path;
+  file.protector_ = header->protector;
+  file.wrapped_key_ = header->wrapped_key;
+  file.key_ = std::move(key).value();
+  auto ring = DecryptRing(bytes, header->size, file.key_,
+                          Status::Corruption("the key ring " + path +
+                                             " does not decrypt with its unwrapped key: the "
+                                             "file was altered"),
+                          path);
+  if (!ring.ok()) return ring.status();
+  return std::make_pair(std::move(file), std::move(ring).value());
+}
+
+Result<std::string> KeyRingFile::DescribeProtection(const std::string& path) {
+  auto contents = ReadRingFile(path);
+  if (!contents.ok()) return contents.status();
+  Result<uint32_t> format = PeekFormat(AsBytes(*contents), path);
+  if (!format.ok()) return format.status();
+  if (*format != kFormatWrapped) return std::string("passphrase");
+  auto header = ParseWrappedHeader(AsBytes(*contents), path);
+  if (!header.ok()) return header.status();
+  return header->protector;
+}
+
+Result<KeyRingFile> KeyRingFile::WithWrapper(const KeyWrapper& wrapper) const {
+  KeyRingFile file;
+  file.path_ = path_;
+  file.protector_ = wrapper.Describe();
+  if (file.protector_.empty() || file.protector_.size() > 255) {
+    return Status::InvalidArgument("a token description must be 1 to 255 bytes");
+  }
+  file.key_ = SecretBytes::Random(kFileKeySize);
+  auto wrapped = wrapper.Wrap(file.key_);
+  if (!wrapped.ok()) return wrapped.status().WithContext("wrapping the key ring's file key");
+  if (wrapped->empty() || wrapped->size() > kMaxWrappedKey) {
+    return Status::Internal("the token's wrapped key has an unexpected size");
+  }
+  file.wrapped_key_ = std::move(*wrapped);
+  return file;
+}
+
+// The header through the nonce's place (the nonce itself is filled in by Save).
+std::vector<uint8_t> KeyRingFile::Header() const {
+  std::vector<uint8_t> h(kMagic, kMagic + sizeof(kMagic));
+  h.resize(12);
+  if (wrapped_key_.empty()) {
+    PutBigEndian32(kFileFormat, h.data() + 8);
+    h.resize(kHeaderSize);
+    h[12] = kAlgArgon2id;
+    PutBigEndian64(opslimit_, h.data() + 13);
+    PutBigEndian64(memlimit_, h.data() + 21);
+    std::memcpy(h.data() + 29, salt_.data(), kSaltSize);
+    return h;
+  }
+  PutBigEndian32(kFormatWrapped, h.data() + 8);
+  h.push_back(kSourceToken);
+  h.push_back(static_cast<uint8_t>(protector_.size()));
+  h.insert(h.end(), protector_.begin(), protector_.end());
+  h.push_back(static_cast<uint8_t>(wrapped_key_.size() >> 8));
+  h.push_back(static_cast<uint8_t>(wrapped_key_.size() & 0xff));
+  h.insert(h.end(), wrapped_key_.begin(), wrapped_key_.end());
+  h.resize(h.size() + kNonceSize);
+  return h;
 }
 
 Status KeyRingFile::Save(const KeyRing& ring) const {
   SecretBytes plain = ring.Serialize();
-  std::vector<uint8_t> out(kHeaderSize + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
-  uint8_t* p = out.data();
-  std::memcpy(p, kMagic, sizeof(kMagic));
-  PutBigEndian32(kFileFormat, p + 8);
-  p[12] = kAlgArgon2id;
-  PutBigEndian64(opslimit_, p + 13);
-  PutBigEndian64(memlimit_, p + 21);
-  std::memcpy(p + 29, salt_.data(), kSaltSize);
-  uint8_t* nonce = p + 29 + kSaltSize;
+  std::vector<uint8_t> out = Header();
+  const size_t header_size = out.size();
+  out.resize(header_size + plain.size() + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  uint8_t* nonce = out.data() + header_size - kNonceSize;
   randombytes_buf(nonce, kNonceSize);
   unsigned long long ciphertext_size = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(p + kHeaderSize, &ciphertext_size, plain.data(),
-                                             plain.size(), p, kHeaderSize, nullptr, nonce,
-                                             key_.data());
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + header_size, &ciphertext_size,
+                                             plain.data(), plain.size(), out.data(), header_size,
+                                             nullptr, nonce, key_.data());
   return WriteFileAtomic(path_, out);
 }
 

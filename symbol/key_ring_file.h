@@ -1,8 +1,14 @@
 // KeyRingFile: the key ring at rest. One file, encrypted with XChaCha20-Poly1305 under a
-// key derived from the operator's passphrase with Argon2id (crypto_pwhash); the header
-// (magic, format, Argon2id parameters, salt, nonce) is authenticated as associated data.
-// Writes are atomic (temporary file, fsync, rename). The derived key is kept in locked
-// memory so changes can be saved without running Argon2id again.
+// file key that is either
+//   format 1: derived from the operator's passphrase with Argon2id (crypto_pwhash); the
+//             header holds the Argon2id parameters and salt (the development default), or
+//   format 2: random, and stored only wrapped by a key-encryption key that never leaves a
+//             PKCS#11 token (common/key_custody.h KeyWrapper; token/); the header names
+//             the token and holds the wrapped key, so the file is useless without the
+//             token and its PIN.
+// The whole header (magic, format, key source, nonce) is authenticated as associated data.
+// Writes are atomic (temporary file, fsync, rename). The file key is kept in locked memory
+// so changes can be saved without running Argon2id or asking the token again.
 #pragma once
 
 #include <array>
@@ -11,7 +17,9 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "common/key_custody.h"
 #include "common/secret.h"
 #include "common/status.h"
 #include "symbol/key_ring.h"
@@ -43,9 +51,18 @@ class KeyRingFile {
   // is empty or the file exists.
   static Result<KeyRingFile> Prepare(const std::string& path, std::string_view passphrase,
                                      KdfStrength strength);
-  // Reads and decrypts `path`. A wrong passphrase is PermissionDenied.
+  // Reads and decrypts `path`. A wrong passphrase is PermissionDenied; a file protected
+  // by a token is FailedPrecondition naming the token.
   static Result<std::pair<KeyRingFile, KeyRing>> Open(const std::string& path,
                                                       std::string_view passphrase);
+  // Reads and decrypts a file whose key is wrapped by a token (format 2). A key the
+  // wrapper cannot unwrap (another token's KEK) is PermissionDenied; a passphrase file is
+  // FailedPrecondition.
+  static Result<std::pair<KeyRingFile, KeyRing>> OpenWrapped(const std::string& path,
+                                                             const KeyWrapper& wrapper);
+  // What protects the file at `path`: "passphrase" or the token's description
+  // ("pkcs11:token=…;object=…"). Reads only the header.
+  static Result<std::string> DescribeProtection(const std::string& path);
 
   KeyRingFile(KeyRingFile&&) noexcept = default;
   KeyRingFile& operator=(KeyRingFile&&) noexcept = default;
@@ -56,12 +73,20 @@ class KeyRingFile {
   // salt); nothing changes on disk until its Save.
   Result<KeyRingFile> WithNewPassphrase(std::string_view passphrase, KdfStrength strength) const;
 
+  // A file object whose saves use a fresh random file key wrapped by `wrapper` (format 2):
+  // from then on only the token opens the file. Nothing changes on disk until its Save.
+  Result<KeyRingFile> WithWrapper(const KeyWrapper& wrapper) const;
+
   const std::string& path() const { return path_; }
+  bool token_protected() const { return !wrapped_key_.empty(); }
 
  private:
   KeyRingFile() = default;
   Status SetPassphrase(std::string_view passphrase, KdfStrength strength);
+  std::vector<uint8_t> Header() const;
   std::string path_;
+  std::string protector_;    // format 2: the wrapper's description
+  std::string wrapped_key_;  // format 2: the file key wrapped by the token's KEK
   uint64_t opslimit_ = 0;
   uint64_t memlimit_ = 0;
   std::array<uint8_t, 16> salt_{};

@@ -82,7 +82,9 @@ Result<std::unique_ptr<SymbolService>> SymbolService::Open(const std::string& di
     return Status::NotFound("there is no key ring under " + dir +
                             " (create one with `ipn keys init --dir " + dir + "`)");
   }
-  auto opened = KeyRingFile::Open(KeyRingPath(dir), passphrase);
+  auto opened = options.key_wrapper != nullptr
+                    ? KeyRingFile::OpenWrapped(KeyRingPath(dir), *options.key_wrapper)
+                    : KeyRingFile::Open(KeyRingPath(dir), passphrase);
   if (!opened.ok()) return opened.status();
   auto& [file, ring] = *opened;
   IssuanceFileOptions issuance_options;
@@ -94,6 +96,7 @@ Result<std::unique_ptr<SymbolService>> SymbolService::Open(const std::string& di
 
   std::unique_ptr<SymbolService> service(new SymbolService());
   service->options_ = options;
+  service->options_.key_wrapper = nullptr;  // used only to open; not kept
   service->ring_file_ = std::make_unique<KeyRingFile>(std::move(file));
   service->ring_ = std::make_unique<KeyRing>(std::move(ring));
   service->issuance_ = std::move(issuance).value();
@@ -188,9 +191,9 @@ Result<uint32_t> SymbolService::RotateRecordEncryptionKey() {
   return version;
 }
 
-Status SymbolService::ChangePassphrase(std::string_view new_passphrase, KdfStrength strength) {
-  std::lock_guard<std::mutex> write_lock(ring_write_mu_);
-  auto updated = ring_file_->WithNewPassphrase(new_passphrase, strength);
+// The ring saved through `updated` (a new passphrase or token), which then replaces the
+// file object; on failure the file on disk and the object are unchanged.
+Status SymbolService::ReplaceRingFile(Result<KeyRingFile> updated) {
   if (!updated.ok()) return updated.status();
   {
     std::shared_lock<std::shared_mutex> lock(ring_mu_);
@@ -198,8 +201,26 @@ Status SymbolService::ChangePassphrase(std::string_view new_passphrase, KdfStren
     if (!saved.ok()) return saved.WithContext("cannot save the key ring; nothing was changed");
   }
   *ring_file_ = std::move(updated).value();
+  return Status::Ok();
+}
+
+Status SymbolService::ChangePassphrase(std::string_view new_passphrase, KdfStrength strength) {
+  std::lock_guard<std::mutex> write_lock(ring_write_mu_);
+  IPN_RETURN_IF_ERROR(ReplaceRingFile(ring_file_->WithNewPassphrase(new_passphrase, strength)));
   Log("symbol.passphrase_changed", {{"kdf", KdfStrengthName(strength)}});
   return Status::Ok();
+}
+
+Status SymbolService::ProtectWith(const KeyWrapper& wrapper) {
+  std::lock_guard<std::mutex> write_lock(ring_write_mu_);
+  IPN_RETURN_IF_ERROR(ReplaceRingFile(ring_file_->WithWrapper(wrapper)));
+  Log("symbol.keyring_protected", {{"by", wrapper.Describe()}});
+  return Status::Ok();
+}
+
+std::string SymbolService::protection() const {
+  auto d = KeyRingFile::DescribeProtection(ring_file_->path());
+  return d.ok() ? *d : "unknown (" + d.status().message() + ")";
 }
 
 Result<RecordKeys> SymbolService::GetRecordKeys() const {

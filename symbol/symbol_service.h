@@ -46,6 +46,9 @@ struct SymbolServiceOptions {
   // key ring, so there an agency's keys are made beforehand (`ipn keys rotate`) and copied
   // to every site; a key made at one site alone would strand its symbols at the other.
   bool create_agency_keys = true;
+  // Open a key ring whose file key is wrapped by a token's key-encryption key (format 2,
+  // key_ring_file.h) through this wrapper; the passphrase is then not used. Not owned.
+  const KeyWrapper* key_wrapper = nullptr;
 };
 
 class SymbolService {
@@ -128,9 +131,15 @@ class SymbolService {
   Status EnsureAgencyKeys(std::string_view agency_code);
   // Re-encrypts the key ring under a new passphrase (fresh salt).
   Status ChangePassphrase(std::string_view new_passphrase, KdfStrength strength);
+  // Re-encrypts the key ring under a fresh file key wrapped by `wrapper` (a token's KEK):
+  // from then on the passphrase no longer opens it, only the token does.
+  Status ProtectWith(const KeyWrapper& wrapper);
+  // "passphrase" or the token that protects the key ring.
+  std::string protection() const;
 
  private:
   SymbolService() = default;
+  Status ReplaceRingFile(Result<KeyRingFile> updated);  // callers hold ring_write_mu_
   int64_t Now() const;
   void Log(std::string_view event, const Logger::Fields& fields) const;
   Status OpenLocked(const KeyRing& ring, const AgencySymbol& symbol, std::string_view agency_code,

@@ -94,14 +94,11 @@ Status CkFailure(std::string_view what, CK_RV rv) {
     case CKR_PIN_LEN_RANGE:
     case CKR_WRAPPED_KEY_INVALID:
     case CKR_ENCRYPTED_DATA_INVALID:
-    case CKR_KEY_FUNCTION_NOT_PERMITTED:
-      return Status::PermissionDenied(message);
+    case CKR_KEY_FUNCTION_NOT_PERMITTED: return Status::PermissionDenied(message);
     case CKR_TOKEN_NOT_PRESENT:
     case CKR_DEVICE_REMOVED:
-    case CKR_SESSION_HANDLE_INVALID:
-      return Status::Unavailable(message);
-    default:
-      return Status::Internal(message);
+    case CKR_SESSION_HANDLE_INVALID: return Status::Unavailable(message);
+    default: return Status::Internal(message);
   }
 }
 
@@ -131,9 +128,9 @@ Result<std::unique_ptr<Pkcs11Token::Session>> Pkcs11Token::Session::Open(
   if (!slot) {
     std::string listed;
     for (const std::string& p : present) listed += (listed.empty() ? "" : ", ") + p;
-    return Status::NotFound("no PKCS#11 token labelled '" + address.token + "' in " +
-                            address.module + " (is the token attached? tokens present: " +
-                            (listed.empty() ? "none" : listed) + ")");
+    return Status::NotFound(
+        "no PKCS#11 token labelled '" + address.token + "' in " + address.module +
+        " (is the token attached? tokens present: " + (listed.empty() ? "none" : listed) + ")");
   }
   std::unique_ptr<Session> session(new Session());
   session->functions_ = f;
@@ -141,8 +138,8 @@ Result<std::unique_ptr<Pkcs11Token::Session>> Pkcs11Token::Session::Open(
                         &session->session_);
   if (rv != CKR_OK) return CkFailure("opening a session with token " + address.token, rv);
   std::string pin_copy(pin);
-  rv = f->C_Login(session->session_, CKU_USER,
-                  reinterpret_cast<CK_UTF8CHAR*>(pin_copy.data()), pin_copy.size());
+  rv = f->C_Login(session->session_, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin_copy.data()),
+                  pin_copy.size());
   Wipe(pin_copy.data(), pin_copy.size());
   if (rv == CKR_USER_ALREADY_LOGGED_IN) rv = CKR_OK;  // another object of ours logged in
   if (rv == CKR_PIN_INCORRECT) {
@@ -164,7 +161,7 @@ Pkcs11Token::Session::~Session() {
 }
 
 Result<std::optional<CK_OBJECT_HANDLE>> Pkcs11Token::Session::Find(CK_OBJECT_CLASS cls,
-                                                                  std::string_view label) {
+                                                                   std::string_view label) {
   std::string l(label);
   CK_ATTRIBUTE search[] = {{CKA_CLASS, &cls, sizeof(cls)},
                            {CKA_LABEL, l.data(), static_cast<CK_ULONG>(l.size())}};
@@ -197,7 +194,7 @@ Result<std::vector<CK_OBJECT_HANDLE>> Pkcs11Token::Session::FindAll() {
 }
 
 Result<std::optional<std::string>> Pkcs11Token::Session::Attribute(CK_OBJECT_HANDLE object,
-                                                                  CK_ATTRIBUTE_TYPE type) {
+                                                                   CK_ATTRIBUTE_TYPE type) {
   CK_ATTRIBUTE a{type, nullptr, 0};
   CK_RV rv = functions_->C_GetAttributeValue(session_, object, &a, 1);
   if (rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||

@@ -74,14 +74,14 @@ Result<Ed25519PublicKey> Pkcs11Token::GenerateEd25519(std::string_view label) {
       {CKA_EC_PARAMS, const_cast<CK_BYTE*>(kEd25519Params), sizeof(kEd25519Params)},
       {CKA_VERIFY, &kTrue, sizeof(kTrue)}};
   CK_ATTRIBUTE private_template[] = {
-      {CKA_TOKEN, &kTrue, sizeof(kTrue)},       {CKA_LABEL, l.data(), label_size},
-      {CKA_PRIVATE, &kTrue, sizeof(kTrue)},     {CKA_SENSITIVE, &kTrue, sizeof(kTrue)},
+      {CKA_TOKEN, &kTrue, sizeof(kTrue)},         {CKA_LABEL, l.data(), label_size},
+      {CKA_PRIVATE, &kTrue, sizeof(kTrue)},       {CKA_SENSITIVE, &kTrue, sizeof(kTrue)},
       {CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)}, {CKA_SIGN, &kTrue, sizeof(kTrue)}};
   CK_MECHANISM mechanism{CKM_EC_EDWARDS_KEY_PAIR_GEN, nullptr, 0};
   CK_OBJECT_HANDLE public_key = CK_INVALID_HANDLE;
   CK_OBJECT_HANDLE private_key = CK_INVALID_HANDLE;
-  CK_RV rv = s.f()->C_GenerateKeyPair(s.handle(), &mechanism, public_template, 4,
-                                      private_template, 6, &public_key, &private_key);
+  CK_RV rv = s.f()->C_GenerateKeyPair(s.handle(), &mechanism, public_template, 4, private_template,
+                                      6, &public_key, &private_key);
   if (rv != CKR_OK) return CkFailure("generating an Ed25519 key in token " + address_.token, rv);
   auto point = s.Attribute(public_key, CKA_EC_POINT);
   if (!point.ok()) return point.status();
@@ -191,12 +191,16 @@ Status Pkcs11Token::GenerateKek(std::string_view label) {
   std::string l(label);
   CK_ULONG length = 32;
   // Wrap and unwrap only: a KEK that could also decrypt would hand out what it protects.
-  CK_ATTRIBUTE attributes[] = {
-      {CKA_TOKEN, &kTrue, sizeof(kTrue)},         {CKA_LABEL, l.data(), static_cast<CK_ULONG>(l.size())},
-      {CKA_PRIVATE, &kTrue, sizeof(kTrue)},       {CKA_SENSITIVE, &kTrue, sizeof(kTrue)},
-      {CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)}, {CKA_WRAP, &kTrue, sizeof(kTrue)},
-      {CKA_UNWRAP, &kTrue, sizeof(kTrue)},        {CKA_ENCRYPT, &kFalse, sizeof(kFalse)},
-      {CKA_DECRYPT, &kFalse, sizeof(kFalse)},     {CKA_VALUE_LEN, &length, sizeof(length)}};
+  CK_ATTRIBUTE attributes[] = {{CKA_TOKEN, &kTrue, sizeof(kTrue)},
+                               {CKA_LABEL, l.data(), static_cast<CK_ULONG>(l.size())},
+                               {CKA_PRIVATE, &kTrue, sizeof(kTrue)},
+                               {CKA_SENSITIVE, &kTrue, sizeof(kTrue)},
+                               {CKA_EXTRACTABLE, &kFalse, sizeof(kFalse)},
+                               {CKA_WRAP, &kTrue, sizeof(kTrue)},
+                               {CKA_UNWRAP, &kTrue, sizeof(kTrue)},
+                               {CKA_ENCRYPT, &kFalse, sizeof(kFalse)},
+                               {CKA_DECRYPT, &kFalse, sizeof(kFalse)},
+                               {CKA_VALUE_LEN, &length, sizeof(length)}};
   CK_MECHANISM mechanism{CKM_AES_KEY_GEN, nullptr, 0};
   CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
   CK_RV rv = s.f()->C_GenerateKey(s.handle(), &mechanism, attributes, 10, &key);
@@ -220,12 +224,12 @@ Result<std::string> Pkcs11Token::WrapKey(std::string_view kek_label, const Secre
   // is wrapped there, and is destroyed at once.
   CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
   CK_KEY_TYPE type = CKK_GENERIC_SECRET;
-  CK_ATTRIBUTE attributes[] = {{CKA_CLASS, &cls, sizeof(cls)},
-                               {CKA_KEY_TYPE, &type, sizeof(type)},
-                               {CKA_TOKEN, &kFalse, sizeof(kFalse)},
-                               {CKA_EXTRACTABLE, &kTrue, sizeof(kTrue)},
-                               {CKA_VALUE, const_cast<uint8_t*>(key.data()),
-                                static_cast<CK_ULONG>(key.size())}};
+  CK_ATTRIBUTE attributes[] = {
+      {CKA_CLASS, &cls, sizeof(cls)},
+      {CKA_KEY_TYPE, &type, sizeof(type)},
+      {CKA_TOKEN, &kFalse, sizeof(kFalse)},
+      {CKA_EXTRACTABLE, &kTrue, sizeof(kTrue)},
+      {CKA_VALUE, const_cast<uint8_t*>(key.data()), static_cast<CK_ULONG>(key.size())}};
   CK_OBJECT_HANDLE data_key = CK_INVALID_HANDLE;
   CK_RV rv = s.f()->C_CreateObject(s.handle(), attributes, 5, &data_key);
   if (rv != CKR_OK) return CkFailure("loading a key to wrap into token " + address_.token, rv);
@@ -262,15 +266,14 @@ Result<SecretBytes> Pkcs11Token::UnwrapKey(std::string_view kek_label,
                                {CKA_EXTRACTABLE, &kTrue, sizeof(kTrue)}};
   CK_MECHANISM mechanism{CKM_AES_KEY_WRAP, nullptr, 0};
   CK_OBJECT_HANDLE data_key = CK_INVALID_HANDLE;
-  CK_RV rv = s.f()->C_UnwrapKey(s.handle(), &mechanism, **kek,
-                                const_cast<CK_BYTE*>(wrapped.data()), wrapped.size(), attributes,
-                                5, &data_key);
+  CK_RV rv = s.f()->C_UnwrapKey(s.handle(), &mechanism, **kek, const_cast<CK_BYTE*>(wrapped.data()),
+                                wrapped.size(), attributes, 5, &data_key);
   // The integrity check of RFC 3394 failing is reported differently by modules (SoftHSM2:
   // CKR_GENERAL_ERROR); each means the same to us: not wrapped by this key, or altered.
   if (rv == CKR_WRAPPED_KEY_INVALID || rv == CKR_ENCRYPTED_DATA_INVALID ||
       rv == CKR_GENERAL_ERROR || rv == CKR_FUNCTION_FAILED) {
-    return Status::PermissionDenied("the wrapped key does not open with " +
-                                    std::string(kek_label) + " in token " + address_.token +
+    return Status::PermissionDenied("the wrapped key does not open with " + std::string(kek_label) +
+                                    " in token " + address_.token +
                                     ": it was wrapped by another key, or altered");
   }
   if (rv != CKR_OK) return CkFailure("unwrapping a key in token " + address_.token, rv);

@@ -32,11 +32,23 @@ inline constexpr const char* kSoftHsmModule = "/usr/lib/softhsm/libsofthsm2.so";
 inline constexpr const char* kDefaultKekLabel = "ipn-kek";
 inline constexpr const char* kDefaultRecordsSigningLabel = "ipn-records-signing";
 
+// The token PIN for daemons and scripts (otherwise asked at the terminal).
+inline constexpr const char* kTokenPinEnv = "IPN_TOKEN_PIN";
+
 struct TokenAddress {
   std::string module = kSoftHsmModule;  // path of the PKCS#11 library
   std::string token;                    // the token's label
   std::string Describe() const;         // "pkcs11:token=<label>" (+ module when not SoftHSM2)
 };
+
+// A key in a token, as a key ring file's header names it:
+// "pkcs11:token=<label>[;module=<path>];object=<label>".
+struct KeyLocator {
+  TokenAddress address;
+  std::string object;
+  std::string Describe() const;
+};
+Result<KeyLocator> ParseKeyLocator(std::string_view text);
 
 // One object in the token, as `ipn token list` shows it. Values are never read.
 struct TokenObject {

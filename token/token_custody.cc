@@ -1,6 +1,7 @@
 // The token as a key custodian (common/key_custody.h), and its object listing.
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "token/pkcs11_session.h"
@@ -30,7 +31,7 @@ class TokenWrapper final : public KeyWrapper {
   TokenWrapper(std::shared_ptr<Pkcs11Token> token, std::string kek_label)
       : token_(std::move(token)), kek_label_(std::move(kek_label)) {}
   std::string Describe() const override {
-    return token_->address().Describe() + ";object=" + kek_label_;
+    return KeyLocator{token_->address(), kek_label_}.Describe();
   }
   Result<std::string> Wrap(const SecretBytes& key) const override {
     return token_->WrapKey(kek_label_, key);
@@ -45,6 +46,40 @@ class TokenWrapper final : public KeyWrapper {
 };
 
 }  // namespace
+
+std::string KeyLocator::Describe() const {
+  return address.Describe() + ";object=" + object;
+}
+
+Result<KeyLocator> ParseKeyLocator(std::string_view text) {
+  const Status malformed = Status::InvalidArgument(
+      "a token key is named pkcs11:token=<label>[;module=<path>];object=<label>, not '" +
+      std::string(text) + "'");
+  constexpr std::string_view kScheme = "pkcs11:";
+  if (text.substr(0, kScheme.size()) != kScheme) return malformed;
+  text.remove_prefix(kScheme.size());
+  KeyLocator locator;
+  while (!text.empty()) {
+    const size_t end = std::min(text.find(';'), text.size());
+    const std::string_view part = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    const size_t eq = part.find('=');
+    if (eq == std::string_view::npos) return malformed;
+    const std::string_view name = part.substr(0, eq);
+    const std::string value(part.substr(eq + 1));
+    if (name == "token") {
+      locator.address.token = value;
+    } else if (name == "module") {
+      locator.address.module = value;
+    } else if (name == "object") {
+      locator.object = value;
+    } else {
+      return malformed;
+    }
+  }
+  if (locator.address.token.empty() || locator.object.empty()) return malformed;
+  return locator;
+}
 
 Result<std::unique_ptr<Ed25519Signer>> Pkcs11Token::MakeSigner(std::string_view label) {
   Result<Ed25519PublicKey> public_key = FindEd25519(label);
@@ -68,8 +103,8 @@ Result<std::unique_ptr<KeyWrapper>> Pkcs11Token::MakeWrapper(std::string_view ke
     auto kek = session_->Find(CKO_SECRET_KEY, kek_label);
     if (!kek.ok()) return kek.status();
     if (!kek->has_value()) {
-      return Status::NotFound("token " + address_.token +
-                              " holds no key-encryption key labelled " + std::string(kek_label));
+      return Status::NotFound("token " + address_.token + " holds no key-encryption key labelled " +
+                              std::string(kek_label));
     }
   }
   return std::unique_ptr<KeyWrapper>(new TokenWrapper(shared_from_this(), std::string(kek_label)));

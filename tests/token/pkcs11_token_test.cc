@@ -92,8 +92,7 @@ TEST_F(Pkcs11TokenTest, AWrongPinIsRefusedWithAClearMessage) {
   auto token = Pkcs11Token::Open({kSoftHsmModule, "core-east"}, "0000");
   ASSERT_FALSE(token.ok());
   EXPECT_EQ(token.status().code(), Status::Code::kPermissionDenied);
-  EXPECT_NE(token.status().message().find("PIN for token 'core-east' is wrong"),
-            std::string::npos)
+  EXPECT_NE(token.status().message().find("PIN for token 'core-east' is wrong"), std::string::npos)
       << token.status().ToString();
 }
 
@@ -109,8 +108,7 @@ TEST_F(Pkcs11TokenTest, AnAbsentTokenIsNamedWithTheTokensPresent) {
   auto no_module = Pkcs11Token::Open({dir_.Sub("no-such-module.so"), "core-east"}, kTestTokenPin);
   ASSERT_FALSE(no_module.ok());
   EXPECT_EQ(no_module.status().code(), Status::Code::kNotFound);
-  EXPECT_NE(no_module.status().message().find("cannot load the PKCS#11 module"),
-            std::string::npos);
+  EXPECT_NE(no_module.status().message().find("cannot load the PKCS#11 module"), std::string::npos);
 }
 
 TEST_F(Pkcs11TokenTest, AKeyWrappedByTheTokensKekUnwrapsOnlyThere) {

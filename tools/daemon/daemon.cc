@@ -1,12 +1,13 @@
 // Shared pieces of the daemons' mains.
 #include "tools/daemon/daemon.h"
 
+#include <termios.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
-#include <termios.h>
-#include <unistd.h>
 
 #include "common/secret.h"
 
@@ -35,19 +36,19 @@ void InstallSignalHandlers(Signals* signals) {
   std::signal(SIGPIPE, SIG_IGN);
 }
 
-Result<std::string> ReadPassphrase(const std::string& prompt) {
-  if (const char* env = std::getenv("IPN_PASSPHRASE"); env != nullptr) {
+Result<std::string> ReadPassphrase(const std::string& prompt, const char* env_var) {
+  if (const char* env = std::getenv(env_var); env != nullptr) {
     std::string value(env);
-    unsetenv("IPN_PASSPHRASE");
-    if (value.empty()) return Status::InvalidArgument("IPN_PASSPHRASE is empty");
+    unsetenv(env_var);
+    if (value.empty()) return Status::InvalidArgument(std::string(env_var) + " is empty");
     return value;
   }
   if (!isatty(STDIN_FILENO)) {
-    return Status::InvalidArgument(
-        "no passphrase: set IPN_PASSPHRASE or run on a terminal to be prompted");
+    return Status::InvalidArgument(std::string("no passphrase: set ") + env_var +
+                                   " or run on a terminal to be prompted");
   }
   std::fprintf(stderr, "%s", prompt.c_str());
-  termios old {};
+  termios old{};
   tcgetattr(STDIN_FILENO, &old);
   termios quiet = old;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);

@@ -19,9 +19,10 @@ struct Signals {
 // Installs handlers that set the flags of `signals` (which must outlive the process).
 void InstallSignalHandlers(Signals* signals);
 
-// IPN_PASSPHRASE (then removed from the environment), else a prompt without echo on a
-// terminal, else an error.
-Result<std::string> ReadPassphrase(const std::string& prompt);
+// The variable `env_var` (then removed from the environment), else a prompt without echo
+// on a terminal, else an error.
+Result<std::string> ReadPassphrase(const std::string& prompt,
+                                   const char* env_var = "IPN_PASSPHRASE");
 
 // "-" or empty: stderr; otherwise append to the file.
 Result<std::unique_ptr<Logger>> OpenLog(const std::string& path, const std::string& component);

@@ -5,6 +5,8 @@
 
 #include "common/file_util.h"
 #include "core/core_router.h"
+#include "symbol/key_ring_file.h"
+#include "symbol/symbol_service.h"
 #include "tools/daemon/daemon.h"
 #include "tools/daemon/last_resort.h"
 
@@ -63,7 +65,15 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
     return 1;
   }
   options.logger = last_resort.KeepLog(std::move(*log));
-  auto passphrase = ipn::daemon::ReadPassphrase("Key ring passphrase: ");
+  // A key ring moved into a PKCS#11 token (`ipn token protect-ring`) opens with the
+  // token's PIN instead of the passphrase; its header says which.
+  auto protection = ipn::symbol::KeyRingFile::DescribeProtection(
+      options.data_dir + "/symbols/" + ipn::symbol::SymbolService::kKeyRingFileName);
+  const bool token = protection.ok() && *protection != "passphrase";
+  auto passphrase =
+      token ? ipn::daemon::ReadPassphrase("PIN of the key ring's token (" + *protection + "): ",
+                                          "IPN_TOKEN_PIN")
+            : ipn::daemon::ReadPassphrase("Key ring passphrase: ");
   if (!passphrase.ok()) {
     std::fprintf(stderr, "ipn-core: %s\n", passphrase.status().message().c_str());
     return 2;

@@ -17,6 +17,7 @@ void RegisterKeysCommand(CLI::App& app, Context& ctx);
 void RegisterSymbolCommand(CLI::App& app, Context& ctx);
 void RegisterPolicyCommand(CLI::App& app, Context& ctx);
 void RegisterRecordsCommand(CLI::App& app, Context& ctx);
+void RegisterTokenCommand(CLI::App& app, Context& ctx);
 
 #ifdef IPN_WITH_BROKER
 // Broker commands (built with IPN_BUILD_BROKER).

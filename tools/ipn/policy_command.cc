@@ -19,6 +19,7 @@
 #include "policy/policy_store.h"
 #include "policy/two_person.h"
 #include "tools/ipn/commands.h"
+#include "tools/ipn/token_options.h"
 
 namespace ipn::cli {
 namespace {
@@ -172,16 +173,37 @@ void RegisterApprove(CLI::App& group, Context& ctx) {
       "Add an operator's approval of loading a signed bundle (two-person rule: BUNDLE.approvals)");
   struct Args {
     std::string bundle, operator_id, key;
+    TokenKeyArgs token;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--bundle", args->bundle, "The signed bundle to be loaded")->required();
   cmd->add_option("--operator", args->operator_id, "Your operator id on the roster")->required();
-  cmd->add_option("--key", args->key, "Your operator secret key file (ipn policy keygen)")
-      ->required();
+  auto* key_option =
+      cmd->add_option("--key", args->key, "Your operator secret key file (ipn policy keygen)");
+  AddTokenKeyOptions(*cmd, args->token, "the approval")->excludes(key_option);
   cmd->callback([&ctx, args] {
-    auto key = policy::ReadAdminSecretKey(args->key);
-    if (!key.ok()) {
-      ctx.exit_code = Fail(key.status());
+    std::unique_ptr<Ed25519Signer> signer;
+    if (!args->token.token.empty()) {
+      auto from_token = OpenTokenSigner(args->token);
+      if (!from_token.ok()) {
+        ctx.exit_code = Fail(from_token.status());
+        return;
+      }
+      signer = std::move(*from_token);
+    } else if (!args->key.empty()) {
+      auto key = policy::ReadAdminSecretKey(args->key);
+      if (!key.ok()) {
+        ctx.exit_code = Fail(key.status());
+        return;
+      }
+      auto from_file = MakeSodiumSigner(std::move(*key));
+      if (!from_file.ok()) {
+        ctx.exit_code = Fail(from_file.status());
+        return;
+      }
+      signer = std::move(*from_file);
+    } else {
+      ctx.exit_code = Usage("approve needs --token LABEL (your operator token) or --key FILE");
       return;
     }
     auto file = ReadFile(args->bundle);
@@ -190,7 +212,7 @@ void RegisterApprove(CLI::App& group, Context& ctx) {
       return;
     }
     Result<std::string> line =
-        policy::ApprovalLine("policy_load", AsBytes(*file), args->operator_id, key->span());
+        policy::ApprovalLine("policy_load", AsBytes(*file), args->operator_id, *signer);
     if (!line.ok()) {
       ctx.exit_code = Fail(line.status());
       return;
@@ -201,8 +223,8 @@ void RegisterApprove(CLI::App& group, Context& ctx) {
     std::array<uint8_t, crypto_hash_sha256_BYTES> digest{};
     crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(file->data()),
                        file->size());
-    const std::string header = "# approvals of loading the bundle with SHA-256 " +
-                               HexEncode(digest) + "\n";
+    const std::string header =
+        "# approvals of loading the bundle with SHA-256 " + HexEncode(digest) + "\n";
     Result<std::string> existing = ReadFile(approvals);
     std::string kept = header;
     if (existing.ok() && existing->rfind(header, 0) == 0) {

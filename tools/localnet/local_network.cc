@@ -12,6 +12,7 @@
 #include "policy/demo_policy.h"
 #include "records/record_store.h"
 #include "symbol/symbol_service.h"
+#include "token/pkcs11_token.h"
 #include "tools/localnet/etcd_cluster.h"
 
 namespace ipn::localnet {
@@ -85,6 +86,7 @@ Status LocalNetwork::Launch() {
       options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests : symbol::KdfStrength::kInteractive;
   IPN_RETURN_IF_ERROR(symbol::SymbolService::Create(dir + "/core/symbols", passphrase_, sopts)
                           .WithContext("key ring"));
+  if (!options_.key_ring_token.empty()) IPN_RETURN_IF_ERROR(ProtectKeyRingWithToken());
 
   // 2. The core, or one per site.
   if (options_.sites.empty()) {
@@ -186,7 +188,32 @@ Result<ChildProcess> LocalNetwork::LaunchCore(size_t site, const std::string& bi
       argv.push_back(std::move(a));
     }
   }
+  if (!options_.key_ring_token.empty()) {
+    return ChildProcess::Start(argv, {{"IPN_TOKEN_PIN", options_.token_pin}},
+                               core_dir + "/core.stderr");
+  }
   return ChildProcess::Start(argv, {{"IPN_PASSPHRASE", passphrase_}}, core_dir + "/core.stderr");
+}
+
+// What an operator does (docs/security.md): `ipn token protect-ring`, for real.
+Status LocalNetwork::ProtectKeyRingWithToken() {
+  if (!options_.sites.empty()) {
+    return Status::InvalidArgument("key_ring_token is for a single core (no sites)");
+  }
+  const std::string core_dir = CoreDir(0);
+  Result<ChildProcess> protect =
+      ChildProcess::Start({options_.bin_dir + "/ipn", "token", "protect-ring", "--dir",
+                           core_dir + "/symbols", "--token", options_.key_ring_token},
+                          {{"IPN_PASSPHRASE", passphrase_}, {"IPN_TOKEN_PIN", options_.token_pin}},
+                          core_dir + "/protect-ring.stderr");
+  if (!protect.ok()) return protect.status();
+  Result<int> exit_code = protect->Wait(std::chrono::seconds(60));
+  if (!exit_code.ok()) return exit_code.status().WithContext("ipn token protect-ring");
+  if (*exit_code != 0) {
+    return Status::Internal("ipn token protect-ring exited with " + std::to_string(*exit_code) +
+                            " (see " + core_dir + "/protect-ring.stderr)");
+  }
+  return Status::Ok();
 }
 
 Status LocalNetwork::StartCore(const std::string& bind) {
@@ -412,7 +439,17 @@ Status LocalNetwork::Stop() {
 
 Result<std::unique_ptr<symbol::SymbolService>> LocalNetwork::OpenSymbols() const {
   symbol::SymbolServiceOptions sopts;
-  return symbol::SymbolService::Open(options_.data_dir + "/core/symbols", passphrase_, sopts);
+  if (options_.key_ring_token.empty()) {
+    return symbol::SymbolService::Open(options_.data_dir + "/core/symbols", passphrase_, sopts);
+  }
+  // Only while opening: the service keeps the file key, not the wrapper.
+  auto opened = token::Pkcs11Token::Open({token::kSoftHsmModule, options_.key_ring_token},
+                                         options_.token_pin);
+  if (!opened.ok()) return opened.status();
+  auto wrapper = (*opened)->MakeWrapper(token::kDefaultKekLabel);
+  if (!wrapper.ok()) return wrapper.status();
+  sopts.key_wrapper = wrapper->get();
+  return symbol::SymbolService::Open(options_.data_dir + "/core/symbols", "", sopts);
 }
 
 Result<std::unique_ptr<records::RecordStore>> LocalNetwork::OpenSiteRecords(size_t site) const {

@@ -55,6 +55,12 @@ struct LocalNetworkOptions {
   std::vector<std::string> sites;
   std::vector<std::string> etcd_endpoints;
   int lease_ttl_s = 2;
+  // Keys in a token (docs/security.md): the key ring is moved into this PKCS#11 token with
+  // `ipn token protect-ring` before the core starts, and the core opens it with
+  // `token_pin` (IPN_TOKEN_PIN). The token must exist (SOFTHSM2_CONF names where). Single
+  // core only. Empty: the passphrase ring.
+  std::string key_ring_token;
+  std::string token_pin;
 };
 
 class LocalNetwork {
@@ -125,6 +131,7 @@ class LocalNetwork {
   Status StartCore(const std::string& bind);
   Result<ChildProcess> LaunchCore(size_t site, const std::string& bind);
   Status PrepareSites();
+  Status ProtectKeyRingWithToken();
   Status StartNode(const std::string& agency);
   std::string NodeDir(const std::string& agency) const;
 

@@ -1,0 +1,59 @@
+// The core's keys at start: the key ring, opened with its passphrase or — when its header
+// names a PKCS#11 token — with that token's key-encryption key; and then the records
+// signing key inside the same token, so tree heads and purges are signed there
+// (docs/security.md). A token that is absent, a wrong PIN or a token without the ring's
+// signing key stops the start with a message saying which.
+#include "core/core_router_impl.h"
+#include "symbol/key_ring_file.h"
+#include "token/pkcs11_token.h"
+
+namespace ipn::core {
+
+Status CoreRouter::Impl::OpenKeyRing() {
+  symbol::SymbolServiceOptions sopts;
+  sopts.kdf =
+      options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests : symbol::KdfStrength::kInteractive;
+  sopts.logger = log_;
+  sopts.create_agency_keys = options_.etcd_endpoints.empty();  // sites share one key ring
+  const std::string dir = options_.data_dir + "/symbols";
+  Result<std::string> protection =
+      symbol::KeyRingFile::DescribeProtection(dir + "/" + symbol::SymbolService::kKeyRingFileName);
+  if (protection.ok() && *protection != "passphrase") {
+    Result<token::KeyLocator> locator = token::ParseKeyLocator(*protection);
+    if (!locator.ok()) return locator.status().WithContext("key ring");
+    auto opened = token::Pkcs11Token::Open(locator->address, options_.key_ring_passphrase);
+    if (!opened.ok()) return opened.status().WithContext("the key ring's token");
+    token_ = std::move(*opened);
+    auto wrapper = token_->MakeWrapper(locator->object);
+    if (!wrapper.ok()) return wrapper.status().WithContext("the key ring's token");
+    ring_wrapper_ = std::move(*wrapper);
+    sopts.key_wrapper = ring_wrapper_.get();
+  }
+  // A missing or damaged ring file falls through: SymbolService::Open says what is wrong.
+  auto symbols = symbol::SymbolService::Open(dir, options_.key_ring_passphrase, sopts);
+  WipeString(&options_.key_ring_passphrase);
+  options_.key_ring_passphrase.clear();
+  ring_wrapper_.reset();  // the ring is open; its file key stays with the SymbolService
+  if (!symbols.ok()) return symbols.status().WithContext("symbols");
+  symbols_ = std::move(*symbols);
+  if (token_ == nullptr) return Status::Ok();
+
+  auto signer = token_->MakeSigner(token::kDefaultRecordsSigningLabel);
+  if (!signer.ok()) return signer.status().WithContext("the records signing key");
+  Result<symbol::RecordKeys> keys = symbols_->GetRecordKeys();
+  if (!keys.ok()) return keys.status();
+  // Every site signs the same heads with the same key; a token holding another key would
+  // fork the log's signer.
+  if ((*signer)->public_key() != keys->signing_public_key) {
+    return Status::FailedPrecondition("token " + token_->address().token +
+                                      " holds another records signing key than this "
+                                      "key ring's (" +
+                                      token::kDefaultRecordsSigningLabel + ")");
+  }
+  records_signer_ = std::move(*signer);
+  log_->Info("core_keys_in_token", {{"token", token_->address().Describe()},
+                                    {"signing_key", token::kDefaultRecordsSigningLabel}});
+  return Status::Ok();
+}
+
+}  // namespace ipn::core
