@@ -160,15 +160,29 @@ Result<Ed25519PublicKey> Pkcs11Token::FindEd25519(std::string_view label) {
 Result<Ed25519Signature> Pkcs11Token::SignEd25519(std::string_view label,
                                                   std::span<const uint8_t> message) {
   std::lock_guard<std::mutex> lock(mu_);
+  return SignLocked(label, message, /*cached=*/true);
+}
+
+Result<Ed25519Signature> Pkcs11Token::SignLocked(std::string_view label,
+                                                 std::span<const uint8_t> message, bool cached) {
   Session& s = *session_;
-  auto key = s.Find(CKO_PRIVATE_KEY, label);
-  if (!key.ok()) return key.status();
-  if (!key->has_value()) {
-    return Status::NotFound("token " + address_.token + " holds no signing key labelled " +
-                            std::string(label));
+  auto it = signing_handles_.find(label);
+  if (!cached || it == signing_handles_.end()) {
+    auto key = s.Find(CKO_PRIVATE_KEY, label);
+    if (!key.ok()) return key.status();
+    if (!key->has_value()) {
+      return Status::NotFound("token " + address_.token + " holds no signing key labelled " +
+                              std::string(label));
+    }
+    it = signing_handles_.insert_or_assign(std::string(label), **key).first;
+    cached = false;
   }
   CK_MECHANISM mechanism{CKM_EDDSA, nullptr, 0};  // no parameters: pure Ed25519 (RFC 8032)
-  CK_RV rv = s.f()->C_SignInit(s.handle(), &mechanism, **key);
+  CK_RV rv = s.f()->C_SignInit(s.handle(), &mechanism, it->second);
+  if (cached && (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID)) {
+    signing_handles_.erase(it);  // the object was replaced since: look it up again
+    return SignLocked(label, message, /*cached=*/false);
+  }
   if (rv != CKR_OK) return CkFailure("signing with token " + address_.token, rv);
   Ed25519Signature signature;
   CK_ULONG size = signature.size();

@@ -11,6 +11,7 @@
 // Thread-safe (one mutex around the session). The PIN is used for C_Login and wiped.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -98,8 +99,14 @@ class Pkcs11Token : public std::enable_shared_from_this<Pkcs11Token> {
  private:
   Pkcs11Token(TokenAddress address, std::unique_ptr<Session> session);
   TokenAddress address_;
+  // Finds and signs, retrying once with a fresh lookup if a cached handle went stale.
+  Result<Ed25519Signature> SignLocked(std::string_view label, std::span<const uint8_t> message,
+                                      bool cached);
   std::mutex mu_;
   std::unique_ptr<Session> session_;
+  // Signing keys' handles by label: a search per signature would cost more than the
+  // signature (bench/RESULTS.md, token).
+  std::map<std::string, unsigned long, std::less<>> signing_handles_;
 };
 
 }  // namespace ipn::token
