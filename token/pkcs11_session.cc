@@ -77,6 +77,7 @@ const char* CkrName(CK_RV rv) {
     case CKR_SESSION_HANDLE_INVALID: return "CKR_SESSION_HANDLE_INVALID";
     case CKR_USER_NOT_LOGGED_IN: return "CKR_USER_NOT_LOGGED_IN";
     case CKR_TEMPLATE_INCONSISTENT: return "CKR_TEMPLATE_INCONSISTENT";
+    case CKR_TEMPLATE_INCOMPLETE: return "CKR_TEMPLATE_INCOMPLETE";
     case CKR_ATTRIBUTE_VALUE_INVALID: return "CKR_ATTRIBUTE_VALUE_INVALID";
     case CKR_GENERAL_ERROR: return "CKR_GENERAL_ERROR";
     case CKR_FUNCTION_FAILED: return "CKR_FUNCTION_FAILED";
@@ -103,7 +104,7 @@ Status CkFailure(std::string_view what, CK_RV rv) {
 }
 
 Result<std::unique_ptr<Pkcs11Token::Session>> Pkcs11Token::Session::Open(
-    const TokenAddress& address, std::string_view pin) {
+    const TokenAddress& address) {
   Result<CK_FUNCTION_LIST*> functions = LoadModule(address.module);
   if (!functions.ok()) return functions.status();
   CK_FUNCTION_LIST* f = *functions;
@@ -137,20 +138,25 @@ Result<std::unique_ptr<Pkcs11Token::Session>> Pkcs11Token::Session::Open(
   rv = f->C_OpenSession(*slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
                         &session->session_);
   if (rv != CKR_OK) return CkFailure("opening a session with token " + address.token, rv);
+  session->token_ = address.token;
+  return session;
+}
+
+Status Pkcs11Token::Session::Login(std::string_view pin) {
   std::string pin_copy(pin);
-  rv = f->C_Login(session->session_, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin_copy.data()),
-                  pin_copy.size());
+  CK_RV rv = functions_->C_Login(session_, CKU_USER,
+                                 reinterpret_cast<CK_UTF8CHAR*>(pin_copy.data()), pin_copy.size());
   Wipe(pin_copy.data(), pin_copy.size());
   if (rv == CKR_USER_ALREADY_LOGGED_IN) rv = CKR_OK;  // another object of ours logged in
   if (rv == CKR_PIN_INCORRECT) {
-    return Status::PermissionDenied("the PIN for token '" + address.token + "' is wrong");
+    return Status::PermissionDenied("the PIN for token '" + token_ + "' is wrong");
   }
   if (rv == CKR_PIN_LOCKED) {
-    return Status::PermissionDenied("the PIN of token '" + address.token +
+    return Status::PermissionDenied("the PIN of token '" + token_ +
                                     "' is locked after too many wrong tries");
   }
-  if (rv != CKR_OK) return CkFailure("logging in to token " + address.token, rv);
-  return session;
+  if (rv != CKR_OK) return CkFailure("logging in to token " + token_, rv);
+  return Status::Ok();
 }
 
 Pkcs11Token::Session::~Session() {

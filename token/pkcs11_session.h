@@ -22,9 +22,10 @@ Status CkFailure(std::string_view what, CK_RV rv);
 
 class Pkcs11Token::Session {
  public:
-  // Loads (once per process) and initialises the module, finds the token, opens a
-  // read-write session and logs in.
-  static Result<std::unique_ptr<Session>> Open(const TokenAddress& address, std::string_view pin);
+  // Loads (once per process) and initialises the module, finds the token and opens a
+  // read-write session (public objects only until Login).
+  static Result<std::unique_ptr<Session>> Open(const TokenAddress& address);
+  Status Login(std::string_view pin);
   ~Session();
 
   CK_FUNCTION_LIST* f() const { return functions_; }
@@ -42,6 +43,7 @@ class Pkcs11Token::Session {
   Session() = default;
   CK_FUNCTION_LIST* functions_ = nullptr;
   CK_SESSION_HANDLE session_ = CK_INVALID_HANDLE;
+  std::string token_;  // the label, for messages
 };
 
 }  // namespace ipn::token

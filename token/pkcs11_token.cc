@@ -51,10 +51,22 @@ Pkcs11Token::~Pkcs11Token() = default;
 
 Result<std::shared_ptr<Pkcs11Token>> Pkcs11Token::Open(const TokenAddress& address,
                                                        std::string_view pin) {
+  Result<std::shared_ptr<Pkcs11Token>> token = OpenUnauthenticated(address);
+  if (!token.ok()) return token.status();
+  IPN_RETURN_IF_ERROR((*token)->Login(pin));
+  return token;
+}
+
+Result<std::shared_ptr<Pkcs11Token>> Pkcs11Token::OpenUnauthenticated(const TokenAddress& address) {
   if (address.token.empty()) return Status::InvalidArgument("no token label given");
-  Result<std::unique_ptr<Session>> session = Session::Open(address, pin);
+  Result<std::unique_ptr<Session>> session = Session::Open(address);
   if (!session.ok()) return session.status();
   return std::shared_ptr<Pkcs11Token>(new Pkcs11Token(address, std::move(*session)));
+}
+
+Status Pkcs11Token::Login(std::string_view pin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return session_->Login(pin);
 }
 
 Result<Ed25519PublicKey> Pkcs11Token::GenerateEd25519(std::string_view label) {

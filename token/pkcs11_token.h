@@ -67,6 +67,10 @@ class Pkcs11Token : public std::enable_shared_from_this<Pkcs11Token> {
   // tokens present). PermissionDenied: wrong PIN, or the PIN is locked.
   static Result<std::shared_ptr<Pkcs11Token>> Open(const TokenAddress& address,
                                                    std::string_view pin);
+  // The session without logging in: only public objects (PublicData) until Login.
+  static Result<std::shared_ptr<Pkcs11Token>> OpenUnauthenticated(const TokenAddress& address);
+  // PermissionDenied for a wrong or locked PIN.
+  Status Login(std::string_view pin);
   ~Pkcs11Token();
   Pkcs11Token(const Pkcs11Token&) = delete;
   Pkcs11Token& operator=(const Pkcs11Token&) = delete;
@@ -88,6 +92,17 @@ class Pkcs11Token : public std::enable_shared_from_this<Pkcs11Token> {
   Result<SecretBytes> UnwrapKey(std::string_view kek_label, std::span<const uint8_t> wrapped);
 
   Result<std::vector<TokenObject>> List();
+
+  // An X.509 certificate object (DER, with its subject name's DER) beside a key, as a
+  // card carries its own.
+  Status PutCertificate(std::string_view label, std::string_view der, std::string_view subject);
+  Result<std::string> Certificate(std::string_view label);
+  // Public data objects (readable and writable before Login), counted by label: each Add
+  // creates one more, Remove destroys them all. (Tokens may refuse to change an object's
+  // value, so a count of objects is what a counter can be made of.)
+  Result<size_t> CountPublicData(std::string_view label);
+  Status AddPublicData(std::string_view label);
+  Status RemovePublicData(std::string_view label);
 
   // Adapters to common/key_custody.h; each keeps the token open while it lives. NotFound
   // if there is no such key.

@@ -19,6 +19,7 @@ int RunMain(int argc, char** argv) {
   ipn::cli::RegisterPolicyCommand(app, ctx);
   ipn::cli::RegisterRecordsCommand(app, ctx);
   ipn::cli::RegisterTokenCommand(app, ctx);
+  ipn::cli::RegisterCardCommand(app, ctx);
 #ifdef IPN_WITH_BROKER
   ipn::cli::RegisterDemoCommand(app, ctx);
   ipn::cli::RegisterInquireCommand(app, ctx);
