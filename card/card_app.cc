@@ -32,17 +32,19 @@ Result<CardSignature> SignWithCard(const token::TokenAddress& card, std::string_
     return Status::PermissionDenied("the card is locked after " + std::to_string(kMaxPinTries) +
                                     " wrong PINs; the issuer must unlock or replace it");
   }
+  // The try is counted before it is made and forgiven only once the PIN is right, so
+  // neither a kill at the wrong moment nor two tries at once get more than three.
+  IPN_RETURN_IF_ERROR(t.AddPublicData(kPinTriesLabel));
+  ++wrong;
   if (Status login = t.Login(pin); !login.ok()) {
     if (login.code() != Status::Code::kPermissionDenied) return login;
-    ++wrong;
-    IPN_RETURN_IF_ERROR(t.AddPublicData(kPinTriesLabel));
     if (wrong >= kMaxPinTries) {
       return Status::PermissionDenied("wrong PIN; the card is now locked");
     }
     return Status::PermissionDenied("wrong PIN (" + std::to_string(kMaxPinTries - wrong) +
                                     " tries left before the card locks)");
   }
-  if (wrong != 0) IPN_RETURN_IF_ERROR(t.RemovePublicData(kPinTriesLabel));
+  IPN_RETURN_IF_ERROR(t.RemovePublicData(kPinTriesLabel));
   CardSignature out;
   auto certificate = t.Certificate(kCardKeyLabel);
   if (!certificate.ok()) return certificate.status().WithContext("this is not an issued card");

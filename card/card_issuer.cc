@@ -164,9 +164,10 @@ Result<std::string> CardIssuer::Issue(token::Pkcs11Token& card, int64_t now_s, i
   const std::string subject_der(reinterpret_cast<const char*>(subject),
                                 static_cast<size_t>(subject_size));
   OPENSSL_free(subject);
-  IPN_RETURN_IF_ERROR(card.PutCertificate(kCardKeyLabel, ToDer(certificate->get()), subject_der));
+  // The register first: a certificate that reached a card can always be revoked.
   cards_.push_back(CardEntry{serial, now_s, false, 0});
   IPN_RETURN_IF_ERROR(SaveRegister());
+  IPN_RETURN_IF_ERROR(card.PutCertificate(kCardKeyLabel, ToDer(certificate->get()), subject_der));
   return serial;
 }
 
@@ -174,10 +175,13 @@ Status CardIssuer::Revoke(std::string_view serial, int64_t now_s, int crl_valid_
   auto it = std::find_if(cards_.begin(), cards_.end(),
                          [&](const CardEntry& e) { return e.serial == serial; });
   if (it == cards_.end()) return Status::NotFound("no card " + std::string(serial));
-  if (it->revoked) return Status::Ok();
-  it->revoked = true;
-  it->revoked_s = now_s;
-  IPN_RETURN_IF_ERROR(SaveRegister());
+  if (!it->revoked) {
+    it->revoked = true;
+    it->revoked_s = now_s;
+    IPN_RETURN_IF_ERROR(SaveRegister());
+  }
+  // Published again even when already marked: a publication that failed after the
+  // register was saved is completed by revoking again.
   return PublishRevocations(now_s, crl_valid_days);
 }
 
@@ -196,13 +200,18 @@ Status CardIssuer::PublishRevocations(int64_t now_s, int crl_valid_days) {
   ASN1_TIME_free(next);
   for (const CardEntry& e : cards_) {
     if (!e.revoked) continue;
-    X509_REVOKED* r = X509_REVOKED_new();
+    // Every call checked: a list that silently left a card out would be signed all the same.
+    std::unique_ptr<X509_REVOKED, decltype(&X509_REVOKED_free)> r(X509_REVOKED_new(),
+                                                                  &X509_REVOKED_free);
     IntegerPtr serial = SerialFromHex(e.serial);
-    ASN1_TIME* when = ASN1_TIME_set(nullptr, static_cast<time_t>(e.revoked_s));
-    X509_REVOKED_set_serialNumber(r, serial.get());
-    X509_REVOKED_set_revocationDate(r, when);
-    ASN1_TIME_free(when);
-    X509_CRL_add0_revoked(crl.get(), r);
+    std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> when(
+        ASN1_TIME_set(nullptr, static_cast<time_t>(e.revoked_s)), &ASN1_TIME_free);
+    if (!r || !serial || !when || X509_REVOKED_set_serialNumber(r.get(), serial.get()) != 1 ||
+        X509_REVOKED_set_revocationDate(r.get(), when.get()) != 1 ||
+        X509_CRL_add0_revoked(crl.get(), r.get()) != 1) {
+      return Status::Internal("cannot list revoked card " + e.serial + ": " + OpenSslError());
+    }
+    r.release();  // the list owns it now
   }
   X509_CRL_sort(crl.get());
   if (X509_CRL_sign(crl.get(), ca_key.get(), nullptr) <= 0) {

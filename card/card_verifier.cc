@@ -50,7 +50,7 @@ Result<std::string> CardVerifier::Verify(const CardSignature& signed_, std::stri
   time_t now = static_cast<time_t>(now_s);
   // The list itself first: a stale one could miss a revocation, so nothing passes.
   const ASN1_TIME* next_update = X509_CRL_get0_nextUpdate(state_->revocations.get());
-  if (next_update == nullptr || X509_cmp_time(next_update, &now) <= 0) {
+  if (next_update == nullptr || X509_cmp_time(next_update, &now) != 1) {  // 0: an error
     return refuse("the card revocation list is out of date; cards cannot be checked");
   }
   X509Ptr card = CertificateFromDer(signed_.certificate_der);
@@ -61,8 +61,9 @@ Result<std::string> CardVerifier::Verify(const CardSignature& signed_, std::stri
     return refuse("the card was not issued by the card issuer this portal trusts");
   }
   if (X509_check_ca(card.get()) != 0) return refuse("the certificate is not a card's");
-  if (X509_cmp_time(X509_get0_notBefore(card.get()), &now) > 0 ||
-      X509_cmp_time(X509_get0_notAfter(card.get()), &now) <= 0) {
+  // X509_cmp_time: -1 before, 1 after, 0 on error; an error never passes.
+  if (X509_cmp_time(X509_get0_notBefore(card.get()), &now) != -1 ||
+      X509_cmp_time(X509_get0_notAfter(card.get()), &now) != 1) {
     return refuse("the card's certificate is not valid now (expired or not yet valid)");
   }
   X509_REVOKED* revoked = nullptr;

@@ -45,4 +45,9 @@ class KeyWrapper {
   virtual Result<SecretBytes> Unwrap(std::span<const uint8_t> wrapped) const = 0;
 };
 
+// A wrapper over a 32-byte key-encryption key in locked memory (XChaCha20-Poly1305, a fresh
+// nonce per wrap): the development default where a token's KEK would serve in service.
+// `description` is what Describe returns (e.g. "file:/var/lib/ipn/middle/platform.key").
+Result<std::unique_ptr<KeyWrapper>> MakeSodiumWrapper(SecretBytes kek, std::string description);
+
 }  // namespace ipn

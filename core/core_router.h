@@ -22,6 +22,8 @@ struct CoreOptions {
   // What opens the key ring: its passphrase, or, when the ring's header names a PKCS#11
   // token (`ipn token protect-ring`), that token's PIN. Wiped once the ring is open.
   std::string key_ring_passphrase;
+  // The only PKCS#11 module a token-protected key ring may name (ipn-core --token-module).
+  std::string token_module = "/usr/lib/softhsm/libsofthsm2.so";
   bool fast_kdf = false;           // Argon2id at its minimum (tests, demo)
   std::string key_file;            // the core's Curve25519 key pair
   std::string policy_bundle_file;  // signed policy bundle in force at start

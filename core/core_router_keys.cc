@@ -3,6 +3,7 @@
 // signing key inside the same token, so tree heads and purges are signed there
 // (docs/security.md). A token that is absent, a wrong PIN or a token without the ring's
 // signing key stops the start with a message saying which.
+#include "common/wipe_guard.h"
 #include "core/core_router_impl.h"
 #include "symbol/key_ring_file.h"
 #include "token/pkcs11_token.h"
@@ -10,6 +11,7 @@
 namespace ipn::core {
 
 Status CoreRouter::Impl::OpenKeyRing() {
+  WipeOnExit wipe_secret(&options_.key_ring_passphrase);  // the passphrase or PIN, on every path
   symbol::SymbolServiceOptions sopts;
   sopts.kdf =
       options_.fast_kdf ? symbol::KdfStrength::kMinimumForTests : symbol::KdfStrength::kInteractive;
@@ -21,6 +23,7 @@ Status CoreRouter::Impl::OpenKeyRing() {
   if (protection.ok() && *protection != "passphrase") {
     Result<token::KeyLocator> locator = token::ParseKeyLocator(*protection);
     if (!locator.ok()) return locator.status().WithContext("key ring");
+    IPN_RETURN_IF_ERROR(token::CheckModule(*locator, options_.token_module));
     auto opened = token::Pkcs11Token::Open(locator->address, options_.key_ring_passphrase);
     if (!opened.ok()) return opened.status().WithContext("the key ring's token");
     token_ = std::move(*opened);

@@ -147,7 +147,12 @@ Status Pkcs11Token::Session::Login(std::string_view pin) {
   CK_RV rv = functions_->C_Login(session_, CKU_USER,
                                  reinterpret_cast<CK_UTF8CHAR*>(pin_copy.data()), pin_copy.size());
   Wipe(pin_copy.data(), pin_copy.size());
-  if (rv == CKR_USER_ALREADY_LOGGED_IN) rv = CKR_OK;  // another object of ours logged in
+  // Login state belongs to the process and token, and a module answers this before it
+  // checks the PIN: accepting it would accept any PIN. One open object per token.
+  if (rv == CKR_USER_ALREADY_LOGGED_IN) {
+    return Status::FailedPrecondition("token '" + token_ +
+                                      "' is already open in this process; open it once");
+  }
   if (rv == CKR_PIN_INCORRECT) {
     return Status::PermissionDenied("the PIN for token '" + token_ + "' is wrong");
   }

@@ -50,6 +50,11 @@ struct KeyLocator {
   std::string Describe() const;
 };
 Result<KeyLocator> ParseKeyLocator(std::string_view text);
+// The PKCS#11 module a program may load: IPN_TOKEN_MODULE if set, else SoftHSM2's. A
+// module named in a file (a key ring's header) is loaded only if it is this one: the file
+// is read before it can be authenticated, and loading a library runs its code.
+std::string ConfiguredModule();
+Status CheckModule(const KeyLocator& locator, const std::string& configured);
 
 // One object in the token, as `ipn token list` shows it. Values are never read.
 struct TokenObject {

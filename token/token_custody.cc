@@ -2,6 +2,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 #include "token/pkcs11_session.h"
@@ -79,6 +80,20 @@ Result<KeyLocator> ParseKeyLocator(std::string_view text) {
   }
   if (locator.address.token.empty() || locator.object.empty()) return malformed;
   return locator;
+}
+
+std::string ConfiguredModule() {
+  const char* env = std::getenv("IPN_TOKEN_MODULE");
+  return env != nullptr && *env != '\0' ? env : kSoftHsmModule;
+}
+
+Status CheckModule(const KeyLocator& locator, const std::string& configured) {
+  if (locator.address.module != configured) {
+    return Status::PermissionDenied("the key ring names the PKCS#11 module " +
+                                    locator.address.module + ", not the configured " + configured +
+                                    " (IPN_TOKEN_MODULE / --token-module)");
+  }
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Ed25519Signer>> Pkcs11Token::MakeSigner(std::string_view label) {

@@ -170,6 +170,21 @@ TEST_F(CardTest, TheCardLocksAfterThreeWrongPins) {
             std::string::npos);
 }
 
+TEST_F(CardTest, AnExpiredCardIsRefused) {
+  auto card = token::Pkcs11Token::Open({token::kSoftHsmModule, "card-1"}, kPin);
+  ASSERT_TRUE(card.ok());
+  ASSERT_TRUE(issuer_->Issue(**card, kNow, /*valid_days=*/1).ok());
+  card->reset();
+  auto signed_ = Sign("card-1");
+  ASSERT_TRUE(signed_.ok()) << signed_.status().ToString();
+  auto verifier = Verifier(issuer_dir_);
+  ASSERT_NE(verifier, nullptr);
+  EXPECT_TRUE(verifier->Verify(*signed_, kOrigin, challenge_, kNow + 3600).ok());
+  EXPECT_EQ(verifier->Verify(*signed_, kOrigin, challenge_, kNow + 2 * 86400).status().message(),
+            "the card's certificate is not valid now (expired or not yet valid)");
+  EXPECT_FALSE(verifier->Verify(*signed_, kOrigin, challenge_, kNow - 60).ok());  // not yet
+}
+
 TEST_F(CardTest, AnOutOfDateRevocationListFailsClosed) {
   IssueCard("card-1", *issuer_);
   auto verifier = Verifier(issuer_dir_);

@@ -13,6 +13,7 @@
 #include "common/file_util.h"
 #include "policy/demo_policy.h"
 #include "records/tree_head.h"
+#include "symbol/key_ring_file.h"
 #include "symbol/symbol_service.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tests/support/softhsm.h"
@@ -78,10 +79,13 @@ TEST(TokenCoreE2eTest, TheCoreOpensItsKeyRingWithTheTokenAndSignsHeadsInIt) {
   EXPECT_GE(all.size(), 12u);
 
   // Every head (the last one signed as the core stopped) is signed by the token's key.
-  auto token = token::Pkcs11Token::Open({token::kSoftHsmModule, "core-east"}, kTestTokenPin);
-  ASSERT_TRUE(token.ok()) << token.status().ToString();
-  auto token_key = (*token)->FindEd25519(token::kDefaultRecordsSigningLabel);
-  ASSERT_TRUE(token_key.ok());
+  Result<Ed25519PublicKey> token_key = Status::NotFound("token");
+  {
+    auto token = token::Pkcs11Token::Open({token::kSoftHsmModule, "core-east"}, kTestTokenPin);
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    token_key = (*token)->FindEd25519(token::kDefaultRecordsSigningLabel);
+    ASSERT_TRUE(token_key.ok());
+  }  // closed: OpenRecords below opens the ring with the token again
   auto store = n.net().OpenRecords();
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   auto heads = (*store)->TreeHeads();
@@ -141,12 +145,10 @@ TEST(TokenCoreE2eTest, WithoutItsTokenOrWithAWrongPinTheCoreRefusesToStart) {
   // And a passphrase does not open the ring instead.
   std::filesystem::remove_all(hsm.token_dir());
   std::filesystem::rename(away, hsm.token_dir());
-  const int status =
-      std::system(("IPN_PASSPHRASE=" + n.net().key_ring_passphrase() + " " + BinDir() +
-                   "/ipn keys list --dir " + net_dir + "/core/symbols >/dev/null 2>&1 </dev/null")
-                      .c_str());
-  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-      << "the passphrase alone opened a token-protected ring";
+  auto by_passphrase = symbol::KeyRingFile::Open(net_dir + "/core/symbols/keyring.ipnk",
+                                                 n.net().key_ring_passphrase());
+  ASSERT_FALSE(by_passphrase.ok()) << "the passphrase alone opened a token-protected ring";
+  EXPECT_EQ(by_passphrase.status().code(), Status::Code::kFailedPrecondition);
 }
 
 // Operators' approval keys generated inside their own tokens (`ipn token keygen`), approvals

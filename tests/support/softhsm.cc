@@ -37,8 +37,9 @@ SoftHsm::SoftHsm(const TempDir& dir) {
 }
 
 bool SoftHsm::InitToken(const std::string& label, const std::string& pin) const {
-  std::vector<std::string> args = {"softhsm2-util", "--init-token", "--free",  "--label", label,
-                                   "--pin",         pin,            "--so-pin", kTestSoPin};
+  std::vector<std::string> args = {"softhsm2-util", "--init-token", "--free", "--label",
+                                   label,           "--pin",        pin,      "--so-pin",
+                                   kTestSoPin};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -3,6 +3,10 @@
 // hooks at start; in builds without it they are never called. The slow unwinder lets the
 // suppression see the module's frames (libcrypto, in between, has no frame pointers).
 extern "C" {
-const char* __asan_default_options() { return "fast_unwind_on_malloc=0"; }
-const char* __lsan_default_suppressions() { return "leak:libsofthsm2.so\n"; }
+const char* __asan_default_options() {
+  return "fast_unwind_on_malloc=0";
+}
+const char* __lsan_default_suppressions() {
+  return "leak:libsofthsm2.so\n";
+}
 }

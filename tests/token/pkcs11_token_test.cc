@@ -96,6 +96,23 @@ TEST_F(Pkcs11TokenTest, AWrongPinIsRefusedWithAClearMessage) {
       << token.status().ToString();
 }
 
+// PKCS#11 login state belongs to the process: a module answers "already logged in" before
+// it looks at the PIN, so a second open of an open token is refused, never let through.
+TEST_F(Pkcs11TokenTest, ASecondOpenOfAnOpenTokenIsRefusedWhateverThePin) {
+  auto first = OpenToken();
+  ASSERT_NE(first, nullptr);
+  for (const char* pin : {"0000", kTestTokenPin}) {
+    auto second = Pkcs11Token::Open({kSoftHsmModule, "core-east"}, pin);
+    ASSERT_FALSE(second.ok()) << pin;
+    EXPECT_EQ(second.status().code(), Status::Code::kFailedPrecondition);
+    EXPECT_NE(second.status().message().find("already open in this process"), std::string::npos);
+  }
+  first.reset();  // the last session closed: logged out, and a fresh open checks the PIN
+  EXPECT_EQ(Pkcs11Token::Open({kSoftHsmModule, "core-east"}, "0000").status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_TRUE(Pkcs11Token::Open({kSoftHsmModule, "core-east"}, kTestTokenPin).ok());
+}
+
 TEST_F(Pkcs11TokenTest, AnAbsentTokenIsNamedWithTheTokensPresent) {
   auto token = Pkcs11Token::Open({kSoftHsmModule, "core-west"}, kTestTokenPin);
   ASSERT_FALSE(token.ok());

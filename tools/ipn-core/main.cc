@@ -32,6 +32,10 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
                  "(<policy>.approvals; docs/operations.md)");
   app.add_option("--deadline", deadline_s, "Seconds a provider has to answer")
       ->capture_default_str();
+  app.add_option("--token-module", options.token_module,
+                 "The PKCS#11 module of a token-protected key ring (the ring's header must name "
+                 "this one)")
+      ->capture_default_str();
   app.add_option("--metrics-port", options.metrics_port,
                  "Loopback port for /health and /metrics (0: any, -1: off)")
       ->capture_default_str();

@@ -25,6 +25,7 @@ Result<KeyRingSession> OpenKeyRingSession(const std::string& dir, const std::str
   if (protection.ok() && *protection != "passphrase") {
     auto locator = token::ParseKeyLocator(*protection);
     if (!locator.ok()) return locator.status();
+    IPN_RETURN_IF_ERROR(token::CheckModule(*locator, token::ConfiguredModule()));
     auto opened = OpenToken(locator->address);
     if (!opened.ok()) return opened.status();
     auto wrapper = (*opened)->MakeWrapper(locator->object);

@@ -1,8 +1,9 @@
 // `ipn keys`: the core key ring's lifecycle for operators — init (new key ring and empty
-// issuance file), add (an agency's keys before its first issuance), rotate (new active key version for an agency, or a new record
-// encryption key), retire (destroy a retired agency key version), list, passphrase.
-// The passphrase comes from IPN_PASSPHRASE or a prompt; IPN_KDF / --kdf sets the cost of
-// the passphrase derivation for a new key ring. Every change is logged to DIR/operations.log.
+// issuance file), add (an agency's keys before its first issuance), rotate (new active key version
+// for an agency, or a new record encryption key), retire (destroy a retired agency key version),
+// list, passphrase. The passphrase comes from IPN_PASSPHRASE or a prompt; IPN_KDF / --kdf sets the
+// cost of the passphrase derivation for a new key ring. Every change is logged to
+// DIR/operations.log.
 #include <unistd.h>
 
 #include <cstdio>

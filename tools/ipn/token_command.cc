@@ -34,6 +34,7 @@ struct TokenArgs {
   std::string label;
   std::string dir;
   std::string kek_label = token::kDefaultKekLabel;
+  // The core looks for the records signing key under this label; fixed, not an option.
   std::string signing_label = token::kDefaultRecordsSigningLabel;
 };
 
@@ -77,8 +78,10 @@ Status PutSigningKey(token::Pkcs11Token& t, const symbol::RecordKeys& keys,
   auto existing = t.FindEd25519(label);
   if (existing.ok()) {
     if (*existing != keys.signing_public_key) {
-      return Status::FailedPrecondition("token " + t.address().token + " holds another key as " +
-                                        label + "; choose another --signing-label");
+      return Status::FailedPrecondition(
+          "token " + t.address().token + " holds another key as " + label +
+          "; that label is the core's records signing key (move the other "
+          "key away, or use another token)");
     }
     return Status::Ok();
   }
@@ -149,10 +152,6 @@ void RegisterTokenCommand(CLI::App& app, Context& ctx) {
   protect->add_option("--dir", args->dir, "The key ring's directory (the core's symbols/)")
       ->required();
   protect->add_option("--kek-label", args->kek_label, "Label of the key-encryption key")
-      ->capture_default_str();
-  protect
-      ->add_option("--signing-label", args->signing_label,
-                   "Label of the records signing key in the token")
       ->capture_default_str();
   protect->callback([&ctx, args] { ctx.exit_code = RunProtectRing(*args); });
 }

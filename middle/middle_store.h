@@ -1,0 +1,83 @@
+// MiddleStore: the data of a middle-server platform (中間サーバー; DESIGN.md §9, issue #14)
+// that hosts many agencies (tenants). Per tenant, in one RocksDB:
+//   - its registered copies (副本): per (internal person number, item) the content, an
+//     as-of date, the non-disclosure flag and a version — registered, superseded, deleted,
+//     or imported in bulk from CSV or JSON Lines, all or nothing;
+//   - its person map: internal person number (団体内統合宛名番号) <-> its agency symbol.
+// Each tenant's values are sealed (XChaCha20-Poly1305) under the tenant's own data key,
+// and the rows are keyed by keyed hashes, so neither a value nor a person number is on
+// disk in the clear. The data keys are kept only wrapped by the platform's key-encryption
+// key (common/key_custody.h: a file key in development, a PKCS#11 token's KEK in service).
+// Destroying a tenant's key makes its data unreadable and leaves the others intact.
+// Thread-safe; writes are synced.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/key_custody.h"
+#include "common/status.h"
+
+namespace ipn::middle {
+
+// Limits on what one copy may hold (a bulk file is refused at the first row beyond them).
+inline constexpr size_t kMaxPersonNumber = 32;
+inline constexpr size_t kMaxItemCode = 64;
+inline constexpr size_t kMaxContentBytes = 16 * 1024;
+inline constexpr size_t kMaxImportBytes = size_t{64} << 20;
+inline constexpr size_t kMaxImportRows = 1'000'000;
+
+struct Copy {
+  std::string person;           // internal person number: 1–32 of A-Z a-z 0-9 '-'
+  std::string item;             // item code: 1–64 of A-Z a-z 0-9 '-' '_' '.'
+  std::string content;          // what is provided (UTF-8, at most 16 KiB)
+  std::string as_of;            // YYYY-MM-DD: the date the content is true as of
+  bool non_disclosure = false;  // provided, but withheld from the person's disclosure
+  uint32_t version = 0;         // set by the store: 1 when registered, +1 per supersede
+};
+
+enum class ImportFormat { kCsv, kJsonLines };
+
+class MiddleStore {
+ public:
+  // Opens (creating) the store in `dir`. `platform` wraps the tenants' data keys; it must
+  // outlive the store.
+  static Result<std::unique_ptr<MiddleStore>> Open(const std::string& dir,
+                                                   const KeyWrapper* platform);
+  ~MiddleStore();
+
+  // A tenant is an agency code (1–64 of A-Z a-z 0-9 '-' '_' '.'). AlreadyExists.
+  Status CreateTenant(std::string_view tenant);
+  // Destroys the tenant's data key and removes its rows. NotFound if unknown.
+  Status DestroyTenant(std::string_view tenant);
+  std::vector<std::string> Tenants() const;
+
+  // The new copy's version (1). AlreadyExists if the tenant holds one for (person, item).
+  Result<uint32_t> Register(std::string_view tenant, const Copy& copy);
+  // Replaces the copy; the new version. NotFound if there is none.
+  Result<uint32_t> Supersede(std::string_view tenant, const Copy& copy);
+  Status Delete(std::string_view tenant, std::string_view person, std::string_view item);
+  Result<Copy> Find(std::string_view tenant, std::string_view person, std::string_view item) const;
+
+  // Registers or supersedes every row of a file, in one synced write: a bad row is
+  // InvalidArgument "line N: …" and nothing of the file is applied. CSV header:
+  // person,item,content,as_of,non_disclosure (true/false). JSON Lines: one object per
+  // line with the same names. Returns the rows applied.
+  Result<size_t> Import(std::string_view tenant, std::string_view text, ImportFormat format);
+
+  // The person map. AlreadyExists if either side is bound to another.
+  Status Bind(std::string_view tenant, std::string_view person, std::string_view symbol);
+  Result<std::string> SymbolOf(std::string_view tenant, std::string_view person) const;
+  Result<std::string> PersonOf(std::string_view tenant, std::string_view symbol) const;
+
+  class Impl;
+
+ private:
+  explicit MiddleStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ipn::middle

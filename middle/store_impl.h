@@ -1,0 +1,61 @@
+// Internal to middle/: the store's state and the helpers its files share — the tenants'
+// keys, row keys (keyed hashes), sealing, and the copy encoding.
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+
+#include "common/secret.h"
+#include "middle/middle_store.h"
+
+namespace ipn::middle {
+
+// Row kinds (the first byte of a row key), then the tenant, then 0, then a keyed hash.
+inline constexpr char kKeyRow = 'K';     // K tenant -> the data key, wrapped by the platform
+inline constexpr char kCopyRow = 'C';    // C tenant 0 H(person, item) -> sealed copy
+inline constexpr char kPersonRow = 'P';  // P tenant 0 H(person) -> sealed symbol
+inline constexpr char kSymbolRow = 'S';  // S tenant 0 H(symbol) -> sealed person
+
+// Two subkeys of a tenant's data key (crypto_kdf): one seals values, one keys the hashes.
+struct TenantKeys {
+  SecretBytes seal;
+  SecretBytes index;
+};
+
+class MiddleStore::Impl {
+ public:
+  std::unique_ptr<rocksdb::DB> db;
+  const KeyWrapper* platform = nullptr;
+  std::mutex write_mu;           // read-modify-write of rows (register, supersede, import)
+  mutable std::shared_mutex mu;  // the tenants
+  std::map<std::string, std::shared_ptr<const TenantKeys>, std::less<>> tenants;
+
+  // NotFound "no tenant …" when the tenant does not exist (or was destroyed).
+  Result<std::shared_ptr<const TenantKeys>> Keys(std::string_view tenant) const;
+  static std::string RowKey(char kind, std::string_view tenant, const TenantKeys& keys,
+                            std::string_view a, std::string_view b = {});
+  // nonce | XChaCha20-Poly1305(plain), bound to the row key.
+  static std::string Seal(const TenantKeys& keys, std::string_view row_key, std::string_view plain);
+  static Result<std::string> Open(const TenantKeys& keys, std::string_view row_key,
+                                  std::string_view sealed);
+  Result<std::optional<std::string>> Get(std::string_view key) const;
+  Status Write(rocksdb::WriteBatch* batch) const;  // synced
+};
+
+Status CheckTenant(std::string_view tenant);
+Status CheckCopy(const Copy& copy);
+std::string EncodeCopy(const Copy& copy);
+Result<Copy> DecodeCopy(std::string_view bytes);
+// The copy as stored at `row_key` (nullopt if none).
+Result<std::optional<Copy>> ReadCopy(const MiddleStore::Impl& impl, const TenantKeys& keys,
+                                     const std::string& row_key);
+
+}  // namespace ipn::middle
