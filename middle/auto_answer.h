@@ -1,0 +1,18 @@
+// AutoAnswer: how the middle server answers a forwarded inquiry for one of its tenants
+// from the tenant's registered copies, with no program of the agency running (DESIGN.md
+// §9): the provider's symbol names a person through the tenant's person map, the item
+// names the copy; provided (with the content and the non-disclosure flag) or not held.
+// A pure function of the store: unit-tested without sockets (tests/middle).
+#pragma once
+
+#include <string_view>
+
+#include "ipn/v1/wire.pb.h"
+#include "middle/middle_store.h"
+
+namespace ipn::middle {
+
+v1::AgencyAnswer AutoAnswer(const MiddleStore& store, std::string_view tenant,
+                            const v1::ForwardedInquiry& inquiry);
+
+}  // namespace ipn::middle

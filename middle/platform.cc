@@ -1,0 +1,62 @@
+// MiddlePlatform: one serving client and thread per tenant.
+#include "middle/platform.h"
+
+#include "interface/agency_client.h"
+#include "middle/auto_answer.h"
+
+namespace ipn::middle {
+
+Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
+    MiddleStore* store, const std::map<std::string, std::string>& tenants, Logger* log) {
+  std::unique_ptr<MiddlePlatform> platform(new MiddlePlatform());
+  platform->store_ = store;
+  platform->log_ = log;
+  const std::vector<std::string> known = store->Tenants();
+  std::vector<std::pair<std::string, std::unique_ptr<interface::AgencyClient>>> clients;
+  for (const auto& [tenant, endpoint] : tenants) {
+    if (std::find(known.begin(), known.end(), tenant) == known.end()) {
+      return Status::NotFound("no tenant " + tenant +
+                              " on this platform (ipn-middle import "
+                              "creates it)");
+    }
+    auto client = interface::AgencyClient::Connect(endpoint, /*serve=*/true);
+    if (!client.ok()) return client.status().WithContext("tenant " + tenant + "'s node");
+    clients.emplace_back(tenant, std::move(*client));
+  }
+  MiddlePlatform* p = platform.get();
+  for (auto& [tenant_code, client_ptr] : clients) {
+    p->threads_.emplace_back(
+        [p, tenant = tenant_code,
+         client = std::shared_ptr<interface::AgencyClient>(std::move(client_ptr))] {
+          interface::AgencyClient::Callbacks callbacks;
+          callbacks.on_symbol = [&](interface::IssuedSymbol s) {
+            const std::string symbol(s.symbol.begin(), s.symbol.end());
+            Status bound = p->store_->Bind(tenant, s.person_ref, symbol);
+            if (bound.ok()) {
+              ++p->bound_;
+            } else if (p->log_ != nullptr) {
+              // The message names no person number or symbol.
+              p->log_->Warn("middle_symbol_not_bound",
+                            {{"tenant", tenant}, {"reason", Status::CodeName(bound.code())}});
+            }
+          };
+          callbacks.on_inquiry = [&](const v1::ForwardedInquiry& f) {
+            ++p->answered_;
+            return AutoAnswer(*p->store_, tenant, f);
+          };
+          Status served = client->Serve(callbacks, p->stop_);
+          if (!served.ok() && p->log_ != nullptr) {
+            p->log_->Error("middle_tenant_stopped",
+                           {{"tenant", tenant}, {"reason", served.ToString()}});
+          }
+        });
+  }
+  return platform;
+}
+
+MiddlePlatform::~MiddlePlatform() {
+  stop_ = true;
+  for (std::thread& t : threads_) t.join();
+}
+
+}  // namespace ipn::middle

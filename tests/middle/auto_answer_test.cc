@@ -1,0 +1,64 @@
+// AutoAnswer without sockets: a forwarded inquiry answered from a tenant's copies.
+#include "middle/auto_answer.h"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include "tests/support/temp_dir.h"
+
+namespace ipn::middle {
+namespace {
+
+constexpr char kMun[] = "MUN-131016";
+
+class MiddleAutoAnswerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    wrapper_ = MakeSodiumWrapper(SecretBytes::Random(32), "file:test").value();
+    store_ = MiddleStore::Open(dir_.Sub("m"), wrapper_.get()).value();
+    ASSERT_TRUE(store_->CreateTenant(kMun).ok());
+    ASSERT_TRUE(store_->CreateTenant("MUN-401307").ok());
+    ASSERT_TRUE(store_->Bind(kMun, "P-1", "SYMBOL-OF-P1").ok());
+    ASSERT_TRUE(store_->Bind(kMun, "P-2", "SYMBOL-OF-P2").ok());
+    ASSERT_TRUE(
+        store_->Register(kMun, Copy{"P-1", "local-tax", "tax 120,000", "2026-04-01", false, 0})
+            .ok());
+    ASSERT_TRUE(
+        store_->Register(kMun, Copy{"P-2", "local-tax", "tax 0", "2026-04-01", true, 0}).ok());
+  }
+  v1::AgencyAnswer Ask(const std::string& tenant, const std::string& symbol,
+                       const std::string& item) {
+    v1::ForwardedInquiry f;
+    f.set_provider_symbol(symbol);
+    f.set_item_code(item);
+    f.set_inquirer_code("PEN-0001");
+    f.set_business_code("np-benefit");
+    return AutoAnswer(*store_, tenant, f);
+  }
+  ipn::testing::TempDir dir_;
+  std::unique_ptr<KeyWrapper> wrapper_;
+  std::unique_ptr<MiddleStore> store_;
+};
+
+TEST_F(MiddleAutoAnswerTest, ACopyIsProvidedWithItsFlag) {
+  v1::AgencyAnswer a = Ask(kMun, "SYMBOL-OF-P1", "local-tax");
+  EXPECT_EQ(a.outcome(), v1::OUTCOME_PROVIDED);
+  EXPECT_EQ(a.payload(), "tax 120,000");
+  EXPECT_FALSE(a.non_disclosure());
+  v1::AgencyAnswer withheld = Ask(kMun, "SYMBOL-OF-P2", "local-tax");
+  EXPECT_EQ(withheld.outcome(), v1::OUTCOME_PROVIDED);
+  EXPECT_TRUE(withheld.non_disclosure());
+}
+
+TEST_F(MiddleAutoAnswerTest, NoPersonOrNoCopyIsNotHeld) {
+  EXPECT_EQ(Ask(kMun, "SYMBOL-OF-P1", "residence").outcome(), v1::OUTCOME_NOT_HELD);
+  EXPECT_EQ(Ask(kMun, "SYMBOL-UNKNOWN", "local-tax").outcome(), v1::OUTCOME_NOT_HELD);
+  // Another tenant on the same platform knows nothing of this tenant's people.
+  v1::AgencyAnswer other = Ask("MUN-401307", "SYMBOL-OF-P1", "local-tax");
+  EXPECT_EQ(other.outcome(), v1::OUTCOME_NOT_HELD);
+  EXPECT_TRUE(other.payload().empty());
+}
+
+}  // namespace
+}  // namespace ipn::middle

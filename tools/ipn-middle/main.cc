@@ -1,0 +1,121 @@
+// ipn-middle: the agencies' middle-server platform (DESIGN.md §9, docs/middle.md).
+//   ipn-middle import --dir DIR --tenant CODE --file copies.csv [--format csv|jsonl]
+//       registers a tenant's copies (creating the tenant on first use), all or nothing
+//   ipn-middle serve --dir DIR --tenant CODE=NODE_ENDPOINT [--tenant …]
+//       serves every tenant's node: symbols bound in the person map, forwarded inquiries
+//       answered from the copies
+// The tenants' data keys are wrapped by the platform key, DIR/platform.key (0600, made on
+// first use).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+
+#include "common/file_util.h"
+#include "middle/middle_store.h"
+#include "middle/platform.h"
+#include "tools/daemon/daemon.h"
+#include "tools/daemon/last_resort.h"
+
+namespace {
+
+using ipn::Result;
+using ipn::Status;
+
+Result<std::unique_ptr<ipn::KeyWrapper>> PlatformKey(const std::string& dir) {
+  IPN_RETURN_IF_ERROR(ipn::EnsureDirectory(dir));
+  const std::string path = dir + "/platform.key";
+  Result<std::string> bytes = ipn::ReadFile(path);
+  if (!bytes.ok()) {
+    if (bytes.status().code() != Status::Code::kNotFound) return bytes.status();
+    ipn::SecretBytes fresh = ipn::SecretBytes::Random(32);
+    IPN_RETURN_IF_ERROR(ipn::WriteFileAtomic(path, fresh.span()));
+    bytes = ipn::ReadFile(path);
+    if (!bytes.ok()) return bytes.status();
+  }
+  if (bytes->size() != 32) return Status::Corruption(path + " is not a 32-byte key");
+  ipn::SecretBytes key(32);
+  std::copy(bytes->begin(), bytes->end(), key.data());
+  ipn::Wipe(bytes->data(), bytes->size());
+  return ipn::MakeSodiumWrapper(std::move(key), "file:" + path);
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "ipn-middle: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+int RunImport(const std::string& dir, const std::string& tenant, const std::string& file,
+              const std::string& format) {
+  auto wrapper = PlatformKey(dir);
+  if (!wrapper.ok()) return Fail(wrapper.status());
+  auto store = ipn::middle::MiddleStore::Open(dir, wrapper->get());
+  if (!store.ok()) return Fail(store.status());
+  const auto tenants = (*store)->Tenants();
+  if (std::find(tenants.begin(), tenants.end(), tenant) == tenants.end()) {
+    if (Status s = (*store)->CreateTenant(tenant); !s.ok()) return Fail(s);
+  }
+  auto text = ipn::ReadFile(file);
+  if (!text.ok()) return Fail(text.status());
+  auto applied = (*store)->Import(
+      tenant, *text,
+      format == "jsonl" ? ipn::middle::ImportFormat::kJsonLines : ipn::middle::ImportFormat::kCsv);
+  if (!applied.ok()) return Fail(applied.status().WithContext(file));
+  std::printf("%zu copies registered for %s\n", *applied, tenant.c_str());
+  return 0;
+}
+
+int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args,
+             const std::string& log_path, ipn::daemon::LastResort& last_resort) {
+  std::map<std::string, std::string> tenants;
+  for (const std::string& t : tenant_args) {
+    const size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(Status::InvalidArgument("--tenant takes CODE=NODE_ENDPOINT, not " + t));
+    }
+    tenants[t.substr(0, eq)] = t.substr(eq + 1);
+  }
+  auto log = ipn::daemon::OpenLog(log_path, "middle");
+  if (!log.ok()) return Fail(log.status());
+  ipn::Logger* logger = last_resort.KeepLog(std::move(*log));
+  auto wrapper = PlatformKey(dir);
+  if (!wrapper.ok()) return Fail(wrapper.status());
+  auto store = ipn::middle::MiddleStore::Open(dir, wrapper->get());
+  if (!store.ok()) return Fail(store.status());
+  static ipn::daemon::Signals signals;
+  ipn::daemon::InstallSignalHandlers(&signals);
+  auto platform = ipn::middle::MiddlePlatform::Start(store->get(), tenants, logger);
+  if (!platform.ok()) return Fail(platform.status());
+  ipn::daemon::AnnounceReady("tenants=" + std::to_string(tenants.size()));
+  logger->Info("middle_started", {{"tenants", tenants.size()}});
+  while (!signals.stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  logger->Info("middle_stopping", {{"answered", (*platform)->answered()},
+                                   {"symbols_bound", (*platform)->symbols_bound()}});
+  platform->reset();
+  return 0;
+}
+
+int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
+  CLI::App app{"ipn-middle: the agencies' middle-server platform"};
+  app.require_subcommand(1);
+  std::string dir, tenant, file, format = "csv", log_path;
+  std::vector<std::string> tenant_args;
+  auto* import = app.add_subcommand("import", "Register a tenant's copies from a file");
+  import->add_option("--dir", dir, "The platform's directory")->required();
+  import->add_option("--tenant", tenant, "The tenant (agency code)")->required();
+  import->add_option("--file", file, "CSV or JSON Lines")->required();
+  import->add_option("--format", format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
+  auto* serve = app.add_subcommand("serve", "Serve every tenant's node");
+  serve->add_option("--dir", dir, "The platform's directory")->required();
+  serve->add_option("--tenant", tenant_args, "CODE=NODE_ENDPOINT, once per tenant")->required();
+  serve->add_option("--log", log_path, "Log file (JSON lines); default stderr");
+  CLI11_PARSE(app, argc, argv);
+  if (import->parsed()) return RunImport(dir, tenant, file, format);
+  return RunServe(dir, tenant_args, log_path, last_resort);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ipn::daemon::LastResort last_resort("ipn-middle");
+  return last_resort.Run([&] { return RunMain(argc, argv, last_resort); });
+}
