@@ -92,43 +92,38 @@ Result<std::optional<Copy>> ReadCopy(const MiddleStore::Impl& impl, const Tenant
   return std::optional<Copy>(std::move(*copy));
 }
 
-Result<uint32_t> MiddleStore::Register(std::string_view tenant, const Copy& copy) {
+// Register (`replace` false: there must be none) or supersede (`replace` true: there must
+// be one); the stored version.
+Result<uint32_t> MiddleStore::Impl::PutCopy(std::string_view tenant, const Copy& copy,
+                                            bool replace) {
   IPN_RETURN_IF_ERROR(CheckCopy(copy));
-  std::lock_guard<std::mutex> write(impl_->write_mu);
-  auto keys = impl_->Keys(tenant);
+  std::lock_guard<std::mutex> write(write_mu);
+  auto keys = Keys(tenant);
   if (!keys.ok()) return keys.status();
-  const std::string row = Impl::RowKey(kCopyRow, tenant, **keys, copy.person, copy.item);
-  auto existing = ReadCopy(*impl_, **keys, row);
+  const std::string row = RowKey(kCopyRow, tenant, **keys, copy.person, copy.item);
+  auto existing = ReadCopy(*this, **keys, row);
   if (!existing.ok()) return existing.status();
-  if (existing->has_value()) {
+  if (existing->has_value() && !replace) {
     return Status::AlreadyExists("a copy of " + copy.item + " for this person exists (version " +
                                  std::to_string((*existing)->version) + "); supersede it");
   }
-  Copy stored = copy;
-  stored.version = 1;
-  rocksdb::WriteBatch batch;
-  batch.Put(row, Impl::Seal(**keys, row, EncodeCopy(stored)));
-  IPN_RETURN_IF_ERROR(impl_->Write(&batch));
-  return stored.version;
-}
-
-Result<uint32_t> MiddleStore::Supersede(std::string_view tenant, const Copy& copy) {
-  IPN_RETURN_IF_ERROR(CheckCopy(copy));
-  std::lock_guard<std::mutex> write(impl_->write_mu);
-  auto keys = impl_->Keys(tenant);
-  if (!keys.ok()) return keys.status();
-  const std::string row = Impl::RowKey(kCopyRow, tenant, **keys, copy.person, copy.item);
-  auto existing = ReadCopy(*impl_, **keys, row);
-  if (!existing.ok()) return existing.status();
-  if (!existing->has_value()) {
+  if (!existing->has_value() && replace) {
     return Status::NotFound("no copy of " + copy.item + " for this person to supersede");
   }
   Copy stored = copy;
-  stored.version = (*existing)->version + 1;
+  stored.version = existing->has_value() ? (*existing)->version + 1 : 1;
   rocksdb::WriteBatch batch;
-  batch.Put(row, Impl::Seal(**keys, row, EncodeCopy(stored)));
-  IPN_RETURN_IF_ERROR(impl_->Write(&batch));
+  batch.Put(row, Seal(**keys, row, EncodeCopy(stored)));
+  IPN_RETURN_IF_ERROR(Write(&batch));
   return stored.version;
+}
+
+Result<uint32_t> MiddleStore::Register(std::string_view tenant, const Copy& copy) {
+  return impl_->PutCopy(tenant, copy, /*replace=*/false);
+}
+
+Result<uint32_t> MiddleStore::Supersede(std::string_view tenant, const Copy& copy) {
+  return impl_->PutCopy(tenant, copy, /*replace=*/true);
 }
 
 Status MiddleStore::Delete(std::string_view tenant, std::string_view person,

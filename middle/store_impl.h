@@ -47,6 +47,7 @@ class MiddleStore::Impl {
   static Result<std::string> Open(const TenantKeys& keys, std::string_view row_key,
                                   std::string_view sealed);
   Result<std::optional<std::string>> Get(std::string_view key) const;
+  Result<uint32_t> PutCopy(std::string_view tenant, const Copy& copy, bool replace);
   Status Write(rocksdb::WriteBatch* batch) const;  // synced
 };
 

@@ -88,17 +88,12 @@ Result<PublicKey> SigningPublicKey(std::span<const uint8_t> signing_secret_key) 
   if (signing_secret_key.size() != crypto_sign_SECRETKEYBYTES) {
     return Status::InvalidArgument("the signing key must be a 64-byte Ed25519 secret key");
   }
-  SecretBytes seed(crypto_sign_SEEDBYTES);
-  crypto_sign_ed25519_sk_to_seed(seed.data(), signing_secret_key.data());
-  PublicKey derived;
-  SecretBytes rebuilt(crypto_sign_SECRETKEYBYTES);
-  crypto_sign_seed_keypair(derived.data(), rebuilt.data(), seed.data());
-  PublicKey embedded;
-  crypto_sign_ed25519_sk_to_pk(embedded.data(), signing_secret_key.data());
-  if (sodium_memcmp(derived.data(), embedded.data(), 32) != 0) {
-    return Status::InvalidArgument("the signing key is malformed (its public half does not match)");
-  }
-  return derived;
+  // The signer checks that the embedded public half is the seed's.
+  SecretBytes copy(signing_secret_key.size());
+  std::copy(signing_secret_key.begin(), signing_secret_key.end(), copy.data());
+  Result<std::unique_ptr<Ed25519Signer>> signer = MakeSodiumSigner(std::move(copy));
+  if (!signer.ok()) return signer.status();
+  return (*signer)->public_key();
 }
 
 }  // namespace ipn::records
