@@ -1,7 +1,9 @@
 // AutoAnswer: how the middle server answers a forwarded inquiry for one of its tenants
 // from the tenant's registered copies, with no program of the agency running (DESIGN.md
 // §9): the provider's symbol names a person through the tenant's person map, the item
-// names the copy; provided (with the content and the non-disclosure flag) or not held.
+// names the copy; provided (with the content and the non-disclosure flag), not held (a
+// known person without that copy), or failed (a symbol the person map does not know: the
+// platform missed its issuance, and "not held" could be false).
 // A pure function of the store: unit-tested without sockets (tests/middle).
 #pragma once
 

@@ -67,6 +67,9 @@ Result<std::unique_ptr<MiddleStore>> MiddleStore::Open(const std::string& dir,
     const std::string tenant = it->key().ToString().substr(1);
     Result<SecretBytes> data_key = platform->Unwrap(Bytes(it->value().ToStringView()));
     if (!data_key.ok()) return data_key.status().WithContext("tenant " + tenant + "'s key");
+    if (data_key->size() != crypto_kdf_KEYBYTES) {
+      return Status::Corruption("tenant " + tenant + "'s key is not 32 bytes");
+    }
     impl->tenants[tenant] = Derive(*data_key);
   }
   if (!it->status().ok())
@@ -102,8 +105,29 @@ Status MiddleStore::DestroyTenant(std::string_view tenant) {
     batch.DeleteRange(begin, end);
   }
   IPN_RETURN_IF_ERROR(impl_->Write(&batch));
-  std::unique_lock<std::shared_mutex> lock(impl_->mu);
-  impl_->tenants.erase(impl_->tenants.find(tenant));  // its keys are wiped as they go
+  {
+    std::unique_lock<std::shared_mutex> lock(impl_->mu);
+    impl_->tenants.erase(impl_->tenants.find(tenant));  // its keys are wiped as they go
+  }
+  // Deleted rows stay in RocksDB's files until a compaction drops them, the wrapped key
+  // among them: flush, then compact the tenant's ranges to the bottom at once, so that
+  // the key is gone from disk, not only from view.
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  rocksdb::Status s = impl_->db->Flush(flush);
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (char kind : {kKeyRow, kCopyRow, kPersonRow, kSymbolRow}) {
+    if (!s.ok()) break;
+    const std::string begin = std::string(1, kind) + std::string(tenant);
+    const std::string end = begin + '\1';
+    const rocksdb::Slice b(begin), e(end);
+    s = impl_->db->CompactRange(compact, &b, &e);
+  }
+  if (!s.ok()) {
+    return Status::IoError("tenant " + std::string(tenant) +
+                           " is destroyed, but its files were not compacted yet: " + s.ToString());
+  }
   return Status::Ok();
 }
 

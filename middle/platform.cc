@@ -45,6 +45,7 @@ Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
             return AutoAnswer(*p->store_, tenant, f);
           };
           Status served = client->Serve(callbacks, p->stop_);
+          if (!served.ok()) p->failed_ = true;
           if (!served.ok() && p->log_ != nullptr) {
             p->log_->Error("middle_tenant_stopped",
                            {{"tenant", tenant}, {"reason", served.ToString()}});

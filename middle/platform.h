@@ -28,6 +28,9 @@ class MiddlePlatform {
   ~MiddlePlatform();  // stops and joins
 
   uint64_t answered() const { return answered_.load(); }
+  // True once a tenant's serving stopped on an error (its node gone for good, say): the
+  // process should exit and be restarted rather than look healthy while not serving.
+  bool failed() const { return failed_.load(); }
   uint64_t symbols_bound() const { return bound_.load(); }
 
  private:
@@ -37,6 +40,7 @@ class MiddlePlatform {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> answered_{0};
   std::atomic<uint64_t> bound_{0};
+  std::atomic<bool> failed_{false};
   std::vector<std::thread> threads_;
 };
 

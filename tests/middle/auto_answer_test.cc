@@ -51,13 +51,29 @@ TEST_F(MiddleAutoAnswerTest, ACopyIsProvidedWithItsFlag) {
   EXPECT_TRUE(withheld.non_disclosure());
 }
 
-TEST_F(MiddleAutoAnswerTest, NoPersonOrNoCopyIsNotHeld) {
+TEST_F(MiddleAutoAnswerTest, AKnownPersonWithoutTheCopyIsNotHeld) {
   EXPECT_EQ(Ask(kMun, "SYMBOL-OF-P1", "residence").outcome(), v1::OUTCOME_NOT_HELD);
-  EXPECT_EQ(Ask(kMun, "SYMBOL-UNKNOWN", "local-tax").outcome(), v1::OUTCOME_NOT_HELD);
-  // Another tenant on the same platform knows nothing of this tenant's people.
-  v1::AgencyAnswer other = Ask("MUN-401307", "SYMBOL-OF-P1", "local-tax");
-  EXPECT_EQ(other.outcome(), v1::OUTCOME_NOT_HELD);
-  EXPECT_TRUE(other.payload().empty());
+}
+
+// A symbol the platform never bound (a missed issuance) may well be a person the agency
+// holds: "not held" would be false in the records, so the answer is a failure.
+TEST_F(MiddleAutoAnswerTest, AnUnknownSymbolOrTenantFailsRatherThanSayNotHeld) {
+  EXPECT_EQ(Ask(kMun, "SYMBOL-UNKNOWN", "local-tax").outcome(), v1::OUTCOME_FAILED);
+  EXPECT_EQ(Ask("MUN-999999", "SYMBOL-OF-P1", "local-tax").outcome(), v1::OUTCOME_FAILED);
+}
+
+TEST_F(MiddleAutoAnswerTest, EachTenantAnswersFromItsOwnCopiesOnly) {
+  // The same symbol bytes and person number at another tenant, with other content.
+  ASSERT_TRUE(store_->Bind("MUN-401307", "P-1", "SYMBOL-OF-P1").ok());
+  ASSERT_TRUE(store_
+                  ->Register("MUN-401307", Copy{"P-1", "local-tax", "the other town's tax",
+                                                "2026-04-01", false, 0})
+                  .ok());
+  EXPECT_EQ(Ask("MUN-401307", "SYMBOL-OF-P1", "local-tax").payload(), "the other town's tax");
+  EXPECT_EQ(Ask(kMun, "SYMBOL-OF-P1", "local-tax").payload(), "tax 120,000");
+  ASSERT_TRUE(store_->DestroyTenant("MUN-401307").ok());
+  EXPECT_EQ(Ask(kMun, "SYMBOL-OF-P1", "local-tax").payload(), "tax 120,000");
+  EXPECT_EQ(Ask("MUN-401307", "SYMBOL-OF-P1", "local-tax").outcome(), v1::OUTCOME_FAILED);
 }
 
 }  // namespace

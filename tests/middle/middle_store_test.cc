@@ -168,6 +168,49 @@ TEST_F(MiddleStoreTest, AThousandCopiesFromOneCsvInOneWrite) {
   }
 }
 
+TEST_F(MiddleStoreTest, DestroyingATenantSparesOneWhoseNameItPrefixes) {
+  ASSERT_TRUE(store_->CreateTenant("MUN").ok());
+  ASSERT_TRUE(store_->CreateTenant("MUN-1").ok());
+  ASSERT_TRUE(store_->Register("MUN", MakeCopy("P-1", "local-tax", "short name")).ok());
+  ASSERT_TRUE(store_->Register("MUN-1", MakeCopy("P-1", "local-tax", "long name")).ok());
+  ASSERT_TRUE(store_->Bind("MUN-1", "P-1", "SYM").ok());
+  ASSERT_TRUE(store_->DestroyTenant("MUN").ok());
+  Reopen();
+  EXPECT_EQ(store_->Find("MUN-1", "P-1", "local-tax").value().content, "long name");
+  EXPECT_EQ(store_->SymbolOf("MUN-1", "P-1").value(), "SYM");
+  EXPECT_EQ(store_->Tenants(), std::vector<std::string>{"MUN-1"});
+}
+
+TEST_F(MiddleStoreTest, JsonLinesAndCsvFlagsImport) {
+  ASSERT_TRUE(store_->CreateTenant(kPen).ok());
+  const std::string lines =
+      "{\"person\":\"P-4\",\"item\":\"pension\",\"content\":\"four\","
+      "\"as_of\":\"2026-05-01\",\"non_disclosure\":true}\n"
+      "\n"
+      "{\"person\":\"P-5\",\"item\":\"pension\",\"content\":\"five\","
+      "\"as_of\":\"2026-05-01\"}\n";
+  ASSERT_EQ(store_->Import(kPen, lines, ImportFormat::kJsonLines).value(), 2u);
+  EXPECT_TRUE(store_->Find(kPen, "P-4", "pension").value().non_disclosure);
+  EXPECT_FALSE(store_->Find(kPen, "P-5", "pension").value().non_disclosure);
+  const std::string csv =
+      "person,item,content,as_of,non_disclosure\n"
+      "P-6,pension,six,2026-05-01,1\n"
+      "P-7,pension,seven,2026-05-01,0\n"
+      "P-8,pension,eight,2026-05-01,\n";
+  ASSERT_EQ(store_->Import(kPen, csv, ImportFormat::kCsv).value(), 3u);
+  EXPECT_TRUE(store_->Find(kPen, "P-6", "pension").value().non_disclosure);
+  EXPECT_FALSE(store_->Find(kPen, "P-7", "pension").value().non_disclosure);
+  EXPECT_FALSE(store_->Find(kPen, "P-8", "pension").value().non_disclosure);
+  EXPECT_EQ(store_
+                ->Import(kPen,
+                         "person,item,content,as_of,non_disclosure\n"
+                         "P-9,pension,x,2026-05-01,maybe\n",
+                         ImportFormat::kCsv)
+                .status()
+                .message(),
+            "line 2: non_disclosure must be true or false");
+}
+
 TEST_F(MiddleStoreTest, ThePersonMapBindsBothWaysOnce) {
   ASSERT_TRUE(store_->CreateTenant(kMun).ok());
   ASSERT_TRUE(store_->Bind(kMun, "P-1", "SYM-A").ok());

@@ -6,8 +6,13 @@
 //       answered from the copies
 // The tenants' data keys are wrapped by the platform key, DIR/platform.key (0600, made on
 // first use).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <map>
 
 #include "common/file_util.h"
@@ -24,14 +29,22 @@ using ipn::Status;
 Result<std::unique_ptr<ipn::KeyWrapper>> PlatformKey(const std::string& dir) {
   IPN_RETURN_IF_ERROR(ipn::EnsureDirectory(dir));
   const std::string path = dir + "/platform.key";
-  Result<std::string> bytes = ipn::ReadFile(path);
-  if (!bytes.ok()) {
-    if (bytes.status().code() != Status::Code::kNotFound) return bytes.status();
+  // Made once, exclusively: two first runs at once must not each write a key and lose
+  // the first (a tenant made under it could never be opened again).
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0) {
     ipn::SecretBytes fresh = ipn::SecretBytes::Random(32);
-    IPN_RETURN_IF_ERROR(ipn::WriteFileAtomic(path, fresh.span()));
-    bytes = ipn::ReadFile(path);
-    if (!bytes.ok()) return bytes.status();
+    const bool written = ::write(fd, fresh.data(), fresh.size()) == 32 && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) {
+      ::unlink(path.c_str());
+      return Status::IoError("cannot write " + path);
+    }
+  } else if (errno != EEXIST) {
+    return Status::IoError("cannot create " + path + ": " + std::strerror(errno));
   }
+  Result<std::string> bytes = ipn::ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
   if (bytes->size() != 32) return Status::Corruption(path + " is not a 32-byte key");
   ipn::SecretBytes key(32);
   std::copy(bytes->begin(), bytes->end(), key.data());
@@ -87,11 +100,14 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
   if (!platform.ok()) return Fail(platform.status());
   ipn::daemon::AnnounceReady("tenants=" + std::to_string(tenants.size()));
   logger->Info("middle_started", {{"tenants", tenants.size()}});
-  while (!signals.stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  while (!signals.stop.load() && !(*platform)->failed()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const bool failed = (*platform)->failed();
   logger->Info("middle_stopping", {{"answered", (*platform)->answered()},
                                    {"symbols_bound", (*platform)->symbols_bound()}});
   platform->reset();
-  return 0;
+  return failed ? 1 : 0;
 }
 
 int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
