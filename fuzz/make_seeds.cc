@@ -233,6 +233,11 @@ void PortalRequests(Seeds& s) {
       R"("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","signature":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA)"
       R"(AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})");
   s.Add("portal_request", 0, R"({"resident_code":"12345678901","public_key":"AAAA"})");
+  // A card's answer (enrolment and log-in): challenge, certificate (DER), signature.
+  s.Add("portal_request", 0,
+        R"({"challenge":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","certificate":"MAMCAQE",)"
+        R"("signature":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA)"
+        R"(AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"})");
   s.Add("portal_request", 1,
         std::string("theme=dark; ipn_session=abcdefghijklmnopqrstu", 44) + std::string(1, '\0') +
             "Bearer vwxyzABCDEFGHIJKLMNOPQ");

@@ -1,6 +1,6 @@
 // Fuzz target: what the disclosure portal reads from a citizen's browser
 // (portal/request_fields.h, portal/history_view.h) — a JSON body as log-in and enrolment
-// read it (selector 0), the Cookie and Authorization headers that carry the session
+// read a card's answer (selector 0), the Cookie and Authorization headers that carry the session
 // (1: split at the first NUL), and the period parameters of a history request (2: split
 // at the first NUL).
 #include <string_view>
@@ -26,9 +26,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto body = ipn::portal::ParseJsonObject(in.rest);
       if (!body.ok()) break;
       FUZZ_CHECK(body->is_object());
-      auto login = ipn::portal::ParseLoginRequest(*body);
+      auto login = ipn::portal::ParseCardLogin(*body);
       if (login.ok()) {
-        FUZZ_CHECK(login->challenge.size() == 32 && login->signature.size() == 64);
+        FUZZ_CHECK(login->challenge.size() == 32);
+        FUZZ_CHECK(!login->card.certificate_der.empty() &&
+                   login->card.certificate_der.size() <= ipn::portal::kMaxCertificateBytes);
       }
       (void)ipn::portal::BytesField(*body, "challenge", 32);
       break;

@@ -1,4 +1,4 @@
-// LoginService: challenges, signatures, sessions.
+// LoginService: challenges and sessions.
 #include "portal/login.h"
 
 #include <sodium.h>
@@ -10,10 +10,9 @@ namespace {
 constexpr size_t kMaxChallenges = 100'000;
 }  // namespace
 
-std::string LoginService::Digest(std::string_view bytes) {
+std::string LoginService::Digest(std::span<const uint8_t> bytes) {
   uint8_t h[32];
-  crypto_generichash(h, sizeof h, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
-                     nullptr, 0);
+  crypto_generichash(h, sizeof h, bytes.data(), bytes.size(), nullptr, 0);
   return std::string(reinterpret_cast<const char*>(h), sizeof h);
 }
 
@@ -31,59 +30,49 @@ std::array<uint8_t, 32> LoginService::NewChallenge() {
   const int64_t now = clock_->NowMicros();
   ExpireLocked(now);
   if (challenges_.size() >= kMaxChallenges) challenges_.clear();  // under a flood: start over
-  challenges_[Digest({reinterpret_cast<const char*>(c.data()), c.size()})] =
-      now + kChallengeLifetimeUs;
+  challenges_[Digest(c)] = now + kChallengeLifetimeUs;
   return c;
 }
 
-Result<std::string> LoginService::Login(const CredentialKey& credential, std::string_view challenge,
-                                        std::string_view signature) {
-  if (challenge.size() != 32 || signature.size() != crypto_sign_BYTES) {
-    return Status::InvalidArgument("a login needs a 32-byte challenge and a 64-byte signature");
-  }
-  {
-    std::lock_guard lock(mu_);
-    const int64_t now = clock_->NowMicros();
-    auto it = challenges_.find(Digest(challenge));
-    const bool fresh = it != challenges_.end() && it->second > now;
-    if (it != challenges_.end()) challenges_.erase(it);
-    if (!fresh) return Status::PermissionDenied("the challenge is unknown, used or expired");
-  }
-  std::string message(kLoginContext);
-  message.append(challenge);
-  if (crypto_sign_verify_detached(reinterpret_cast<const uint8_t*>(signature.data()),
-                                  reinterpret_cast<const uint8_t*>(message.data()), message.size(),
-                                  credential.data()) != 0) {
-    return Status::PermissionDenied("the signature does not verify with this credential");
-  }
+Status LoginService::ConsumeChallenge(std::span<const uint8_t> challenge) {
+  if (challenge.size() != 32) return Status::InvalidArgument("a challenge is 32 bytes");
+  std::lock_guard lock(mu_);
+  const int64_t now = clock_->NowMicros();
+  auto it = challenges_.find(Digest(challenge));
+  const bool fresh = it != challenges_.end() && it->second > now;
+  if (it != challenges_.end()) challenges_.erase(it);
+  if (!fresh) return Status::PermissionDenied("the challenge is unknown, used or expired");
+  return Status::Ok();
+}
+
+std::string LoginService::OpenSession(const std::string& account) {
   uint8_t token[32];
   randombytes_buf(token, sizeof token);
   std::string text = Base64UrlEncode({token, sizeof token});
   std::lock_guard lock(mu_);
-  sessions_[Digest({reinterpret_cast<const char*>(token), sizeof token})] = {
-      credential, clock_->NowMicros() + kSessionLifetimeUs};
+  sessions_[Digest(token)] = {account, clock_->NowMicros() + kSessionLifetimeUs};
   sodium_memzero(token, sizeof token);
   return text;
 }
 
-Result<CredentialKey> LoginService::SessionOwner(std::string_view token) {
+Result<std::string> LoginService::SessionOwner(std::string_view token) {
   Result<std::vector<uint8_t>> raw = Base64UrlDecode(token);
   if (!raw.ok() || raw->size() != 32) return Status::PermissionDenied("not logged in");
   std::lock_guard lock(mu_);
   const int64_t now = clock_->NowMicros();
   ExpireLocked(now);
-  auto it = sessions_.find(Digest({reinterpret_cast<const char*>(raw->data()), raw->size()}));
+  auto it = sessions_.find(Digest(*raw));
   if (it == sessions_.end() || it->second.expires_us <= now) {
     return Status::PermissionDenied("not logged in, or the session has expired");
   }
-  return it->second.credential;
+  return it->second.account;
 }
 
 void LoginService::Logout(std::string_view token) {
   Result<std::vector<uint8_t>> raw = Base64UrlDecode(token);
   if (!raw.ok()) return;
   std::lock_guard lock(mu_);
-  sessions_.erase(Digest({reinterpret_cast<const char*>(raw->data()), raw->size()}));
+  sessions_.erase(Digest(*raw));
 }
 
 }  // namespace ipn::portal

@@ -1,8 +1,12 @@
-// PortalServer: routes, enrolment through the registry link, log-in, history.
+// PortalServer: routes, card enrolment and log-in, history.
 //
-//   HTTP ─► Route ─┬─► Enrol ─► RequestSymbol (registry node) ─► SymbolIssued (own node)
-//                  │          ─► EnrolmentStore::Add
-//                  ├─► Challenge / Login / Logout ─► LoginService
+//   node ─► CardLinks (own thread) ─► EnrolmentStore::Link        (the issuer linked a card)
+//   HTTP ─► Route ─┬─► Challenge ─► LoginService::NewChallenge
+//                  ├─► Enrol ─► CheckCard ─► CardLinks::WaitForLink ─► EnrolmentStore::Enrol
+//                  │                                                 ─► StartSession
+//                  ├─► Login ─► CheckCard ─► EnrolmentStore::Find ─► StartSession
+//                  │   (CheckCard: LoginService::ConsumeChallenge, then CardTrust::Verify)
+//                  ├─► Logout ─► LoginService::Logout
 //   (Enrol, Challenge, Login and History first pass Admit: per client, per account)
 //                  └─► History ─► LoginService::SessionOwner ─► EnrolmentStore::Find
 //                                ─► AgencyClient::QueryRecords ─► HistoryJson / HistoryCsv
@@ -21,6 +25,8 @@
 #include "common/secret.h"
 #include "common/time_text.h"
 #include "interface/agency_client.h"
+#include "portal/card_links.h"
+#include "portal/card_trust.h"
 #include "portal/enrolment_store.h"
 #include "portal/history_view.h"
 #include "portal/login.h"
@@ -31,6 +37,9 @@ namespace ipn::portal {
 namespace {
 
 constexpr auto kCoreTimeout = std::chrono::seconds(10);
+// An enrolment may arrive just before the card's link (the issuer's confirmation and the
+// portal's copy of the link travel separately): it waits this long for it.
+constexpr auto kLinkWait = std::chrono::seconds(2);
 constexpr size_t kHttpWorkers = 64;      // concurrent connections served
 constexpr time_t kHttpReadTimeoutS = 2;  // a request not read by then is cut off
 
@@ -58,6 +67,7 @@ class PortalServer::Impl {
  public:
   Status Init(PortalOptions options);
   int port() const { return port_; }
+  const std::string& origin() const { return options_.origin; }
   Status Run(const std::atomic<bool>& stop);
 
  private:
@@ -73,9 +83,14 @@ class PortalServer::Impl {
   void History(const httplib::Request& req, httplib::Response& res, bool csv);
   // Parses a JSON POST body; answers 415/400 itself and returns nullopt on failure.
   std::optional<nlohmann::json> JsonBody(const httplib::Request& req, httplib::Response& res);
+  // The body's card answer checked: the challenge used up, then the card's signature over
+  // it and this portal's origin. The card's serial, or nullopt after answering 400/401.
+  std::optional<std::string> CheckCard(const httplib::Request& req, httplib::Response& res,
+                                       const char* action);
+  // Opens a session for `serial`: half the token in an HttpOnly cookie, half in the body.
+  void StartSession(httplib::Response& res, int status, const std::string& serial,
+                    nlohmann::json body);
   Result<v1::RecordPage> FetchHistory(const Enrolment& enrolment);
-  Result<std::vector<uint8_t>> IssuePortalSymbol(std::string& resident_code,
-                                                 const std::string& person_ref);
 
   PortalOptions options_;
   SystemClock system_clock_;
@@ -83,9 +98,10 @@ class PortalServer::Impl {
   Logger* log_ = nullptr;
   std::unique_ptr<EnrolmentStore> enrolments_;
   std::unique_ptr<LoginService> login_;
-  std::mutex network_mu_;  // the two clients below are used by one request at a time
+  std::unique_ptr<CardTrust> cards_;
+  std::unique_ptr<CardLinks> links_;
+  std::mutex network_mu_;  // the client below is used by one request at a time
   std::unique_ptr<interface::AgencyClient> own_node_;
-  std::unique_ptr<interface::AgencyClient> registry_;
   httplib::Server server_;
   int port_ = -1;
   struct Limiters {
@@ -114,12 +130,17 @@ Status PortalServer::Impl::Init(PortalOptions options) {
   enrolments_ = std::move(*store);
   login_ = std::make_unique<LoginService>(clock_);
   limits_ = std::make_unique<Limiters>(options_.limits, clock_);
+  Result<std::unique_ptr<CardTrust>> trust =
+      CardTrust::Load(options_.card_issuer_certificate, options_.card_revocation_list);
+  if (!trust.ok()) return trust.status().WithContext("the card issuer");
+  cards_ = std::move(*trust);
   auto own = interface::AgencyClient::Connect(options_.node_endpoint);
   if (!own.ok()) return own.status().WithContext("the portal's node");
   own_node_ = std::move(*own);
-  auto reg = interface::AgencyClient::Connect(options_.registry_endpoint);
-  if (!reg.ok()) return reg.status().WithContext("the registry link's node");
-  registry_ = std::move(*reg);
+  Result<std::unique_ptr<CardLinks>> links =
+      CardLinks::Start(options_.node_endpoint, enrolments_.get(), clock_, log_);
+  if (!links.ok()) return links.status();
+  links_ = std::move(*links);
 
   Route();
   server_.set_payload_max_length(64 * 1024);
@@ -139,6 +160,9 @@ Status PortalServer::Impl::Init(PortalOptions options) {
   if (port_ < 0) {
     return Status::Unavailable("cannot bind " + options_.host + ":" +
                                std::to_string(options_.port));
+  }
+  if (options_.origin.empty()) {
+    options_.origin = "http://" + options_.host + ":" + std::to_string(port_);
   }
   return Status::Ok();
 }
@@ -235,129 +259,93 @@ std::optional<nlohmann::json> PortalServer::Impl::JsonBody(const httplib::Reques
   return std::move(*body);
 }
 
-Result<std::vector<uint8_t>> PortalServer::Impl::IssuePortalSymbol(std::string& resident_code,
-                                                                   const std::string& person_ref) {
-  std::lock_guard lock(network_mu_);
-  const std::string request_id = registry_->NextRequestId();
-  // A copy goes out (RequestSymbol wipes it); the original, maybe in a short string's
-  // inline buffer that a move would leave behind, is wiped here.
-  Status sent = registry_->RequestSymbol(options_.agency_code, person_ref,
-                                         std::string(resident_code), request_id);
-  WipeString(&resident_code);
-  IPN_RETURN_IF_ERROR(sent);
-  const auto deadline = std::chrono::steady_clock::now() + kCoreTimeout;
-  std::optional<v1::IssueSymbolResponse> response;
-  interface::AgencyClient::Callbacks reg_cb;
-  reg_cb.on_issue_response = [&](const v1::IssueSymbolResponse& r) {
-    if (r.person_ref() == person_ref) response = r;
-  };
-  IPN_RETURN_IF_ERROR(registry_->PollUntil(
-      deadline, reg_cb, [&] { return response.has_value(); }, "the registry link did not answer"));
-  if (response->error_code() == v1::ERROR_CODE_INVALID_RESIDENT_CODE) {
-    return Status::InvalidArgument(response->reason());
+std::optional<std::string> PortalServer::Impl::CheckCard(const httplib::Request& req,
+                                                         httplib::Response& res,
+                                                         const char* action) {
+  std::optional<nlohmann::json> body = JsonBody(req, res);
+  if (!body) return std::nullopt;
+  Result<CardLogin> login = ParseCardLogin(*body);
+  if (!login.ok()) {
+    ErrorReply(res, 400, login.status().message());
+    return std::nullopt;
   }
-  if (response->error_code() != v1::ERROR_CODE_NONE) return Status::Unavailable(response->reason());
-  std::optional<std::vector<uint8_t>> symbol;
-  interface::AgencyClient::Callbacks own_cb;
-  own_cb.on_symbol = [&](interface::IssuedSymbol s) {
-    if (s.person_ref == person_ref) symbol = std::move(s.symbol);
-  };
-  // The same deadline as the registry's answer: the whole enrolment has kCoreTimeout.
-  IPN_RETURN_IF_ERROR(own_node_->PollUntil(
-      deadline, own_cb, [&] { return symbol.has_value(); }, "the symbol did not arrive"));
-  return std::move(*symbol);
+  // The challenge is used up first, whatever follows: a captured answer cannot be
+  // replayed, and every guess costs a fresh challenge.
+  Status fresh = login_->ConsumeChallenge(login->challenge);
+  Result<std::string> serial = fresh.ok()
+                                   ? cards_->Verify(login->card, options_.origin, login->challenge,
+                                                    clock_->NowMicros() / 1'000'000)
+                                   : Result<std::string>(fresh);
+  if (!serial.ok()) {
+    log_->Info("card_refused", {{"action", action}, {"reason", serial.status().message()}});
+    ErrorReply(res, 401, serial.status().message());
+    return std::nullopt;
+  }
+  return std::move(*serial);
+}
+
+void PortalServer::Impl::StartSession(httplib::Response& res, int status, const std::string& serial,
+                                      nlohmann::json body) {
+  // Half the token in an HttpOnly cookie, half to the page (see request_fields.h): a
+  // browser sends cookies to every server on this host, whatever its port.
+  const SessionHalves halves = SplitSessionToken(login_->OpenSession(serial));
+  res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + halves.cookie +
+                                   "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
+                                   std::to_string(kSessionLifetimeUs / 1'000'000));
+  body["ok"] = true;
+  body["session"] = halves.header;
+  JsonReply(res, status, body);
 }
 
 void PortalServer::Impl::Enrol(const httplib::Request& req, httplib::Response& res) {
-  // The resident code passes through here once: out of the request into the registry
-  // link's request, then wiped; it is never logged or stored.
-  std::string& raw_body = const_cast<std::string&>(req.body);
-  if (!Admit(limits_->enrol_client, req.remote_addr, "enrolment", "address", res)) {
-    WipeString(&raw_body);
-    return;
+  if (!Admit(limits_->enrol_client, req.remote_addr, "enrolment", "address", res)) return;
+  std::optional<std::string> serial = CheckCard(req, res, "enrolment");
+  if (!serial) return;
+  // Per card, counted only once the card has signed: someone who merely has a copy of a
+  // citizen's certificate cannot use up that citizen's attempts.
+  if (!Admit(limits_->enrol_account, *serial, "enrolment", "card", res)) return;
+  Result<Enrolment> linked = links_->WaitForLink(*serial, kLinkWait);
+  if (!linked.ok()) {
+    const bool unknown = linked.status().code() == Status::Code::kNotFound;
+    log_->Warn("enrolment_refused", {{"reason", linked.status().message()}});
+    return ErrorReply(res, unknown ? 403 : 500,
+                      unknown ? "this card is not linked to anyone at the portal yet: the card "
+                                "issuer links a card when it issues it (ask them to link it)"
+                              : linked.status().message());
   }
-  std::optional<nlohmann::json> body = JsonBody(req, res);
-  WipeString(&raw_body);
-  if (!body) return;
-  std::string code;
-  if (body->contains("resident_code") && (*body)["resident_code"].is_string()) {
-    std::string& inside = (*body)["resident_code"].get_ref<std::string&>();
-    code = inside;
-    WipeString(&inside);
+  sodium_memzero(linked->agency_symbol.data(), linked->agency_symbol.size());
+  Result<Enrolment> enrolled = enrolments_->Enrol(*serial, clock_->NowMicros());
+  if (!enrolled.ok()) {
+    return ErrorReply(res, enrolled.status().code() == Status::Code::kAlreadyExists ? 409 : 500,
+                      enrolled.status().message());
   }
-  Result<CredentialKey> key = PublicKeyField(*body);
-  if (code.empty()) return ErrorReply(res, 400, "enter your resident code (住民票コード)");
-  if (!key.ok()) {
-    WipeString(&code);
-    return ErrorReply(res, 400, key.status().message());
-  }
-  const CredentialKey credential = *key;
-  if (!Admit(limits_->enrol_account, HexEncode(credential), "enrolment", "credential", res)) {
-    WipeString(&code);
-    return;
-  }
-  if (enrolments_->Find(credential).ok()) {
-    WipeString(&code);
-    return ErrorReply(res, 409, "this credential is already enrolled");
-  }
-  uint8_t ref_bytes[12];
-  randombytes_buf(ref_bytes, sizeof ref_bytes);
-  const std::string person_ref = "enrol-" + HexEncode(ref_bytes);
-  Result<std::vector<uint8_t>> symbol = IssuePortalSymbol(code, person_ref);
-  if (!symbol.ok()) {
-    log_->Warn("enrolment_failed",
-               {{"enrolment", person_ref}, {"reason", symbol.status().message()}});
-    return ErrorReply(res, symbol.status().code() == Status::Code::kInvalidArgument ? 400 : 503,
-                      symbol.status().message());
-  }
-  Enrolment e;
-  e.agency_symbol = std::move(*symbol);
-  e.enrolled_unix_us = clock_->NowMicros();
-  Status added = enrolments_->Add(credential, e);
-  sodium_memzero(e.agency_symbol.data(), e.agency_symbol.size());
-  if (!added.ok()) {
-    return ErrorReply(res, added.code() == Status::Code::kAlreadyExists ? 409 : 500,
-                      added.message());
-  }
-  log_->Info("enrolled", {{"enrolment", person_ref}});
-  JsonReply(res, 201, {{"enrolment", "ok"}});
+  sodium_memzero(enrolled->agency_symbol.data(), enrolled->agency_symbol.size());
+  log_->Info("enrolled");
+  StartSession(res, 201, *serial, {{"enrolment", "ok"}});
 }
 
 void PortalServer::Impl::Challenge(const httplib::Request& req, httplib::Response& res) {
   if (!Admit(limits_->challenge_client, req.remote_addr, "challenge", "address", res)) return;
   const std::array<uint8_t, 32> c = login_->NewChallenge();
   JsonReply(res, 200,
-            {{"challenge", Base64UrlEncode(c)}, {"expires_in", kChallengeLifetimeUs / 1'000'000}});
+            {{"challenge", Base64UrlEncode(c)},
+             {"origin", options_.origin},
+             {"expires_in", kChallengeLifetimeUs / 1'000'000}});
 }
 
 void PortalServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
   if (!Admit(limits_->login_client, req.remote_addr, "log-in", "address", res)) return;
-  std::optional<nlohmann::json> body = JsonBody(req, res);
-  if (!body) return;
-  Result<LoginRequest> login = ParseLoginRequest(*body);
-  if (!login.ok()) return ErrorReply(res, 400, login.status().message());
-  const CredentialKey& credential = login->credential;
-  if (!Admit(limits_->login_account, HexEncode(credential), "log-in", "credential", res)) return;
-  // The challenge is consumed before the enrolment is looked up, so a probe of whether
-  // a key is enrolled costs a fresh challenge like any other attempt.
-  Result<std::string> token = login_->Login(credential, login->challenge, login->signature);
-  if (!token.ok()) {
-    log_->Info("login_refused", {{"reason", token.status().message()}});
-    return ErrorReply(res, 401, token.status().message());
-  }
-  if (!enrolments_->Find(credential).ok()) {
-    login_->Logout(*token);
+  std::optional<std::string> serial = CheckCard(req, res, "log-in");
+  if (!serial) return;
+  if (!Admit(limits_->login_account, *serial, "log-in", "card", res)) return;
+  Result<Enrolment> e = enrolments_->Find(*serial);
+  if (e.ok()) sodium_memzero(e->agency_symbol.data(), e->agency_symbol.size());
+  if (!e.ok() || e->enrolled_unix_us == 0) {
     log_->Info("login_refused", {{"reason", "not enrolled"}});
-    return ErrorReply(res, 401, "this credential is not enrolled");
+    return ErrorReply(res, 401, "this card is not enrolled: enrol with it first");
   }
-  // Half the token in an HttpOnly cookie, half to the page (see request_fields.h): a
-  // browser sends cookies to every server on this host, whatever its port.
-  const SessionHalves halves = SplitSessionToken(*token);
-  res.set_header("Set-Cookie", std::string(kSessionCookie) + "=" + halves.cookie +
-                                   "; HttpOnly; SameSite=Strict; Path=/; Max-Age=" +
-                                   std::to_string(kSessionLifetimeUs / 1'000'000));
   log_->Info("login");
-  JsonReply(res, 200, {{"ok", true}, {"session", halves.header}});
+  StartSession(res, 200, *serial, {});
 }
 
 void PortalServer::Impl::Logout(const httplib::Request& req, httplib::Response& res) {
@@ -385,16 +373,16 @@ void PortalServer::Impl::History(const httplib::Request& req, httplib::Response&
   Result<Period> period = ParsePeriod(req.get_param_value("from"), req.get_param_value("to"));
   if (!period.ok()) return ErrorReply(res, 400, period.status().message());
 
-  // Whose history: the session's credential, and nothing in the request can change it.
-  Result<CredentialKey> owner = Status::PermissionDenied("no session");
+  // Whose history: the session's card, and nothing in the request can change it.
+  Result<std::string> owner = Status::PermissionDenied("no session");
   for (const std::string& token : SessionsOf(req)) {
     owner = login_->SessionOwner(token);
     if (owner.ok()) break;
   }
   if (!owner.ok()) return ErrorReply(res, 401, owner.status().message());
-  if (!Admit(limits_->history_account, HexEncode(*owner), "history", "credential", res)) return;
+  if (!Admit(limits_->history_account, *owner, "history", "card", res)) return;
   Result<Enrolment> enrolment = enrolments_->Find(*owner);
-  if (!enrolment.ok()) return ErrorReply(res, 401, "this credential is not enrolled");
+  if (!enrolment.ok()) return ErrorReply(res, 401, "this card is not enrolled");
   Result<v1::RecordPage> page = FetchHistory(*enrolment);
   sodium_memzero(enrolment->agency_symbol.data(), enrolment->agency_symbol.size());
   if (!page.ok()) {
@@ -424,6 +412,9 @@ Result<std::unique_ptr<PortalServer>> PortalServer::Open(PortalOptions options) 
 
 int PortalServer::port() const {
   return impl_->port();
+}
+const std::string& PortalServer::origin() const {
+  return impl_->origin();
 }
 Status PortalServer::Run(const std::atomic<bool>& stop) {
   return impl_->Run(stop);

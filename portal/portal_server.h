@@ -1,10 +1,12 @@
 // PortalServer: the citizens' disclosure portal (情報提供等記録開示システム) on loopback.
 // It is an agency of its own (class "portal") with its own interface node: it holds,
-// per enrolled citizen, its own agency symbol and asks the core for that person's records
-// by it. Enrolment passes the resident code once to the registry link (which alone may
-// hand codes to the core) and keeps nothing of it; log-in is a signature by the citizen's
-// credential; every API answer is about the logged-in citizen only — no request names a
-// person. Serves the page (portal/web, compiled in) and a small JSON API (docs/portal.md).
+// per card, its own agency symbol for the card's holder — which the core issues it when
+// the card issuer links the card (CardLinks) — and asks the core for that person's
+// records by it. It never sees a resident code. Enrolment and log-in each take a fresh
+// signature by the citizen's card over the portal's challenge and origin, from a card of
+// the pinned issuer that is not revoked (CardTrust); every API answer is about the
+// logged-in citizen only — no request names a person. Serves the page (portal/web,
+// compiled in) and a small JSON API (docs/portal.md).
 #pragma once
 
 #include <atomic>
@@ -19,7 +21,7 @@
 
 namespace ipn::portal {
 
-// How often one client (address) and one account (credential key) may try each thing;
+// How often one client (address) and one account (card) may try each thing;
 // a refusal is 429 with "try again at …" (docs/portal.md, "Limits").
 struct PortalLimits {
   AttemptLimit challenge_per_client{60, 1'000'000};
@@ -33,11 +35,16 @@ struct PortalLimits {
 
 struct PortalOptions {
   std::string agency_code = "PORTAL-0001";
-  std::string node_endpoint;      // the portal's own node, local endpoint (ipc://…)
-  std::string registry_endpoint;  // the registry link's node, local endpoint (enrolment)
-  std::string data_dir;           // enrolments and the portal's data key
+  std::string node_endpoint;  // the portal's own node, local endpoint (ipc://…)
+  std::string data_dir;       // enrolments and the portal's data key
+  // The card issuer the portal trusts: its certificate (pinned) and its revocation list.
+  std::string card_issuer_certificate;
+  std::string card_revocation_list;
   std::string host = "127.0.0.1";
-  int port = 0;                                 // 0: any free port
+  int port = 0;  // 0: any free port
+  // The origin cards sign for (scheme://host:port as the browser sees the page); default
+  // http://HOST:PORT of the bound address. Behind a TLS front end, its https:// origin.
+  std::string origin;
   std::shared_ptr<const policy::Policy> names;  // agencies', businesses', items' names
   Logger* logger = nullptr;                     // required
   const Clock* clock = nullptr;                 // default: the system clock
@@ -52,6 +59,7 @@ class PortalServer {
   PortalServer& operator=(const PortalServer&) = delete;
 
   int port() const;
+  const std::string& origin() const;
   // Serves until `stop` becomes true.
   Status Run(const std::atomic<bool>& stop);
 

@@ -1,8 +1,6 @@
 // RequestFields: parsing and checking what a request brings.
 #include "portal/request_fields.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 
 #include "common/encoding.h"
@@ -52,28 +50,24 @@ Result<std::vector<uint8_t>> BytesField(const nlohmann::json& body, const char* 
   return bytes;
 }
 
-Result<CredentialKey> PublicKeyField(const nlohmann::json& body) {
-  Result<std::vector<uint8_t>> key = BytesField(body, "public_key", 32);
-  if (!key.ok()) return key.status();
-  if (crypto_core_ed25519_is_valid_point(key->data()) != 1) {
-    return Status::InvalidArgument("public_key is not a valid Ed25519 public key");
-  }
-  CredentialKey credential;
-  std::copy(key->begin(), key->end(), credential.begin());
-  return credential;
-}
-
-Result<LoginRequest> ParseLoginRequest(const nlohmann::json& body) {
-  Result<CredentialKey> key = PublicKeyField(body);
-  if (!key.ok()) return key.status();
+Result<CardLogin> ParseCardLogin(const nlohmann::json& body) {
   Result<std::vector<uint8_t>> challenge = BytesField(body, "challenge", 32);
   if (!challenge.ok()) return challenge.status();
+  auto cert = body.find("certificate");
+  if (cert == body.end() || !cert->is_string()) {
+    return Status::InvalidArgument("missing certificate (paste what the card application printed)");
+  }
+  Result<std::vector<uint8_t>> der = Base64UrlDecode(cert->get_ref<const std::string&>());
+  if (!der.ok() || der->empty() || der->size() > kMaxCertificateBytes) {
+    return Status::InvalidArgument("certificate must be base64url, 1 to " +
+                                   std::to_string(kMaxCertificateBytes) + " bytes");
+  }
   Result<std::vector<uint8_t>> signature = BytesField(body, "signature", 64);
   if (!signature.ok()) return signature.status();
-  LoginRequest r;
-  r.credential = *key;
-  r.challenge.assign(challenge->begin(), challenge->end());
-  r.signature.assign(signature->begin(), signature->end());
+  CardLogin r;
+  r.challenge = std::move(*challenge);
+  r.card.certificate_der.assign(der->begin(), der->end());
+  std::copy(signature->begin(), signature->end(), r.card.signature.begin());
   return r;
 }
 

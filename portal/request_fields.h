@@ -1,6 +1,6 @@
 // RequestFields: what the portal reads from outside — a request's JSON body, its
-// base64url byte fields, a credential's public key, the log-in request, and the session
-// token. Each is checked here, once, with a message a citizen's page can show; the
+// base64url byte fields, a card's answer to a challenge (enrolment and log-in), and the
+// session token. Each is checked here, once, with a message a citizen's page can show; the
 // handlers in portal_server.cc see only checked values. Pure functions, fuzzed
 // (fuzz/portal_request_fuzzer.cc).
 //
@@ -17,8 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "card/card.h"
 #include "common/status.h"
-#include "portal/enrolment_store.h"
 
 namespace ipn::portal {
 
@@ -30,17 +30,16 @@ Result<nlohmann::json> ParseJsonObject(std::string_view body);
 // A base64url string field `name` of exactly `size` bytes.
 Result<std::vector<uint8_t>> BytesField(const nlohmann::json& body, const char* name, size_t size);
 
-// "public_key": an Ed25519 public key that is canonical, on the main subgroup and not of
-// small order (libsodium's check). An all-zero or small-order key would let anyone forge
-// its signatures.
-Result<CredentialKey> PublicKeyField(const nlohmann::json& body);
-
-struct LoginRequest {
-  CredentialKey credential{};
-  std::string challenge;  // 32 bytes
-  std::string signature;  // 64 bytes
+// A card's answer to a challenge, as the page sends it for enrolment and log-in: the
+// challenge the portal gave (32 bytes), and what the card application printed — the
+// card's certificate (DER, at most kMaxCertificateBytes) and its signature (64 bytes),
+// all base64url. The certificate is only parsed here; CardVerifier judges it.
+inline constexpr size_t kMaxCertificateBytes = 4096;
+struct CardLogin {
+  std::vector<uint8_t> challenge;
+  card::CardSignature card;
 };
-Result<LoginRequest> ParseLoginRequest(const nlohmann::json& body);
+Result<CardLogin> ParseCardLogin(const nlohmann::json& body);
 
 // The session token's two halves, as Login hands them out: the cookie's and the page's.
 struct SessionHalves {

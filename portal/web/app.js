@@ -21,7 +21,6 @@
   });
   const LEAF_FORMAT = 1;
   const HEAD_DOMAIN = 'ipn/records/tree-head/v1';
-  const LOGIN_DOMAIN = 'ipn-portal-login-v1:';
   const U64_MAX = (1n << 64n) - 1n;
   const I64_MIN = -(1n << 63n);
   const I64_MAX = (1n << 63n) - 1n;
@@ -211,18 +210,15 @@
       skip: '本文へ移動',
       langToggleLabel: 'Switch to English',
       loading: '読み込み中…',
-      enrolHeading: '利用者登録',
-      enrolIntro: '初めて利用する方は、住民票コードを入力して登録してください。この端末で鍵を作成し、その公開鍵だけをサーバーに登録します。秘密鍵はこの端末の外に出ません。',
-      enrolCodeLabel: '住民票コード（11桁の数字）',
-      enrolHelp: '住民票コードは登録のために一度だけ使われ、この端末にもサーバーにも保存されません。',
-      enrolSubmit: '登録する',
-      loginHeading: 'ログイン',
-      loginIntro: '登録済みの方は、この端末に保存された鍵でログインできます。',
-      loginDevice: 'この端末の鍵でログイン',
-      credentialHeading: '鍵ファイルを使う',
-      credentialHelp: '鍵ファイル（JSON Web Key 形式の Ed25519 鍵）の内容を貼り付けてください。鍵はこの端末に保存され、次回から「この端末の鍵でログイン」で使えます。',
-      credentialLabel: '鍵ファイルの内容',
-      credentialLogin: '鍵ファイルでログイン',
+      cardHeading: 'カードでログイン・利用者登録',
+      cardIntro: 'ログインと利用者登録には、あなたのカードが必要です。このページが示すチャレンジに、お手元のカードアプリで署名してください（カードの暗証番号を入力します。3回間違えるとカードはロックされます）。住民票コードは使いません。',
+      cardOrigin: '接続先（オリジン）',
+      cardChallenge: 'チャレンジ',
+      cardCommandHelp: 'カードアプリの例：',
+      cardNewChallenge: '新しいチャレンジ',
+      cardAnswerLabel: 'カードアプリの出力を貼り付けてください',
+      cardLogin: 'カードでログイン',
+      cardEnrol: '初めての方：カードで利用者登録',
       historyHeading: 'あなたの情報のやり取り',
       logout: 'ログアウト',
       filterLegend: '期間（日本時間）',
@@ -247,7 +243,7 @@
       verifyHeading: '記録の改ざんがないことの確認',
       verifyHelp: '表示中の各記録が、ネットワークが署名した記録全体の要約（署名付きツリーヘッド）に含まれていることを、このブラウザ内で計算して確かめます。',
       verifyButton: '署名付きツリーヘッドと照合する',
-      footer: 'このポータルは、情報提供ネットワークシステムがあなたについて保存している情報提供等の記録を表示します。法律により、一部の提供の記録は開示されないことがあります（不開示）。住民票コードは利用者登録の際に一度だけ使われ、保存されることはありません。',
+      footer: 'このポータルは、情報提供ネットワークシステムがあなたについて保存している情報提供等の記録を表示します。法律により、一部の提供の記録は開示されないことがあります（不開示）。ログインにはあなたのカードを使い、住民票コードは入力も保存もされません。',
       tableCaption: 'あなたの情報のやり取りの一覧（新しい順）',
       count: 'やり取り {n} 件（記録 {r} 件）',
       periodAll: '全期間',
@@ -281,25 +277,23 @@
       code_with_name: '{words}（{code}）',
       out_refused_plain: '拒否',
       out_pending: '処理中',
-      enrolling: '鍵を作成して登録しています…',
+      enrolling: 'カードで利用者登録をしています…',
       loggingIn: 'ログインしています…',
       loggedIn: 'ログインしました。',
-      enrolledLoggedIn: '利用者登録が完了し、ログインしました。住民票コードは保存されていません。',
-      enrolledLoginFailed: '利用者登録は完了しました（住民票コードは保存されていません）が、ログインできませんでした：{text}',
+      enrolledLoggedIn: '利用者登録が完了し、ログインしました。',
       loggedOut: 'ログアウトしました。',
       sessionEnded: 'ログインの有効期限が切れました。もう一度ログインしてください。',
-      badCode: '住民票コードは11桁の数字で入力してください。',
-      noCredential: 'この端末には鍵が保存されていません。利用者登録をするか、鍵ファイルを使ってください。',
-      badCredential: '鍵ファイルの形式が正しくありません（kty "OKP"、crv "Ed25519"、d と x を含む JSON Web Key が必要です）。',
-      emptyCredential: '鍵ファイルの内容を貼り付けてください。',
+      badCardAnswer: 'カードアプリの出力として読み取れません（certificate と signature を含む JSON を、そのまま貼り付けてください）。',
+      wrongOrigin: 'この署名は別の接続先（{origin}）向けです。このページの接続先で署名し直してください。',
+      emptyCardAnswer: 'カードアプリの出力を貼り付けてください。',
       noEd25519: 'このブラウザは Web Crypto の Ed25519 に対応していません。最新のブラウザをお使いください。',
-      noStorage: 'この端末に鍵を保存できませんでした（IndexedDB が使えません）：{text}',
       badDates: '開始日は終了日より前の日付にしてください。',
       serverError: 'エラー：{text}',
       httpError: 'サーバーがエラーを返しました（HTTP {status}）。',
       status400: '入力内容に誤りがあります。確認してもう一度お試しください。',
-      status401: 'ログインできませんでした。鍵が登録されていないか、ログインの有効期限が切れています。',
-      status409: 'この鍵はすでに登録されています。',
+      status401: 'ログインできませんでした。カードが確認できないか、利用者登録がまだか、ログインの有効期限が切れています。新しいチャレンジに署名し直してください。',
+      status403: 'このカードはまだポータルに登録の準備ができていません。カードの発行窓口にお問い合わせください。',
+      status409: 'このカードはすでに利用者登録されています。「カードでログイン」をお使いください。',
       status413: '送信された内容が大きすぎます。',
       status415: '送信の形式が正しくありません。ページを再読み込みしてください。',
       status429: 'アクセスが集中しています。しばらくしてからもう一度お試しください。',
@@ -322,18 +316,15 @@
       skip: 'Skip to content',
       langToggleLabel: '日本語に切り替える',
       loading: 'Loading…',
-      enrolHeading: 'Enrol',
-      enrolIntro: 'First time here? Enter your resident code to enrol. A key is created on this device and only its public part is registered with the server. The private key never leaves this device.',
-      enrolCodeLabel: 'Resident code (11 digits)',
-      enrolHelp: 'Your resident code is used once, for enrolment, and is stored neither on this device nor on the server.',
-      enrolSubmit: 'Enrol',
-      loginHeading: 'Log in',
-      loginIntro: 'Already enrolled? Log in with the credential stored on this device.',
-      loginDevice: 'Log in with the credential on this device',
-      credentialHeading: 'Use a credential file',
-      credentialHelp: 'Paste the contents of a credential file (an Ed25519 key as a JSON Web Key). The key is then kept on this device, so next time you can log in with the credential on this device.',
-      credentialLabel: 'Credential file contents',
-      credentialLogin: 'Log in with the credential file',
+      cardHeading: 'Log in or enrol with your card',
+      cardIntro: 'Logging in and enrolling both need your card. Sign the challenge shown here with the card application on your computer (it asks for the card\'s PIN; three wrong PINs lock the card). Your resident code is not used.',
+      cardOrigin: 'Site (origin)',
+      cardChallenge: 'Challenge',
+      cardCommandHelp: 'For example, with the card application:',
+      cardNewChallenge: 'New challenge',
+      cardAnswerLabel: 'Paste what the card application printed',
+      cardLogin: 'Log in with the card',
+      cardEnrol: 'First time: enrol with the card',
       historyHeading: 'Exchanges of your information',
       logout: 'Log out',
       filterLegend: 'Period (Japan time)',
@@ -358,7 +349,7 @@
       verifyHeading: 'Check that the records are untampered',
       verifyHelp: 'Checks, by computing in this browser, that each record shown is included in the summary of all records that the network has signed (the signed tree head).',
       verifyButton: 'Check against the signed tree head',
-      footer: 'This portal shows the records that the information-provision network keeps about exchanges of your information. The law allows some provisions to be withheld from disclosure (non-disclosure). Your resident code is used once, at enrolment, and is never stored.',
+      footer: 'This portal shows the records that the information-provision network keeps about exchanges of your information. The law allows some provisions to be withheld from disclosure (non-disclosure). You log in with your card; your resident code is neither asked for nor stored.',
       tableCaption: 'Exchanges of your information, newest first',
       count: '{n} exchanges ({r} records)',
       periodAll: 'All dates',
@@ -392,25 +383,23 @@
       code_with_name: '{words} ({code})',
       out_refused_plain: 'Refused',
       out_pending: 'In progress',
-      enrolling: 'Creating your key and enrolling…',
+      enrolling: 'Enrolling with your card…',
       loggingIn: 'Logging in…',
       loggedIn: 'You are logged in.',
-      enrolledLoggedIn: 'Enrolment succeeded and you are logged in. Your resident code has not been kept.',
-      enrolledLoginFailed: 'Enrolment succeeded (your resident code has not been kept), but logging in failed: {text}',
+      enrolledLoggedIn: 'Enrolment succeeded and you are logged in.',
       loggedOut: 'You have logged out.',
       sessionEnded: 'Your session has ended. Please log in again.',
-      badCode: 'Enter the resident code as 11 digits.',
-      noCredential: 'There is no credential on this device. Enrol, or use a credential file.',
-      badCredential: 'The credential file is not valid (expected a JSON Web Key with kty "OKP", crv "Ed25519", d and x).',
-      emptyCredential: 'Paste the contents of the credential file.',
+      badCardAnswer: 'This is not what the card application prints (JSON with certificate and signature): paste it unchanged.',
+      wrongOrigin: 'This signature is for another site ({origin}). Sign again for this page\'s site.',
+      emptyCardAnswer: 'Paste what the card application printed.',
       noEd25519: 'This browser does not support Ed25519 in Web Crypto. Please use an up-to-date browser.',
-      noStorage: 'The credential could not be kept on this device (IndexedDB unavailable): {text}',
       badDates: 'The start date must not be after the end date.',
       serverError: 'Error: {text}',
       httpError: 'The server answered with an error (HTTP {status}).',
       status400: 'Something in the request is not right. Please check it and try again.',
-      status401: 'Could not log in: the key is not enrolled, or the session has expired.',
-      status409: 'This key is already enrolled.',
+      status401: 'Could not log in: the card could not be checked, is not enrolled yet, or the session has expired. Sign a new challenge.',
+      status403: 'This card is not ready for the portal yet. Please ask the office that issued it.',
+      status409: 'This card is already enrolled: use "Log in with the card".',
       status413: 'What was sent is too large.',
       status415: 'The request had the wrong format. Please reload the page.',
       status429: 'Too many requests. Please try again in a while.',
@@ -494,6 +483,8 @@
     failedSequences: new Set(),
     expanded: new Set(),  // exchange keys whose details are open
     loggedIn: false,
+    challenge: null,      // the portal's current challenge (base64url), used once
+    origin: '',           // the origin the card signs for, as the portal states it
   };
 
   const $ = (id) => document.getElementById(id);
@@ -620,7 +611,7 @@
     }
   }
 
-  const ACTION_IDS = ['enrol-submit', 'login-device', 'credential-login', 'filter-apply',
+  const ACTION_IDS = ['card-login', 'card-enrol', 'card-new-challenge', 'filter-apply',
                       'filter-clear', 'verify-button', 'logout'];
   let busy = false;
 
@@ -636,100 +627,72 @@
   }
 
   function showView(view) {
+    const wasLogin = !$('login-view').hidden;
     $('loading-view').hidden = view !== 'loading';
     $('login-view').hidden = view !== 'login';
     $('history-view').hidden = view !== 'history';
+    // A fresh challenge each time the log-in view appears (a challenge is used once).
+    if (view === 'login' && !wasLogin) newChallenge().catch(reportError);
   }
 
   // ===================================================================================
-  // Credential storage (IndexedDB 'ipn-portal' / 'credential' / 'default')
+  // Enrolment and login, by card
   // ===================================================================================
 
-  function openDb() {
-    return new Promise((resolve, reject) => {
-      if (!root.indexedDB) { reject(new Error('IndexedDB is not available')); return; }
-      const req = indexedDB.open('ipn-portal', 1);
-      req.onupgradeneeded = () => {
-        if (!req.result.objectStoreNames.contains('credential')) req.result.createObjectStore('credential');
-      };
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-
-  async function credentialStore(mode, use) {
-    const db = await openDb();
-    try {
-      return await new Promise((resolve, reject) => {
-        const tx = db.transaction('credential', mode);
-        const req = use(tx.objectStore('credential'));
-        tx.oncomplete = () => resolve(req.result);
-        tx.onerror = () => reject(tx.error);
-        tx.onabort = () => reject(tx.error || new Error('transaction aborted'));
-      });
-    } finally { db.close(); }
-  }
-
-  function saveCredential(pair) {
-    return credentialStore('readwrite', (s) => s.put({ publicKey: pair.publicKey, privateKey: pair.privateKey }, 'default'));
-  }
-
-  async function loadCredential() {
-    const pair = await credentialStore('readonly', (s) => s.get('default'));
-    return pair && pair.publicKey && pair.privateKey ? pair : null;
-  }
-
-  // ===================================================================================
-  // Enrolment and login
-  // ===================================================================================
-
-  // Reads and clears the resident code field; full-width digits and spaces are accepted.
-  function takeResidentCode() {
-    const input = $('enrol-code');
-    const raw = input.value;
-    input.value = '';
-    return raw.replace(/[０-９]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
-              .replace(/[\s\-‐－]/g, '');
-  }
-
-  async function onEnrol() {
-    let code = takeResidentCode();
-    if (!/^[0-9]{11}$/.test(code)) { setMessage('error', 'badCode'); $('enrol-code').focus(); return; }
-    if (!subtle) { setMessage('error', 'noEd25519'); return; }
-    setMessage('info', 'enrolling');
-    const pair = await subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
-    const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
-    const res = await api('POST', '/api/enrol', { resident_code: code, public_key: b64urlEncode(publicKey) });
-    code = '';
-    if (!res.ok) throw failure(res);  // 201 Created
-    try { await saveCredential(pair); } catch (e) {
-      throw new UserError('noStorage', { text: e.message || String(e) });
-    }
-    try {
-      await login(pair, 'enrolledLoggedIn');
-    } catch (e) {
-      const text = e instanceof UserError ? t(e.key, e.params)
-        : e instanceof ApiError && e.serverText ? e.serverText : (e.message || String(e));
-      setMessage('error', 'enrolledLoginFailed', { text });
-    }
-  }
-
-  // Challenge–response login; on success the server sets an HttpOnly cookie with one half
-  // of the session token and answers the other half, which the page keeps.
-  async function login(pair, successKey) {
-    setMessage('info', 'loggingIn');
-    const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
+  // The portal's challenge for the card application: shown with the origin the card must
+  // sign for, and a command line for the demo's card application.
+  async function newChallenge() {
+    state.challenge = null;
+    $('card-challenge').textContent = '';
+    $('card-command').textContent = '';
     const ch = await api('POST', '/api/challenge');
     if (!ch.ok) throw failure(ch);
-    let challenge;
-    try { challenge = b64urlDecode(ch.data && ch.data.challenge); } catch (e) { challenge = null; }
-    if (!challenge || challenge.length !== 32) throw new UserError('badResponse');
-    const signed = concatBytes(utf8.encode(LOGIN_DOMAIN), challenge);
-    const signature = await subtle.sign({ name: 'Ed25519' }, pair.privateKey, signed);
-    const res = await api('POST', '/api/login', {
-      public_key: b64urlEncode(publicKey), challenge: b64urlEncode(challenge),
-      signature: b64urlEncode(signature),
-    });
+    let bytes;
+    try { bytes = b64urlDecode(ch.data && ch.data.challenge); } catch (e) { bytes = null; }
+    if (!bytes || bytes.length !== 32 || typeof ch.data.origin !== 'string') throw new UserError('badResponse');
+    state.challenge = ch.data.challenge;
+    state.origin = ch.data.origin;
+    $('card-origin').textContent = state.origin;
+    $('card-challenge').textContent = state.challenge;
+    $('card-command').textContent =
+      `ipn card sign --token <card> --origin ${state.origin} --challenge ${state.challenge}`;
+  }
+
+  // What the card application printed: {certificate, signature, origin}, base64url.
+  function takeCardAnswer() {
+    const input = $('card-answer');
+    const text = input.value.trim();
+    if (!text) { input.focus(); throw new UserError('emptyCardAnswer'); }
+    let answer;
+    try {
+      answer = JSON.parse(text);
+      if (!answer || typeof answer.certificate !== 'string' || typeof answer.signature !== 'string' ||
+          b64urlDecode(answer.signature).length !== 64 || b64urlDecode(answer.certificate).length === 0) {
+        throw new Error('bad answer');
+      }
+    } catch (e) { throw new UserError('badCardAnswer'); }
+    if (typeof answer.origin === 'string' && answer.origin !== state.origin) {
+      throw new UserError('wrongOrigin', { origin: answer.origin });
+    }
+    input.value = '';
+    return answer;
+  }
+
+  // Enrolment (201) and log-in (200) alike: the challenge and the card's answer; on
+  // success the server sets an HttpOnly cookie with one half of the session token and
+  // answers the other half, which the page keeps.
+  async function withCard(path, busyKey, successKey) {
+    const answer = takeCardAnswer();
+    if (!state.challenge) throw new UserError('badResponse');
+    setMessage('info', busyKey);
+    const challenge = state.challenge;
+    state.challenge = null;  // used up by this attempt, whatever its outcome
+    let res;
+    try {
+      res = await api('POST', path, { challenge, certificate: answer.certificate, signature: answer.signature });
+    } finally {
+      if (!res || !res.ok) await newChallenge().catch(() => {});
+    }
     if (!res.ok) throw failure(res);
     if (!res.data || typeof res.data.session !== 'string') throw new UserError('badResponse');
     setSessionHalf(res.data.session);
@@ -737,53 +700,8 @@
     state.expanded.clear();
     await loadHistory();
     if (state.loggedIn) {
-      setMessage('success', successKey || 'loggedIn');
+      setMessage('success', successKey);
       $('history-heading').focus();
-    }
-  }
-
-  async function onLoginDevice() {
-    if (!subtle) { setMessage('error', 'noEd25519'); return; }
-    let pair;
-    try { pair = await loadCredential(); } catch (e) {
-      throw new UserError('noStorage', { text: e.message || String(e) });
-    }
-    if (!pair) throw new UserError('noCredential');
-    await login(pair);
-  }
-
-  async function onCredentialLogin() {
-    const input = $('credential-input');
-    const text = input.value.trim();
-    if (!text) { setMessage('error', 'emptyCredential'); input.focus(); return; }
-    input.value = '';
-    if (!subtle) { setMessage('error', 'noEd25519'); return; }
-    let jwk;
-    try {
-      jwk = JSON.parse(text);
-      if (!jwk || jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.d !== 'string' ||
-          typeof jwk.x !== 'string' || b64urlDecode(jwk.d).length !== 32 || b64urlDecode(jwk.x).length !== 32) {
-        throw new Error('bad key');
-      }
-    } catch (e) { setMessage('error', 'badCredential'); return; }
-    let pair;
-    try {
-      pair = {
-        privateKey: await subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', d: jwk.d, x: jwk.x },
-                                           { name: 'Ed25519' }, false, ['sign']),
-        publicKey: await subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: jwk.x },
-                                          { name: 'Ed25519' }, true, ['verify']),
-      };
-    } catch (e) {
-      if (e && e.name === 'NotSupportedError') throw e;
-      setMessage('error', 'badCredential');
-      return;
-    }
-    // Only a credential that logs in replaces the stored one: a wrong file pasted by
-    // mistake must not cost the citizen the key this browser keeps.
-    await login(pair);
-    try { await saveCredential(pair); } catch (e) {
-      throw new UserError('noStorage', { text: e.message || String(e) });
     }
   }
 
@@ -1128,10 +1046,9 @@
     state.lang = storedLanguage() === 'en' ? 'en' : 'ja';
     applyLanguage();
     $('lang-toggle').addEventListener('click', onToggleLanguage);
-    // Forms never submit natively (the resident code must not end up in a URL).
-    $('enrol-form').addEventListener('submit', (e) => { e.preventDefault(); run(onEnrol); });
-    $('login-device').addEventListener('click', () => run(onLoginDevice));
-    $('credential-login').addEventListener('click', () => run(onCredentialLogin));
+    $('card-login').addEventListener('click', () => run(() => withCard('/api/login', 'loggingIn', 'loggedIn')));
+    $('card-enrol').addEventListener('click', () => run(() => withCard('/api/enrol', 'enrolling', 'enrolledLoggedIn')));
+    $('card-new-challenge').addEventListener('click', () => run(newChallenge));
     $('filter-form').addEventListener('submit', (e) => { e.preventDefault(); run(onFilterApply); });
     $('filter-clear').addEventListener('click', () => run(onFilterClear));
     $('verify-button').addEventListener('click', () => run(onVerify));

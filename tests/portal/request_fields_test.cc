@@ -2,18 +2,11 @@
 #include "portal/request_fields.h"
 
 #include <gtest/gtest.h>
-#include <sodium.h>
 
 #include "common/encoding.h"
 
 namespace ipn::portal {
 namespace {
-
-std::string ValidKey() {
-  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
-  crypto_sign_keypair(pk, sk);
-  return Base64UrlEncode(std::span<const uint8_t>(pk, sizeof pk));
-}
 
 std::string Zeros(size_t n) {
   return Base64UrlEncode(std::vector<uint8_t>(n, 0));
@@ -28,28 +21,34 @@ TEST(RequestFields, AJsonBodyMustBeAnObject) {
   }
 }
 
-TEST(RequestFields, ALoginNeedsAValidKeyAChallengeAndASignatureOfExactSizes) {
-  const std::string key = ValidKey();
-  nlohmann::json ok = {{"public_key", key}, {"challenge", Zeros(32)}, {"signature", Zeros(64)}};
-  Result<LoginRequest> login = ParseLoginRequest(ok);
+TEST(RequestFields, ACardAnswerNeedsAChallengeACertificateAndASignatureOfExactSizes) {
+  const std::string cert = Base64UrlEncode(std::vector<uint8_t>{0x30, 0x03, 0x02, 0x01, 0x01});
+  nlohmann::json ok = {{"challenge", Zeros(32)}, {"certificate", cert}, {"signature", Zeros(64)}};
+  Result<CardLogin> login = ParseCardLogin(ok);
   ASSERT_TRUE(login.ok()) << login.status().ToString();
-  EXPECT_EQ(login->challenge, std::string(32, '\0'));
-  EXPECT_EQ(login->signature, std::string(64, '\0'));
-  EXPECT_EQ(Base64UrlEncode(login->credential), key);
+  EXPECT_EQ(login->challenge, std::vector<uint8_t>(32, 0));
+  EXPECT_EQ(login->card.certificate_der, std::string("\x30\x03\x02\x01\x01", 5));
+  EXPECT_EQ(login->card.signature, Ed25519Signature{});
 
-  auto refused = [&](nlohmann::json body) { return ParseLoginRequest(body).status().message(); };
+  auto refused = [&](nlohmann::json body) { return ParseCardLogin(body).status().message(); };
   nlohmann::json b = ok;
-  b["public_key"] = Zeros(32);  // all zero: small order
-  EXPECT_EQ(refused(b), "public_key is not a valid Ed25519 public key");
-  b = ok;
   b["challenge"] = Zeros(31);
   EXPECT_EQ(refused(b), "challenge must be 32 bytes in base64url");
   b = ok;
   b["signature"] = 64;
   EXPECT_EQ(refused(b), "missing signature");
   b = ok;
-  b.erase("public_key");
-  EXPECT_EQ(refused(b), "missing public_key");
+  b.erase("certificate");
+  EXPECT_EQ(refused(b), "missing certificate (paste what the card application printed)");
+  b = ok;
+  b["certificate"] = "";
+  EXPECT_EQ(refused(b), "certificate must be base64url, 1 to 4096 bytes");
+  b = ok;
+  b["certificate"] = Zeros(kMaxCertificateBytes + 1);
+  EXPECT_EQ(refused(b), "certificate must be base64url, 1 to 4096 bytes");
+  b = ok;
+  b["certificate"] = "not base64url!";
+  EXPECT_EQ(refused(b), "certificate must be base64url, 1 to 4096 bytes");
 }
 
 TEST(RequestFields, TheSessionTokenNeedsBothHalves) {

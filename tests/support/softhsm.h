@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tests/support/temp_dir.h"
+#include "token/softhsm_store.h"
 
 namespace ipn::testing {
 
@@ -21,12 +22,11 @@ class SoftHsm {
   // Initialises a token labelled `label` with user PIN `pin`; false if softhsm2-util fails.
   bool InitToken(const std::string& label, const std::string& pin = kTestTokenPin) const;
   // The SOFTHSM2_CONF value, for the environment of a started process.
-  const std::string& conf() const { return conf_; }
-  const std::string& token_dir() const { return token_dir_; }
+  const std::string& conf() const { return store_.conf(); }
+  const std::string& token_dir() const { return store_.token_dir(); }
 
  private:
-  std::string conf_;
-  std::string token_dir_;
+  token::SoftHsmStore store_;
 };
 
 }  // namespace ipn::testing

@@ -20,9 +20,14 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
       ->capture_default_str();
   app.add_option("--node", options.node_endpoint, "The portal's node, local endpoint (ipc://PATH)")
       ->required();
-  app.add_option("--registry-node", options.registry_endpoint,
-                 "The registry link's node, local endpoint (enrolment)")
+  app.add_option("--card-issuer", options.card_issuer_certificate,
+                 "The card issuer's certificate (PEM), pinned: cards of no other issuer count")
       ->required();
+  app.add_option("--card-crl", options.card_revocation_list,
+                 "The card issuer's revocation list (PEM; re-read whenever it changes)")
+      ->required();
+  app.add_option("--origin", options.origin,
+                 "The origin cards sign for (default http://HOST:PORT as bound)");
   app.add_option("--data-dir", options.data_dir, "Enrolments and the portal's data key")
       ->required();
   app.add_option("--host", options.host, "Address to listen on (loopback)")->capture_default_str();
@@ -65,7 +70,8 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
     std::fprintf(stderr, "ipn-portal: cannot start: %s\n", portal.status().ToString().c_str());
     return 1;
   }
-  ipn::daemon::AnnounceReady("port=" + std::to_string((*portal)->port()));
+  ipn::daemon::AnnounceReady("port=" + std::to_string((*portal)->port()) +
+                             " origin=" + (*portal)->origin());
   ipn::Status s = (*portal)->Run(signals.stop);
   return s.ok() ? 0 : 1;
 }

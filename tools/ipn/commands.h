@@ -26,6 +26,8 @@ void RegisterDemoCommand(CLI::App& app, Context& ctx);
 void RegisterInquireCommand(CLI::App& app, Context& ctx);
 void RegisterOversightCommand(CLI::App& app, Context& ctx);
 void RegisterBackupCommand(CLI::App& app, Context& ctx);
+// Adds `ipn card link` to the card group (after RegisterCardCommand).
+void RegisterCardLinkCommand(CLI::App& app, Context& ctx);
 #endif
 
 }  // namespace ipn::cli

@@ -25,6 +25,7 @@ int RunMain(int argc, char** argv) {
   ipn::cli::RegisterInquireCommand(app, ctx);
   ipn::cli::RegisterOversightCommand(app, ctx);
   ipn::cli::RegisterBackupCommand(app, ctx);
+  ipn::cli::RegisterCardLinkCommand(app, ctx);
 #endif
 
   try {

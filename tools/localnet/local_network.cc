@@ -5,8 +5,10 @@
 #include <signal.h>
 #include <sodium.h>
 
+#include <ctime>
 #include <filesystem>
 
+#include "card/card.h"
 #include "common/encoding.h"
 #include "common/file_util.h"
 #include "policy/demo_policy.h"
@@ -130,13 +132,20 @@ Status LocalNetwork::Launch() {
     }
     const std::string portal_dir = dir + "/portal";
     IPN_RETURN_IF_ERROR(EnsureDirectory(portal_dir));
+    const std::string issuer = card_issuer_dir();
+    if (!std::filesystem::exists(card::CardIssuer::CertificatePath(issuer))) {
+      IPN_RETURN_IF_ERROR(card::CardIssuer::Init(issuer, "IPN demo card issuer",
+                                                 static_cast<int64_t>(std::time(nullptr))));
+    }
     std::vector<std::string> p = {options_.bin_dir + "/ipn-portal",
                                   "--agency",
                                   options_.portal_agency,
                                   "--node",
                                   LocalEndpoint(options_.portal_agency),
-                                  "--registry-node",
-                                  LocalEndpoint(options_.registry_agency),
+                                  "--card-issuer",
+                                  card::CardIssuer::CertificatePath(issuer),
+                                  "--card-crl",
+                                  card::CardIssuer::RevocationListPath(issuer),
                                   "--data-dir",
                                   portal_dir,
                                   "--port",
@@ -148,6 +157,7 @@ Status LocalNetwork::Launch() {
     auto portal_ready = portal->WaitReady(kReadyTimeout);
     if (!portal_ready.ok()) return portal_ready.status().WithContext("portal");
     portal_port_ = std::stoi((*portal_ready)["port"]);
+    portal_origin_ = (*portal_ready)["origin"];
     portal_ = std::move(*portal);
   }
   return Status::Ok();

@@ -41,8 +41,10 @@ struct LocalNetworkOptions {
   double rate_per_second = 0;  // per-agency limit for the started agencies;
                                // 0 keeps the directory's default
   bool fast_kdf = true;        // key ring Argon2id at minimum cost
-  // The disclosure portal (ipn-portal) behind `portal_agency`'s node, enrolling through
-  // `registry_agency`'s node; both must be in `agencies` with a node.
+  // The disclosure portal (ipn-portal) behind `portal_agency`'s node, trusting the card
+  // issuer in data_dir/card-issuer (created here when absent; cards are linked through
+  // `registry_agency`'s node, see card_issuer_dir()); both agencies must be in `agencies`
+  // with a node.
   bool start_portal = false;
   std::string operator_roster_file;  // given to the core as --operator-roster when set
   std::string portal_agency = "PORTAL-0001";
@@ -76,6 +78,10 @@ class LocalNetwork {
   std::string CoreLogPath() const { return options_.data_dir + "/core/core.log"; }
   // The portal's HTTP port on 127.0.0.1 (-1 when not started).
   int portal_port() const { return portal_port_; }
+  // The origin the portal's cards sign for (empty when not started).
+  const std::string& portal_origin() const { return portal_origin_; }
+  // The card issuer the portal trusts (`ipn card … --issuer DIR`).
+  std::string card_issuer_dir() const { return options_.data_dir + "/card-issuer"; }
   const std::string& data_dir() const { return options_.data_dir; }
   // The cores' key ring passphrase (IPN_PASSPHRASE), for the operator tools a test runs.
   const std::string& key_ring_passphrase() const { return passphrase_; }
@@ -152,6 +158,7 @@ class LocalNetwork {
   std::map<std::string, ChildProcess> programs_;
   ChildProcess portal_;
   int portal_port_ = -1;
+  std::string portal_origin_;
 };
 
 }  // namespace ipn::localnet

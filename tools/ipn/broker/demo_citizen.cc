@@ -1,64 +1,103 @@
-// The demo's citizen: chosen with the demo dataset's own rule, enrolled over the portal's
-// HTTP API like any browser would (public key only), credential written as a JWK.
+// The demo's citizen: chosen with the demo dataset's own rule, given a card, linked and
+// enrolled over the portal's HTTP API as the page does it.
 #include "tools/ipn/broker/demo_citizen.h"
 
 #include <httplib.h>
 #include <sodium.h>
 
+#include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "card/card.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
-#include "common/file_util.h"
+#include "portal/card_link_request.h"
+#include "token/pkcs11_token.h"
+#include "token/softhsm_store.h"
 #include "tools/ipn-agency/demo_dataset.h"
+#include "tools/localnet/local_network.h"
 
 namespace ipn::cli {
+namespace {
 
-Result<DemoCitizen> EnrolDemoCitizen(int portal_port, const std::vector<std::string>& codes,
-                                     size_t asked, const std::string& credential_file) {
+int ChooseCitizen(const std::vector<std::string>& codes, size_t asked) {
   // The municipality's dataset decides, per person, whether its public-assistance answer
   // is withheld from the person; the demo's people are "P100000", "P100001", …
   demo::DemoDataset municipality("MUN-131016", "");
-  DemoCitizen citizen;
   for (size_t i = 0; i < asked && i < codes.size(); ++i) {
     demo::DatasetAnswer a =
         municipality.AnswerFor("P" + std::to_string(100000 + i), "public-assistance");
-    if (a.held && a.non_disclosure) {
-      citizen.index = static_cast<int>(i);
-      break;
-    }
+    if (a.held && a.non_disclosure) return static_cast<int>(i);
   }
-  if (citizen.index < 0) return Status::NotFound("no demo resident has a withheld provision");
+  return -1;
+}
 
-  uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-  uint8_t sk[crypto_sign_SECRETKEYBYTES];
-  crypto_sign_keypair(pk, sk);
-  nlohmann::json jwk = {{"kty", "OKP"},
-                        {"crv", "Ed25519"},
-                        {"d", Base64UrlEncode({sk, crypto_sign_SEEDBYTES})},
-                        {"x", Base64UrlEncode({pk, sizeof pk})}};
-  sodium_memzero(sk, sizeof sk);
-  std::string jwk_text = jwk.dump() + "\n";
-  Status written = WriteFileAtomic(credential_file, jwk_text);
-  WipeString(&jwk_text);
-  std::string& d = jwk["d"].get_ref<std::string&>();
-  WipeString(&d);
-  IPN_RETURN_IF_ERROR(written);
+// The card's key and certificate, made inside the card (a SoftHSM2 token).
+Result<std::string> IssueCard(const localnet::LocalNetwork& net, const std::string& cards_dir) {
+  Result<token::SoftHsmStore> store = token::SoftHsmStore::Create(cards_dir);
+  if (!store.ok()) return store.status();
+  store->Activate();
+  uint8_t so_pin[16];
+  randombytes_buf(so_pin, sizeof so_pin);
+  IPN_RETURN_IF_ERROR(store->InitToken(kDemoCardToken, kDemoCardPin, HexEncode(so_pin)));
+  sodium_memzero(so_pin, sizeof so_pin);
+  auto issuer = card::CardIssuer::Open(net.card_issuer_dir());
+  if (!issuer.ok()) return issuer.status();
+  // The card's session closes at the end of this scope: the card application opens it next.
+  auto card = token::Pkcs11Token::Open({token::kSoftHsmModule, kDemoCardToken}, kDemoCardPin);
+  if (!card.ok()) return card.status();
+  return (*issuer)->Issue(**card, static_cast<int64_t>(std::time(nullptr)));
+}
 
-  nlohmann::json request = {{"resident_code", codes[static_cast<size_t>(citizen.index)]},
-                            {"public_key", Base64UrlEncode({pk, sizeof pk})}};
-  std::string body = request.dump();
-  WipeString(&request["resident_code"].get_ref<std::string&>());
-  httplib::Client client("127.0.0.1", portal_port);
+// What the page does: a challenge, the card's signature over it and the origin, enrol.
+Status EnrolWithCard(int port, const std::string& origin) {
+  httplib::Client client("127.0.0.1", port);
   client.set_read_timeout(15, 0);
-  httplib::Result res = client.Post("/api/enrol", body, "application/json");
-  WipeString(&body);
+  httplib::Result c = client.Post("/api/challenge", "{}", "application/json");
+  if (!c || c->status != 200) return Status::Unavailable("the portal gave no challenge");
+  nlohmann::json challenge = nlohmann::json::parse(c->body, nullptr, false);
+  if (!challenge.is_object() || !challenge["challenge"].is_string()) {
+    return Status::Internal("the portal's challenge is malformed");
+  }
+  Result<std::vector<uint8_t>> bytes = Base64UrlDecode(challenge["challenge"].get<std::string>());
+  if (!bytes.ok()) return bytes.status();
+  auto signed_ =
+      card::SignWithCard({token::kSoftHsmModule, kDemoCardToken}, kDemoCardPin, origin, *bytes);
+  if (!signed_.ok()) return signed_.status();
+  const auto* der = reinterpret_cast<const uint8_t*>(signed_->certificate_der.data());
+  nlohmann::json body = {{"challenge", challenge["challenge"]},
+                         {"certificate", Base64UrlEncode({der, signed_->certificate_der.size()})},
+                         {"signature", Base64UrlEncode(signed_->signature)}};
+  httplib::Result res = client.Post("/api/enrol", body.dump(), "application/json");
   if (!res) return Status::Unavailable("the portal did not answer the enrolment");
   if (res->status != 201) {
-    return Status::Internal("the portal refused the demo citizen's enrolment: " + res->body);
+    return Status::Internal("the portal refused the demo citizen's card: " + res->body);
   }
-  citizen.credential_file = credential_file;
-  citizen.portal_url = "http://127.0.0.1:" + std::to_string(portal_port) + "/";
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<DemoCitizen> IssueDemoCitizenCard(const localnet::LocalNetwork& net,
+                                         const std::string& registry_agency,
+                                         const std::string& portal_agency,
+                                         const std::vector<std::string>& codes, size_t asked,
+                                         const std::string& cards_dir) {
+  DemoCitizen citizen;
+  citizen.index = ChooseCitizen(codes, asked);
+  if (citizen.index < 0) return Status::NotFound("no demo resident has a withheld provision");
+  Result<std::string> serial = IssueCard(net, cards_dir);
+  if (!serial.ok()) return serial.status().WithContext("issuing the card");
+  std::string code = codes[static_cast<size_t>(citizen.index)];
+  IPN_RETURN_IF_ERROR(
+      portal::RequestCardLink(net.LocalEndpoint(registry_agency), portal_agency, *serial, code)
+          .WithContext("linking the card"));
+  IPN_RETURN_IF_ERROR(EnrolWithCard(net.portal_port(), net.portal_origin()));
+  citizen.card_token = kDemoCardToken;
+  citizen.card_serial = *serial;
+  citizen.softhsm_conf = cards_dir + "/softhsm2.conf";
+  citizen.origin = net.portal_origin();
+  citizen.portal_url = citizen.origin + "/";
   return citizen;
 }
 

@@ -148,14 +148,18 @@ int RunDemo(const DemoFlags& flags) {
   DemoSummary summary;
   Status run = RunDemoScenarios(**net, codes, g_interrupted, tty && !flags.json, &summary);
   if (run.ok()) {
-    // The citizen side: one resident the demo asked about, enrolled at the portal.
-    Result<DemoCitizen> citizen = EnrolDemoCitizen((*net)->portal_port(), codes, codes.size() / 4,
-                                                   dir + "/portal/demo-citizen.jwk");
+    // The citizen side: one resident the demo asked about, given a card and enrolled
+    // at the portal with it.
+    Result<DemoCitizen> citizen =
+        IssueDemoCitizenCard(**net, options.registry_agency, options.portal_agency, codes,
+                             codes.size() / 4, dir + "/cards");
     if (!citizen.ok()) {
       run = citizen.status().WithContext("demo citizen");
     } else {
       summary.portal_url = citizen->portal_url;
-      summary.citizen_credential = citizen->credential_file;
+      summary.citizen_card = citizen->card_token;
+      summary.citizen_card_pin = kDemoCardPin;
+      summary.softhsm_conf = citizen->softhsm_conf;
       summary.citizen_index = citizen->index;
     }
   }
@@ -168,21 +172,31 @@ int RunDemo(const DemoFlags& flags) {
   if (run.ok() && flags.keep_running && !g_interrupted.load()) {
     // What a script driving the running demo needs (the browser tests): written last,
     // so its presence means the network is ready.
-    nlohmann::json ready = {{"portal_url", summary.portal_url},
-                            {"citizen_credential", summary.citizen_credential},
-                            {"citizen_index", summary.citizen_index},
-                            {"commission_node", (*net)->LocalEndpoint("PPC-0001")},
-                            {"core_log", (*net)->CoreLogPath()}};
+    nlohmann::json ready = {
+        {"portal_url", summary.portal_url},
+        {"portal_origin", summary.portal_url.substr(0, summary.portal_url.size() - 1)},
+        {"citizen_card", summary.citizen_card},
+        {"citizen_card_pin", summary.citizen_card_pin},
+        {"softhsm_conf", summary.softhsm_conf},
+        {"citizen_index", summary.citizen_index},
+        {"card_issuer", (*net)->card_issuer_dir()},
+        {"registry_node", (*net)->LocalEndpoint(options.registry_agency)},
+        {"commission_node", (*net)->LocalEndpoint("PPC-0001")},
+        {"core_log", (*net)->CoreLogPath()}};
     Status wrote = WriteFileAtomic(dir + "/demo-ready.json", ready.dump(2) + "\n");
     if (!wrote.ok()) std::fprintf(stderr, "ipn demo: %s\n", wrote.ToString().c_str());
     std::fprintf(stderr,
                  "ipn demo: running; data under %s.\n"
                  "  disclosure portal: %s\n"
-                 "  demo citizen: resident #%d; log in with the credential in %s\n"
+                 "  demo citizen: resident #%d, card %s (PIN %s); to sign the page's challenge:\n"
+                 "    SOFTHSM2_CONF=%s ipn card sign --token %s --origin %s --challenge …\n"
                  "  commission's node: %s\n"
                  "Ctrl-C stops everything.\n",
                  dir.c_str(), summary.portal_url.c_str(), summary.citizen_index + 1,
-                 summary.citizen_credential.c_str(), (*net)->LocalEndpoint("PPC-0001").c_str());
+                 summary.citizen_card.c_str(), summary.citizen_card_pin.c_str(),
+                 summary.softhsm_conf.c_str(), summary.citizen_card.c_str(),
+                 summary.portal_url.substr(0, summary.portal_url.size() - 1).c_str(),
+                 (*net)->LocalEndpoint("PPC-0001").c_str());
     while (!g_interrupted.load()) pause();
   }
   Status stopped = (*net)->Stop();

@@ -221,7 +221,9 @@ nlohmann::json DemoSummary::ToJson() const {
   j["records_verification"] = records_verification;
   j["seconds"] = seconds;
   j["portal"] = {{"url", portal_url},
-                 {"citizen_credential", citizen_credential},
+                 {"citizen_card", citizen_card},
+                 {"citizen_card_pin", citizen_card_pin},
+                 {"softhsm_conf", softhsm_conf},
                  {"citizen_index", citizen_index}};
   j["scenarios"] = nlohmann::json::array();
   for (const auto& s : scenarios) {
@@ -261,8 +263,8 @@ std::string DemoSummary::ToTable() const {
   out += line;
   if (!portal_url.empty()) {
     out += "disclosure portal " + portal_url + " — demo citizen (resident #" +
-           std::to_string(citizen_index + 1) + "): log in with the credential in " +
-           citizen_credential + "\n";
+           std::to_string(citizen_index + 1) + "): log in with card " + citizen_card + " (PIN " +
+           citizen_card_pin + ", SOFTHSM2_CONF=" + softhsm_conf + ")\n";
   }
   return out;
 }

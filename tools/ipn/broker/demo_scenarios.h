@@ -28,9 +28,11 @@ struct DemoSummary {
   uint64_t records = 0;
   std::string records_verification;
   double seconds = 0;
-  std::string portal_url;          // the disclosure portal, while the network runs
-  std::string citizen_credential;  // the demo citizen's credential file (JWK)
-  int citizen_index = -1;          // which resident the demo citizen is
+  std::string portal_url;        // the disclosure portal, while the network runs
+  std::string citizen_card;      // the demo citizen's card (token label)
+  std::string citizen_card_pin;  // its PIN (a demo's, printed)
+  std::string softhsm_conf;      // where the card lives (SOFTHSM2_CONF)
+  int citizen_index = -1;        // which resident the demo citizen is
   nlohmann::json ToJson() const;
   std::string ToTable() const;
 };
