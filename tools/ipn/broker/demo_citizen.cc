@@ -1,16 +1,12 @@
-// The demo's citizen: chosen with the demo dataset's own rule, given a card, linked and
-// enrolled over the portal's HTTP API as the page does it.
+// The demo's citizen: chosen with the demo dataset's own rule, given a card, linked.
 #include "tools/ipn/broker/demo_citizen.h"
 
-#include <httplib.h>
 #include <sodium.h>
 
 #include <ctime>
-#include <nlohmann/json.hpp>
 
 #include "card/card.h"
 #include "common/encoding.h"
-#include "common/envelope_io.h"
 #include "portal/card_link_request.h"
 #include "token/pkcs11_token.h"
 #include "token/softhsm_store.h"
@@ -49,33 +45,6 @@ Result<std::string> IssueCard(const localnet::LocalNetwork& net, const std::stri
   return (*issuer)->Issue(**card, static_cast<int64_t>(std::time(nullptr)));
 }
 
-// What the page does: a challenge, the card's signature over it and the origin, enrol.
-Status EnrolWithCard(int port, const std::string& origin) {
-  httplib::Client client("127.0.0.1", port);
-  client.set_read_timeout(15, 0);
-  httplib::Result c = client.Post("/api/challenge", "{}", "application/json");
-  if (!c || c->status != 200) return Status::Unavailable("the portal gave no challenge");
-  nlohmann::json challenge = nlohmann::json::parse(c->body, nullptr, false);
-  if (!challenge.is_object() || !challenge["challenge"].is_string()) {
-    return Status::Internal("the portal's challenge is malformed");
-  }
-  Result<std::vector<uint8_t>> bytes = Base64UrlDecode(challenge["challenge"].get<std::string>());
-  if (!bytes.ok()) return bytes.status();
-  auto signed_ =
-      card::SignWithCard({token::kSoftHsmModule, kDemoCardToken}, kDemoCardPin, origin, *bytes);
-  if (!signed_.ok()) return signed_.status();
-  const auto* der = reinterpret_cast<const uint8_t*>(signed_->certificate_der.data());
-  nlohmann::json body = {{"challenge", challenge["challenge"]},
-                         {"certificate", Base64UrlEncode({der, signed_->certificate_der.size()})},
-                         {"signature", Base64UrlEncode(signed_->signature)}};
-  httplib::Result res = client.Post("/api/enrol", body.dump(), "application/json");
-  if (!res) return Status::Unavailable("the portal did not answer the enrolment");
-  if (res->status != 201) {
-    return Status::Internal("the portal refused the demo citizen's card: " + res->body);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<DemoCitizen> IssueDemoCitizenCard(const localnet::LocalNetwork& net,
@@ -92,7 +61,6 @@ Result<DemoCitizen> IssueDemoCitizenCard(const localnet::LocalNetwork& net,
   IPN_RETURN_IF_ERROR(
       portal::RequestCardLink(net.LocalEndpoint(registry_agency), portal_agency, *serial, code)
           .WithContext("linking the card"));
-  IPN_RETURN_IF_ERROR(EnrolWithCard(net.portal_port(), net.portal_origin()));
   citizen.card_token = kDemoCardToken;
   citizen.card_serial = *serial;
   citizen.softhsm_conf = cards_dir + "/softhsm2.conf";

@@ -1,8 +1,8 @@
 // The demo's citizen: a resident asked about in the demo whose municipality withholds one
 // provision (non-disclosure). The demo issues them a card (a SoftHSM2 token in the demo's
-// own token store, the issuer's key made inside it), links it to them at the portal
-// through the registry link, and enrols it at the portal with a card signature over the
-// portal's challenge — the whole path a citizen's card takes, at start-up.
+// own token store, the card's key made inside it) and links it to them at the portal
+// through the registry link, as the issuing counter does; the citizen then enrols at the
+// portal's page with a card signature over its challenge (`ipn card sign`).
 #pragma once
 
 #include <string>

@@ -148,8 +148,8 @@ int RunDemo(const DemoFlags& flags) {
   DemoSummary summary;
   Status run = RunDemoScenarios(**net, codes, g_interrupted, tty && !flags.json, &summary);
   if (run.ok()) {
-    // The citizen side: one resident the demo asked about, given a card and enrolled
-    // at the portal with it.
+    // The citizen side: one resident the demo asked about, given a card linked to them
+    // at the portal (they enrol with it through the page).
     Result<DemoCitizen> citizen =
         IssueDemoCitizenCard(**net, options.registry_agency, options.portal_agency, codes,
                              codes.size() / 4, dir + "/cards");

@@ -263,8 +263,8 @@ std::string DemoSummary::ToTable() const {
   out += line;
   if (!portal_url.empty()) {
     out += "disclosure portal " + portal_url + " — demo citizen (resident #" +
-           std::to_string(citizen_index + 1) + "): log in with card " + citizen_card + " (PIN " +
-           citizen_card_pin + ", SOFTHSM2_CONF=" + softhsm_conf + ")\n";
+           std::to_string(citizen_index + 1) + "): enrol and log in with card " + citizen_card +
+           " (PIN " + citizen_card_pin + ", SOFTHSM2_CONF=" + softhsm_conf + ")\n";
   }
   return out;
 }
