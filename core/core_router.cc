@@ -148,8 +148,9 @@ Status CoreRouter::Impl::OpenStores() {
     following_ = true;  // start-up records and closings wait until this core leads
     return Status::Ok();
   }
-  IPN_RETURN_IF_ERROR(
-      RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros()));
+  IPN_RETURN_IF_ERROR(RecordStartup(records_.get(), *symbols_, policy_->Current()->version(),
+                                    NowMicros(), {},
+                                    [this](const std::string& s) { return KeyChangeActor(s); }));
   return CloseInterrupted();
 }
 
@@ -409,55 +410,6 @@ void CoreRouter::Impl::HandlePing(const Incoming& in) {
   e.mutable_pong()->set_component("core");
   e.mutable_pong()->set_status("ok");
   SendAfterCommit(in.routing_id, std::move(e));
-}
-
-// A policy load is an operator action: recorded (loaded or refused), and so is every
-// agency whose status the new bundle changes.
-void CoreRouter::Impl::ReloadPolicy() {
-  std::shared_ptr<const policy::Policy> before = policy_->Current();
-  std::string actor = "operator";
-  Status s = Status::Ok();
-  if (!roster_) {
-    s = policy_->LoadFile(options_.policy_bundle_file);
-  } else {
-    // The bytes checked are the bytes loaded: read once.
-    Result<std::string> bundle = ReadFile(options_.policy_bundle_file);
-    Result<std::string> approvals = ReadFile(options_.policy_bundle_file + ".approvals");
-    const std::string approvals_text = approvals.ok() ? *approvals : std::string();
-    if (!bundle.ok()) {
-      s = bundle.status();
-    } else {
-      const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(bundle->data()),
-                                           bundle->size());
-      Result<std::vector<std::string>> approvers =
-          policy::CheckApprovals(*roster_, "policy_load", bytes, approvals_text);
-      std::vector<std::string> named =
-          approvers.ok() ? *approvers : policy::NamedApprovers(approvals_text);
-      if (!named.empty()) {
-        actor.clear();
-        for (const std::string& n : named) actor += (actor.empty() ? "" : "+") + n;
-      }
-      s = approvers.ok() ? policy_->Load(bytes) : approvers.status();
-    }
-  }
-  std::shared_ptr<const policy::Policy> after = policy_->Current();
-  if (!s.ok()) {
-    log_->Error("policy_refused",
-                {{"reason", s.ToString()}, {"version_in_force", after->version()}});
-    stats_->policy_loads_refused.Add();
-  } else {
-    log_->Info("policy_loaded", {{"version", after->version()}});
-    // Peers suspended or re-keyed, rates changed: every node hears it now.
-    SendWelcomes(nodes_.Agencies());
-    stats_->policy_version.Set(static_cast<int64_t>(after->version()));
-    if (replica_) (void)replica_->PublishPolicy(after->version());  // the sites' floor
-  }
-  for (const records::AuditRecord& a :
-       PolicyLoadAudit(*before, *after, s, options_.policy_bundle_file, NowMicros())) {
-    records::AuditRecord named = a;
-    named.actor = actor;  // the approving operators, when the two-person rule holds
-    AddRecord(records::ToRecord(named));
-  }
 }
 
 CoreRouter::CoreRouter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

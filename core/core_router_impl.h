@@ -75,6 +75,10 @@ class CoreRouter::Impl : public CoreEnv {
   // The key ring (passphrase, or a PKCS#11 token's key-encryption key) and, with a token,
   // the records signing key inside it (core_router_keys.cc).
   Status OpenKeyRing();
+  // Who approved the key change that left the ring with `summary` (the start-up audit's
+  // actor): the journal's approvers when they verify against the roster, "operator"
+  // without a journal entry or roster rule, "unapproved" when they do not verify.
+  std::string KeyChangeActor(const std::string& summary) const;
   // core_router_records.cc: the record store's life in the core — opened, lost to a failed
   // write (disk full), reopened by itself.
   Status OpenRecordStore();

@@ -5,6 +5,7 @@
 // signing key stops the start with a message saying which.
 #include "common/wipe_guard.h"
 #include "core/core_router_impl.h"
+#include "policy/key_change.h"
 #include "symbol/key_ring_file.h"
 #include "token/pkcs11_token.h"
 
@@ -57,6 +58,20 @@ Status CoreRouter::Impl::OpenKeyRing() {
   log_->Info("core_keys_in_token", {{"token", token_->address().Describe()},
                                     {"signing_key", token::kDefaultRecordsSigningLabel}});
   return Status::Ok();
+}
+
+std::string CoreRouter::Impl::KeyChangeActor(const std::string& summary) const {
+  const policy::OperatorRoster* roster = roster_ ? &*roster_ : nullptr;
+  const bool required = roster != nullptr && roster->rules.count(policy::kKeyChangeAction) != 0;
+  Result<std::string> approvers =
+      policy::KeyChangeApprovers(options_.data_dir + "/symbols", summary, roster);
+  if (approvers.ok() && !approvers->empty()) return *approvers;
+  if (!required) return "operator";
+  // The roster requires approvals and the change has none that verify: recorded as such,
+  // for the commission to see; the core still starts (its keys are what they are).
+  log_->Error("key_change_unapproved",
+              {{"reason", approvers.ok() ? "no approvers" : approvers.status().message()}});
+  return "unapproved";
 }
 
 }  // namespace ipn::core

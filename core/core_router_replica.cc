@@ -94,9 +94,10 @@ Status CoreRouter::Impl::BecomeLeader() {
   // Bound first: a port still held for a moment after a step-down fails here, before
   // anything is recorded, rather than after a start record every retry.
   if (!router_) IPN_RETURN_IF_ERROR(OpenTransport());
-  IPN_RETURN_IF_ERROR(
-      RecordStartup(records_.get(), *symbols_, policy_->Current()->version(), NowMicros(),
-                    [this](std::vector<records::Record>& batch) { return AppendDurable(batch); }));
+  IPN_RETURN_IF_ERROR(RecordStartup(
+      records_.get(), *symbols_, policy_->Current()->version(), NowMicros(),
+      [this](std::vector<records::Record>& batch) { return AppendDurable(batch); },
+      [this](const std::string& s) { return KeyChangeActor(s); }));
   IPN_RETURN_IF_ERROR(StartServing());
   // Every node reconnects and says Hello within a moment (a paused leader's connections
   // drop at the heartbeat's timeout): until then an inquiry waits for its provider's node.

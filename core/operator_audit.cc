@@ -45,8 +45,8 @@ constexpr char kKeyRingSummaryMeta[] = "core.key_ring_summary";
 
 // A store written before the summary was kept in its metadata: the newest "key_ring"
 // audit record's outcome, scanning at most 20,000 audit records newest first. Runs once:
-// the start that reads it writes the metadata.
-Result<std::string> ScanForPreviousSummary(records::RecordStore* store) {
+// the start that reads it writes the metadata. Nothing (nullopt) on the first start.
+Result<std::optional<std::string>> ScanForPreviousSummary(records::RecordStore* store) {
   std::string token;
   for (int page = 0; page < 20; ++page) {
     Result<records::RecordStore::HistoryPage> h =
@@ -54,46 +54,39 @@ Result<std::string> ScanForPreviousSummary(records::RecordStore* store) {
     if (!h.ok()) return h.status().WithContext("reading the audit records");
     for (const records::Record& r : h->records) {
       std::optional<records::AuditRecord> a = records::AuditRecordOf(r);
-      if (a && a->action == "key_ring") return a->outcome;
+      if (a && a->action == "key_ring") return std::optional<std::string>(a->outcome);
     }
     token = h->next_page_token;
     if (token.empty()) break;
   }
-  return std::string();
+  return std::optional<std::string>();
 }
 
-Result<std::string> PreviousSummary(records::RecordStore* store) {
+// The summary the last start saw; nullopt when there was no start before.
+Result<std::optional<std::string>> PreviousSummary(records::RecordStore* store) {
   Result<std::string> kept = store->GetMeta(kKeyRingSummaryMeta);
-  if (kept.ok() || kept.status().code() != Status::Code::kNotFound) return kept;
+  if (kept.ok()) return std::optional<std::string>(std::move(*kept));
+  if (kept.status().code() != Status::Code::kNotFound) return kept.status();
   return ScanForPreviousSummary(store);
 }
 
 }  // namespace
 
-std::string KeyRingSummary(const std::vector<symbol::KeyInfo>& keys) {
-  std::vector<std::string> parts;
-  for (const symbol::KeyInfo& k : keys) {
-    parts.push_back(k.agency + "@v" + std::to_string(k.version) + ":" +
-                    symbol::KeyStateName(k.state));
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
-  return out;
-}
-
 std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
                                                const std::string& current, uint64_t policy_version,
-                                               int64_t now_us) {
+                                               int64_t now_us, const std::string& key_change_actor,
+                                               std::optional<bool> first_start) {
   std::vector<records::AuditRecord> out;
   out.push_back(
       Operator("core_start", "", "policy version " + std::to_string(policy_version), "ok", now_us));
   if (previous == current) return out;
   const std::set<std::string> old_set = SplitSummary(previous), new_set = SplitSummary(current);
-  if (!previous.empty()) {  // on the first start every key is new: no key_change noise
+  if (!first_start.value_or(previous.empty())) {  // on the first start every key is new
+
     for (const std::string& k : new_set) {
       if (old_set.count(k) == 0) {
         out.push_back(Operator("key_change", k.substr(0, k.find('@')), k, "ok", now_us));
+        out.back().actor = key_change_actor;
       }
     }
   }
@@ -103,12 +96,19 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
 }
 
 Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
-                     uint64_t policy_version, int64_t now_us, const AppendFn& append) {
-  Result<std::string> previous = PreviousSummary(store);
+                     uint64_t policy_version, int64_t now_us, const AppendFn& append,
+                     const ApproversFn& approvers_of) {
+  Result<std::optional<std::string>> previous = PreviousSummary(store);
   if (!previous.ok()) return previous.status().WithContext("reading the last key-ring summary");
+  const std::string before = previous->value_or("");
   const std::string current = KeyRingSummary(symbols.ListKeys());
+  const std::string actor =
+      approvers_of && before != current ? approvers_of(current) : std::string("operator");
   std::vector<records::Record> batch;
-  for (const records::AuditRecord& a : StartupAudit(*previous, current, policy_version, now_us)) {
+  // A ring that was empty at the last start (agencies' keys made since, at first use) is
+  // not a first start: its new keys are changes like any other.
+  for (const records::AuditRecord& a :
+       StartupAudit(before, current, policy_version, now_us, actor, !previous->has_value())) {
     batch.push_back(records::ToRecord(a));
   }
   IPN_RETURN_IF_ERROR((append ? append(batch) : store->AppendBatch(batch))
@@ -117,6 +117,18 @@ Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& s
   // next start records the key changes again rather than not at all. Written on every
   // start, so that a store from before this metadata gets it at its first start.
   return store->PutMeta(kKeyRingSummaryMeta, current).WithContext("keeping the key-ring summary");
+}
+
+std::vector<AgencyStatusChange> AgencyStatusChanges(const policy::Policy* before,
+                                                    const policy::Policy& after) {
+  std::vector<AgencyStatusChange> out;
+  for (const policy::Agency& a : after.agencies()) {
+    const policy::Agency* old = before == nullptr ? nullptr : before->FindAgency(a.code);
+    std::string was = old == nullptr ? "absent" : AgencyStatusName(old->status);
+    std::string now = AgencyStatusName(a.status);
+    if (was != now) out.push_back({a.code, std::move(was), std::move(now)});
+  }
+  return out;
 }
 
 std::vector<records::AuditRecord> PolicyLoadAudit(const policy::Policy& before,
@@ -130,13 +142,8 @@ std::vector<records::AuditRecord> PolicyLoadAudit(const policy::Policy& before,
   }
   out.push_back(
       Operator("policy_load", "", "version " + std::to_string(after.version()), "ok", now_us));
-  for (const policy::Agency& a : after.agencies()) {
-    const policy::Agency* old = before.FindAgency(a.code);
-    const std::string was = old == nullptr ? "absent" : AgencyStatusName(old->status);
-    const std::string now = AgencyStatusName(a.status);
-    if (was != now) {
-      out.push_back(Operator("agency_status_change", a.code, was + " -> " + now, "ok", now_us));
-    }
+  for (const AgencyStatusChange& c : AgencyStatusChanges(&before, after)) {
+    out.push_back(Operator("agency_status_change", c.agency, c.was + " -> " + c.now, "ok", now_us));
   }
   return out;
 }

@@ -17,7 +17,7 @@ PolicyStore::PolicyStore(std::array<uint8_t, 32> admin_public_key)
   if (sodium_init() < 0) std::abort();
 }
 
-Status PolicyStore::Load(std::span<const uint8_t> signed_bundle) {
+Status PolicyStore::Load(std::span<const uint8_t> signed_bundle, const LoadGate& gate) {
   auto bytes = VerifyBundle(signed_bundle, admin_public_key_);
   if (!bytes.ok()) return bytes.status().WithContext("policy bundle refused");
   auto policy = Policy::FromBundleBytes(*bytes);
@@ -29,6 +29,7 @@ Status PolicyStore::Load(std::span<const uint8_t> signed_bundle) {
         "policy bundle refused: version " + std::to_string((*policy)->version()) +
         " is not newer than version " + std::to_string(current->version()) + " in force");
   }
+  if (gate) IPN_RETURN_IF_ERROR(gate(current.get(), **policy).WithContext("policy bundle refused"));
   std::shared_ptr<const Policy> old;  // released outside the lock
   {
     std::lock_guard current_lock(current_mu_);

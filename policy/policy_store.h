@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -24,8 +25,13 @@ class PolicyStore {
   PolicyStore(const PolicyStore&) = delete;
   PolicyStore& operator=(const PolicyStore&) = delete;
 
+  // A last check of a verified, newer bundle before it is swapped in: the policy in force
+  // (nullptr before the first load) and the candidate. A refusal leaves the policy in
+  // force unchanged (the core's two-person rule for agency status changes).
+  using LoadGate = std::function<Status(const Policy* in_force, const Policy& candidate)>;
+
   // A signed bundle file (ipn policy compile + sign).
-  Status Load(std::span<const uint8_t> signed_bundle);
+  Status Load(std::span<const uint8_t> signed_bundle, const LoadGate& gate = {});
   Status LoadFile(const std::string& path);
 
   // The policy in force; nullptr before the first successful Load.

@@ -378,4 +378,15 @@ uint32_t KeyRing::RotateRecordEncryptionKey() {
   return version;
 }
 
+std::string KeyRingSummary(const std::vector<KeyInfo>& keys) {
+  std::vector<std::string> parts;
+  for (const KeyInfo& k : keys) {
+    parts.push_back(k.agency + "@v" + std::to_string(k.version) + ":" + KeyStateName(k.state));
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
 }  // namespace ipn::symbol

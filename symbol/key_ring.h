@@ -59,6 +59,10 @@ struct KeyInfo {
   int64_t changed_us = 0;
 };
 
+// "MUN-131016@v2:active,…": a key ring's versions and their states, sorted — what changed
+// between two moments (the core's start-up audit, the two-person rule's requests).
+std::string KeyRingSummary(const std::vector<KeyInfo>& keys);
+
 // Agency codes: 1 to 64 characters of A-Z a-z 0-9 '-' '_' '.'.
 Status ValidateAgencyCode(std::string_view agency_code);
 

@@ -1,13 +1,18 @@
 // The two-person rule on a running core (issue #15): a policy bundle loaded while the core
 // runs takes effect only with two approvals by distinct policy officers on the operator
-// roster, added with `ipn policy approve`. One approval, or a second by an auditor, or an
-// operator approving twice, leaves the policy in force unchanged; each refusal and the
-// load are operator-action records naming who approved.
+// roster, added with `ipn policy approve`; a bundle that changes an agency's status also
+// needs two distinct agency registrars (`--action agency_status`). One approval, or a
+// second by the wrong role, or an operator approving twice, leaves the policy in force
+// unchanged; each refusal and the load are operator-action records naming who approved.
+// Rotating a key of the core's key ring (`ipn keys`, offline) takes two key custodians'
+// approvals of a request bound to the ring's state; the core names them when it records
+// the change at its next start.
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -24,17 +29,34 @@ struct Operator {
   std::array<uint8_t, 32> pk{};
 };
 
-TEST(OperatorTwoPersonE2eTest, APolicyLoadTakesEffectOnlyWithTwoDistinctOfficers) {
-  TempDir keys;
+// Operators with fresh keys (secret key files under `dir`).
+std::vector<Operator> MakeOperators(const TempDir& dir, const std::vector<std::string>& ids) {
   std::vector<Operator> ops;
-  for (const char* id : {"alice", "bob", "carol"}) {
-    Operator op{id, keys.Sub(std::string(id) + ".secret"), {}};
+  for (const std::string& id : ids) {
+    Operator op{id, dir.Sub(id + ".secret"), {}};
     std::array<uint8_t, 64> sk{};
     crypto_sign_keypair(op.pk.data(), sk.data());
-    ASSERT_TRUE(WriteFileAtomic(op.key_file, HexEncode(sk) + "\n").ok());
+    EXPECT_TRUE(WriteFileAtomic(op.key_file, HexEncode(sk) + "\n").ok());
     sodium_memzero(sk.data(), sk.size());
     ops.push_back(op);
   }
+  return ops;
+}
+
+// `ipn policy approve` as the operator would run it.
+Status Approve(const std::string& bundle, const Operator& op,
+               const std::string& action = "policy_load") {
+  const std::string command = BinDir() + "/ipn policy approve --bundle " + bundle + " --action " +
+                              action + " --operator " + op.id + " --key " + op.key_file +
+                              " >/dev/null 2>&1 </dev/null";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? Status::Ok()
+                                                       : Status::Internal("approve failed");
+}
+
+TEST(OperatorTwoPersonE2eTest, APolicyLoadTakesEffectOnlyWithTwoDistinctOfficers) {
+  TempDir keys;
+  const std::vector<Operator> ops = MakeOperators(keys, {"alice", "bob", "carol"});
   const std::string roster = keys.Sub("roster.txt");
   ASSERT_TRUE(WriteFileAtomic(roster, "operator alice policy_officer " + HexEncode(ops[0].pk) +
                                           "\noperator bob policy_officer " + HexEncode(ops[1].pk) +
@@ -45,14 +67,7 @@ TEST(OperatorTwoPersonE2eTest, APolicyLoadTakesEffectOnlyWithTwoDistinctOfficers
                [&](localnet::LocalNetworkOptions& o) { o.operator_roster_file = roster; });
   ASSERT_FALSE(::testing::Test::HasFailure());
 
-  auto approve = [&](const std::string& bundle, const Operator& op) {
-    const std::string command = BinDir() + "/ipn policy approve --bundle " + bundle +
-                                " --operator " + op.id + " --key " + op.key_file +
-                                " >/dev/null 2>&1 </dev/null";
-    const int status = std::system(command.c_str());
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? Status::Ok()
-                                                         : Status::Internal("approve failed");
-  };
+  auto approve = [](const std::string& bundle, const Operator& op) { return Approve(bundle, op); };
   policy::AgencyOverride suspend;
   suspend.status = policy::AgencyStatus::kSuspended;
   const std::map<std::string, policy::AgencyOverride> change = {{"MUN-401307", suspend}};
@@ -123,6 +138,161 @@ TEST(OperatorTwoPersonE2eTest, APolicyLoadTakesEffectOnlyWithTwoDistinctOfficers
   EXPECT_EQ(loads, (std::vector<std::string>{"alice refused", "alice+carol refused",
                                              "alice+alice refused", "alice+bob ok"}));
   EXPECT_TRUE(status_change_named);
+}
+
+TEST(OperatorTwoPersonE2eTest, AnAgencyStatusChangeAlsoNeedsTwoDistinctRegistrars) {
+  TempDir keys;
+  const std::vector<Operator> ops = MakeOperators(keys, {"alice", "bob", "dave", "erin"});
+  const Operator &alice = ops[0], &bob = ops[1], &dave = ops[2], &erin = ops[3];
+  const std::string roster = keys.Sub("roster.txt");
+  ASSERT_TRUE(WriteFileAtomic(roster, "operator alice policy_officer " + HexEncode(alice.pk) +
+                                          "\noperator bob policy_officer " + HexEncode(bob.pk) +
+                                          "\noperator dave agency_registrar " + HexEncode(dave.pk) +
+                                          "\noperator erin agency_registrar " + HexEncode(erin.pk) +
+                                          "\nrequire policy_load 2 policy_officer"
+                                          "\nrequire agency_status 2 agency_registrar\n")
+                  .ok());
+  E2eNetwork n({"REG-0001", "MUN-131016", "PEN-0001"}, {}, "", 5.0, {},
+               [&](localnet::LocalNetworkOptions& o) { o.operator_roster_file = roster; });
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  policy::AgencyOverride suspend;
+  suspend.status = policy::AgencyStatus::kSuspended;
+  const std::map<std::string, policy::AgencyOverride> change = {{"MUN-401307", suspend}};
+  const auto wait = std::chrono::seconds(10);
+  auto officers = [&](const std::string& b) {
+    IPN_RETURN_IF_ERROR(Approve(b, alice));
+    return Approve(b, bob);
+  };
+
+  // Version 2: the officers approve, no registrar does: refused.
+  ASSERT_TRUE(n.net().ChangePolicy(change, officers).ok());
+  ASSERT_TRUE(n.WaitForCoreMetric("ipn_core_policy_loads_refused_total", 1, wait));
+  // Version 3: one registrar: refused.
+  ASSERT_TRUE(n.net()
+                  .ChangePolicy(change,
+                                [&](const std::string& b) {
+                                  IPN_RETURN_IF_ERROR(officers(b));
+                                  return Approve(b, dave, "agency_status");
+                                })
+                  .ok());
+  ASSERT_TRUE(n.WaitForCoreMetric("ipn_core_policy_loads_refused_total", 2, wait));
+  // Version 4: a registrar and a policy officer signing as a registrar: refused (role).
+  ASSERT_TRUE(n.net()
+                  .ChangePolicy(change,
+                                [&](const std::string& b) {
+                                  IPN_RETURN_IF_ERROR(officers(b));
+                                  IPN_RETURN_IF_ERROR(Approve(b, dave, "agency_status"));
+                                  return Approve(b, alice, "agency_status");
+                                })
+                  .ok());
+  ASSERT_TRUE(n.WaitForCoreMetric("ipn_core_policy_loads_refused_total", 3, wait));
+  EXPECT_EQ(n.CoreMetric("ipn_core_policy_version"), 1);
+  // Version 5 changes no status (the network's bundles keep earlier changes: this one
+  // leaves the agency active, as in force): the officers alone load it.
+  policy::AgencyOverride active;
+  active.status = policy::AgencyStatus::kActive;
+  ASSERT_TRUE(n.net().ChangePolicy({{"MUN-401307", active}}, officers).ok());
+  ASSERT_TRUE(n.WaitForCoreMetric("ipn_core_policy_version", 5, wait));
+  // Version 6: officers and two registrars: the agency is suspended.
+  ASSERT_TRUE(n.net()
+                  .ChangePolicy(change,
+                                [&](const std::string& b) {
+                                  IPN_RETURN_IF_ERROR(officers(b));
+                                  IPN_RETURN_IF_ERROR(Approve(b, dave, "agency_status"));
+                                  return Approve(b, erin, "agency_status");
+                                })
+                  .ok());
+  ASSERT_TRUE(n.WaitForCoreMetric("ipn_core_policy_version", 6, wait));
+  EXPECT_EQ(n.CoreMetric("ipn_core_policy_loads_refused_total"), 3);
+
+  std::vector<std::string> loads, status_changes;
+  for (const records::Record& r : n.StopAndReadRecords()) {
+    std::optional<records::AuditRecord> a = records::AuditRecordOf(r);
+    if (!a) continue;
+    if (a->action == "policy_load") {
+      loads.push_back(a->actor + " " + a->outcome.substr(0, a->outcome.find(':')));
+    }
+    if (a->action == "agency_status_change") status_changes.push_back(a->agency + " " + a->actor);
+  }
+  EXPECT_EQ(loads,
+            (std::vector<std::string>{"alice+bob refused", "alice+bob; agency status: dave refused",
+                                      "alice+bob; agency status: dave+alice refused",
+                                      "alice+bob ok", "alice+bob; agency status: dave+erin ok"}));
+  EXPECT_EQ(status_changes, (std::vector<std::string>{"MUN-401307 dave+erin"}));
+}
+
+// Runs `ipn <args>` (the key ring's passphrase in IPN_PASSPHRASE); true when it succeeds.
+bool Ipn(const std::string& args) {
+  const std::string command = BinDir() + "/ipn " + args + " >/dev/null 2>&1 </dev/null";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+TEST(OperatorTwoPersonE2eTest, AKeyRotationTakesTwoKeyCustodiansAndTheCoreNamesThem) {
+  TempDir keys;
+  const std::vector<Operator> ops = MakeOperators(keys, {"kim", "lee", "alice"});
+  const Operator &kim = ops[0], &lee = ops[1], &alice = ops[2];
+  const std::string roster = keys.Sub("roster.txt");
+  ASSERT_TRUE(WriteFileAtomic(roster, "operator kim key_custodian " + HexEncode(kim.pk) +
+                                          "\noperator lee key_custodian " + HexEncode(lee.pk) +
+                                          "\noperator alice policy_officer " + HexEncode(alice.pk) +
+                                          "\nrequire key_change 2 key_custodian\n")
+                  .ok());
+  E2eNetwork n({"REG-0001", "MUN-131016", "PEN-0001"}, {}, "", 5.0, {},
+               [&](localnet::LocalNetworkOptions& o) { o.operator_roster_file = roster; });
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  n.IssueSymbol("MUN-131016", ResidentCodeFrom("1357924680"), "p1");  // MUN's keys exist
+  const std::string ring = n.net().data_dir() + "/core/symbols";
+  const std::string request = keys.Sub("rotate-mun.txt");
+  const std::string rotate =
+      "keys rotate --dir " + ring + " --agency MUN-131016 --roster " + roster;
+  auto approve = [&](const Operator& op) {
+    return Ipn("keys approve --request " + request + " --operator " + op.id + " --key " +
+               op.key_file);
+  };
+  ASSERT_EQ(setenv("IPN_PASSPHRASE", n.net().key_ring_passphrase().c_str(), 1), 0);
+  std::vector<bool> outcomes;
+  Status offline = n.net().RestartCore(false, [&]() -> Status {
+    outcomes.push_back(Ipn(rotate));  // no request: refused
+    if (!Ipn("keys request --dir " + ring + " --agency MUN-131016 --output " + request)) {
+      return Status::Internal("ipn keys request failed");
+    }
+    outcomes.push_back(approve(kim));
+    outcomes.push_back(Ipn(rotate + " --request " + request));  // one custodian: refused
+    outcomes.push_back(approve(kim));                           // kim again: refused
+    outcomes.push_back(approve(alice));
+    outcomes.push_back(Ipn(rotate + " --request " + request));  // a policy officer: refused
+    std::filesystem::remove(request + ".approvals");
+    outcomes.push_back(approve(kim));
+    outcomes.push_back(approve(lee));
+    outcomes.push_back(Ipn(rotate + " --request " + request));  // kim and lee: rotated
+    outcomes.push_back(Ipn(rotate + " --request " + request));  // the same request again
+    return Status::Ok();
+  });
+  unsetenv("IPN_PASSPHRASE");
+  ASSERT_TRUE(offline.ok()) << offline.ToString();
+  EXPECT_EQ(outcomes,
+            (std::vector<bool>{false, true, false, false, true, false, true, true, true, false}));
+
+  // Every refusal is in the key ring's operations log.
+  Result<std::string> ops_log = ReadFile(ring + "/operations.log");
+  ASSERT_TRUE(ops_log.ok());
+  size_t refusals = 0;
+  for (size_t at = ops_log->find("keys.refused"); at != std::string::npos;
+       at = ops_log->find("keys.refused", at + 1)) {
+    ++refusals;
+  }
+  EXPECT_EQ(refusals, 4u);
+  // The core recorded the changes since its last start (MUN's first keys were made at
+  // their first use; the rotation retired v1 and made v2) at its start, naming the two
+  // custodians whose approvals left the ring as it is.
+  std::vector<std::string> changes;
+  for (const records::Record& r : n.StopAndReadRecords()) {
+    std::optional<records::AuditRecord> a = records::AuditRecordOf(r);
+    if (a && a->action == "key_change") changes.push_back(a->detail + " " + a->actor);
+  }
+  EXPECT_EQ(changes, (std::vector<std::string>{"MUN-131016@v1:retired kim+lee",
+                                               "MUN-131016@v2:active kim+lee"}));
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
 // `ipn keys`: the core key ring's lifecycle for operators — init (new key ring and empty
 // issuance file), add (an agency's keys before its first issuance), rotate (new active key version
 // for an agency, or a new record encryption key), retire (destroy a retired agency key version),
-// list, passphrase. The passphrase comes from IPN_PASSPHRASE or a prompt; IPN_KDF / --kdf sets the
-// cost of the passphrase derivation for a new key ring. Every change is logged to
-// DIR/operations.log.
+// list, passphrase; and the two-person rule for rotate and retire (policy/key_change.h):
+// request (the change, bound to the ring's state), approve (a key custodian's approval),
+// then rotate/retire --request. The passphrase comes from IPN_PASSPHRASE or a prompt; IPN_KDF /
+// --kdf sets the cost of the passphrase derivation for a new key ring. Every change and every
+// refusal is logged to DIR/operations.log.
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,9 +15,13 @@
 #include <memory>
 #include <string>
 
+#include "common/file_util.h"
 #include "common/logger.h"
+#include "policy/key_change.h"
+#include "policy/two_person.h"
 #include "symbol/passphrase.h"
 #include "symbol/symbol_service.h"
+#include "tools/ipn/approval_file.h"
 #include "tools/ipn/commands.h"
 #include "tools/ipn/key_ring_session.h"
 
@@ -34,7 +40,71 @@ struct KeysArgs {
   std::string agency;
   bool records = false;
   int version = 0;
+  std::string request;  // the approved key change request (two-person rule)
+  std::string roster;   // default: DIR/operator_roster.txt when it exists
+  std::string output;   // request: where to write it (default stdout)
+  ApproverArgs approver;
 };
+
+// What a rotate or retire changes, as a key change request names it.
+std::string ChangeName(const KeysArgs& a, bool retire) {
+  if (retire) return "retire " + a.agency + " " + std::to_string(a.version);
+  return a.records ? std::string("rotate-records") : "rotate-agency " + a.agency;
+}
+
+// The two-person rule before a rotate or retire: when the roster (--roster, or
+// DIR/operator_roster.txt) requires approvals for key changes, the request and its
+// approvals must be there, for exactly this change of the ring as it is now. Returns the
+// approvers ("" when no approvals are required). Refusals are logged.
+Result<std::string> CheckTwoPersonRule(const KeysArgs& a, const std::string& what,
+                                       KeyRingSession& session) {
+  std::string roster_path = a.roster;
+  if (roster_path.empty() && std::filesystem::exists(a.dir + "/operator_roster.txt")) {
+    roster_path = a.dir + "/operator_roster.txt";
+  }
+  if (roster_path.empty()) return std::string();
+  Result<policy::OperatorRoster> roster = policy::LoadOperatorRoster(roster_path);
+  if (!roster.ok()) return roster.status().WithContext("operator roster");
+  if (roster->rules.count(policy::kKeyChangeAction) == 0) return std::string();
+  auto refuse = [&](const Status& s) -> Result<std::string> {
+    if (session.log) session.log->Warn("keys.refused", {{"change", what}, {"reason", s.message()}});
+    return s;
+  };
+  if (a.request.empty()) {
+    return refuse(Status::PermissionDenied(
+        "the operator roster requires approvals for key changes: ipn keys request, then "
+        "two approvals (ipn keys approve), then --request FILE"));
+  }
+  Result<std::string> request = ReadFile(a.request);
+  if (!request.ok()) return refuse(request.status());
+  Result<std::string> approvals = ReadFile(a.request + ".approvals");
+  Result<std::vector<std::string>> approvers =
+      policy::CheckKeyChange(*roster, *request, approvals.ok() ? *approvals : std::string(), what,
+                             symbol::KeyRingSummary(session.service->ListKeys()));
+  if (!approvers.ok()) return refuse(approvers.status());
+  std::string names;
+  for (const std::string& n : *approvers) names += (names.empty() ? "" : "+") + n;
+  return names;
+}
+
+// After the change: the journal the core reads at its next start to name the approvers.
+void JournalChange(const KeysArgs& a, const std::string& what, const std::string& approvers,
+                   KeyRingSession& session) {
+  if (approvers.empty()) return;
+  Result<std::string> request = ReadFile(a.request);
+  Result<std::string> approvals = ReadFile(a.request + ".approvals");
+  Status s =
+      request.ok() && approvals.ok()
+          ? policy::JournalKeyChange(a.dir, symbol::KeyRingSummary(session.service->ListKeys()),
+                                     *request, *approvals)
+          : Status::IoError("the request or its approvals could not be read again");
+  if (session.log) {
+    session.log->Info("keys.approved_change",
+                      {{"change", what}, {"approvers", approvers}, {"journal", s.ok()}});
+  }
+  if (!s.ok())
+    std::fprintf(stderr, "ipn keys: warning: journal not written: %s\n", s.ToString().c_str());
+}
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "ipn keys: %s\n", s.ToString().c_str());
@@ -98,14 +168,19 @@ int RunRotate(const KeysArgs& a) {
   }
   auto session = OpenKeyRingSession(a.dir, "ipn-keys");
   if (!session.ok()) return Fail(session.status());
+  const std::string what = ChangeName(a, false);
+  Result<std::string> approvers = CheckTwoPersonRule(a, what, *session);
+  if (!approvers.ok()) return Fail(approvers.status());
   if (a.records) {
     auto version = session->service->RotateRecordEncryptionKey();
     if (!version.ok()) return Fail(version.status());
+    JournalChange(a, what, *approvers, *session);
     std::printf("record encryption key version %u is now the newest\n", *version);
     return 0;
   }
   auto version = session->service->RotateAgencyKey(a.agency);
   if (!version.ok()) return Fail(version.status());
+  JournalChange(a, what, *approvers, *session);
   std::printf(
       "agency %s: key version %u is now active; version %u is retired (its symbols "
       "still open)\n",
@@ -131,10 +206,40 @@ int RunRetire(const KeysArgs& a) {
   }
   auto session = OpenKeyRingSession(a.dir, "ipn-keys");
   if (!session.ok()) return Fail(session.status());
+  const std::string what = ChangeName(a, true);
+  Result<std::string> approvers = CheckTwoPersonRule(a, what, *session);
+  if (!approvers.ok()) return Fail(approvers.status());
   Status s = session->service->DestroyKeyVersion(a.agency, static_cast<uint16_t>(a.version));
   if (!s.ok()) return Fail(s);
+  JournalChange(a, what, *approvers, *session);
   std::printf("agency %s: key version %d destroyed; symbols under it are now rejected\n",
               a.agency.c_str(), a.version);
+  return 0;
+}
+
+// The request two key custodians approve: the change, bound to the ring as it is now.
+int RunRequest(const KeysArgs& a) {
+  const bool retire = a.version != 0;
+  if (retire ? (a.agency.empty() || a.records) : (a.agency.empty() == !a.records)) {
+    return Fail(Status::InvalidArgument(
+        "give --agency CODE (rotate), --records (rotate), or --agency CODE --version N (retire)"));
+  }
+  auto session = OpenKeyRingSession(a.dir, "ipn-keys");
+  if (!session.ok()) return Fail(session.status());
+  policy::KeyChange change;
+  change.what = ChangeName(a, retire);
+  change.ring_before = policy::RingStateHash(symbol::KeyRingSummary(session->service->ListKeys()));
+  const std::string text = policy::FormatKeyChangeRequest(change);
+  if (session->log) session->log->Info("keys.requested", {{"change", change.what}});
+  if (a.output.empty()) {
+    std::printf("%s", text.c_str());
+    return 0;
+  }
+  Status s = WriteFileAtomic(a.output, text);
+  if (!s.ok()) return Fail(s);
+  std::printf(
+      "request for '%s' written to %s; it needs approvals (ipn keys approve --request %s)\n",
+      change.what.c_str(), a.output.c_str(), a.output.c_str());
   return 0;
 }
 
@@ -195,6 +300,10 @@ void RegisterKeysCommand(CLI::App& app, Context& ctx) {
   rotate->add_option("--agency", args->agency, "Agency code, e.g. MUN-131016");
   rotate->add_flag("--records", args->records,
                    "Rotate the provision-record encryption key instead");
+  const char* request_help = "The approved key change request (ipn keys request; FILE.approvals)";
+  const char* roster_help = "Operator roster (default DIR/operator_roster.txt when it exists)";
+  rotate->add_option("--request", args->request, request_help);
+  rotate->add_option("--roster", args->roster, roster_help);
   rotate->callback([&ctx, args] { ctx.exit_code = RunRotate(*args); });
 
   auto* add = keys->add_subcommand(
@@ -209,7 +318,34 @@ void RegisterKeysCommand(CLI::App& app, Context& ctx) {
   retire->add_option("--dir", args->dir, "Directory of the key ring")->required();
   retire->add_option("--agency", args->agency, "Agency code")->required();
   retire->add_option("--version", args->version, "Key version to destroy")->required();
+  retire->add_option("--request", args->request, request_help);
+  retire->add_option("--roster", args->roster, roster_help);
   retire->callback([&ctx, args] { ctx.exit_code = RunRetire(*args); });
+
+  auto* request = keys->add_subcommand(
+      "request",
+      "Write a key change request for two key custodians to approve (rotate: --agency "
+      "or --records; retire: --agency --version)");
+  request->add_option("--dir", args->dir, "Directory of the key ring")->required();
+  request->add_option("--agency", args->agency, "Agency code");
+  request->add_flag("--records", args->records, "The provision-record encryption key");
+  request->add_option("--version", args->version, "Retire: the key version to destroy");
+  request->add_option("--output", args->output, "Write the request here (default: stdout)");
+  request->callback([&ctx, args] { ctx.exit_code = RunRequest(*args); });
+
+  auto* approve = keys->add_subcommand(
+      "approve", "Add your approval of a key change request (REQUEST.approvals)");
+  approve->add_option("--request", args->request, "The key change request")->required();
+  AddApproverOptions(*approve, args->approver);
+  approve->callback([&ctx, args] {
+    Result<size_t> n = AddApproval(args->approver, policy::kKeyChangeAction, args->request,
+                                   args->request + ".approvals");
+    ctx.exit_code = n.ok() ? 0 : Fail(n.status());
+    if (n.ok()) {
+      std::printf("%s approves %s (%zu approval(s))\n", args->approver.operator_id.c_str(),
+                  args->request.c_str(), *n);
+    }
+  });
 
   auto* list = keys->add_subcommand("list", "List agency key versions and their states");
   list->add_option("--dir", args->dir, "Directory of the key ring")->required();

@@ -18,6 +18,7 @@
 #include "policy/policy.h"
 #include "policy/policy_store.h"
 #include "policy/two_person.h"
+#include "tools/ipn/approval_file.h"
 #include "tools/ipn/commands.h"
 #include "tools/ipn/token_options.h"
 
@@ -170,80 +171,33 @@ void RegisterSign(CLI::App& group, Context& ctx) {
 void RegisterApprove(CLI::App& group, Context& ctx) {
   auto* cmd = group.add_subcommand(
       "approve",
-      "Add an operator's approval of loading a signed bundle (two-person rule: BUNDLE.approvals)");
+      "Add an operator's approval of loading a signed bundle (two-person rule: BUNDLE.approvals; "
+      "its agency status changes: BUNDLE.agency_status.approvals)");
   struct Args {
-    std::string bundle, operator_id, key;
-    TokenKeyArgs token;
+    std::string bundle;
+    std::string action = "policy_load";
+    ApproverArgs approver;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--bundle", args->bundle, "The signed bundle to be loaded")->required();
-  cmd->add_option("--operator", args->operator_id, "Your operator id on the roster")->required();
-  auto* key_option =
-      cmd->add_option("--key", args->key, "Your operator secret key file (ipn policy keygen)");
-  AddTokenKeyOptions(*cmd, args->token, "the approval")->excludes(key_option);
+  cmd->add_option("--action", args->action,
+                  "What is approved: policy_load (policy officers) or agency_status (agency "
+                  "registrars: the bundle's changes of agency status)")
+      ->check(CLI::IsMember({"policy_load", "agency_status"}))
+      ->capture_default_str();
+  AddApproverOptions(*cmd, args->approver);
   cmd->callback([&ctx, args] {
-    std::unique_ptr<Ed25519Signer> signer;
-    if (!args->token.token.empty()) {
-      auto from_token = OpenTokenSigner(args->token);
-      if (!from_token.ok()) {
-        ctx.exit_code = Fail(from_token.status());
-        return;
-      }
-      signer = std::move(*from_token);
-    } else if (!args->key.empty()) {
-      auto key = policy::ReadAdminSecretKey(args->key);
-      if (!key.ok()) {
-        ctx.exit_code = Fail(key.status());
-        return;
-      }
-      auto from_file = MakeSodiumSigner(std::move(*key));
-      if (!from_file.ok()) {
-        ctx.exit_code = Fail(from_file.status());
-        return;
-      }
-      signer = std::move(*from_file);
-    } else {
-      ctx.exit_code = Usage("approve needs --token LABEL (your operator token) or --key FILE");
+    const std::string approvals =
+        args->bundle +
+        (args->action == "policy_load" ? ".approvals" : "." + args->action + ".approvals");
+    Result<size_t> count = AddApproval(args->approver, args->action, args->bundle, approvals);
+    if (!count.ok()) {
+      ctx.exit_code = Fail(count.status());
       return;
     }
-    auto file = ReadFile(args->bundle);
-    if (!file.ok()) {
-      ctx.exit_code = Fail(file.status());
-      return;
-    }
-    Result<std::string> line =
-        policy::ApprovalLine("policy_load", AsBytes(*file), args->operator_id, *signer);
-    if (!line.ok()) {
-      ctx.exit_code = Fail(line.status());
-      return;
-    }
-    const std::string approvals = args->bundle + ".approvals";
-    // The file names the bytes it approves; approvals of an earlier bundle are dropped
-    // (they could never count, and one left behind would refuse the new ones).
-    std::array<uint8_t, crypto_hash_sha256_BYTES> digest{};
-    crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(file->data()),
-                       file->size());
-    const std::string header =
-        "# approvals of loading the bundle with SHA-256 " + HexEncode(digest) + "\n";
-    Result<std::string> existing = ReadFile(approvals);
-    std::string kept = header;
-    if (existing.ok() && existing->rfind(header, 0) == 0) {
-      for (const std::string& id : policy::NamedApprovers(*existing)) {
-        if (id == args->operator_id) {
-          ctx.exit_code = Fail(Status::AlreadyExists(args->operator_id + " already approved " +
-                                                     approvals + " (or an earlier bundle)"));
-          return;
-        }
-      }
-      kept = *existing;
-    }
-    if (Status s = WriteFileAtomic(approvals, kept + *line); !s.ok()) {
-      ctx.exit_code = Fail(s);
-      return;
-    }
-    std::printf("%s approves loading %s (%zu approval(s) in %s)\n", args->operator_id.c_str(),
-                args->bundle.c_str(), policy::NamedApprovers(kept + *line).size(),
-                approvals.c_str());
+    std::printf("%s approves %s of %s (%zu approval(s) in %s)\n",
+                args->approver.operator_id.c_str(), args->action.c_str(), args->bundle.c_str(),
+                *count, approvals.c_str());
     ctx.exit_code = 0;
   });
 }
