@@ -96,6 +96,13 @@ class CardVerifier {
   // naming what failed otherwise. A revocation list past its next update fails closed.
   Result<std::string> Verify(const CardSignature& signed_, std::string_view origin,
                              std::span<const uint8_t> challenge, int64_t now_s) const;
+  // Whether the card with serial `serial_hex` (as Verify returns it) is still good by this
+  // list at `now_s`: PermissionDenied when it is revoked or the list is out of date (an
+  // open session ends with its card).
+  Status CheckSerial(std::string_view serial_hex, int64_t now_s) const;
+  // When the issuer issued this list (its thisUpdate, Unix seconds; 0 if unreadable): a
+  // list older than one already seen is a rollback that could hide a revocation.
+  int64_t issued_at_s() const;
 
   struct State;  // OpenSSL objects (card_verifier.cc)
 

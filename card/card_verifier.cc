@@ -44,13 +44,43 @@ Result<std::unique_ptr<CardVerifier>> CardVerifier::Load(const std::string& issu
   return std::unique_ptr<CardVerifier>(new CardVerifier(std::move(state)));
 }
 
+namespace {
+
+// A list past its next update could miss a revocation: nothing passes it.
+bool ListCurrent(X509_CRL* crl, time_t now) {
+  const ASN1_TIME* next_update = X509_CRL_get0_nextUpdate(crl);
+  return next_update != nullptr && X509_cmp_time(next_update, &now) == 1;  // 0: an error
+}
+
+}  // namespace
+
+Status CardVerifier::CheckSerial(std::string_view serial_hex, int64_t now_s) const {
+  if (!ListCurrent(state_->revocations.get(), static_cast<time_t>(now_s))) {
+    return Status::PermissionDenied(
+        "the card revocation list is out of date; cards cannot be checked");
+  }
+  IntegerPtr serial = SerialFromHex(serial_hex);
+  if (!serial) return Status::PermissionDenied("not a card serial");
+  X509_REVOKED* revoked = nullptr;
+  if (X509_CRL_get0_by_serial(state_->revocations.get(), &revoked, serial.get()) == 1) {
+    return Status::PermissionDenied("the card has been revoked");
+  }
+  return Status::Ok();
+}
+
+int64_t CardVerifier::issued_at_s() const {
+  const ASN1_TIME* this_update = X509_CRL_get0_lastUpdate(state_->revocations.get());
+  struct tm tm {};
+  if (this_update == nullptr || ASN1_TIME_to_tm(this_update, &tm) != 1) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
 Result<std::string> CardVerifier::Verify(const CardSignature& signed_, std::string_view origin,
                                          std::span<const uint8_t> challenge, int64_t now_s) const {
   auto refuse = [](const std::string& why) { return Status::PermissionDenied(why); };
   time_t now = static_cast<time_t>(now_s);
   // The list itself first: a stale one could miss a revocation, so nothing passes.
-  const ASN1_TIME* next_update = X509_CRL_get0_nextUpdate(state_->revocations.get());
-  if (next_update == nullptr || X509_cmp_time(next_update, &now) != 1) {  // 0: an error
+  if (!ListCurrent(state_->revocations.get(), now)) {
     return refuse("the card revocation list is out of date; cards cannot be checked");
   }
   X509Ptr card = CertificateFromDer(signed_.certificate_der);

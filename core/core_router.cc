@@ -134,13 +134,14 @@ Status CoreRouter::Impl::OpenStores() {
   IPN_RETURN_IF_ERROR(OpenKeyRing());
 
   policy_ = std::make_unique<policy::PolicyStore>(options_.admin_public_key);
-  IPN_RETURN_IF_ERROR(policy_->LoadFile(options_.policy_bundle_file).WithContext("policy"));
   if (!options_.operator_roster_file.empty()) {
     Result<policy::OperatorRoster> roster =
         policy::LoadOperatorRoster(options_.operator_roster_file);
     if (!roster.ok()) return roster.status().WithContext("operator roster");
     roster_ = std::move(*roster);
+    IPN_RETURN_IF_ERROR(KeepRosterBesideRing());
   }
+  IPN_RETURN_IF_ERROR(LoadStartConfiguration());
 
   if (!options_.etcd_endpoints.empty()) IPN_RETURN_IF_ERROR(OpenReplica());
   IPN_RETURN_IF_ERROR(OpenRecordStore());
@@ -148,9 +149,11 @@ Status CoreRouter::Impl::OpenStores() {
     following_ = true;  // start-up records and closings wait until this core leads
     return Status::Ok();
   }
-  IPN_RETURN_IF_ERROR(RecordStartup(records_.get(), *symbols_, policy_->Current()->version(),
-                                    NowMicros(), {},
-                                    [this](const std::string& s) { return KeyChangeActor(s); }));
+  IPN_RETURN_IF_ERROR(RecordStartup(
+      records_.get(), *symbols_, policy_->Current()->version(), NowMicros(), {},
+      [this](const std::string& b, const std::string& a) { return KeyChangeActorsOf(b, a); },
+      start_changes_));
+  IPN_RETURN_IF_ERROR(KeepStartConfiguration());
   return CloseInterrupted();
 }
 

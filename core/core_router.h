@@ -31,7 +31,8 @@ struct CoreOptions {
   // Two-person rule (policy/two_person.h): with a roster, a policy bundle loaded while the
   // core runs takes effect only with its rule's approvals, read from
   // `<policy_bundle_file>.approvals`. Empty: no rule (development default). The bundle in
-  // force at start is installed with the configuration and needs none.
+  // force at start needs them too when it differs from the one in force at the last start
+  // (policy/start_config.h); the first start installs it.
   std::string operator_roster_file;
   int64_t provider_deadline_us = 5'000'000;  // a silent provider times out after this
   int metrics_port = -1;                     // -1: no HTTP endpoint; 0: any free port
@@ -41,9 +42,13 @@ struct CoreOptions {
   std::vector<std::string> etcd_endpoints;  // "127.0.0.1:2379" each
   std::string site;                         // this core's site name
   std::vector<std::string> sites;           // every site (the window waits for all)
-  int64_t lease_ttl_s = 2;                  // the leader's etcd lease
-  Logger* logger = nullptr;                 // required
-  const Clock* clock = nullptr;             // defaults to the system clock
+  // The sites from an approved replica set file instead (`ipn replica request|approve`;
+  // FILE.approvals): a replica set that differs from the last start's takes effect only
+  // with the roster's "replica_change" approvals. Required when the roster has that rule.
+  std::string replica_set_file;
+  int64_t lease_ttl_s = 2;       // the leader's etcd lease
+  Logger* logger = nullptr;      // required
+  const Clock* clock = nullptr;  // defaults to the system clock
 };
 
 class CoreRouter {

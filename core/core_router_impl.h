@@ -27,6 +27,7 @@
 #include "core/core_router.h"
 #include "core/core_stats.h"
 #include "core/inquiry_broker.h"
+#include "core/operator_audit.h"
 #include "core/peer_backlog.h"
 #include "core/read_worker.h"
 #include "core/record_access.h"
@@ -75,10 +76,19 @@ class CoreRouter::Impl : public CoreEnv {
   // The key ring (passphrase, or a PKCS#11 token's key-encryption key) and, with a token,
   // the records signing key inside it (core_router_keys.cc).
   Status OpenKeyRing();
-  // Who approved the key change that left the ring with `summary` (the start-up audit's
-  // actor): the journal's approvers when they verify against the roster, "operator"
-  // without a journal entry or roster rule, "unapproved" when they do not verify.
-  std::string KeyChangeActor(const std::string& summary) const;
+  // Who made each key change between two starts (the start-up audit's actors): the
+  // journal's approvers, change by change, when they verify against the roster; "core" for
+  // agencies' first keys; "unapproved" when the roster requires approvals and the chain of
+  // changes breaks or does not verify.
+  Status KeepRosterBesideRing() const;
+  // core_router_policy.cc: the policy bundle and the replica set the core starts with,
+  // under the two-person rule (policy/start_config.h): a change since the last start is
+  // refused without its approvals, and recorded with the start, naming them, otherwise.
+  Status LoadStartConfiguration();
+  Status KeepStartConfiguration();
+  std::vector<records::AuditRecord> start_changes_;              // recorded with the start
+  std::vector<std::pair<std::string, std::string>> start_kept_;  // (path, form) once recorded
+  KeyChangeActors KeyChangeActorsOf(const std::string& before, const std::string& after) const;
   // core_router_records.cc: the record store's life in the core — opened, lost to a failed
   // write (disk full), reopened by itself.
   Status OpenRecordStore();

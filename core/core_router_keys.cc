@@ -3,6 +3,7 @@
 // signing key inside the same token, so tree heads and purges are signed there
 // (docs/security.md). A token that is absent, a wrong PIN or a token without the ring's
 // signing key stops the start with a message saying which.
+#include "common/file_util.h"
 #include "common/wipe_guard.h"
 #include "core/core_router_impl.h"
 #include "policy/key_change.h"
@@ -19,6 +20,15 @@ Status CoreRouter::Impl::OpenKeyRing() {
   sopts.logger = log_;
   sopts.create_agency_keys = options_.etcd_endpoints.empty();  // sites share one key ring
   const std::string dir = options_.data_dir + "/symbols";
+  // An agency's first keys, made at its first use, journalled like every key change so that
+  // the chain the next start checks stays unbroken (policy/key_change.h).
+  sopts.on_agency_keys_created = [dir, log = log_](std::string_view agency,
+                                                   const std::string& before,
+                                                   const std::string& after) {
+    Status s = policy::JournalKeyCreation(dir, before, after, agency, "core");
+    if (!s.ok())
+      log->Error("key_journal_failed", {{"agency", std::string(agency)}, {"error", s.message()}});
+  };
   Result<std::string> protection =
       symbol::KeyRingFile::DescribeProtection(dir + "/" + symbol::SymbolService::kKeyRingFileName);
   if (protection.ok() && *protection != "passphrase") {
@@ -60,18 +70,49 @@ Status CoreRouter::Impl::OpenKeyRing() {
   return Status::Ok();
 }
 
-std::string CoreRouter::Impl::KeyChangeActor(const std::string& summary) const {
+// A copy of the roster beside the key ring, where `ipn keys` (offline, given only the
+// ring's directory) finds it: the two-person rule applies to key changes without anyone
+// having to name the roster.
+Status CoreRouter::Impl::KeepRosterBesideRing() const {
+  Result<std::string> text = ReadFile(options_.operator_roster_file);
+  if (!text.ok()) return text.status().WithContext("operator roster");
+  const std::string copy = options_.data_dir + "/symbols/operator_roster.txt";
+  Result<std::string> kept = ReadFile(copy);
+  if (kept.ok() && *kept == *text) return Status::Ok();
+  return WriteFileAtomic(copy, *text)
+      .WithContext("copying the operator roster beside the key ring");
+}
+
+// Who made the key ring's changes since the last start, change by change, as the journal
+// beside the ring says and the roster confirms (policy::KeyChangeChain).
+KeyChangeActors CoreRouter::Impl::KeyChangeActorsOf(const std::string& before,
+                                                    const std::string& after) const {
   const policy::OperatorRoster* roster = roster_ ? &*roster_ : nullptr;
   const bool required = roster != nullptr && roster->rules.count(policy::kKeyChangeAction) != 0;
-  Result<std::string> approvers =
-      policy::KeyChangeApprovers(options_.data_dir + "/symbols", summary, roster);
-  if (approvers.ok() && !approvers->empty()) return *approvers;
-  if (!required) return "operator";
-  // The roster requires approvals and the change has none that verify: recorded as such,
+  Result<std::vector<policy::KeyChangeStep>> chain =
+      policy::KeyChangeChain(options_.data_dir + "/symbols", before, after, roster);
+  KeyChangeActors out;
+  if (chain.ok()) {
+    for (const policy::KeyChangeStep& step : *chain) {
+      size_t start = 0;  // each key entry the step made or changed is the step's doing
+      while (start <= step.after.size()) {
+        size_t comma = step.after.find(',', start);
+        if (comma == std::string::npos) comma = step.after.size();
+        const std::string entry = step.after.substr(start, comma - start);
+        if (("," + step.before + ",").find("," + entry + ",") == std::string::npos) {
+          out.by_key[entry] = step.actor.empty() ? "operator" : step.actor;
+        }
+        start = comma + 1;
+      }
+    }
+    return out;
+  }
+  if (!required) return out;
+  // The roster requires approvals and a change has none that verify: recorded as such,
   // for the commission to see; the core still starts (its keys are what they are).
-  log_->Error("key_change_unapproved",
-              {{"reason", approvers.ok() ? "no approvers" : approvers.status().message()}});
-  return "unapproved";
+  log_->Error("key_change_unapproved", {{"reason", chain.status().message()}});
+  out.otherwise = "unapproved";
+  return out;
 }
 
 }  // namespace ipn::core

@@ -97,7 +97,10 @@ Status CoreRouter::Impl::BecomeLeader() {
   IPN_RETURN_IF_ERROR(RecordStartup(
       records_.get(), *symbols_, policy_->Current()->version(), NowMicros(),
       [this](std::vector<records::Record>& batch) { return AppendDurable(batch); },
-      [this](const std::string& s) { return KeyChangeActor(s); }));
+      [this](const std::string& b, const std::string& a) { return KeyChangeActorsOf(b, a); },
+      start_changes_));
+  IPN_RETURN_IF_ERROR(KeepStartConfiguration());
+  start_changes_.clear();  // a later takeover records only its own start
   IPN_RETURN_IF_ERROR(StartServing());
   // Every node reconnects and says Hello within a moment (a paused leader's connections
   // drop at the heartbeat's timeout): until then an inquiry waits for its provider's node.

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/encoding.h"
+
 namespace ipn::core {
 namespace {
 
@@ -74,7 +76,7 @@ Result<std::optional<std::string>> PreviousSummary(records::RecordStore* store) 
 
 std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
                                                const std::string& current, uint64_t policy_version,
-                                               int64_t now_us, const std::string& key_change_actor,
+                                               int64_t now_us, const KeyChangeActors& actors,
                                                std::optional<bool> first_start) {
   std::vector<records::AuditRecord> out;
   out.push_back(
@@ -85,8 +87,10 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
 
     for (const std::string& k : new_set) {
       if (old_set.count(k) == 0) {
-        out.push_back(Operator("key_change", k.substr(0, k.find('@')), k, "ok", now_us));
-        out.back().actor = key_change_actor;
+        const std::string agency = k.starts_with("#") ? "" : k.substr(0, k.find('@'));
+        out.push_back(Operator("key_change", agency, k, "ok", now_us));
+        auto by = actors.by_key.find(k);
+        out.back().actor = by != actors.by_key.end() ? by->second : actors.otherwise;
       }
     }
   }
@@ -97,20 +101,32 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
 
 Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
                      uint64_t policy_version, int64_t now_us, const AppendFn& append,
-                     const ApproversFn& approvers_of) {
+                     const ApproversFn& approvers_of,
+                     const std::vector<records::AuditRecord>& also) {
   Result<std::optional<std::string>> previous = PreviousSummary(store);
   if (!previous.ok()) return previous.status().WithContext("reading the last key-ring summary");
-  const std::string before = previous->value_or("");
-  const std::string current = KeyRingSummary(symbols.ListKeys());
-  const std::string actor =
-      approvers_of && before != current ? approvers_of(current) : std::string("operator");
+  std::string before = previous->value_or("");
+  const std::string current = symbols.KeySummary();
+  // A summary kept before it held the records key's version: that key taken as unchanged.
+  if (previous->has_value() && before.find("#records@") == std::string::npos) {
+    const size_t at = current.find("#records@");
+    if (at != std::string::npos) {
+      std::set<std::string> entries = SplitSummary(before);
+      entries.insert(current.substr(at, current.find(',', at) - at));
+      before.clear();
+      for (const std::string& e : entries) before += (before.empty() ? "" : ",") + e;
+    }
+  }
+  const KeyChangeActors actors =
+      approvers_of && before != current ? approvers_of(before, current) : KeyChangeActors{};
   std::vector<records::Record> batch;
   // A ring that was empty at the last start (agencies' keys made since, at first use) is
   // not a first start: its new keys are changes like any other.
   for (const records::AuditRecord& a :
-       StartupAudit(before, current, policy_version, now_us, actor, !previous->has_value())) {
+       StartupAudit(before, current, policy_version, now_us, actors, !previous->has_value())) {
     batch.push_back(records::ToRecord(a));
   }
+  for (const records::AuditRecord& a : also) batch.push_back(records::ToRecord(a));
   IPN_RETURN_IF_ERROR((append ? append(batch) : store->AppendBatch(batch))
                           .WithContext("recording the core's start"));
   // After the records, never before: a crash in between leaves the old summary, and the
@@ -121,12 +137,30 @@ Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& s
 
 std::vector<AgencyStatusChange> AgencyStatusChanges(const policy::Policy* before,
                                                     const policy::Policy& after) {
+  // An agency's standing: its status, and — when they change — its class and its node's
+  // key (who may speak as it), which are the registrars' to approve as much as a suspension.
+  auto standing = [](const policy::Agency* a, const policy::Agency* other) -> std::string {
+    if (a == nullptr) return "absent";
+    std::string out = AgencyStatusName(a->status);
+    if (other == nullptr) return out;
+    if (a->agency_class != other->agency_class) out += ", class " + a->agency_class;
+    if (a->curve_public_key != other->curve_public_key) {
+      out += ", key " + (a->curve_public_key ? HexEncode(*a->curve_public_key).substr(0, 16) + "…"
+                                             : std::string("none"));
+    }
+    return out;
+  };
   std::vector<AgencyStatusChange> out;
   for (const policy::Agency& a : after.agencies()) {
     const policy::Agency* old = before == nullptr ? nullptr : before->FindAgency(a.code);
-    std::string was = old == nullptr ? "absent" : AgencyStatusName(old->status);
-    std::string now = AgencyStatusName(a.status);
+    std::string was = standing(old, &a), now = standing(&a, old);
     if (was != now) out.push_back({a.code, std::move(was), std::move(now)});
+  }
+  if (before == nullptr) return out;
+  for (const policy::Agency& a : before->agencies()) {  // dropped from the bundle
+    if (after.FindAgency(a.code) == nullptr) {
+      out.push_back({a.code, AgencyStatusName(a.status), "absent"});
+    }
   }
   return out;
 }

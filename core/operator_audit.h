@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,14 +25,20 @@ namespace ipn::core {
 // The key ring's versions, sorted, to detect changes between starts (symbol/key_ring.h).
 using symbol::KeyRingSummary;
 
+// Who made each key change since the last start: by summary entry
+// ("MUN-131016@v2:active"), and for the entries `by_key` does not name.
+struct KeyChangeActors {
+  std::map<std::string, std::string> by_key;
+  std::string otherwise = "operator";
+};
+
 // The records of the core's start: "core_start", and when the key ring differs from the
-// summary `previous`, one "key_change" per new or changed key (its actor
-// `key_change_actor`: who approved the change) — none on the first start (`first_start`;
-// by default, when `previous` is empty) — and a "key_ring" record holding the new summary.
+// summary `previous`, one "key_change" per new or changed key (its actor from `actors`:
+// who approved the change, or "unapproved") — none on the first start (`first_start`; by
+// default, when `previous` is empty) — and a "key_ring" record holding the new summary.
 std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
                                                const std::string& current, uint64_t policy_version,
-                                               int64_t now_us,
-                                               const std::string& key_change_actor = "operator",
+                                               int64_t now_us, const KeyChangeActors& actors = {},
                                                std::optional<bool> first_start = std::nullopt);
 
 // Appends StartupAudit's records, durably, before the core serves anyone, then keeps the
@@ -39,16 +46,21 @@ std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
 // from before that metadata falls back, once, to the newest "key_ring" audit record.
 // `append`, when given, makes the records durable instead of the store's AppendBatch (a
 // replicated core commits them through etcd first).
-// `approvers_of`, when given, names who approved the change that left the ring with a
-// summary (policy::KeyChangeApprovers, checked against the core's roster).
+// `approvers_of`, when given, names who made the changes from one summary to another
+// (policy::KeyChangeChain, checked against the core's roster). `also`: further records of
+// the start (a changed bundle or replica set taken into force, with its approvers).
 using AppendFn = std::function<Status(std::vector<records::Record>&)>;
-using ApproversFn = std::function<std::string(const std::string& summary_after)>;
+using ApproversFn =
+    std::function<KeyChangeActors(const std::string& before, const std::string& after)>;
 Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& symbols,
                      uint64_t policy_version, int64_t now_us, const AppendFn& append = {},
-                     const ApproversFn& approvers_of = {});
+                     const ApproversFn& approvers_of = {},
+                     const std::vector<records::AuditRecord>& also = {});
 
-// The agencies whose status `after` changes from `before` (nullptr: no policy yet, every
-// agency "absent" before): each with its status before and after, by name.
+// The agencies whose standing `after` changes from `before` (nullptr: no policy yet, every
+// agency "absent" before) — status, class, node key, or dropped from the bundle
+// ("absent") — each with its standing before and after ("active", "suspended, class X",
+// "active, key 3b6a27bc…").
 struct AgencyStatusChange {
   std::string agency, was, now;
 };

@@ -144,7 +144,13 @@ Status AgencyClient::Poll(std::chrono::milliseconds timeout, const Callbacks& ca
         s.person_ref = e.symbol_issued().person_ref();
         const std::string& b = e.symbol_issued().agency_symbol();
         s.symbol.assign(b.begin(), b.end());
-        if (callbacks.on_symbol) callbacks.on_symbol(std::move(s));
+        WipeString(e.mutable_symbol_issued()->mutable_agency_symbol());
+        if (callbacks.on_symbol) {
+          callbacks.on_symbol(std::move(s));
+        } else {
+          // Nobody here takes symbols: the one that came is wiped, not just dropped.
+          sodium_memzero(s.symbol.data(), s.symbol.size());
+        }
         break;
       }
       case v1::Envelope::kIssueSymbolResponse:

@@ -3,7 +3,10 @@
 
 #include <sodium.h>
 
+#include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -77,47 +80,160 @@ Result<std::vector<std::string>> CheckKeyChange(const OperatorRoster& roster,
   return CheckApprovals(roster, kKeyChangeAction, Bytes(request_text), approvals_text);
 }
 
-Status JournalKeyChange(const std::string& dir, std::string_view summary_after,
-                        std::string_view request_text, std::string_view approvals_text) {
+namespace {
+
+Status AppendJournal(const std::string& dir, const nlohmann::json& line) {
   const std::string path = dir + "/" + kKeyChangeJournal;
   Result<std::string> existing = ReadFile(path);
+  if (!existing.ok() && existing.status().code() != Status::Code::kNotFound) {
+    return existing.status().WithContext("the key change journal");
+  }
   std::string text = existing.ok() ? *existing : std::string();
-  nlohmann::json line = {{"after", RingStateHash(summary_after)},
-                         {"request", std::string(request_text)},
-                         {"approvals", std::string(approvals_text)}};
   text += line.dump() + "\n";
   return WriteFileAtomic(path, text);
 }
 
-Result<std::string> KeyChangeApprovers(const std::string& dir, std::string_view summary_after,
-                                       const OperatorRoster* roster) {
-  Result<std::string> text = ReadFile(dir + "/" + kKeyChangeJournal);
-  if (!text.ok()) return Status::NotFound("no key change journal");
-  const std::string after = RingStateHash(summary_after);
-  std::string_view rest = *text;
-  std::optional<nlohmann::json> found;  // the last entry for this state counts
-  while (!rest.empty()) {
-    const size_t nl = rest.find('\n');
-    const std::string_view l = rest.substr(0, nl);
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    nlohmann::json j = nlohmann::json::parse(l, nullptr, false);
-    if (j.is_object() && j.value("after", "") == after) found = std::move(j);
+std::set<std::string_view> Entries(std::string_view summary) {
+  std::set<std::string_view> out;
+  while (!summary.empty()) {
+    const size_t comma = summary.find(',');
+    out.insert(summary.substr(0, comma));
+    summary = comma == std::string_view::npos ? std::string_view() : summary.substr(comma + 1);
   }
-  if (!found) return Status::NotFound("the journal has no change leaving the ring as it is");
-  const std::string request = found->value("request", "");
-  const std::string approvals = found->value("approvals", "");
-  std::vector<std::string> names;
-  if (roster != nullptr) {
-    Result<std::vector<std::string>> checked =
-        CheckApprovals(*roster, kKeyChangeAction, Bytes(request), approvals);
-    if (!checked.ok()) return checked.status();
-    names = std::move(*checked);
-  } else {
-    names = NamedApprovers(approvals);
-  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& names) {
   std::string out;
   for (const std::string& n : names) out += (out.empty() ? "" : "+") + n;
   return out;
+}
+
+}  // namespace
+
+Status JournalKeyChange(const std::string& dir, std::string_view summary_before,
+                        std::string_view summary_after, std::string_view request_text,
+                        std::string_view approvals_text) {
+  return AppendJournal(dir, {{"before", std::string(summary_before)},
+                             {"after", std::string(summary_after)},
+                             {"request", std::string(request_text)},
+                             {"approvals", std::string(approvals_text)}});
+}
+
+Status JournalKeyCreation(const std::string& dir, std::string_view summary_before,
+                          std::string_view summary_after, std::string_view agency,
+                          std::string_view by) {
+  return AppendJournal(dir, {{"before", std::string(summary_before)},
+                             {"after", std::string(summary_after)},
+                             {"change", "create-agency " + std::string(agency)},
+                             {"by", std::string(by)}});
+}
+
+bool ChangeMatches(std::string_view what, std::string_view before, std::string_view after) {
+  const std::set<std::string_view> b = Entries(before), a = Entries(after);
+  std::vector<std::string_view> changed;  // the symmetric difference
+  std::set_symmetric_difference(b.begin(), b.end(), a.begin(), a.end(),
+                                std::back_inserter(changed));
+  if (changed.empty()) return false;
+  auto all_start_with = [&](const std::string& prefix) {
+    return std::all_of(changed.begin(), changed.end(),
+                       [&](std::string_view e) { return e.starts_with(prefix); });
+  };
+  auto word = [&](size_t n) {
+    size_t start = 0;
+    for (size_t i = 0; i < n && start != std::string_view::npos; ++i) {
+      start = what.find(' ', start);
+      if (start != std::string_view::npos) ++start;
+    }
+    if (start == std::string_view::npos) return std::string();
+    return std::string(what.substr(start, what.find(' ', start) - start));
+  };
+  const std::string verb = word(0), agency = word(1);
+  if (verb == "rotate-records") return what == verb && all_start_with("#records@");
+  if (agency.empty()) return false;
+  if (verb == "rotate-agency") {
+    // X's keys only, and a new active version of X among them.
+    return all_start_with(agency + "@") &&
+           std::any_of(changed.begin(), changed.end(), [&](std::string_view e) {
+             return a.count(e) != 0 && e.ends_with(":active");
+           });
+  }
+  if (verb == "retire") return !word(2).empty() && all_start_with(agency + "@v" + word(2) + ":");
+  if (verb == "create-agency") {
+    const std::string first = agency + "@v1:active";
+    return changed.size() == 1 && changed[0] == first && a.count(first) != 0 &&
+           std::none_of(b.begin(), b.end(),
+                        [&](std::string_view e) { return e.starts_with(agency + "@"); });
+  }
+  return false;
+}
+
+Result<std::vector<KeyChangeStep>> KeyChangeChain(const std::string& dir, std::string_view previous,
+                                                  std::string_view current,
+                                                  const OperatorRoster* roster) {
+  std::vector<KeyChangeStep> steps;
+  if (previous == current) return steps;
+  Result<std::string> text = ReadFile(dir + "/" + kKeyChangeJournal);
+  if (!text.ok()) return Status::NotFound("the key ring changed and there is no journal of it");
+  std::vector<nlohmann::json> journal;
+  for (std::string_view rest = *text; !rest.empty();) {
+    const size_t nl = rest.find('\n');
+    nlohmann::json j = nlohmann::json::parse(rest.substr(0, nl), nullptr, false);
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (j.is_object() && j["before"].is_string() && j["after"].is_string()) {
+      journal.push_back(std::move(j));
+    }
+  }
+  // Backwards from the ring as it is: the newest entry that left it so, then the one that
+  // left the ring as that entry found it, … until the ring of the last start. A ring can
+  // only change forwards, so a walk longer than the journal is a loop in a forged one.
+  std::string at(current);
+  while (at != previous) {
+    if (steps.size() > journal.size()) return Status::PermissionDenied("the journal loops");
+    auto it = std::find_if(journal.rbegin(), journal.rend(), [&](const nlohmann::json& j) {
+      return j["after"].get<std::string>() == at && j["before"].get<std::string>() != at;
+    });
+    if (it == journal.rend()) {
+      return Status::NotFound("a change that left the key ring as " + at +
+                              " is not in the journal (made without ipn keys?)");
+    }
+    KeyChangeStep step;
+    step.before = (*it)["before"].get<std::string>();
+    step.after = at;
+    const std::string request = it->value("request", "");
+    if (it->contains("change")) {  // a creation: no request, no approvals
+      step.what = it->value("change", "");
+      step.actor = it->value("by", "operator");
+      if (!step.what.starts_with("create-agency ")) {
+        return Status::PermissionDenied("a journalled change without a request: " + step.what);
+      }
+    } else {
+      Result<KeyChange> parsed = ParseKeyChangeRequest(request);
+      if (!parsed.ok()) return parsed.status().WithContext("the key change journal");
+      if (parsed->ring_before != RingStateHash(step.before)) {
+        return Status::PermissionDenied("the request for '" + parsed->what +
+                                        "' was made for another ring than the one changed");
+      }
+      step.what = parsed->what;
+      const std::string approvals = it->value("approvals", "");
+      if (roster != nullptr) {
+        Result<std::vector<std::string>> checked =
+            CheckApprovals(*roster, kKeyChangeAction, Bytes(request), approvals);
+        if (!checked.ok()) return checked.status().WithContext(step.what);
+        step.actor = Join(*checked);
+      } else {
+        step.actor = Join(NamedApprovers(approvals));
+      }
+    }
+    if (!ChangeMatches(step.what, step.before, step.after)) {
+      return Status::PermissionDenied("the change made is not the one journalled ('" + step.what +
+                                      "')");
+    }
+    at = step.before;
+    steps.push_back(std::move(step));
+  }
+  std::reverse(steps.begin(), steps.end());
+  return steps;
 }
 
 }  // namespace ipn::policy

@@ -16,9 +16,10 @@
 //   ring <hex SHA-256 of the ring's key summary before the change>
 //
 // Each change made is journalled beside the ring (DIR/key_changes.log, one JSON line:
-// the summary's hash after the change, the request and its approvals), so that the core,
-// which records key changes at its next start, can check the approvals against its own
-// roster and name who approved them.
+// the ring's summaries before and after, the request and its approvals; the core's own
+// creation of an agency's first keys too), so that the core, which records key changes at
+// its next start, can rebuild the chain of changes since its last start, check each
+// against its own roster and name who approved it — or record it as unapproved.
 #pragma once
 
 #include <string>
@@ -33,7 +34,8 @@ namespace ipn::policy {
 inline constexpr char kKeyChangeAction[] = "key_change";
 inline constexpr char kKeyChangeJournal[] = "key_changes.log";
 
-// "rotate-agency MUN-131016", "rotate-records" or "retire MUN-131016 2".
+// "rotate-agency MUN-131016", "rotate-records" or "retire MUN-131016 2" (and, journalled
+// without a request, "create-agency MUN-131016").
 struct KeyChange {
   std::string what;
   std::string ring_before;  // hex SHA-256 of the key summary before the change
@@ -55,14 +57,39 @@ Result<std::vector<std::string>> CheckKeyChange(const OperatorRoster& roster,
                                                 std::string_view what,
                                                 std::string_view summary_before);
 
-// Appends a made change to DIR/key_changes.log (synced).
-Status JournalKeyChange(const std::string& dir, std::string_view summary_after,
-                        std::string_view request_text, std::string_view approvals_text);
+// Appends a made change to DIR/key_changes.log (synced): the ring's summaries before and
+// after it, the request and its approvals.
+Status JournalKeyChange(const std::string& dir, std::string_view summary_before,
+                        std::string_view summary_after, std::string_view request_text,
+                        std::string_view approvals_text);
+// Appends a change that needs no approvals: an agency's first keys ("create-agency X"),
+// made by `by` (the core at the agency's first use, or `ipn keys add`).
+Status JournalKeyCreation(const std::string& dir, std::string_view summary_before,
+                          std::string_view summary_after, std::string_view agency,
+                          std::string_view by);
 
-// Who approved the change that left the ring with `summary_after`, as the journal in
-// `dir` says: with a roster, only when its approvals still verify against it ("a+b");
-// without one, the names the journal gives. NotFound when the journal has no such change.
-Result<std::string> KeyChangeApprovers(const std::string& dir, std::string_view summary_after,
-                                       const OperatorRoster* roster);
+// Whether going from ring summary `before` to `after` is exactly the change `what` names:
+// every key that differs belongs to it ("rotate-agency X": X's keys, X with a new active
+// version; "retire X N": X's version N only; "rotate-records": the records key only;
+// "create-agency X": X's version 1 only, X absent before), and something differs.
+bool ChangeMatches(std::string_view what, std::string_view before, std::string_view after);
+
+// One change on the way from one start's ring to the next.
+struct KeyChangeStep {
+  std::string what;
+  std::string actor;   // "kim+lee" (approvers), or who made a creation ("core")
+  std::string before;  // the summaries around it
+  std::string after;
+};
+
+// The journal's changes that lead, one after another, from the ring summary `previous` to
+// `current`, oldest first (none when they are equal). Each must be journalled, be exactly
+// the change its request names (ChangeMatches), and — rotations and retirements — carry
+// approvals that verify against `roster` (without one, the approvers the journal names).
+// NotFound when the chain breaks (a change made without the journal, e.g. by hand);
+// PermissionDenied when a change's approvals or request do not hold.
+Result<std::vector<KeyChangeStep>> KeyChangeChain(const std::string& dir, std::string_view previous,
+                                                  std::string_view current,
+                                                  const OperatorRoster* roster);
 
 }  // namespace ipn::policy

@@ -24,13 +24,15 @@ Status CardTrust::RefreshLocked() {
     return Status::Unavailable(load_error_);
   }
   // The issuer replaces the file by rename (a new inode, a new mtime): any change of
-  // time or size means a new list.
+  // inode, time or size means a new list.
   if (verifier_ && st.st_mtim.tv_sec == list_mtime_.tv_sec &&
-      st.st_mtim.tv_nsec == list_mtime_.tv_nsec && st.st_size == list_size_) {
+      st.st_mtim.tv_nsec == list_mtime_.tv_nsec && st.st_size == list_size_ &&
+      st.st_ino == list_inode_) {
     return Status::Ok();
   }
   list_mtime_ = st.st_mtim;
   list_size_ = st.st_size;
+  list_inode_ = st.st_ino;
   Result<std::unique_ptr<card::CardVerifier>> loaded =
       card::CardVerifier::Load(certificate_path_, revocation_list_path_);
   if (!loaded.ok()) {
@@ -38,9 +40,25 @@ Status CardTrust::RefreshLocked() {
     load_error_ = loaded.status().message();
     return loaded.status();
   }
+  if ((*loaded)->issued_at_s() < newest_issued_s_) {
+    verifier_.reset();
+    load_error_ =
+        "the card revocation list was replaced by an older one; no card is accepted "
+        "until the issuer publishes a current list";
+    return Status::PermissionDenied(load_error_);
+  }
+  newest_issued_s_ = (*loaded)->issued_at_s();
   verifier_ = std::move(*loaded);
   load_error_.clear();
   return Status::Ok();
+}
+
+Status CardTrust::CheckCard(std::string_view serial, int64_t now_s) {
+  std::lock_guard lock(mu_);
+  if (Status s = RefreshLocked(); !s.ok()) {
+    return Status::PermissionDenied("cards cannot be checked now: " + s.message());
+  }
+  return verifier_->CheckSerial(serial, now_s);
 }
 
 Result<std::string> CardTrust::Verify(const card::CardSignature& signed_, std::string_view origin,

@@ -1,8 +1,10 @@
 // CardTrust: which cards the portal believes — its pinned card issuer's certificate and
 // that issuer's current revocation list, both files the issuer publishes. The list is
 // re-read whenever its file changes (the issuer republishes it at each revocation and
-// before it expires), so a revoked card is refused from the next attempt on; a list that
-// cannot be read or has expired refuses every card (fail closed). Thread-safe.
+// before it expires), so a revoked card is refused from the next attempt on and its open
+// sessions end at their next use; a list that cannot be read, has expired, or is older
+// than one this portal has already seen (a rollback that could hide a revocation) refuses
+// every card (fail closed). Thread-safe.
 #pragma once
 
 #include <ctime>
@@ -27,6 +29,9 @@ class CardTrust {
   // `challenge` (card::CardVerifier::Verify); PermissionDenied saying what failed.
   Result<std::string> Verify(const card::CardSignature& signed_, std::string_view origin,
                              std::span<const uint8_t> challenge, int64_t now_s);
+  // Whether the card behind an open session is still good (not revoked since, the list
+  // current): PermissionDenied otherwise, and the session should end.
+  Status CheckCard(std::string_view serial, int64_t now_s);
 
  private:
   CardTrust() = default;
@@ -40,6 +45,8 @@ class CardTrust {
   std::string load_error_;
   timespec list_mtime_{};
   off_t list_size_ = -1;
+  ino_t list_inode_ = 0;
+  int64_t newest_issued_s_ = 0;  // the newest list seen: an older one is a rollback
 };
 
 }  // namespace ipn::portal

@@ -377,7 +377,15 @@ void PortalServer::Impl::History(const httplib::Request& req, httplib::Response&
   Result<std::string> owner = Status::PermissionDenied("no session");
   for (const std::string& token : SessionsOf(req)) {
     owner = login_->SessionOwner(token);
-    if (owner.ok()) break;
+    if (!owner.ok()) continue;
+    // A card revoked since the log-in ends its sessions here, not at their expiry.
+    if (Status card = cards_->CheckCard(*owner, clock_->NowMicros() / 1'000'000); !card.ok()) {
+      login_->Logout(token);
+      log_->Info("session_ended", {{"reason", card.message()}});
+      owner = Status::PermissionDenied("your session has ended: " + card.message());
+      continue;
+    }
+    break;
   }
   if (!owner.ok()) return ErrorReply(res, 401, owner.status().message());
   if (!Admit(limits_->history_account, *owner, "history", "card", res)) return;

@@ -362,6 +362,11 @@ std::vector<KeyInfo> KeyRing::List() const {
   return out;
 }
 
+std::string KeyRing::Summary() const {
+  return KeyRingSummary(List(),
+                        record_encryption_keys_.empty() ? 0 : record_encryption_keys_.back().first);
+}
+
 RecordKeys KeyRing::CloneRecordKeys() const {
   RecordKeys keys;
   for (const auto& [version, key] : record_encryption_keys_) {
@@ -378,11 +383,13 @@ uint32_t KeyRing::RotateRecordEncryptionKey() {
   return version;
 }
 
-std::string KeyRingSummary(const std::vector<KeyInfo>& keys) {
+std::string KeyRingSummary(const std::vector<KeyInfo>& keys, uint32_t records_version) {
   std::vector<std::string> parts;
   for (const KeyInfo& k : keys) {
     parts.push_back(k.agency + "@v" + std::to_string(k.version) + ":" + KeyStateName(k.state));
   }
+  if (records_version != 0)
+    parts.push_back("#records@v" + std::to_string(records_version) + ":active");
   std::sort(parts.begin(), parts.end());
   std::string out;
   for (const std::string& p : parts) out += (out.empty() ? "" : ",") + p;

@@ -59,9 +59,11 @@ struct KeyInfo {
   int64_t changed_us = 0;
 };
 
-// "MUN-131016@v2:active,…": a key ring's versions and their states, sorted — what changed
-// between two moments (the core's start-up audit, the two-person rule's requests).
-std::string KeyRingSummary(const std::vector<KeyInfo>& keys);
+// "MUN-131016@v2:active,…,#records@v1:active": a key ring's versions and their states,
+// sorted, with the newest records encryption key's version when given ('#' is in no agency
+// code) — what changed between two moments (the core's start-up audit, the two-person
+// rule's requests). KeyRing::Summary gives a ring's.
+std::string KeyRingSummary(const std::vector<KeyInfo>& keys, uint32_t records_version = 0);
 
 // Agency codes: 1 to 64 characters of A-Z a-z 0-9 '-' '_' '.'.
 Status ValidateAgencyCode(std::string_view agency_code);
@@ -95,6 +97,7 @@ class KeyRing {
   // Wipes a retired version's key; refuses the active version.
   Status DestroyAgencyVersion(std::string_view agency_code, uint16_t version, int64_t now_us);
   std::vector<KeyInfo> List() const;
+  std::string Summary() const;  // KeyRingSummary of List() and the records key
 
   RecordKeys CloneRecordKeys() const;
   // Adds a new record encryption key version (newest last); returns its version.

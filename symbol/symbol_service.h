@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -49,6 +50,11 @@ struct SymbolServiceOptions {
   // Open a key ring whose file key is wrapped by a token's key-encryption key (format 2,
   // key_ring_file.h) through this wrapper; the passphrase is then not used. Not owned.
   const KeyWrapper* key_wrapper = nullptr;
+  // Told of each agency's first keys made at first use (the ring's summaries before and
+  // after), so that the change can be journalled (policy/key_change.h). Called after the
+  // ring is saved, outside its locks.
+  std::function<void(std::string_view agency, const std::string& before, const std::string& after)>
+      on_agency_keys_created;
 };
 
 class SymbolService {
@@ -125,6 +131,7 @@ class SymbolService {
   Result<uint16_t> RotateAgencyKey(std::string_view agency_code);
   Status DestroyKeyVersion(std::string_view agency_code, uint16_t version);
   std::vector<KeyInfo> ListKeys() const;
+  std::string KeySummary() const;  // KeyRing::Summary: what the two-person rule binds to
   Result<uint32_t> RotateRecordEncryptionKey();
   // Creates the agency's keys (version 1) unless it has some: what the first issuance
   // does, for setting up the shared key ring of a replicated core's sites beforehand.

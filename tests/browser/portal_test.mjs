@@ -361,24 +361,66 @@ const byCodeStatus = await new Promise((resolve) => {
   req.end(body);
 });
 check(byCodeStatus === 400, `knowing a resident code without the card enrols nobody (${byCodeStatus})`);
+// The portal's own words for each refusal, over the API from another loopback address
+// (so that this run's attempts stay within the per-address limits).
+function postFrom(localAddress, p, body) {
+  return new Promise((resolve) => {
+    const data = JSON.stringify(body);
+    const req = http.request(portal + p, { method: 'POST', localAddress,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } },
+    (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { text += c; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(text); } catch { /* not JSON: json stays null */ }
+        resolve({ status: res.statusCode, body: json });
+      });
+    });
+    req.on('error', (e) => resolve({ status: 0, body: { error: String(e) } }));
+    req.end(data);
+  });
+}
+async function refusal(label, p) {
+  const { body: { challenge } } = await postFrom('127.0.0.3', '/api/challenge', {});
+  const signed = JSON.parse(cardSign(label, origin, challenge).answer);
+  const r = await postFrom('127.0.0.3', p,
+    { challenge, certificate: signed.certificate, signature: signed.signature });
+  return { status: r.status, error: r.body?.error || '' };
+}
 // A genuine card of the issuer that was never linked to anyone.
 newCard('card-unlinked');
 await refusedOnThePage(pageB, 'card-unlinked', '#card-enrol', 'an unlinked card');
+const unlinkedWhy = await refusal('card-unlinked', '/api/enrol');
+check(unlinkedWhy.status !== 200 && /not linked to anyone/.test(unlinkedWhy.error),
+  `the portal says the card is linked to no one (${unlinkedWhy.status}: ${unlinkedWhy.error})`);
 // Another issuer's card, however well made.
 const rogueIssuer = path.join(work, 'rogue-issuer');
 check(run(path.join(binDir, 'ipn'), ['card', 'init-issuer', '--issuer', rogueIssuer, '--name', 'rogue']).status === 0,
   'a rogue issuer is set up');
 newCard('card-rogue', rogueIssuer);
 await refusedOnThePage(pageB, 'card-rogue', '#card-enrol', 'a card from another issuer');
+const rogueWhy = await refusal('card-rogue', '/api/enrol');
+check(rogueWhy.status === 401 && rogueWhy.error === 'the card was not issued by the card issuer this portal trusts',
+  `the portal says the card is another issuer's (${rogueWhy.status}: ${rogueWhy.error})`);
 // A revoked card: issued, linked and enrolled, then revoked at the issuer.
 const serialR = newCard('card-revoked');
 const citizenR = citizenA === 2 || citizenB === 2 ? 3 : 2;
 linkCard(serialR, codes[citizenR]);
 const pageR = await withCardThroughThePage(await browser.newContext(), 'card-revoked', '#card-enrol');
-await pageR.close();
+check((await historyJson(pageR)).status === 200, 'the card to be revoked has a session');
 const revokedRun = run(path.join(binDir, 'ipn'), ['card', 'revoke', '--issuer', ready.card_issuer, '--serial', serialR]);
 check(revokedRun.status === 0, 'the issuer revokes a card');
 await refusedOnThePage(pageB, 'card-revoked', '#card-login', 'a revoked card');
+const revokedWhy = await refusal('card-revoked', '/api/login');
+check(revokedWhy.status === 401 && revokedWhy.error === 'the card has been revoked',
+  `the portal says the card is revoked (${revokedWhy.status}: ${revokedWhy.error})`);
+// The session the card opened before its revocation ends at its next use.
+const afterRevocation = await historyJson(pageR);
+check(afterRevocation.status === 401 && /session has ended: the card has been revoked/.test(afterRevocation.body?.error),
+  `the revoked card's open session ends (${afterRevocation.status}: ${afterRevocation.body?.error})`);
+await pageR.close();
 // A signature for another origin: the page refuses to send it at all, and the portal
 // refuses it when sent anyway.
 const phishText = await refusedOnThePage(pageB, 'card-b', '#card-login', 'a signature for another origin',
@@ -391,12 +433,16 @@ async function cardBody(label, signOrigin = origin) {
   const signed = JSON.parse(cardSign(label, signOrigin, challenge).answer);
   return { challenge, certificate: signed.certificate, signature: signed.signature };
 }
-check((await post('/api/login', await cardBody('card-b', 'http://127.0.0.1:1'))).status === 401,
-  'the portal refuses a signature for another origin');
+const phishWhy = await (await post('/api/login', await cardBody('card-b', 'http://127.0.0.1:1'))).json();
+check(phishWhy.error === 'the card\'s signature is not for this site and challenge',
+  `the portal refuses a signature for another origin (${phishWhy.error})`);
 // A replayed answer: the first use logs in, the same answer again is refused.
 const genuine = await cardBody('card-b');
 check((await post('/api/login', genuine)).status === 200, 'B\'s card logs in over the API');
-check((await post('/api/login', genuine)).status === 401, 'the same signed challenge cannot be replayed');
+const replayed = await post('/api/login', genuine);
+const replayedWhy = (await replayed.json()).error;
+check(replayed.status === 401 && /challenge/.test(replayedWhy),
+  `the same signed challenge cannot be replayed (${replayed.status}: ${replayedWhy})`);
 // Wrong PINs: the card application signs nothing; the third locks the card for good.
 newCard('card-pin');
 const wrongs = [1, 2, 3].map(() => cardSign('card-pin', origin, crypto.randomBytes(32).toString('base64url'), '0000'));

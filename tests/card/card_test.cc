@@ -8,6 +8,9 @@
 #include <algorithm>
 
 #include "common/file_util.h"
+#ifdef IPN_CARD_TEST_WITH_PORTAL
+#include "portal/card_trust.h"
+#endif
 #include "tests/support/softhsm.h"
 #include "tests/support/temp_dir.h"
 
@@ -198,6 +201,44 @@ TEST_F(CardTest, AnOutOfDateRevocationListFailsClosed) {
   ASSERT_TRUE(issuer_->PublishRevocations(kNow + 8 * 86400).ok());
   EXPECT_TRUE(Verifier(issuer_dir_)->Verify(*signed_, kOrigin, challenge_, kNow + 8 * 86400).ok());
 }
+
+#ifdef IPN_CARD_TEST_WITH_PORTAL
+// The portal's view over time (portal::CardTrust): a card revoked after its holder logged
+// in fails the check an open session makes, and a revocation list swapped back for an
+// older one — which would hide that revocation — refuses every card.
+TEST_F(CardTest, ARevocationEndsSessionsAndARolledBackListRefusesEveryCard) {
+  const std::string serial = IssueCard("card-1", *issuer_);
+  const std::string other = IssueCard("card-2", *issuer_);
+  const std::string list = CardIssuer::RevocationListPath(issuer_dir_);
+  Result<std::string> before = ReadFile(list);
+  ASSERT_TRUE(before.ok());
+  auto trust = portal::CardTrust::Load(CardIssuer::CertificatePath(issuer_dir_), list);
+  ASSERT_TRUE(trust.ok()) << trust.status().ToString();
+  EXPECT_TRUE((*trust)->CheckCard(serial, kNow + 60).ok());
+
+  ASSERT_TRUE(issuer_->Revoke(serial, kNow + 10).ok());
+  Status revoked = (*trust)->CheckCard(serial, kNow + 60);
+  EXPECT_EQ(revoked.code(), Status::Code::kPermissionDenied);
+  EXPECT_EQ(revoked.message(), "the card has been revoked");
+  EXPECT_TRUE((*trust)->CheckCard(other, kNow + 60).ok());
+  EXPECT_EQ((*trust)->CheckCard(other, kNow + 8 * 86400).message(),
+            "the card revocation list is out of date; cards cannot be checked");
+
+  ASSERT_TRUE(WriteFileAtomic(list, *before).ok());  // the list from before the revocation
+  Status rolled_back = (*trust)->CheckCard(serial, kNow + 60);
+  EXPECT_EQ(rolled_back.code(), Status::Code::kPermissionDenied);
+  EXPECT_NE(rolled_back.message().find("replaced by an older one"), std::string::npos)
+      << rolled_back.message();
+  auto signed_ = Sign("card-2");
+  ASSERT_TRUE(signed_.ok());
+  EXPECT_EQ((*trust)->Verify(*signed_, kOrigin, challenge_, kNow + 60).status().code(),
+            Status::Code::kPermissionDenied);
+  // The issuer publishes a current list: cards are checked again.
+  ASSERT_TRUE(issuer_->PublishRevocations(kNow + 20).ok());
+  EXPECT_TRUE((*trust)->CheckCard(other, kNow + 60).ok());
+  EXPECT_EQ((*trust)->CheckCard(serial, kNow + 60).message(), "the card has been revoked");
+}
+#endif
 
 }  // namespace
 }  // namespace ipn::card

@@ -77,6 +77,22 @@ TEST_F(PolicyLoadAuditTest, ALoadRecordsTheVersionAndEveryStatusChange) {
                                       "agency_status_change|LAB-0001|active -> suspended"}));
 }
 
+// A new node key for an agency changes who may speak as it: a change of its standing as
+// much as a suspension, and named with the key's first 8 bytes.
+TEST_F(PolicyLoadAuditTest, ANewNodeKeyIsAStandingChange) {
+  auto before = Load(1, {});
+  std::map<std::string, policy::AgencyOverride> o;
+  o["PEN-0001"].curve_public_key = std::array<uint8_t, 32>{0xab, 0xcd};
+  auto after = Load(2, o);
+  std::vector<AgencyStatusChange> changes = AgencyStatusChanges(before.get(), *after);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].agency, "PEN-0001");
+  EXPECT_EQ(changes[0].now, "active, key abcd000000000000…");
+  EXPECT_TRUE(changes[0].was.starts_with("active, key ")) << changes[0].was;
+  EXPECT_NE(changes[0].was, changes[0].now);
+  EXPECT_TRUE(AgencyStatusChanges(after.get(), *after).empty());
+}
+
 TEST_F(PolicyLoadAuditTest, ARefusedLoadRecordsTheRefusalOnly) {
   auto before = Load(1, {});
   auto audit =

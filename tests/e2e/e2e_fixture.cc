@@ -3,11 +3,16 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sodium.h>
+#include <sys/wait.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
+#include "common/encoding.h"
+#include "common/file_util.h"
 #include "symbol/resident_code.h"
 #include "symbol/symbol_service.h"
 
@@ -193,6 +198,44 @@ std::array<uint8_t, 32> E2eNetwork::RecordSymbolOf(const std::vector<uint8_t>& s
   auto rs = (*symbols)->RecordSymbolOf(symbol, agency);
   EXPECT_TRUE(rs.ok()) << rs.status().ToString();
   return rs.ok() ? rs->bytes : std::array<uint8_t, 32>{};
+}
+
+std::vector<TestOperator> MakeOperators(const TempDir& dir, const std::vector<std::string>& ids) {
+  std::vector<TestOperator> ops;
+  for (const std::string& id : ids) {
+    TestOperator op{id, dir.Sub(id + ".secret"), {}};
+    std::array<uint8_t, 64> sk{};
+    crypto_sign_keypair(op.pk.data(), sk.data());
+    EXPECT_TRUE(WriteFileAtomic(op.key_file, HexEncode(sk) + "\n").ok());
+    sodium_memzero(sk.data(), sk.size());
+    ops.push_back(op);
+  }
+  return ops;
+}
+
+std::string RosterText(const std::vector<std::pair<const TestOperator*, std::string>>& roles,
+                       const std::string& rules) {
+  std::string out;
+  for (const auto& [op, role] : roles) {
+    out += "operator " + op->id + " " + role + " " + HexEncode(op->pk) + "\n";
+  }
+  return out + rules;
+}
+
+size_t Occurrences(const std::string& path, const std::string& needle) {
+  Result<std::string> text = ReadFile(path);
+  size_t n = 0;
+  for (size_t at = text.ok() ? text->find(needle) : std::string::npos; at != std::string::npos;
+       at = text->find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+bool RunIpn(const std::string& args) {
+  const std::string command = BinDir() + "/ipn " + args + " >/dev/null 2>&1 </dev/null";
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 }  // namespace ipn::testing

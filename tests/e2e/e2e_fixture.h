@@ -2,6 +2,7 @@
 // helpers to issue symbols and read the records the run left.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -79,5 +80,23 @@ interface::InquiryRequest LocalTax(const std::vector<uint8_t>& symbol, const std
 
 // A valid resident code from ten digits.
 std::string ResidentCodeFrom(const std::string& first_ten);
+
+// An operator of the two-person rule with a fresh Ed25519 key (its secret key file under
+// the directory given to MakeOperators), for `ipn … approve --operator ID --key FILE`.
+struct TestOperator {
+  std::string id, key_file;
+  std::array<uint8_t, 32> pk{};
+};
+std::vector<TestOperator> MakeOperators(const TempDir& dir, const std::vector<std::string>& ids);
+// "operator ID ROLE HEX" for each (operator, role), then the `require` lines given.
+std::string RosterText(const std::vector<std::pair<const TestOperator*, std::string>>& roles,
+                       const std::string& rules);
+
+// How often `needle` occurs in the file at `path` (0 when it cannot be read): refusals
+// counted in a log after the run.
+size_t Occurrences(const std::string& path, const std::string& needle);
+
+// Runs `ipn <args>` from the build (no terminal, output discarded); true when it exits 0.
+bool RunIpn(const std::string& args);
 
 }  // namespace ipn::testing

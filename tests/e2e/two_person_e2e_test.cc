@@ -6,7 +6,9 @@
 // unchanged; each refusal and the load are operator-action records naming who approved.
 // Rotating a key of the core's key ring (`ipn keys`, offline) takes two key custodians'
 // approvals of a request bound to the ring's state; the core names them when it records
-// the change at its next start.
+// the change at its next start, and records a change made around the rule as unapproved.
+// A bundle changed while the core was stopped needs the same approvals for the core to
+// start with it.
 #include <gtest/gtest.h>
 #include <sodium.h>
 #include <sys/wait.h>
@@ -24,34 +26,15 @@
 namespace ipn::testing {
 namespace {
 
-struct Operator {
-  std::string id, key_file;
-  std::array<uint8_t, 32> pk{};
-};
-
-// Operators with fresh keys (secret key files under `dir`).
-std::vector<Operator> MakeOperators(const TempDir& dir, const std::vector<std::string>& ids) {
-  std::vector<Operator> ops;
-  for (const std::string& id : ids) {
-    Operator op{id, dir.Sub(id + ".secret"), {}};
-    std::array<uint8_t, 64> sk{};
-    crypto_sign_keypair(op.pk.data(), sk.data());
-    EXPECT_TRUE(WriteFileAtomic(op.key_file, HexEncode(sk) + "\n").ok());
-    sodium_memzero(sk.data(), sk.size());
-    ops.push_back(op);
-  }
-  return ops;
-}
+using Operator = TestOperator;
 
 // `ipn policy approve` as the operator would run it.
 Status Approve(const std::string& bundle, const Operator& op,
                const std::string& action = "policy_load") {
-  const std::string command = BinDir() + "/ipn policy approve --bundle " + bundle + " --action " +
-                              action + " --operator " + op.id + " --key " + op.key_file +
-                              " >/dev/null 2>&1 </dev/null";
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? Status::Ok()
-                                                       : Status::Internal("approve failed");
+  return RunIpn("policy approve --bundle " + bundle + " --action " + action + " --operator " +
+                op.id + " --key " + op.key_file)
+             ? Status::Ok()
+             : Status::Internal("approve failed");
 }
 
 TEST(OperatorTwoPersonE2eTest, APolicyLoadTakesEffectOnlyWithTwoDistinctOfficers) {
@@ -221,11 +204,9 @@ TEST(OperatorTwoPersonE2eTest, AnAgencyStatusChangeAlsoNeedsTwoDistinctRegistrar
   EXPECT_EQ(status_changes, (std::vector<std::string>{"MUN-401307 dave+erin"}));
 }
 
-// Runs `ipn <args>` (the key ring's passphrase in IPN_PASSPHRASE); true when it succeeds.
+// `ipn <args>` (the key ring's passphrase in IPN_PASSPHRASE); true when it succeeds.
 bool Ipn(const std::string& args) {
-  const std::string command = BinDir() + "/ipn " + args + " >/dev/null 2>&1 </dev/null";
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return RunIpn(args);
 }
 
 TEST(OperatorTwoPersonE2eTest, AKeyRotationTakesTwoKeyCustodiansAndTheCoreNamesThem) {
@@ -244,8 +225,8 @@ TEST(OperatorTwoPersonE2eTest, AKeyRotationTakesTwoKeyCustodiansAndTheCoreNamesT
   n.IssueSymbol("MUN-131016", ResidentCodeFrom("1357924680"), "p1");  // MUN's keys exist
   const std::string ring = n.net().data_dir() + "/core/symbols";
   const std::string request = keys.Sub("rotate-mun.txt");
-  const std::string rotate =
-      "keys rotate --dir " + ring + " --agency MUN-131016 --roster " + roster;
+  // No --roster: the core keeps a copy of its roster beside the ring, where ipn keys finds it.
+  const std::string rotate = "keys rotate --dir " + ring + " --agency MUN-131016";
   auto approve = [&](const Operator& op) {
     return Ipn("keys approve --request " + request + " --operator " + op.id + " --key " +
                op.key_file);
@@ -269,20 +250,22 @@ TEST(OperatorTwoPersonE2eTest, AKeyRotationTakesTwoKeyCustodiansAndTheCoreNamesT
     outcomes.push_back(Ipn(rotate + " --request " + request));  // the same request again
     return Status::Ok();
   });
+  ASSERT_TRUE(offline.ok()) << offline.ToString();
+  // Then the records key rotated around the rule (the roster's copy removed first): the
+  // tool lets it through, and the core's next start records it as unapproved.
+  offline = n.net().RestartCore(false, [&]() -> Status {
+    std::filesystem::remove(ring + "/operator_roster.txt");
+    return Ipn("keys rotate --dir " + ring + " --records") ? Status::Ok()
+                                                           : Status::Internal("rotate --records");
+  });
   unsetenv("IPN_PASSPHRASE");
   ASSERT_TRUE(offline.ok()) << offline.ToString();
+  EXPECT_TRUE(std::filesystem::exists(ring + "/operator_roster.txt"));  // copied again
   EXPECT_EQ(outcomes,
             (std::vector<bool>{false, true, false, false, true, false, true, true, true, false}));
 
   // Every refusal is in the key ring's operations log.
-  Result<std::string> ops_log = ReadFile(ring + "/operations.log");
-  ASSERT_TRUE(ops_log.ok());
-  size_t refusals = 0;
-  for (size_t at = ops_log->find("keys.refused"); at != std::string::npos;
-       at = ops_log->find("keys.refused", at + 1)) {
-    ++refusals;
-  }
-  EXPECT_EQ(refusals, 4u);
+  EXPECT_EQ(Occurrences(ring + "/operations.log", "keys.refused"), 4u);
   // The core recorded the changes since its last start (MUN's first keys were made at
   // their first use; the rotation retired v1 and made v2) at its start, naming the two
   // custodians whose approvals left the ring as it is.
@@ -292,7 +275,67 @@ TEST(OperatorTwoPersonE2eTest, AKeyRotationTakesTwoKeyCustodiansAndTheCoreNamesT
     if (a && a->action == "key_change") changes.push_back(a->detail + " " + a->actor);
   }
   EXPECT_EQ(changes, (std::vector<std::string>{"MUN-131016@v1:retired kim+lee",
-                                               "MUN-131016@v2:active kim+lee"}));
+                                               "MUN-131016@v2:active kim+lee",
+                                               "#records@v2:active unapproved"}));
+}
+
+// The bundle the core starts with follows the same rule when it changed while the core was
+// stopped: without the officers' approvals, or with them but without the registrars' for
+// the status change it makes, the core refuses to start and says why; with both it starts
+// and records the load and the status change naming them.
+TEST(OperatorTwoPersonE2eTest, ABundleChangedWhileStoppedNeedsItsApprovalsToStart) {
+  TempDir keys;
+  const std::vector<Operator> ops = MakeOperators(keys, {"alice", "bob", "dave", "erin"});
+  const Operator &alice = ops[0], &bob = ops[1], &dave = ops[2], &erin = ops[3];
+  const std::string roster = keys.Sub("roster.txt");
+  ASSERT_TRUE(WriteFileAtomic(roster, RosterText({{&alice, "policy_officer"},
+                                                  {&bob, "policy_officer"},
+                                                  {&dave, "agency_registrar"},
+                                                  {&erin, "agency_registrar"}},
+                                                 "require policy_load 2 policy_officer\n"
+                                                 "require agency_status 2 agency_registrar\n"))
+                  .ok());
+  E2eNetwork n({"REG-0001", "MUN-131016", "PEN-0001"}, {}, "", 5.0, {},
+               [&](localnet::LocalNetworkOptions& o) { o.operator_roster_file = roster; });
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  policy::AgencyOverride suspend;
+  suspend.status = policy::AgencyStatus::kSuspended;
+  std::string bundle;
+  // Version 2, suspending MUN-401307, approved by alice alone, written while stopped.
+  Status refused = n.net().RestartCore(false, [&]() -> Status {
+    return n.net().ChangePolicy(
+        {{"MUN-401307", suspend}},
+        [&](const std::string& b) {
+          bundle = b;
+          return Approve(b, alice);
+        },
+        /*reload=*/false);
+  });
+  EXPECT_FALSE(refused.ok());
+  EXPECT_NE(refused.ToString().find("refusing to start with the policy bundle"), std::string::npos)
+      << refused.ToString();
+  // With bob too, but no registrars for the suspension: still refused.
+  refused = n.net().RestartCore(true, [&] { return Approve(bundle, bob); });
+  EXPECT_FALSE(refused.ok());
+  // With dave and erin for the status change: it starts, with version 2 in force.
+  Status started = n.net().RestartCore(true, [&] {
+    IPN_RETURN_IF_ERROR(Approve(bundle, dave, "agency_status"));
+    return Approve(bundle, erin, "agency_status");
+  });
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  EXPECT_EQ(n.CoreMetric("ipn_core_policy_version"), 2);
+  // Each refusal is in the core's log; the start's records name who approved.
+  EXPECT_EQ(Occurrences(n.net().CoreLogPath(), "start_refused"), 2u);
+  std::vector<std::string> actions;
+  for (const records::Record& r : n.StopAndReadRecords()) {
+    std::optional<records::AuditRecord> a = records::AuditRecordOf(r);
+    if (a && (a->action == "policy_load" || a->action == "agency_status_change")) {
+      actions.push_back(a->action + " " + a->agency + " " + a->detail + " " + a->actor);
+    }
+  }
+  EXPECT_EQ(actions, (std::vector<std::string>{
+                         "policy_load  version 2 at start alice+bob; agency status: dave+erin",
+                         "agency_status_change MUN-401307 active -> suspended dave+erin"}));
 }
 
 }  // namespace

@@ -9,19 +9,13 @@
 
 #include "common/encoding.h"
 #include "common/file_util.h"
+#include "tests/policy/operator_keys.h"
 #include "tests/support/temp_dir.h"
 
 namespace ipn::policy {
 namespace {
 
-struct Custodian {
-  std::string id;
-  std::array<uint8_t, 32> pk{};
-  std::array<uint8_t, 64> sk{};
-  explicit Custodian(std::string name) : id(std::move(name)) {
-    crypto_sign_keypair(pk.data(), sk.data());
-  }
-};
+using Custodian = OperatorKey;
 
 constexpr char kBefore[] = "MUN-131016@v1:active";
 constexpr char kAfter[] = "MUN-131016@v1:retired,MUN-131016@v2:active";
@@ -87,21 +81,88 @@ TEST_F(TwoPersonKeyChangeTest, TwoCustodiansApproveExactlyTheChangeTheyWereAsked
 
 TEST_F(TwoPersonKeyChangeTest, TheJournalNamesApproversOnlyWhenTheyStillVerify) {
   ipn::testing::TempDir dir;
-  EXPECT_EQ(KeyChangeApprovers(dir.path(), kAfter, &roster_).status().code(),
+  EXPECT_EQ(KeyChangeChain(dir.path(), kBefore, kAfter, &roster_).status().code(),
             Status::Code::kNotFound);
+  EXPECT_TRUE(KeyChangeChain(dir.path(), kBefore, kBefore, &roster_)->empty());
   const std::string both = Approve(kim_, request_) + Approve(lee_, request_);
-  ASSERT_TRUE(JournalKeyChange(dir.path(), kAfter, request_, both).ok());
-  EXPECT_EQ(*KeyChangeApprovers(dir.path(), kAfter, &roster_), "kim+lee");
-  EXPECT_EQ(KeyChangeApprovers(dir.path(), kBefore, &roster_).status().code(),
-            Status::Code::kNotFound);
+  ASSERT_TRUE(JournalKeyChange(dir.path(), kBefore, kAfter, request_, both).ok());
+  Result<std::vector<KeyChangeStep>> chain = KeyChangeChain(dir.path(), kBefore, kAfter, &roster_);
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  ASSERT_EQ(chain->size(), 1u);
+  EXPECT_EQ((*chain)[0].actor, "kim+lee");
+  EXPECT_EQ((*chain)[0].what, "rotate-agency MUN-131016");
   // A line written by hand naming two custodians whose signatures are not there: it names
   // them without a roster, and counts for nothing with one.
   const std::string forged = Approve(kim_, "another request") + Approve(lee_, "another request");
   ipn::testing::TempDir other;
-  ASSERT_TRUE(JournalKeyChange(other.path(), kAfter, request_, forged).ok());
-  EXPECT_EQ(*KeyChangeApprovers(other.path(), kAfter, nullptr), "kim+lee");
-  EXPECT_EQ(KeyChangeApprovers(other.path(), kAfter, &roster_).status().code(),
+  ASSERT_TRUE(JournalKeyChange(other.path(), kBefore, kAfter, request_, forged).ok());
+  EXPECT_EQ(KeyChangeChain(other.path(), kBefore, kAfter, nullptr)->at(0).actor, "kim+lee");
+  EXPECT_EQ(KeyChangeChain(other.path(), kBefore, kAfter, &roster_).status().code(),
             Status::Code::kPermissionDenied);
+}
+
+// The chain from one start's ring to the next, change by change: the core's own creation
+// of an agency's first keys needs no approvals; a change made outside the journal breaks
+// the chain even when an approved change follows it; an approved request cannot cover
+// another change than the one it names.
+TEST_F(TwoPersonKeyChangeTest, EveryChangeSinceTheLastStartMustBeJournalledAndApproved) {
+  constexpr char kStart[] = "#records@v1:active";
+  constexpr char kCreated[] = "#records@v1:active,MUN-131016@v1:active";
+  constexpr char kRotated[] = "#records@v1:active,MUN-131016@v1:retired,MUN-131016@v2:active";
+  constexpr char kByHand[] =
+      "#records@v1:active,MUN-131016@v1:retired,MUN-131016@v2:active,"
+      "PEN-0001@v1:retired,PEN-0001@v2:active";
+  const std::string rotate =
+      FormatKeyChangeRequest({"rotate-agency MUN-131016", RingStateHash(kCreated)});
+  const std::string both = Approve(kim_, rotate) + Approve(lee_, rotate);
+  ipn::testing::TempDir dir;
+  ASSERT_TRUE(JournalKeyCreation(dir.path(), kStart, kCreated, "MUN-131016", "core").ok());
+  ASSERT_TRUE(JournalKeyChange(dir.path(), kCreated, kRotated, rotate, both).ok());
+  Result<std::vector<KeyChangeStep>> chain = KeyChangeChain(dir.path(), kStart, kRotated, &roster_);
+  ASSERT_TRUE(chain.ok()) << chain.status().ToString();
+  ASSERT_EQ(chain->size(), 2u);
+  EXPECT_EQ((*chain)[0].what + " by " + (*chain)[0].actor, "create-agency MUN-131016 by core");
+  EXPECT_EQ((*chain)[1].what + " by " + (*chain)[1].actor, "rotate-agency MUN-131016 by kim+lee");
+
+  // PEN's key rotated by hand, then an approved rotation journalled on top of it.
+  const std::string after_hand = std::string(kByHand) + ",PEN-0002@v1:active";
+  ASSERT_TRUE(JournalKeyCreation(dir.path(), kByHand, after_hand, "PEN-0002", "core").ok());
+  EXPECT_EQ(KeyChangeChain(dir.path(), kStart, after_hand, &roster_).status().code(),
+            Status::Code::kNotFound);
+
+  // Approvals of "rotate MUN" journalled for a change that also touched PEN's keys.
+  ipn::testing::TempDir other;
+  ASSERT_TRUE(JournalKeyChange(other.path(), kCreated, kByHand, rotate, both).ok());
+  EXPECT_EQ(KeyChangeChain(other.path(), kCreated, kByHand, &roster_).status().code(),
+            Status::Code::kPermissionDenied);
+  // A "creation" that in fact rotates a key.
+  ipn::testing::TempDir third;
+  ASSERT_TRUE(JournalKeyCreation(third.path(), kCreated, kRotated, "MUN-131016", "core").ok());
+  EXPECT_EQ(KeyChangeChain(third.path(), kCreated, kRotated, &roster_).status().code(),
+            Status::Code::kPermissionDenied);
+}
+
+TEST_F(TwoPersonKeyChangeTest, AChangeMatchesOnlyTheKeysItNames) {
+  constexpr char kTwo[] = "#records@v1:active,MUN-131016@v1:active,PEN-0001@v1:active";
+  EXPECT_TRUE(ChangeMatches("rotate-agency MUN-131016", kTwo,
+                            "#records@v1:active,MUN-131016@v1:retired,MUN-131016@v2:active,"
+                            "PEN-0001@v1:active"));
+  EXPECT_FALSE(ChangeMatches("rotate-agency MUN-131016", kTwo, kTwo));  // nothing changed
+  EXPECT_FALSE(ChangeMatches("rotate-agency MUN-131016", kTwo,
+                             "#records@v1:active,MUN-131016@v1:active,PEN-0001@v1:retired,"
+                             "PEN-0001@v2:active"));
+  EXPECT_TRUE(ChangeMatches("rotate-records", kTwo,
+                            "#records@v2:active,MUN-131016@v1:active,PEN-0001@v1:active"));
+  EXPECT_FALSE(ChangeMatches("rotate-records", kTwo,
+                             "#records@v2:active,MUN-131016@v1:retired,PEN-0001@v1:active"));
+  EXPECT_TRUE(ChangeMatches("retire MUN-131016 1", "MUN-131016@v1:retired,MUN-131016@v2:active",
+                            "MUN-131016@v1:destroyed,MUN-131016@v2:active"));
+  EXPECT_FALSE(ChangeMatches("retire MUN-131016 2", "MUN-131016@v1:retired,MUN-131016@v2:active",
+                             "MUN-131016@v1:destroyed,MUN-131016@v2:active"));
+  EXPECT_TRUE(
+      ChangeMatches("create-agency KEN-0001", kTwo, std::string(kTwo) + ",KEN-0001@v1:active"));
+  EXPECT_FALSE(ChangeMatches("create-agency MUN-131016", "#records@v1:active",
+                             "#records@v1:active,MUN-131016@v2:active"));
 }
 
 }  // namespace

@@ -49,6 +49,9 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
                  "Replication: every site's name, comma-separated (the window of batches in "
                  "etcd is trimmed only below what all of them applied)")
       ->delimiter(',');
+  app.add_option("--replica-set", options.replica_set_file,
+                 "Replication: the sites from a replica set file (ipn replica request), which "
+                 "takes effect only with the roster's replica_change approvals (FILE.approvals)");
   app.add_option("--lease-ttl", options.lease_ttl_s,
                  "Replication: the leader's etcd lease in seconds (about the failover time)")
       ->capture_default_str();

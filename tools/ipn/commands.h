@@ -19,6 +19,7 @@ void RegisterPolicyCommand(CLI::App& app, Context& ctx);
 void RegisterRecordsCommand(CLI::App& app, Context& ctx);
 void RegisterTokenCommand(CLI::App& app, Context& ctx);
 void RegisterCardCommand(CLI::App& app, Context& ctx);
+void RegisterReplicaCommand(CLI::App& app, Context& ctx);
 
 #ifdef IPN_WITH_BROKER
 // Broker commands (built with IPN_BUILD_BROKER).

@@ -80,7 +80,7 @@ Result<std::string> CheckTwoPersonRule(const KeysArgs& a, const std::string& wha
   Result<std::string> approvals = ReadFile(a.request + ".approvals");
   Result<std::vector<std::string>> approvers =
       policy::CheckKeyChange(*roster, *request, approvals.ok() ? *approvals : std::string(), what,
-                             symbol::KeyRingSummary(session.service->ListKeys()));
+                             session.service->KeySummary());
   if (!approvers.ok()) return refuse(approvers.status());
   std::string names;
   for (const std::string& n : *approvers) names += (names.empty() ? "" : "+") + n;
@@ -88,22 +88,25 @@ Result<std::string> CheckTwoPersonRule(const KeysArgs& a, const std::string& wha
 }
 
 // After the change: the journal the core reads at its next start to name the approvers.
-void JournalChange(const KeysArgs& a, const std::string& what, const std::string& approvers,
-                   KeyRingSession& session) {
-  if (approvers.empty()) return;
+// A change whose journal line cannot be written is reported as a failure: the core will
+// record it as unapproved at its next start.
+Status JournalChange(const KeysArgs& a, const std::string& what, const std::string& approvers,
+                     const std::string& before, KeyRingSession& session) {
+  if (approvers.empty()) return Status::Ok();
   Result<std::string> request = ReadFile(a.request);
   Result<std::string> approvals = ReadFile(a.request + ".approvals");
-  Status s =
-      request.ok() && approvals.ok()
-          ? policy::JournalKeyChange(a.dir, symbol::KeyRingSummary(session.service->ListKeys()),
-                                     *request, *approvals)
-          : Status::IoError("the request or its approvals could not be read again");
+  Status s = request.ok() && approvals.ok()
+                 ? policy::JournalKeyChange(a.dir, before, session.service->KeySummary(), *request,
+                                            *approvals)
+                 : Status::IoError("the request or its approvals could not be read again");
   if (session.log) {
     session.log->Info("keys.approved_change",
                       {{"change", what}, {"approvers", approvers}, {"journal", s.ok()}});
   }
-  if (!s.ok())
-    std::fprintf(stderr, "ipn keys: warning: journal not written: %s\n", s.ToString().c_str());
+  return s.ok() ? s
+                : s.WithContext(
+                      "the change was made but not journalled; the core will record "
+                      "it as unapproved");
 }
 
 int Fail(const Status& s) {
@@ -171,16 +174,17 @@ int RunRotate(const KeysArgs& a) {
   const std::string what = ChangeName(a, false);
   Result<std::string> approvers = CheckTwoPersonRule(a, what, *session);
   if (!approvers.ok()) return Fail(approvers.status());
+  const std::string before = session->service->KeySummary();
   if (a.records) {
     auto version = session->service->RotateRecordEncryptionKey();
     if (!version.ok()) return Fail(version.status());
-    JournalChange(a, what, *approvers, *session);
+    if (Status j = JournalChange(a, what, *approvers, before, *session); !j.ok()) return Fail(j);
     std::printf("record encryption key version %u is now the newest\n", *version);
     return 0;
   }
   auto version = session->service->RotateAgencyKey(a.agency);
   if (!version.ok()) return Fail(version.status());
-  JournalChange(a, what, *approvers, *session);
+  if (Status j = JournalChange(a, what, *approvers, before, *session); !j.ok()) return Fail(j);
   std::printf(
       "agency %s: key version %u is now active; version %u is retired (its symbols "
       "still open)\n",
@@ -193,8 +197,16 @@ int RunRotate(const KeysArgs& a) {
 int RunAdd(const KeysArgs& a) {
   auto session = OpenKeyRingSession(a.dir, "ipn-keys");
   if (!session.ok()) return Fail(session.status());
+  const std::string before = session->service->KeySummary();
   Status s = session->service->EnsureAgencyKeys(a.agency);
   if (!s.ok()) return Fail(s);
+  const std::string after = session->service->KeySummary();
+  // A creation needs no approvals; journalled so that the chain of changes the core checks
+  // at its next start stays unbroken.
+  if (after != before) {
+    s = policy::JournalKeyCreation(a.dir, before, after, a.agency, "ipn keys add");
+    if (!s.ok()) return Fail(s.WithContext("the keys were made but not journalled"));
+  }
   std::printf("agency %s has keys (copy the key ring to every site of a replicated core)\n",
               a.agency.c_str());
   return 0;
@@ -209,9 +221,10 @@ int RunRetire(const KeysArgs& a) {
   const std::string what = ChangeName(a, true);
   Result<std::string> approvers = CheckTwoPersonRule(a, what, *session);
   if (!approvers.ok()) return Fail(approvers.status());
+  const std::string before = session->service->KeySummary();
   Status s = session->service->DestroyKeyVersion(a.agency, static_cast<uint16_t>(a.version));
   if (!s.ok()) return Fail(s);
-  JournalChange(a, what, *approvers, *session);
+  if (Status j = JournalChange(a, what, *approvers, before, *session); !j.ok()) return Fail(j);
   std::printf("agency %s: key version %d destroyed; symbols under it are now rejected\n",
               a.agency.c_str(), a.version);
   return 0;
@@ -228,7 +241,7 @@ int RunRequest(const KeysArgs& a) {
   if (!session.ok()) return Fail(session.status());
   policy::KeyChange change;
   change.what = ChangeName(a, retire);
-  change.ring_before = policy::RingStateHash(symbol::KeyRingSummary(session->service->ListKeys()));
+  change.ring_before = policy::RingStateHash(session->service->KeySummary());
   const std::string text = policy::FormatKeyChangeRequest(change);
   if (session->log) session->log->Info("keys.requested", {{"change", change.what}});
   if (a.output.empty()) {

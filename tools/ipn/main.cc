@@ -20,6 +20,7 @@ int RunMain(int argc, char** argv) {
   ipn::cli::RegisterRecordsCommand(app, ctx);
   ipn::cli::RegisterTokenCommand(app, ctx);
   ipn::cli::RegisterCardCommand(app, ctx);
+  ipn::cli::RegisterReplicaCommand(app, ctx);
 #ifdef IPN_WITH_BROKER
   ipn::cli::RegisterDemoCommand(app, ctx);
   ipn::cli::RegisterInquireCommand(app, ctx);

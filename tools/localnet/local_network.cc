@@ -193,10 +193,12 @@ Result<ChildProcess> LocalNetwork::LaunchCore(size_t site, const std::string& bi
     for (const std::string& e : options_.etcd_endpoints) etcd += (etcd.empty() ? "" : ",") + e;
     for (const std::string& s : options_.sites) sites += (sites.empty() ? "" : ",") + s;
     for (std::string a : {std::string("--etcd"), etcd, std::string("--site"), options_.sites[site],
-                          std::string("--sites"), sites, std::string("--lease-ttl"),
-                          std::to_string(options_.lease_ttl_s)}) {
+                          std::string("--lease-ttl"), std::to_string(options_.lease_ttl_s)}) {
       argv.push_back(std::move(a));
     }
+    // The sites from the approved replica set file when there is one (two-person rule).
+    argv.push_back(options_.replica_set_file.empty() ? "--sites" : "--replica-set");
+    argv.push_back(options_.replica_set_file.empty() ? sites : options_.replica_set_file);
   }
   if (!options_.key_ring_token.empty()) {
     return ChildProcess::Start(argv, {{"IPN_TOKEN_PIN", options_.token_pin}},
@@ -409,7 +411,7 @@ void LocalNetwork::KillAgencyProgram(const std::string& agency) {
 
 Status LocalNetwork::ChangePolicy(
     const std::map<std::string, policy::AgencyOverride>& changes,
-    const std::function<Status(const std::string& bundle_file)>& before_reload) {
+    const std::function<Status(const std::string& bundle_file)>& before_reload, bool reload) {
   for (const auto& [code, change] : changes) {
     policy::AgencyOverride& o = overrides_[code];
     if (change.status) o.status = change.status;
@@ -425,6 +427,7 @@ Status LocalNetwork::ChangePolicy(
   const std::string bundle_file = options_.data_dir + "/policy/bundle.ipnp";
   IPN_RETURN_IF_ERROR(WriteFileAtomic(bundle_file, *bundle));
   if (before_reload) IPN_RETURN_IF_ERROR(before_reload(bundle_file));
+  if (!reload) return Status::Ok();
   if (!core_.running() || kill(core_.pid(), SIGHUP) != 0) {
     return Status::FailedPrecondition("the core is not running");
   }

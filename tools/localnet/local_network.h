@@ -57,6 +57,9 @@ struct LocalNetworkOptions {
   std::vector<std::string> sites;
   std::vector<std::string> etcd_endpoints;
   int lease_ttl_s = 2;
+  // The cores' sites from this replica set file (--replica-set; policy/start_config.h)
+  // instead of --sites: it may name other sites than `sites` (a site removed).
+  std::string replica_set_file;
   // Keys in a token (docs/security.md): the key ring is moved into this PKCS#11 token with
   // `ipn token protect-ring` before the core starts, and the core opens it with
   // `token_pin` (IPN_TOKEN_PIN). The token must exist (SOFTHSM2_CONF names where). Single
@@ -116,10 +119,12 @@ class LocalNetwork {
   // The policy administrator at work: signs the demo policy again, one version up, with
   // `changes` applied on top of the network's own, and asks the core to load it (SIGHUP).
   // `before_reload` runs after the bundle is written and before the core is signalled
-  // (a test adds the operators' approvals there).
+  // (a test adds the operators' approvals there). Without `reload` the bundle is only
+  // written, for the core's next start.
   Status ChangePolicy(
       const std::map<std::string, policy::AgencyOverride>& changes,
-      const std::function<Status(const std::string& bundle_file)>& before_reload = {});
+      const std::function<Status(const std::string& bundle_file)>& before_reload = {},
+      bool reload = true);
 
   // Stops everything in order (agency programs, nodes, core). Idempotent.
   Status Stop();
