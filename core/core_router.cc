@@ -141,10 +141,11 @@ Status CoreRouter::Impl::OpenStores() {
     roster_ = std::move(*roster);
     IPN_RETURN_IF_ERROR(KeepRosterBesideRing());
   }
-  IPN_RETURN_IF_ERROR(LoadStartConfiguration());
+  IPN_RETURN_IF_ERROR(LoadReplicaSet());
 
   if (!options_.etcd_endpoints.empty()) IPN_RETURN_IF_ERROR(OpenReplica());
   IPN_RETURN_IF_ERROR(OpenRecordStore());
+  IPN_RETURN_IF_ERROR(LoadStartBundle());
   if (replica_) {
     following_ = true;  // start-up records and closings wait until this core leads
     return Status::Ok();

@@ -81,10 +81,13 @@ class CoreRouter::Impl : public CoreEnv {
   // agencies' first keys; "unapproved" when the roster requires approvals and the chain of
   // changes breaks or does not verify.
   Status KeepRosterBesideRing() const;
-  // core_router_policy.cc: the policy bundle and the replica set the core starts with,
-  // under the two-person rule (policy/start_config.h): a change since the last start is
-  // refused without its approvals, and recorded with the start, naming them, otherwise.
-  Status LoadStartConfiguration();
+  // core_router_policy.cc: the replica set and the policy bundle the core starts with,
+  // under the two-person rule (policy/start_config.h): refused without their approvals
+  // (RefuseStart: logged, and recorded by a core of its own), a change since the last
+  // start recorded with the start, naming them.
+  Status LoadReplicaSet();
+  Status LoadStartBundle();
+  Status RefuseStart(const std::string& what, const Status& why);
   Status KeepStartConfiguration();
   std::vector<records::AuditRecord> start_changes_;              // recorded with the start
   std::vector<std::pair<std::string, std::string>> start_kept_;  // (path, form) once recorded

@@ -5,7 +5,7 @@
 // (BUNDLE.agency_status.approvals). Every load, refused or not, is an operator-action
 // record naming the approvers, and so is every status change it makes. The bundle and
 // the replica set the core starts with follow the same rule when they changed since the
-// last start (LoadStartConfiguration).
+// last start (LoadStartBundle, LoadReplicaSet).
 #include <algorithm>
 #include <optional>
 
@@ -44,14 +44,14 @@ std::span<const uint8_t> Bytes(const std::string& s) {
 }
 
 records::AuditRecord StartAction(std::string action, std::string agency, std::string detail,
-                                 std::string actor, int64_t now_us) {
+                                 std::string actor, int64_t now_us, std::string outcome = "ok") {
   records::AuditRecord a;
   a.time_unix_us = now_us;
   a.actor = std::move(actor);
   a.agency = std::move(agency);
   a.action = std::move(action);
   a.detail = std::move(detail);
-  a.outcome = "ok";
+  a.outcome = std::move(outcome);
   return a;
 }
 
@@ -63,96 +63,137 @@ std::string JoinSites(const std::vector<std::string>& sites) {
 
 }  // namespace
 
-// The policy bundle and the replica set the core starts with. What differs from the last
-// start takes effect only with its approvals (policy/start_config.h); a start without them
-// is refused, in the core's log and to whoever started it, and nothing is recorded.
-Status CoreRouter::Impl::LoadStartConfiguration() {
-  const policy::OperatorRoster* roster = roster_ ? &*roster_ : nullptr;
-  auto refuse = [this](const std::string& what, const Status& why) {
-    log_->Error("start_refused", {{"configuration", what}, {"reason", why.message()}});
-    return Status::PermissionDenied("refusing to start with " + what + ": " + why.message());
-  };
-  const std::string& file = options_.policy_bundle_file;
-  Result<std::string> bundle = ReadFile(file);
-  if (!bundle.ok()) return bundle.status().WithContext("policy");
-  IPN_RETURN_IF_ERROR(policy_->Load(Bytes(*bundle)).WithContext("policy"));
-  const std::string kept_bundle = options_.data_dir + "/policy_in_force.ipnp";
-  Result<policy::StartChange> change = policy::CheckStartConfig(
-      roster, "policy_load", Bytes(*bundle), file + ".approvals", kept_bundle, *bundle);
-  if (!change.ok()) return refuse("the policy bundle " + file, change.status());
-  const int64_t now = NowMicros();
-  if (change->changed) {
-    // Status changes against the bundle last in force (every agency's, when that one no
-    // longer verifies) are the agency registrars' to approve, as in ReloadPolicy.
-    policy::PolicyStore previous(options_.admin_public_key);
-    const policy::Policy* was =
-        previous.Load(Bytes(change->previous)).ok() ? previous.Current().get() : nullptr;
-    const std::vector<AgencyStatusChange> changes = AgencyStatusChanges(was, *policy_->Current());
-    std::string status_actor;
-    if (!changes.empty() && roster != nullptr && roster->rules.count("agency_status") != 0) {
-      std::vector<std::string> named;
-      Result<std::vector<std::string>> registrars = Approvals(
-          *roster, "agency_status", Bytes(*bundle), file + ".agency_status.approvals", &named);
-      if (!registrars.ok()) {
-        return refuse(
-            "the policy bundle " + file,
-            registrars.status().WithContext("changing the standing of " + changes[0].agency));
-      }
-      status_actor = Actors(*registrars);
-    }
-    start_changes_.push_back(StartAction(
-        "policy_load", "", "version " + std::to_string(policy_->Current()->version()) + " at start",
-        change->actor + (status_actor.empty() ? "" : "; agency status: " + status_actor), now));
-    for (const AgencyStatusChange& c : changes) {
-      start_changes_.push_back(StartAction("agency_status_change", c.agency, c.was + " -> " + c.now,
-                                           status_actor.empty() ? change->actor : status_actor,
-                                           now));
+// A start refused for its configuration: in the core's log always, and — a core of its
+// own, whose record store is open — as an operator-action record too (a replicated core
+// records nothing until it leads; its refusal is in its log).
+Status CoreRouter::Impl::RefuseStart(const std::string& what, const Status& why) {
+  log_->Error("start_refused", {{"configuration", what}, {"reason", why.message()}});
+  if (records_ != nullptr && replica_ == nullptr) {
+    std::vector<records::Record> batch = {records::ToRecord(StartAction(
+        "start_refused", "", what, "operator", NowMicros(), "refused: " + why.message()))};
+    if (Status s = records_->AppendBatch(batch); !s.ok()) {
+      log_->Error("start_refusal_unrecorded", {{"error", s.message()}});
     }
   }
-  start_kept_.emplace_back(kept_bundle, *bundle);
+  return Status::PermissionDenied("refusing to start with " + what + ": " + why.message());
+}
 
+// The replica set a replicated core starts with (before etcd is opened: it names the
+// sites). With a replica_change rule it needs its approvals at every start, and its
+// version may not go down: an older, once-approved set cannot be brought back.
+Status CoreRouter::Impl::LoadReplicaSet() {
+  const policy::OperatorRoster* roster = roster_ ? &*roster_ : nullptr;
   if (options_.replica_set_file.empty()) {
     if (roster != nullptr && roster->rules.count(policy::kReplicaChangeAction) != 0 &&
         !options_.etcd_endpoints.empty()) {
-      return refuse("sites given by --sites",
-                    Status::FailedPrecondition(
-                        "the operator roster requires approvals for the replica set "
-                        "(replica_change): give the sites as an approved replica set file "
-                        "(--replica-set FILE; ipn replica request|approve)"));
+      return RefuseStart("sites given by --sites",
+                         Status::FailedPrecondition(
+                             "the operator roster requires approvals for the replica set "
+                             "(replica_change): give the sites as an approved replica set file "
+                             "(--replica-set FILE; ipn replica request|approve)"));
     }
     return Status::Ok();
   }
-  const std::string& set_file = options_.replica_set_file;
-  Result<std::string> text = ReadFile(set_file);
+  const std::string& file = options_.replica_set_file;
+  Result<std::string> text = ReadFile(file);
   if (!text.ok()) return text.status().WithContext("replica set");
-  Result<std::vector<std::string>> sites = policy::ParseReplicaSet(*text);
-  if (!sites.ok()) return sites.status().WithContext(set_file);
+  Result<policy::ReplicaSet> set = policy::ParseReplicaSet(*text);
+  if (!set.ok()) return set.status().WithContext(file);
   if (options_.etcd_endpoints.empty()) {
     return Status::InvalidArgument("a replica set is for a replicated core (--etcd)");
   }
   std::vector<std::string> given = options_.sites;
   std::sort(given.begin(), given.end());
-  if (!given.empty() && given != *sites) {
-    return Status::InvalidArgument("--sites and the replica set " + set_file +
-                                   " name different sites");
+  if (!given.empty() && given != set->sites) {
+    return Status::InvalidArgument("--sites and the replica set " + file + " name different sites");
   }
-  if (std::find(sites->begin(), sites->end(), options_.site) == sites->end()) {
+  if (std::find(set->sites.begin(), set->sites.end(), options_.site) == set->sites.end()) {
     return Status::InvalidArgument("this site (" + options_.site + ") is not in the replica set " +
-                                   set_file);
+                                   file);
   }
-  const std::string kept_set = options_.data_dir + "/replica_set_in_force.txt";
-  Result<policy::StartChange> set_change = policy::CheckStartConfig(
-      roster, policy::kReplicaChangeAction, Bytes(*text), set_file + ".approvals", kept_set, *text);
-  if (!set_change.ok()) return refuse("the replica set " + set_file, set_change.status());
-  if (set_change->changed) {
-    Result<std::vector<std::string>> were = policy::ParseReplicaSet(set_change->previous);
+  const std::string kept = options_.data_dir + "/replica_set_in_force.txt";
+  Result<policy::StartChange> change = policy::CheckStartConfig(
+      roster, policy::kReplicaChangeAction, Bytes(*text), file + ".approvals", kept, *text);
+  if (!change.ok()) return RefuseStart("the replica set " + file, change.status());
+  Result<policy::ReplicaSet> was = policy::ParseReplicaSet(change->previous);
+  if (was.ok() &&
+      (set->version < was->version || (set->version == was->version && change->changed))) {
+    return RefuseStart("the replica set " + file,
+                       Status::PermissionDenied("its version " + std::to_string(set->version) +
+                                                " does not come after the set in force (version " +
+                                                std::to_string(was->version) + ")"));
+  }
+  if (change->changed) {
     start_changes_.push_back(StartAction(
         "replica_change", "",
-        "sites " + JoinSites(*sites) + " (were " + (were.ok() ? JoinSites(*were) : "unknown") + ")",
-        set_change->actor, now));
+        "version " + std::to_string(set->version) + ": sites " + JoinSites(set->sites) + " (were " +
+            (was.ok() ? JoinSites(was->sites) : std::string("none recorded here")) + ")",
+        change->actor, NowMicros()));
   }
-  options_.sites = *sites;
-  start_kept_.emplace_back(kept_set, *text);
+  options_.sites = set->sites;
+  start_kept_.emplace_back(kept, *text);
+  return Status::Ok();
+}
+
+// The policy bundle the core starts with (after the record store is open). With a
+// policy_load rule it needs its officers' approvals at every start, and its standing
+// changes against the bundle last in force the registrars' too; a core of its own also
+// refuses a bundle older than the one its records last name (a replicated core's floor is
+// kept in etcd).
+Status CoreRouter::Impl::LoadStartBundle() {
+  const policy::OperatorRoster* roster = roster_ ? &*roster_ : nullptr;
+  const std::string& file = options_.policy_bundle_file;
+  Result<std::string> bundle = ReadFile(file);
+  if (!bundle.ok()) return bundle.status().WithContext("policy");
+  IPN_RETURN_IF_ERROR(policy_->Load(Bytes(*bundle)).WithContext("policy"));
+  const uint64_t version = policy_->Current()->version();
+  if (replica_ == nullptr) {
+    Result<uint64_t> floor = LastRecordedPolicyVersion(records_.get());
+    if (!floor.ok()) return floor.status().WithContext("reading the policy version last in force");
+    if (version < *floor) {
+      return RefuseStart("the policy bundle " + file,
+                         Status::PermissionDenied("its version " + std::to_string(version) +
+                                                  " is older than version " +
+                                                  std::to_string(*floor) + " last in force"));
+    }
+  }
+  const std::string kept = options_.data_dir + "/policy_in_force.ipnp";
+  Result<policy::StartChange> change = policy::CheckStartConfig(
+      roster, "policy_load", Bytes(*bundle), file + ".approvals", kept, *bundle);
+  if (!change.ok()) return RefuseStart("the policy bundle " + file, change.status());
+  start_kept_.emplace_back(kept, *bundle);
+  // Recorded when it changed since the last start, or when approvers took it into force
+  // (a first start under the rule names them); the start's own record names its version.
+  const bool rule = roster != nullptr && roster->rules.count("policy_load") != 0;
+  if (!change->changed || (change->previous.empty() && !rule)) return Status::Ok();
+  // Standing changes against the bundle last in force (every agency's, when none is kept
+  // or it no longer verifies) are the agency registrars' to approve, as in ReloadPolicy.
+  policy::PolicyStore previous(options_.admin_public_key);
+  const policy::Policy* was =
+      !change->previous.empty() && previous.Load(Bytes(change->previous)).ok()
+          ? previous.Current().get()
+          : nullptr;
+  const std::vector<AgencyStatusChange> changes = AgencyStatusChanges(was, *policy_->Current());
+  std::string status_actor;
+  if (!changes.empty() && roster != nullptr && roster->rules.count("agency_status") != 0) {
+    std::vector<std::string> named;
+    Result<std::vector<std::string>> registrars = Approvals(
+        *roster, "agency_status", Bytes(*bundle), file + ".agency_status.approvals", &named);
+    if (!registrars.ok()) {
+      return RefuseStart(
+          "the policy bundle " + file,
+          registrars.status().WithContext("changing the standing of " + changes[0].agency));
+    }
+    status_actor = Actors(*registrars);
+  }
+  const int64_t now = NowMicros();
+  start_changes_.push_back(StartAction(
+      "policy_load", "", "version " + std::to_string(version) + " at start",
+      change->actor + (status_actor.empty() ? "" : "; agency status: " + status_actor), now));
+  for (const AgencyStatusChange& c : changes) {
+    start_changes_.push_back(StartAction("agency_status_change", c.agency, c.was + " -> " + c.now,
+                                         status_actor.empty() ? change->actor : status_actor, now));
+  }
   return Status::Ok();
 }
 

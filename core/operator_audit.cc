@@ -72,7 +72,38 @@ Result<std::optional<std::string>> PreviousSummary(records::RecordStore* store) 
   return ScanForPreviousSummary(store);
 }
 
+// "policy version 7", "version 7", "version 7 at start": 7; 0 otherwise.
+uint64_t VersionIn(const std::string& detail) {
+  const size_t at = detail.find("version ");
+  if (at == std::string::npos) return 0;
+  uint64_t v = 0;
+  for (size_t i = at + 8; i < detail.size() && detail[i] >= '0' && detail[i] <= '9'; ++i) {
+    if (v > UINT64_MAX / 10 - 10) return 0;
+    v = v * 10 + static_cast<uint64_t>(detail[i] - '0');
+  }
+  return v;
+}
+
 }  // namespace
+
+Result<uint64_t> LastRecordedPolicyVersion(records::RecordStore* store) {
+  std::string token;
+  for (int page = 0; page < 20; ++page) {
+    Result<records::RecordStore::HistoryPage> h =
+        store->History(records::kAuditRecordSymbol, 1000, token);
+    if (!h.ok()) return h.status().WithContext("reading the audit records");
+    for (const records::Record& r : h->records) {
+      std::optional<records::AuditRecord> a = records::AuditRecordOf(r);
+      if (!a) continue;
+      if (a->action == "core_start" || (a->action == "policy_load" && a->outcome == "ok")) {
+        return VersionIn(a->detail);
+      }
+    }
+    token = h->next_page_token;
+    if (token.empty()) break;
+  }
+  return uint64_t{0};
+}
 
 std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
                                                const std::string& current, uint64_t policy_version,

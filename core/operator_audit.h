@@ -57,6 +57,11 @@ Status RecordStartup(records::RecordStore* store, const symbol::SymbolService& s
                      const ApproversFn& approvers_of = {},
                      const std::vector<records::AuditRecord>& also = {});
 
+// The policy version the store's operator-action records last name as in force (the
+// newest "core_start" or loaded "policy_load"), 0 when there is none: a start may not go
+// back below it. Scans at most 20,000 audit records, newest first.
+Result<uint64_t> LastRecordedPolicyVersion(records::RecordStore* store);
+
 // The agencies whose standing `after` changes from `before` (nullptr: no policy yet, every
 // agency "absent" before) — status, class, node key, or dropped from the bundle
 // ("absent") — each with its standing before and after ("active", "suspended, class X",

@@ -62,11 +62,19 @@ Result<std::vector<std::string>> CheckKeyChange(const OperatorRoster& roster,
 Status JournalKeyChange(const std::string& dir, std::string_view summary_before,
                         std::string_view summary_after, std::string_view request_text,
                         std::string_view approvals_text);
-// Appends a change that needs no approvals: an agency's first keys ("create-agency X"),
-// made by `by` (the core at the agency's first use, or `ipn keys add`).
-Status JournalKeyCreation(const std::string& dir, std::string_view summary_before,
-                          std::string_view summary_after, std::string_view agency,
+// Appends a change made without a request: an agency's first keys ("create-agency X",
+// by the core at the agency's first use, or by `ipn keys add`), which need no approvals,
+// or — with no key_change rule in force — any change `what`, made by `by`. A chain
+// checked against a roster with the rule accepts only the creations among them.
+Status JournalKeyChangeBy(const std::string& dir, std::string_view summary_before,
+                          std::string_view summary_after, std::string_view what,
                           std::string_view by);
+inline Status JournalKeyCreation(const std::string& dir, std::string_view summary_before,
+                                 std::string_view summary_after, std::string_view agency,
+                                 std::string_view by) {
+  return JournalKeyChangeBy(dir, summary_before, summary_after,
+                            "create-agency " + std::string(agency), by);
+}
 
 // Whether going from ring summary `before` to `after` is exactly the change `what` names:
 // every key that differs belongs to it ("rotate-agency X": X's keys, X with a new active

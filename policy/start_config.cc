@@ -20,19 +20,19 @@ bool ValidSiteName(std::string_view s) {
 
 }  // namespace
 
-std::string FormatReplicaSet(std::vector<std::string> sites) {
-  std::sort(sites.begin(), sites.end());
-  sites.erase(std::unique(sites.begin(), sites.end()), sites.end());
-  std::string out = std::string(kMagic) + "\n";
-  for (const std::string& s : sites) out += "site " + s + "\n";
+std::string FormatReplicaSet(ReplicaSet set) {
+  std::sort(set.sites.begin(), set.sites.end());
+  set.sites.erase(std::unique(set.sites.begin(), set.sites.end()), set.sites.end());
+  std::string out = std::string(kMagic) + "\nversion " + std::to_string(set.version) + "\n";
+  for (const std::string& s : set.sites) out += "site " + s + "\n";
   return out;
 }
 
-Result<std::vector<std::string>> ParseReplicaSet(std::string_view text) {
+Result<ReplicaSet> ParseReplicaSet(std::string_view text) {
   if (!text.starts_with(std::string(kMagic) + "\n")) {
     return Status::InvalidArgument("not a replica set (its first line is ipn-replica-set/1)");
   }
-  std::vector<std::string> sites;
+  ReplicaSet set;
   std::string_view rest = text.substr(kMagic.size() + 1);
   for (int line = 2; !rest.empty(); ++line) {
     const size_t nl = rest.find('\n');
@@ -42,17 +42,27 @@ Result<std::vector<std::string>> ParseReplicaSet(std::string_view text) {
     }
     const std::string_view l = rest.substr(0, nl);
     rest = rest.substr(nl + 1);
+    if (line == 2) {
+      const std::string_view digits = l.starts_with("version ") ? l.substr(8) : "";
+      if (digits.empty() || digits.size() > 18 || digits[0] == '0' ||
+          !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return Status::InvalidArgument("replica set line 2: expected 'version N' (N >= 1)");
+      }
+      set.version = std::stoull(std::string(digits));
+      continue;
+    }
     if (!l.starts_with("site ") || !ValidSiteName(l.substr(5))) {
       return Status::InvalidArgument("replica set line " + std::to_string(line) +
                                      ": expected 'site NAME' (1-32 of a-z 0-9 -)");
     }
-    sites.emplace_back(l.substr(5));
+    set.sites.emplace_back(l.substr(5));
   }
-  if (sites.empty()) return Status::InvalidArgument("a replica set names at least one site");
-  if (FormatReplicaSet(sites) != text) {
+  if (set.version == 0) return Status::InvalidArgument("a replica set has a version line");
+  if (set.sites.empty()) return Status::InvalidArgument("a replica set names at least one site");
+  if (FormatReplicaSet(set) != text) {
     return Status::InvalidArgument("a replica set names each site once, sorted");
   }
-  return sites;
+  return set;
 }
 
 Result<StartChange> CheckStartConfig(const OperatorRoster* roster, std::string_view action,
@@ -61,12 +71,12 @@ Result<StartChange> CheckStartConfig(const OperatorRoster* roster, std::string_v
                                      const std::string& kept_path, std::string_view kept_form) {
   StartChange change;
   std::error_code ec;
-  if (!std::filesystem::exists(kept_path, ec) && !ec) return change;  // the first start
-  Result<std::string> kept = ReadFile(kept_path);  // unreadable: refused, not a first start
-  if (!kept.ok()) return kept.status().WithContext("what was in force at the last start");
-  if (*kept == kept_form) return change;
-  change.changed = true;
-  change.previous = *kept;
+  if (std::filesystem::exists(kept_path, ec) || ec) {
+    Result<std::string> kept = ReadFile(kept_path);
+    if (!kept.ok()) return kept.status().WithContext("what was in force at the last start");
+    change.previous = *kept;
+  }
+  change.changed = change.previous != kept_form;
   change.actor = "operator";
   if (roster == nullptr || roster->rules.count(std::string(action)) == 0) return change;
   Result<std::string> approvals = ReadFile(approvals_path);
@@ -74,9 +84,8 @@ Result<StartChange> CheckStartConfig(const OperatorRoster* roster, std::string_v
       CheckApprovals(*roster, action, bytes, approvals.ok() ? *approvals : std::string());
   if (!approvers.ok()) {
     return Status::PermissionDenied(
-        "it differs from the one in force at the last start and " +
-        std::string(approvals.ok() ? "its approvals do not suffice: " + approvers.status().message()
-                                   : "has no approvals (" + approvals_path + ")"));
+        approvals.ok() ? "its approvals do not suffice: " + approvers.status().message()
+                       : "it has no approvals (" + approvals_path + ")");
   }
   change.actor.clear();
   for (const std::string& n : *approvers) change.actor += (change.actor.empty() ? "" : "+") + n;

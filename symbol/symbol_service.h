@@ -51,8 +51,8 @@ struct SymbolServiceOptions {
   // key_ring_file.h) through this wrapper; the passphrase is then not used. Not owned.
   const KeyWrapper* key_wrapper = nullptr;
   // Told of each agency's first keys made at first use (the ring's summaries before and
-  // after), so that the change can be journalled (policy/key_change.h). Called after the
-  // ring is saved, outside its locks.
+  // after), so that the change can be journalled (policy/key_change.h). Called before the
+  // ring is saved, one change at a time.
   std::function<void(std::string_view agency, const std::string& before, const std::string& after)>
       on_agency_keys_created;
 };

@@ -41,22 +41,24 @@ Status SymbolService::EnsureAgencyKeys(std::string_view agency_code) {
         "create the agency's keys (ipn keys rotate) and copy the ring to every site first");
   }
   bool added = false;
-  std::string before, after;
   Status s = ChangeRing([&](KeyRing& ring, bool* changed) {
     if (ring.FindAgency(agency_code) != nullptr) {
       *changed = false;
       return Status::Ok();
     }
     added = true;
-    before = ring.Summary();
+    const std::string before = ring.Summary();
     IPN_RETURN_IF_ERROR(ring.AddAgency(agency_code, Now()));
-    after = ring.Summary();
+    // Told before the ring is saved, under the write lock: a journal line for a change that
+    // then fails to save names a state the ring never reaches (harmless); one written after
+    // could be lost to a crash, or race a concurrent creation's line.
+    if (options_.on_agency_keys_created) {
+      options_.on_agency_keys_created(agency_code, before, ring.Summary());
+    }
     return Status::Ok();
   });
   if (s.ok() && added) {
     Log("symbol.agency_keys_created", {{"agency", agency_code}, {"version", 1}});
-    if (options_.on_agency_keys_created)
-      options_.on_agency_keys_created(agency_code, before, after);
   }
   return s;
 }

@@ -1,9 +1,10 @@
 // Adding or removing a core replica under the two-person rule (issue #15): the sites of a
 // replicated core come from a replica set file (`ipn replica request`) that takes effect
-// only with two key custodians' approvals (`ipn replica approve`). Here the west site is
-// removed: with one custodian, or a policy officer as the second, the east core refuses to
-// start; the same custodian cannot approve twice; with two it starts, leads, and records
-// the change naming both.
+// only with two key custodians' approvals (`ipn replica approve`), at every start, and
+// whose version only goes up. Here the west site is removed: under the same version, or
+// with one custodian, or a policy officer as the second, the east core refuses to start;
+// the same custodian cannot approve twice; with two it starts, leads, and records the
+// change naming both.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -33,9 +34,15 @@ TEST(TwoPersonReplicaSetTest, ASiteIsRemovedOnlyWithTwoKeyCustodians) {
                                                   {&alice, "policy_officer"}},
                                                  "require replica_change 2 key_custodian\n"))
                   .ok());
-  // The first start installs the set it is given (east and west).
+  // The set the sites start with (east and west), approved as every set must be.
   const std::string set = keys.Sub("sites.txt");
-  ASSERT_TRUE(RunIpn("replica request --sites east,west --output " + set));
+  ASSERT_TRUE(RunIpn("replica request --version 1 --sites east,west --output " + set));
+  auto approve = [&](const TestOperator& op) {
+    return RunIpn("replica approve --set " + set + " --operator " + op.id + " --key " +
+                  op.key_file);
+  };
+  ASSERT_TRUE(approve(kim));
+  ASSERT_TRUE(approve(lee));
   E2eNetwork n({"REG-0001", "PEN-0001", "MUN-131016"}, {}, "", 3.0, nullptr,
                [&](localnet::LocalNetworkOptions& o) {
                  o.sites = {"east", "west"};
@@ -49,11 +56,13 @@ TEST(TwoPersonReplicaSetTest, ASiteIsRemovedOnlyWithTwoKeyCustodians) {
   // Both sites stopped; the set rewritten without west.
   n.net().KillSite(1);
   n.net().KillSite(0);
-  ASSERT_TRUE(RunIpn("replica request --sites east --output " + set));
-  auto approve = [&](const TestOperator& op) {
-    return RunIpn("replica approve --set " + set + " --operator " + op.id + " --key " +
-                  op.key_file);
-  };
+  // Version 1 again with other sites: refused whoever approves it (a set only moves on).
+  ASSERT_TRUE(RunIpn("replica request --version 1 --sites east --output " + set));
+  ASSERT_TRUE(approve(kim));
+  ASSERT_TRUE(approve(lee));
+  EXPECT_FALSE(n.net().StartSite(0).ok());
+  n.net().KillSite(0);
+  ASSERT_TRUE(RunIpn("replica request --version 2 --sites east --output " + set));
   ASSERT_TRUE(approve(kim));
   Status one = n.net().StartSite(0);
   EXPECT_FALSE(one.ok());
@@ -88,8 +97,11 @@ TEST(TwoPersonReplicaSetTest, ASiteIsRemovedOnlyWithTwoKeyCustodians) {
     std::optional<records::AuditRecord> a = records::AuditRecordOf(*r);
     if (a && a->action == "replica_change") changes.push_back(a->detail + " " + a->actor);
   }
-  EXPECT_EQ(changes, (std::vector<std::string>{"sites east (were east,west) kim+lee"}));
-  EXPECT_EQ(Occurrences(n.net().CoreDir(0) + "/core.log", "start_refused"), 2u);
+  // The first leader recorded the set it started with; east, the change.
+  EXPECT_EQ(changes, (std::vector<std::string>{
+                         "version 1: sites east,west (were none recorded here) kim+lee",
+                         "version 2: sites east (were east,west) kim+lee"}));
+  EXPECT_EQ(Occurrences(n.net().CoreDir(0) + "/core.log", "start_refused"), 3u);
 }
 
 }  // namespace

@@ -185,15 +185,20 @@ TEST(OperatorTokenE2eTest, ApprovalsSignedInTwoOfficersTokensLoadAPolicy) {
                                           "\noperator bob policy_officer " + bob_pk +
                                           "\nrequire policy_load 2 policy_officer\n")
                   .ok());
-  E2eNetwork n({kReg, kMun}, {}, "", 5.0, {},
-               [&](localnet::LocalNetworkOptions& o) { o.operator_roster_file = roster; });
-  ASSERT_FALSE(::testing::Test::HasFailure());
   auto approve = [&](const std::string& bundle, const std::string& id, const std::string& pin) {
     return run("IPN_TOKEN_PIN=" + pin + " " + BinDir() + "/ipn policy approve --bundle " + bundle +
                " --operator " + id + " --token " + id + "-token --token-key approval")
                ? Status::Ok()
                : Status::Internal("approve failed");
   };
+  E2eNetwork n({kReg, kMun}, {}, "", 5.0, {}, [&](localnet::LocalNetworkOptions& o) {
+    o.operator_roster_file = roster;
+    o.approve_first_bundle = [&](const std::string& b) {  // the first bundle too
+      IPN_RETURN_IF_ERROR(approve(b, "alice", "1357"));
+      return approve(b, "bob", "2468");
+    };
+  });
+  ASSERT_FALSE(::testing::Test::HasFailure());
   policy::AgencyOverride suspend;
   suspend.status = policy::AgencyStatus::kSuspended;
   const std::map<std::string, policy::AgencyOverride> change = {{"MUN-401307", suspend}};

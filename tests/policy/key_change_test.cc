@@ -135,6 +135,15 @@ TEST_F(TwoPersonKeyChangeTest, EveryChangeSinceTheLastStartMustBeJournalledAndAp
   ASSERT_TRUE(JournalKeyChange(other.path(), kCreated, kByHand, rotate, both).ok());
   EXPECT_EQ(KeyChangeChain(other.path(), kCreated, kByHand, &roster_).status().code(),
             Status::Code::kPermissionDenied);
+  // A rotation journalled with no rule in force: the operator's alone, which a roster with
+  // the rule does not accept.
+  ipn::testing::TempDir no_rule;
+  ASSERT_TRUE(JournalKeyChangeBy(no_rule.path(), kCreated, kRotated, "rotate-agency MUN-131016",
+                                 "operator")
+                  .ok());
+  EXPECT_EQ(KeyChangeChain(no_rule.path(), kCreated, kRotated, nullptr)->at(0).actor, "operator");
+  EXPECT_EQ(KeyChangeChain(no_rule.path(), kCreated, kRotated, &roster_).status().code(),
+            Status::Code::kPermissionDenied);
   // A "creation" that in fact rotates a key.
   ipn::testing::TempDir third;
   ASSERT_TRUE(JournalKeyCreation(third.path(), kCreated, kRotated, "MUN-131016", "core").ok());

@@ -21,19 +21,19 @@ std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-TEST(TwoPersonReplicaSetTest, TheFileNamesEachSiteOnceSorted) {
-  const std::string text = FormatReplicaSet({"west", "east", "witness", "east"});
-  EXPECT_EQ(text, "ipn-replica-set/1\nsite east\nsite west\nsite witness\n");
-  Result<std::vector<std::string>> sites = ParseReplicaSet(text);
-  ASSERT_TRUE(sites.ok()) << sites.status().ToString();
-  EXPECT_EQ(*sites, (std::vector<std::string>{"east", "west", "witness"}));
-  for (const std::string& bad :
-       {std::string(""), std::string("ipn-replica-set/1\n"),
-        std::string("ipn-replica-set/1\nsite west\nsite east\n"),
-        std::string("ipn-replica-set/1\nsite east\nsite east\n"),
-        std::string("ipn-replica-set/1\nsite East\n"), std::string("ipn-replica-set/1\nsite east"),
-        std::string("ipn-replica-set/1\nnode east\n"),
-        std::string("ipn-replica-set/2\nsite a\n")}) {
+TEST(TwoPersonReplicaSetTest, TheFileNamesAVersionAndEachSiteOnceSorted) {
+  const std::string text = FormatReplicaSet({3, {"west", "east", "witness", "east"}});
+  EXPECT_EQ(text, "ipn-replica-set/1\nversion 3\nsite east\nsite west\nsite witness\n");
+  Result<ReplicaSet> set = ParseReplicaSet(text);
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  EXPECT_EQ(set->version, 3u);
+  EXPECT_EQ(set->sites, (std::vector<std::string>{"east", "west", "witness"}));
+  const std::string v = "ipn-replica-set/1\nversion 1\n";
+  for (const std::string& bad : std::vector<std::string>{
+           "", v, "ipn-replica-set/1\nsite east\n", v + "site west\nsite east\n",
+           v + "site east\nsite east\n", v + "site East\n", v + "site east", v + "node east\n",
+           "ipn-replica-set/1\nversion 0\nsite a\n", "ipn-replica-set/1\nversion 01\nsite a\n",
+           "ipn-replica-set/2\nversion 1\nsite a\n"}) {
     EXPECT_EQ(ParseReplicaSet(bad).status().code(), Status::Code::kInvalidArgument) << bad;
   }
 }
@@ -63,16 +63,22 @@ class TwoPersonStartConfigTest : public ::testing::Test {
   OperatorRoster roster_;
 };
 
-TEST_F(TwoPersonStartConfigTest, AChangedReplicaSetTakesTwoCustodians) {
-  const std::string two = FormatReplicaSet({"east", "west"}), one = FormatReplicaSet({"east"});
-  // The first start installs what it is given; the same set again changes nothing.
-  Result<StartChange> first = Check(two, "", &roster_);
+TEST_F(TwoPersonStartConfigTest, EveryReplicaSetAStartTakesNeedsTwoCustodians) {
+  const std::string two = FormatReplicaSet({1, {"east", "west"}});
+  const std::string one = FormatReplicaSet({2, {"east"}});
+  // Even the first start needs the approvals; without a kept set it is a change.
+  EXPECT_EQ(Check(two, "", &roster_).status().code(), Status::Code::kPermissionDenied);
+  Result<StartChange> first = Check(two, Approve(kim_, two) + Approve(lee_, two), &roster_);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  EXPECT_FALSE(first->changed);
+  EXPECT_TRUE(first->changed);
+  EXPECT_EQ(first->previous, "");
   ASSERT_TRUE(KeepStartConfig(dir_.Sub("kept"), two).ok());
-  EXPECT_FALSE(Check(two, "", &roster_)->changed);
+  // The same set again: unchanged, but still only with its approvals.
+  EXPECT_EQ(Check(two, "", &roster_).status().code(), Status::Code::kPermissionDenied);
+  EXPECT_FALSE(Check(two, Approve(kim_, two) + Approve(lee_, two), &roster_)->changed);
 
-  // A site removed: one custodian, a custodian twice, a policy officer, or none — refused.
+  // A site removed: one custodian, a custodian twice, a policy officer, approvals of the
+  // old set, or none — refused.
   for (const std::string& approvals :
        {std::string(), Approve(kim_, one), Approve(kim_, one) + Approve(kim_, one),
         Approve(kim_, one) + Approve(alice_, one), Approve(kim_, two) + Approve(lee_, two)}) {

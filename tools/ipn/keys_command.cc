@@ -52,14 +52,16 @@ std::string ChangeName(const KeysArgs& a, bool retire) {
   return a.records ? std::string("rotate-records") : "rotate-agency " + a.agency;
 }
 
-// The two-person rule before a rotate or retire: when the roster (--roster, or
-// DIR/operator_roster.txt) requires approvals for key changes, the request and its
+// The two-person rule before a rotate or retire: when the roster (DIR/operator_roster.txt,
+// the core's copy, or else --roster) requires approvals for key changes, the request and its
 // approvals must be there, for exactly this change of the ring as it is now. Returns the
 // approvers ("" when no approvals are required). Refusals are logged.
 Result<std::string> CheckTwoPersonRule(const KeysArgs& a, const std::string& what,
                                        KeyRingSession& session) {
+  // The core's own copy beside the ring wins: another roster given on the command line
+  // cannot loosen the rule the core enforces (--roster serves a ring no core has opened).
   std::string roster_path = a.roster;
-  if (roster_path.empty() && std::filesystem::exists(a.dir + "/operator_roster.txt")) {
+  if (std::filesystem::exists(a.dir + "/operator_roster.txt")) {
     roster_path = a.dir + "/operator_roster.txt";
   }
   if (roster_path.empty()) return std::string();
@@ -92,7 +94,11 @@ Result<std::string> CheckTwoPersonRule(const KeysArgs& a, const std::string& wha
 // record it as unapproved at its next start.
 Status JournalChange(const KeysArgs& a, const std::string& what, const std::string& approvers,
                      const std::string& before, KeyRingSession& session) {
-  if (approvers.empty()) return Status::Ok();
+  if (approvers.empty()) {  // no rule in force: journalled all the same, by the operator
+    Status s = policy::JournalKeyChangeBy(a.dir, before, session.service->KeySummary(), what,
+                                          "operator");
+    return s.ok() ? s : s.WithContext("the change was made but not journalled");
+  }
   Result<std::string> request = ReadFile(a.request);
   Result<std::string> approvals = ReadFile(a.request + ".approvals");
   Status s = request.ok() && approvals.ok()
@@ -314,7 +320,9 @@ void RegisterKeysCommand(CLI::App& app, Context& ctx) {
   rotate->add_flag("--records", args->records,
                    "Rotate the provision-record encryption key instead");
   const char* request_help = "The approved key change request (ipn keys request; FILE.approvals)";
-  const char* roster_help = "Operator roster (default DIR/operator_roster.txt when it exists)";
+  const char* roster_help =
+      "Operator roster, for a ring no core has opened yet (DIR/operator_roster.txt, the core's "
+      "copy, wins when it exists)";
   rotate->add_option("--request", args->request, request_help);
   rotate->add_option("--roster", args->roster, roster_help);
   rotate->callback([&ctx, args] { ctx.exit_code = RunRotate(*args); });

@@ -4,7 +4,7 @@
 // core given that file (`ipn-core --replica-set FILE`) starts with it only with those
 // approvals, and records the change naming them.
 //
-//   ipn replica request --sites east,west,witness --output sites.txt
+//   ipn replica request --version 2 --sites east,west,witness --output sites.txt
 //   ipn replica approve --set sites.txt --operator kim --token kim-token --token-key approval
 //   ipn replica approve --set sites.txt --operator lee …
 #include <cstdio>
@@ -27,18 +27,21 @@ void RegisterRequest(CLI::App& group, Context& ctx) {
   auto* cmd = group.add_subcommand(
       "request", "Write a replica set file naming every site, for two operators to approve");
   struct Args {
-    std::vector<std::string> sites;
+    policy::ReplicaSet set;
     std::string output;
   };
   auto args = std::make_shared<Args>();
-  cmd->add_option("--sites", args->sites, "Every site's name, comma-separated")
+  cmd->add_option("--version", args->set.version,
+                  "The set's version: one more than the set in force (1 for the first)")
+      ->required();
+  cmd->add_option("--sites", args->set.sites, "Every site's name, comma-separated")
       ->required()
       ->delimiter(',');
   cmd->add_option("--output", args->output, "The replica set file to write")->required();
   cmd->callback([&ctx, args] {
-    const std::string text = policy::FormatReplicaSet(args->sites);
+    const std::string text = policy::FormatReplicaSet(args->set);
     // The same check the core makes, before anyone approves a file it would refuse.
-    if (Result<std::vector<std::string>> parsed = policy::ParseReplicaSet(text); !parsed.ok()) {
+    if (Result<policy::ReplicaSet> parsed = policy::ParseReplicaSet(text); !parsed.ok()) {
       ctx.exit_code = Fail(parsed.status());
       return;
     }
@@ -70,7 +73,7 @@ void RegisterApprove(CLI::App& group, Context& ctx) {
       ctx.exit_code = Fail(text.status());
       return;
     }
-    if (Result<std::vector<std::string>> parsed = policy::ParseReplicaSet(*text); !parsed.ok()) {
+    if (Result<policy::ReplicaSet> parsed = policy::ParseReplicaSet(*text); !parsed.ok()) {
       ctx.exit_code = Fail(parsed.status().WithContext(args->set));
       return;
     }

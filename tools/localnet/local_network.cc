@@ -77,6 +77,10 @@ Status LocalNetwork::Launch() {
       policy::BuildDemoBundle(overrides, policy_version_, admin_secret_key_.span());
   if (!bundle.ok()) return bundle.status().WithContext("demo policy");
   IPN_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy/bundle.ipnp", *bundle));
+  if (options_.approve_first_bundle) {
+    IPN_RETURN_IF_ERROR(
+        options_.approve_first_bundle(dir + "/policy/bundle.ipnp").WithContext("approving"));
+  }
   const std::string admin_hex = HexEncode(std::span<const uint8_t>(admin_pk, sizeof(admin_pk)));
   IPN_RETURN_IF_ERROR(WriteFileAtomic(dir + "/policy/admin.pub", admin_hex + "\n"));
   admin_public_hex_ = admin_hex;

@@ -47,6 +47,9 @@ struct LocalNetworkOptions {
   // with a node.
   bool start_portal = false;
   std::string operator_roster_file;  // given to the core as --operator-roster when set
+  // Runs on the first bundle once it is written, before any core starts: where a test
+  // adds the approvals its roster requires of every bundle a core starts with.
+  std::function<Status(const std::string& bundle_file)> approve_first_bundle;
   std::string portal_agency = "PORTAL-0001";
   std::string registry_agency = "REG-0001";
   // Replication (DESIGN.md §8): one core per site over the etcd cluster at
