@@ -45,10 +45,10 @@ records::AuditRecord Operator(std::string action, std::string agency, std::strin
 // The store metadata holding the key-ring summary the last start saw.
 constexpr char kKeyRingSummaryMeta[] = "core.key_ring_summary";
 
-// A store written before the summary was kept in its metadata: the newest "key_ring"
-// audit record's outcome, scanning at most 20,000 audit records newest first. Runs once:
-// the start that reads it writes the metadata. Nothing (nullopt) on the first start.
-Result<std::optional<std::string>> ScanForPreviousSummary(records::RecordStore* store) {
+// The newest audit record `match` accepts, scanning at most 20,000 audit records newest
+// first; nullopt when there is none.
+Result<std::optional<records::AuditRecord>> NewestAudit(
+    records::RecordStore* store, const std::function<bool(const records::AuditRecord&)>& match) {
   std::string token;
   for (int page = 0; page < 20; ++page) {
     Result<records::RecordStore::HistoryPage> h =
@@ -56,12 +56,22 @@ Result<std::optional<std::string>> ScanForPreviousSummary(records::RecordStore* 
     if (!h.ok()) return h.status().WithContext("reading the audit records");
     for (const records::Record& r : h->records) {
       std::optional<records::AuditRecord> a = records::AuditRecordOf(r);
-      if (a && a->action == "key_ring") return std::optional<std::string>(a->outcome);
+      if (a && match(*a)) return a;
     }
     token = h->next_page_token;
     if (token.empty()) break;
   }
-  return std::optional<std::string>();
+  return std::optional<records::AuditRecord>();
+}
+
+// A store written before the summary was kept in its metadata: the newest "key_ring"
+// audit record's outcome. Runs once: the start that reads it writes the metadata.
+// Nothing (nullopt) on the first start.
+Result<std::optional<std::string>> ScanForPreviousSummary(records::RecordStore* store) {
+  Result<std::optional<records::AuditRecord>> a =
+      NewestAudit(store, [](const records::AuditRecord& r) { return r.action == "key_ring"; });
+  if (!a.ok()) return a.status();
+  return *a ? std::optional<std::string>((*a)->outcome) : std::optional<std::string>();
 }
 
 // The summary the last start saw; nullopt when there was no start before.
@@ -87,22 +97,12 @@ uint64_t VersionIn(const std::string& detail) {
 }  // namespace
 
 Result<uint64_t> LastRecordedPolicyVersion(records::RecordStore* store) {
-  std::string token;
-  for (int page = 0; page < 20; ++page) {
-    Result<records::RecordStore::HistoryPage> h =
-        store->History(records::kAuditRecordSymbol, 1000, token);
-    if (!h.ok()) return h.status().WithContext("reading the audit records");
-    for (const records::Record& r : h->records) {
-      std::optional<records::AuditRecord> a = records::AuditRecordOf(r);
-      if (!a) continue;
-      if (a->action == "core_start" || (a->action == "policy_load" && a->outcome == "ok")) {
-        return VersionIn(a->detail);
-      }
-    }
-    token = h->next_page_token;
-    if (token.empty()) break;
-  }
-  return uint64_t{0};
+  Result<std::optional<records::AuditRecord>> a =
+      NewestAudit(store, [](const records::AuditRecord& r) {
+        return r.action == "core_start" || (r.action == "policy_load" && r.outcome == "ok");
+      });
+  if (!a.ok()) return a.status();
+  return *a ? VersionIn((*a)->detail) : uint64_t{0};
 }
 
 std::vector<records::AuditRecord> StartupAudit(const std::string& previous,
