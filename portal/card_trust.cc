@@ -3,13 +3,32 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
+
+#include "common/file_util.h"
+
 namespace ipn::portal {
 
 Result<std::unique_ptr<CardTrust>> CardTrust::Load(std::string issuer_certificate_path,
-                                                   std::string revocation_list_path) {
+                                                   std::string revocation_list_path,
+                                                   std::string seen_path) {
   std::unique_ptr<CardTrust> trust(new CardTrust());
   trust->certificate_path_ = std::move(issuer_certificate_path);
   trust->revocation_list_path_ = std::move(revocation_list_path);
+  trust->seen_path_ = std::move(seen_path);
+  if (!trust->seen_path_.empty()) {
+    Result<std::string> seen = ReadFile(trust->seen_path_);
+    if (seen.ok()) {
+      char* end = nullptr;
+      const long long s = std::strtoll(seen->c_str(), &end, 10);
+      if (end == seen->c_str() || s < 0) {
+        return Status::Corruption(trust->seen_path_ +
+                                  " is damaged: remove it only if the issuer's "
+                                  "current revocation list is in place");
+      }
+      trust->newest_issued_s_ = s;
+    }
+  }
   std::lock_guard lock(trust->mu_);
   IPN_RETURN_IF_ERROR(trust->RefreshLocked());
   return trust;
@@ -46,6 +65,12 @@ Status CardTrust::RefreshLocked() {
         "the card revocation list was replaced by an older one; no card is accepted "
         "until the issuer publishes a current list";
     return Status::PermissionDenied(load_error_);
+  }
+  if ((*loaded)->issued_at_s() > newest_issued_s_ && !seen_path_.empty()) {
+    // Kept before the list is used: a list the portal trusted is never followed by an
+    // older one, even across a restart.
+    IPN_RETURN_IF_ERROR(
+        WriteFileAtomic(seen_path_, std::to_string((*loaded)->issued_at_s()) + "\n"));
   }
   newest_issued_s_ = (*loaded)->issued_at_s();
   verifier_ = std::move(*loaded);

@@ -21,9 +21,12 @@ namespace ipn::portal {
 
 class CardTrust {
  public:
-  // Loads both files now: a portal that cannot check cards does not start.
+  // Loads both files now: a portal that cannot check cards does not start. `seen_path`,
+  // when given, keeps the issue time of the newest list seen across restarts (a file in
+  // the portal's data directory), so a rollback is refused after a restart too.
   static Result<std::unique_ptr<CardTrust>> Load(std::string issuer_certificate_path,
-                                                 std::string revocation_list_path);
+                                                 std::string revocation_list_path,
+                                                 std::string seen_path = "");
 
   // The card's serial when `signed_` is a current card's signature over `origin` and
   // `challenge` (card::CardVerifier::Verify); PermissionDenied saying what failed.
@@ -40,6 +43,7 @@ class CardTrust {
 
   std::string certificate_path_;
   std::string revocation_list_path_;
+  std::string seen_path_;
   std::mutex mu_;
   std::unique_ptr<card::CardVerifier> verifier_;  // null: the last reload failed
   std::string load_error_;

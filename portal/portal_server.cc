@@ -131,7 +131,8 @@ Status PortalServer::Impl::Init(PortalOptions options) {
   login_ = std::make_unique<LoginService>(clock_);
   limits_ = std::make_unique<Limiters>(options_.limits, clock_);
   Result<std::unique_ptr<CardTrust>> trust =
-      CardTrust::Load(options_.card_issuer_certificate, options_.card_revocation_list);
+      CardTrust::Load(options_.card_issuer_certificate, options_.card_revocation_list,
+                      options_.data_dir + "/card_crl_seen");
   if (!trust.ok()) return trust.status().WithContext("the card issuer");
   cards_ = std::move(*trust);
   auto own = interface::AgencyClient::Connect(options_.node_endpoint);

@@ -212,7 +212,8 @@ TEST_F(CardTest, ARevocationEndsSessionsAndARolledBackListRefusesEveryCard) {
   const std::string list = CardIssuer::RevocationListPath(issuer_dir_);
   Result<std::string> before = ReadFile(list);
   ASSERT_TRUE(before.ok());
-  auto trust = portal::CardTrust::Load(CardIssuer::CertificatePath(issuer_dir_), list);
+  const std::string seen = tmp_.Sub("crl_seen");
+  auto trust = portal::CardTrust::Load(CardIssuer::CertificatePath(issuer_dir_), list, seen);
   ASSERT_TRUE(trust.ok()) << trust.status().ToString();
   EXPECT_TRUE((*trust)->CheckCard(serial, kNow + 60).ok());
 
@@ -233,6 +234,8 @@ TEST_F(CardTest, ARevocationEndsSessionsAndARolledBackListRefusesEveryCard) {
   ASSERT_TRUE(signed_.ok());
   EXPECT_EQ((*trust)->Verify(*signed_, kOrigin, challenge_, kNow + 60).status().code(),
             Status::Code::kPermissionDenied);
+  // A portal restarted on the old list refuses to start: it remembers the newer one.
+  EXPECT_FALSE(portal::CardTrust::Load(CardIssuer::CertificatePath(issuer_dir_), list, seen).ok());
   // The issuer publishes a current list: cards are checked again.
   ASSERT_TRUE(issuer_->PublishRevocations(kNow + 20).ok());
   EXPECT_TRUE((*trust)->CheckCard(other, kNow + 60).ok());
