@@ -106,9 +106,8 @@ void RecordAccess::OnRecordQuery(const std::string& asker, const v1::Envelope& e
     Result<v1::RecordPage> page = PersonHistory(asker, q.person_symbol(), q.with_proofs());
     if (!page.ok()) return SendError(asker, request_id, page.status());
     *reply.mutable_record_page() = std::move(*page);
-    log_->Info("history_served", {{"request_id", request_id},
-                                  {"records", reply.record_page().records_size()},
-                                  {"withheld", reply.record_page().withheld()}});
+    log_->Info("history_served",
+               {{"request_id", request_id}, {"records", reply.record_page().records_size()}});
     return env_->SendAfterCommit(asker, std::move(reply));
   }
   // A time-range pull: only the oversight commission.
@@ -245,15 +244,12 @@ Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
     tree_size = head->tree_size;
     ToView(*head, out.mutable_tree_head());
   }
-  uint32_t withheld_count = 0;
+  // Withheld exchanges leave no trace here: not even their number reaches the portal
+  // (RecordPage.withheld, field 6, stays 0; retired at the next schema version).
   for (const records::Record& r : all) {
-    if (withheld.count(ExchangeKey(r)) != 0) {
-      ++withheld_count;
-      continue;
-    }
+    if (withheld.count(ExchangeKey(r)) != 0) continue;
     IPN_RETURN_IF_ERROR(AddView(r, with_proofs, tree_size, out.add_records()));
   }
-  out.set_withheld(withheld_count);
   return out;
 }
 
