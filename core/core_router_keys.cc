@@ -94,15 +94,8 @@ KeyChangeActors CoreRouter::Impl::KeyChangeActorsOf(const std::string& before,
   KeyChangeActors out;
   if (chain.ok()) {
     for (const policy::KeyChangeStep& step : *chain) {
-      size_t start = 0;  // each key entry the step made or changed is the step's doing
-      while (start <= step.after.size()) {
-        size_t comma = step.after.find(',', start);
-        if (comma == std::string::npos) comma = step.after.size();
-        const std::string entry = step.after.substr(start, comma - start);
-        if (("," + step.before + ",").find("," + entry + ",") == std::string::npos) {
-          out.by_key[entry] = step.actor.empty() ? "operator" : step.actor;
-        }
-        start = comma + 1;
+      for (const std::string& entry : step.added) {  // a later step's credit wins
+        out.by_key[entry] = step.actor.empty() ? "operator" : step.actor;
       }
     }
     return out;

@@ -18,13 +18,6 @@
 namespace ipn::core {
 namespace {
 
-// "alice+bob": the approvers, in file order.
-std::string Actors(const std::vector<std::string>& ids) {
-  std::string out;
-  for (const std::string& id : ids) out += (out.empty() ? "" : "+") + id;
-  return out;
-}
-
 // One action's approvals on `bytes`: the approvers, or the refusal (with, in `named`, who
 // the file names, for the record of a refusal).
 Result<std::vector<std::string>> Approvals(const policy::OperatorRoster& roster,
@@ -184,7 +177,7 @@ Status CoreRouter::Impl::LoadStartBundle() {
           "the policy bundle " + file,
           registrars.status().WithContext("changing the standing of " + changes[0].agency));
     }
-    status_actor = Actors(*registrars);
+    status_actor = policy::JoinApprovers(*registrars);
   }
   const int64_t now = NowMicros();
   start_changes_.push_back(StartAction(
@@ -223,7 +216,7 @@ void CoreRouter::Impl::ReloadPolicy() {
     std::vector<std::string> named;
     Result<std::vector<std::string>> approvers = Approvals(
         *roster_, "policy_load", bytes, options_.policy_bundle_file + ".approvals", &named);
-    if (!named.empty()) actor = Actors(named);
+    if (!named.empty()) actor = policy::JoinApprovers(named);
     // Changing an agency's status is the agency registrars' to approve: checked on the
     // verified candidate, before it is swapped in.
     auto status_gate = [&](const policy::Policy* in_force,
@@ -234,7 +227,7 @@ void CoreRouter::Impl::ReloadPolicy() {
       Result<std::vector<std::string>> registrars =
           Approvals(*roster_, "agency_status", bytes,
                     options_.policy_bundle_file + ".agency_status.approvals", &status_named);
-      status_actor = Actors(status_named);
+      status_actor = policy::JoinApprovers(status_named);
       if (!registrars.ok()) {
         return registrars.status().WithContext("changing the status of " + changes[0].agency +
                                                " (" + changes[0].was + " -> " + changes[0].now +

@@ -103,12 +103,6 @@ std::set<std::string_view> Entries(std::string_view summary) {
   return out;
 }
 
-std::string Join(const std::vector<std::string>& names) {
-  std::string out;
-  for (const std::string& n : names) out += (out.empty() ? "" : "+") + n;
-  return out;
-}
-
 }  // namespace
 
 Status JournalKeyChange(const std::string& dir, std::string_view summary_before,
@@ -241,14 +235,18 @@ Result<std::vector<KeyChangeStep>> KeyChangeChain(const std::string& dir, std::s
         Result<std::vector<std::string>> checked =
             CheckApprovals(*roster, kKeyChangeAction, Bytes(request), approvals);
         if (!checked.ok()) return checked.status().WithContext(step.what);
-        step.actor = Join(*checked);
+        step.actor = JoinApprovers(*checked);
       } else {
-        step.actor = Join(NamedApprovers(approvals));
+        step.actor = JoinApprovers(NamedApprovers(approvals));
       }
     }
     if (!ChangeMatches(step.what, step.before, step.after)) {
       return Status::PermissionDenied("the change made is not the one journalled ('" + step.what +
                                       "')");
+    }
+    const std::set<std::string_view> was = Entries(step.before);
+    for (std::string_view e : Entries(step.after)) {
+      if (was.count(e) == 0) step.added.emplace_back(e);
     }
     at = step.before;
     steps.push_back(std::move(step));

@@ -88,6 +88,7 @@ struct KeyChangeStep {
   std::string actor;   // "kim+lee" (approvers), or who made a creation ("core")
   std::string before;  // the summaries around it
   std::string after;
+  std::vector<std::string> added;  // the summary entries it made or changed
 };
 
 // The journal's changes that lead, one after another, from the ring summary `previous` to

@@ -87,8 +87,7 @@ Result<StartChange> CheckStartConfig(const OperatorRoster* roster, std::string_v
         approvals.ok() ? "its approvals do not suffice: " + approvers.status().message()
                        : "it has no approvals (" + approvals_path + ")");
   }
-  change.actor.clear();
-  for (const std::string& n : *approvers) change.actor += (change.actor.empty() ? "" : "+") + n;
+  change.actor = JoinApprovers(*approvers);
   return change;
 }
 

@@ -198,4 +198,10 @@ Result<std::vector<std::string>> CheckApprovals(const OperatorRoster& roster,
   return approvers;
 }
 
+std::string JoinApprovers(const std::vector<std::string>& ids) {
+  std::string out;
+  for (const std::string& id : ids) out += (out.empty() ? "" : "+") + id;
+  return out;
+}
+
 }  // namespace ipn::policy

@@ -76,4 +76,7 @@ Result<std::vector<std::string>> CheckApprovals(const OperatorRoster& roster,
 // a refusal).
 std::vector<std::string> NamedApprovers(std::string_view approvals_text);
 
+// "alice+bob": approvers as a record's actor names them, in the order given.
+std::string JoinApprovers(const std::vector<std::string>& ids);
+
 }  // namespace ipn::policy

@@ -123,6 +123,9 @@ TEST_F(TwoPersonKeyChangeTest, EveryChangeSinceTheLastStartMustBeJournalledAndAp
   ASSERT_EQ(chain->size(), 2u);
   EXPECT_EQ((*chain)[0].what + " by " + (*chain)[0].actor, "create-agency MUN-131016 by core");
   EXPECT_EQ((*chain)[1].what + " by " + (*chain)[1].actor, "rotate-agency MUN-131016 by kim+lee");
+  EXPECT_EQ((*chain)[0].added, (std::vector<std::string>{"MUN-131016@v1:active"}));
+  EXPECT_EQ((*chain)[1].added,
+            (std::vector<std::string>{"MUN-131016@v1:retired", "MUN-131016@v2:active"}));
 
   // PEN's key rotated by hand, then an approved rotation journalled on top of it.
   const std::string after_hand = std::string(kByHand) + ",PEN-0002@v1:active";

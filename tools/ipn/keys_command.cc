@@ -84,9 +84,7 @@ Result<std::string> CheckTwoPersonRule(const KeysArgs& a, const std::string& wha
       policy::CheckKeyChange(*roster, *request, approvals.ok() ? *approvals : std::string(), what,
                              session.service->KeySummary());
   if (!approvers.ok()) return refuse(approvers.status());
-  std::string names;
-  for (const std::string& n : *approvers) names += (names.empty() ? "" : "+") + n;
-  return names;
+  return policy::JoinApprovers(*approvers);
 }
 
 // After the change: the journal the core reads at its next start to name the approvers.
@@ -95,8 +93,8 @@ Result<std::string> CheckTwoPersonRule(const KeysArgs& a, const std::string& wha
 Status JournalChange(const KeysArgs& a, const std::string& what, const std::string& approvers,
                      const std::string& before, KeyRingSession& session) {
   if (approvers.empty()) {  // no rule in force: journalled all the same, by the operator
-    Status s = policy::JournalKeyChangeBy(a.dir, before, session.service->KeySummary(), what,
-                                          "operator");
+    Status s =
+        policy::JournalKeyChangeBy(a.dir, before, session.service->KeySummary(), what, "operator");
     return s.ok() ? s : s.WithContext("the change was made but not journalled");
   }
   Result<std::string> request = ReadFile(a.request);
