@@ -408,6 +408,10 @@ void InterfaceNode::Impl::ExpireLocalDeadlines() {
   next_expiry_check_us_ = now + 10'000;
   for (Delivery& d : pending_.Expire(now)) Deliver(std::move(d));
   outbox_.Expire(now);
+  if (const size_t dropped = unopened_.Expire(now); dropped > 0) {
+    stats_->dropped_answers.Add(dropped);
+    log_->Warn("held_answers_expired", {{"answers", dropped}});
+  }
   ExpireParked(now);
   // The core has already timed these out and recorded it; they are only forgotten here.
   for (const ServedInquiry& x : served_.Expire(now)) {

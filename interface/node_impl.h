@@ -11,6 +11,7 @@
 //                       ├─► HandleForwardedInquiry ─────────► agency system (server)
 //                       └─► HandleSymbolIssued ─────────────► agency systems
 //  provider node ──► HandleAnswer ─► Open ─► PendingInquiries::OnAnswer ─► Deliver
+//                                 └─► (sender not vouched yet) UnopenedAnswers
 //                                                  └─► Receipt ─► core
 #pragma once
 
@@ -34,6 +35,7 @@
 #include "interface/pending_inquiries.h"
 #include "interface/rate_mirror.h"
 #include "interface/served_inquiries.h"
+#include "interface/unopened_answers.h"
 
 namespace ipn::interface {
 
@@ -73,6 +75,7 @@ class InterfaceNode::Impl {
   void HandleLocalInquiry(Incoming& in);
   void HandleDecision(const v1::Envelope& e);
   void HandleAnswer(Incoming& in);
+  void OpenHeldAnswers(const std::string& provider);
   void Deliver(Delivery d);
 
   // node_provider.cc
@@ -125,6 +128,7 @@ class InterfaceNode::Impl {
 
   std::set<std::string> listeners_;  // local systems that said Hello
   PendingInquiries pending_;         // the inquirer side
+  UnopenedAnswers unopened_;         // answers from a peer not vouched for right now
   CoreOutbox outbox_;                // sent again after a failover (several core endpoints only)
   ServedInquiries served_;           // the provider side
   std::unordered_map<std::string, std::string> issue_clients_;  // request id -> client

@@ -53,6 +53,8 @@ void InterfaceNode::Impl::HandleDecision(const v1::Envelope& e) {
     if (!vouched.ok()) {
       log_->Warn("bad_provider_node",
                  {{"request_id", e.request_id()}, {"reason", vouched.message()}});
+    } else {
+      OpenHeldAnswers(d.provider_node().agency_code());
     }
   }
   // Over the agency's rate: until the core's retry time every inquiry would be refused
@@ -79,6 +81,14 @@ void InterfaceNode::Impl::HandleAnswer(Incoming& in) {
     return;
   }
   const v1::Answer& a = in.envelope.answer();
+  // A peer this node forgot (a new leader's first, partial Welcome) whose answer came
+  // before the decision that vouches for it again: held until then (UnopenedAnswers).
+  if (!peers_->Find(in.user_id) && pending_.AwaitsDecisionFrom(in.user_id)) {
+    if (unopened_.Hold(in.user_id, a, Now())) {
+      stats_->held_answers.Add();
+      return;
+    }
+  }
   Result<BoundAnswer> opened = OpenAnswer(*peers_, in.user_id, options_.agency_code, a);
   if (!opened.ok()) {
     stats_->dropped_answers.Add();
@@ -97,6 +107,17 @@ void InterfaceNode::Impl::HandleAnswer(Incoming& in) {
     return;
   }
   if (*matched) Deliver(std::move(**matched));
+}
+
+// The decision vouched for `provider` again: its answers held unopened are handled now,
+// before the decision itself, so that the rendezvous finds them.
+void InterfaceNode::Impl::OpenHeldAnswers(const std::string& provider) {
+  for (v1::Answer& a : unopened_.Take(provider)) {
+    Incoming in;
+    in.user_id = provider;
+    *in.envelope.mutable_answer() = std::move(a);
+    HandleAnswer(in);
+  }
 }
 
 // Hands the result to the asking system, wipes the answer, and confirms receipt to the

@@ -23,6 +23,9 @@ struct NodeStats {
                                      "Answers from other nodes dropped (not expected)")),
         held_at_node(m.GetCounter("ipn_node_held_over_rate_total",
                                   "Inquiries refused at this node: the agency over its rate")),
+        held_answers(m.GetCounter("ipn_node_answers_held_unopened_total",
+                                  "Answers from a peer not vouched for at that moment, held "
+                                  "until the core's decision vouched for it again")),
         resent(m.GetCounter("ipn_node_sent_again_total",
                             "Inquiries, outcomes and receipts sent to the core again when its "
                             "session changed (a failover)")) {
@@ -45,6 +48,7 @@ struct NodeStats {
   Gauge& incoming;
   Counter& dropped_answers;
   Counter& held_at_node;
+  Counter& held_answers;
   Counter& resent;
   std::array<Counter*, v1::Outcome_ARRAYSIZE> inquiries{};
   std::array<Counter*, v1::Outcome_ARRAYSIZE> provisions{};

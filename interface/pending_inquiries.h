@@ -71,6 +71,11 @@ class PendingInquiries {
   // Ends every inquiry past its deadline (TIMED_OUT) and drops held answers past their TTL.
   std::vector<Delivery> Expire(int64_t now_us);
 
+  // Whether an inquiry to `provider` awaits its decision (an answer from it may be due).
+  bool AwaitsDecisionFrom(const std::string& provider) const {
+    return awaiting_decision_.count(provider) != 0;
+  }
+
   size_t size() const { return inquiries_.size(); }
   size_t early_answers() const { return early_.size(); }
 
