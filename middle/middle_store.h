@@ -14,8 +14,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/key_custody.h"
@@ -72,6 +74,19 @@ class MiddleStore {
   Status Bind(std::string_view tenant, std::string_view person, std::string_view symbol);
   Result<std::string> SymbolOf(std::string_view tenant, std::string_view person) const;
   Result<std::string> PersonOf(std::string_view tenant, std::string_view symbol) const;
+
+  // The tenant's other private rows, sealed under its key like its copies: its staff
+  // accounts (by name, hashed) and its audit log (by sequence number, in order).
+  Status PutAccount(std::string_view tenant, std::string_view name, std::string_view value);
+  Result<std::optional<std::string>> GetAccount(std::string_view tenant,
+                                                std::string_view name) const;
+  Status PutAudit(std::string_view tenant, uint64_t seq, std::string_view value);
+  // Audit entries after `after_seq`, at most `limit`, in order: (seq, value).
+  Result<std::vector<std::pair<uint64_t, std::string>>> ListAudit(std::string_view tenant,
+                                                                  uint64_t after_seq,
+                                                                  size_t limit) const;
+  // The last audit sequence number (0 when none).
+  Result<uint64_t> LastAudit(std::string_view tenant) const;
 
   class Impl;
 

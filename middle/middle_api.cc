@@ -1,0 +1,446 @@
+// MiddleApi: the HTTP/JSON API (see middle_api.h). Each route is one handler: it finds
+// the caller's session, checks the role, does the one thing, and audits it.
+#include "middle/middle_api.h"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "middle/accounts.h"
+#include "middle/audit_log.h"
+#include "middle/openapi_document.h"
+#include "middle/sessions.h"
+
+namespace ipn::middle {
+namespace {
+
+using Json = nlohmann::json;
+constexpr size_t kHttpWorkers = 16;
+constexpr size_t kMaxJsonBody = 64 * 1024;
+constexpr size_t kMaxAuditPage = 1'000;
+
+void Reply(httplib::Response& res, int status, const Json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
+}
+
+int HttpStatus(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kInvalidArgument: return 400;
+    case Status::Code::kPermissionDenied: return 403;
+    case Status::Code::kNotFound: return 404;
+    case Status::Code::kAlreadyExists: return 409;
+    case Status::Code::kResourceExhausted: return 429;
+    case Status::Code::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+void ReplyError(httplib::Response& res, const Status& s) {
+  Reply(res, HttpStatus(s), {{"error", s.message()}});
+}
+
+std::string Field(const Json& body, const char* name) {
+  auto it = body.find(name);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+class MiddleApi::Impl {
+ public:
+  explicit Impl(MiddleApiOptions options)
+      : options_(options),
+        clock_(options.clock != nullptr ? options.clock : &system_clock_),
+        accounts_(options.store, clock_),
+        sessions_(clock_),
+        audit_(options.store, clock_) {}
+  Status Init();
+  void Stop() {
+    server_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  int port_ = -1;
+
+ private:
+  // The caller's account, or a 401 already sent.
+  std::optional<Account> Caller(const httplib::Request& req, httplib::Response& res);
+  // The JSON object in the body, or a 400 already sent.
+  std::optional<Json> Body(const httplib::Request& req, httplib::Response& res);
+  // Whether `who` has `role` and acts on its own tenant; otherwise a 403, audited.
+  bool Allowed(const Account& who, const char* role, const Json& body, const char* action,
+               httplib::Response& res);
+  void Audit(const std::string& tenant, const std::string& account, const std::string& action,
+             const std::string& detail, bool allowed);
+  void Route();
+
+  void LogIn(const httplib::Request& req, httplib::Response& res);
+  void LogOut(const httplib::Request& req, httplib::Response& res);
+  void CreateTenant(const httplib::Request& req, httplib::Response& res);
+  void CreateAccount(const httplib::Request& req, httplib::Response& res);
+  void PutCopy(const httplib::Request& req, httplib::Response& res, bool supersede);
+  void GetCopy(const httplib::Request& req, httplib::Response& res);
+  void DeleteCopy(const httplib::Request& req, httplib::Response& res);
+  void Import(const httplib::Request& req, httplib::Response& res);
+  void Inquire(const httplib::Request& req, httplib::Response& res);
+  void ReadAudit(const httplib::Request& req, httplib::Response& res);
+
+  MiddleApiOptions options_;
+  SystemClock system_clock_;
+  const Clock* clock_;
+  Accounts accounts_;
+  Sessions sessions_;
+  AuditLog audit_;
+  httplib::Server server_;
+  std::thread thread_;
+};
+
+Status MiddleApi::Impl::Init() {
+  if (options_.store == nullptr) return Status::InvalidArgument("the middle store is required");
+  Route();
+  server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  server_.set_payload_max_length(kMaxImportBytes);
+  server_.set_read_timeout(10, 0);
+  server_.set_write_timeout(10, 0);
+  port_ = options_.port == 0 ? server_.bind_to_any_port(options_.host)
+          : server_.bind_to_port(options_.host, options_.port) ? options_.port
+                                                               : -1;
+  if (port_ < 0) {
+    return Status::Unavailable("cannot bind " + options_.host + ":" +
+                               std::to_string(options_.port));
+  }
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  return Status::Ok();
+}
+
+void MiddleApi::Impl::Route() {
+  using Req = const httplib::Request&;
+  using Res = httplib::Response&;
+  server_.Get("/v1/openapi.json", [](Req, Res res) {
+    const EmbeddedFile& doc = kOpenApiFiles[0];
+    res.set_content(reinterpret_cast<const char*>(doc.data), doc.size,
+                    "application/json; charset=utf-8");
+  });
+  server_.Post("/v1/session", [this](Req q, Res r) { LogIn(q, r); });
+  server_.Delete("/v1/session", [this](Req q, Res r) { LogOut(q, r); });
+  server_.Post("/v1/tenants", [this](Req q, Res r) { CreateTenant(q, r); });
+  server_.Post("/v1/accounts", [this](Req q, Res r) { CreateAccount(q, r); });
+  server_.Post("/v1/copies", [this](Req q, Res r) { PutCopy(q, r, false); });
+  server_.Put("/v1/copies", [this](Req q, Res r) { PutCopy(q, r, true); });
+  server_.Get("/v1/copies", [this](Req q, Res r) { GetCopy(q, r); });
+  server_.Delete("/v1/copies", [this](Req q, Res r) { DeleteCopy(q, r); });
+  server_.Post("/v1/copies/import", [this](Req q, Res r) { Import(q, r); });
+  server_.Post("/v1/inquiries", [this](Req q, Res r) { Inquire(q, r); });
+  server_.Get("/v1/audit", [this](Req q, Res r) { ReadAudit(q, r); });
+  // Anything else, and any method a path does not document: 404 with a JSON reason.
+  server_.set_error_handler([](Req, Res res) {
+    if (res.status == 404 || res.status == 405) {
+      Reply(res, 404, {{"error", "no such path or method (see /v1/openapi.json)"}});
+    } else if (res.status == 413) {
+      Reply(res, 413, {{"error", "the request body is over the limit (64 MiB for an import)"}});
+    }
+  });
+  server_.set_exception_handler([](Req, Res res, std::exception_ptr) {
+    Reply(res, 500, {{"error", "internal error"}});
+  });
+}
+
+void MiddleApi::Impl::Audit(const std::string& tenant, const std::string& account,
+                            const std::string& action, const std::string& detail, bool allowed) {
+  Status s = audit_.Append(tenant, AuditEntry{0, 0, account, action, detail, allowed});
+  if (!s.ok() && options_.log != nullptr) {
+    options_.log->Error("middle_audit_failed", {{"tenant", tenant}, {"reason", s.message()}});
+  }
+}
+
+std::optional<Account> MiddleApi::Impl::Caller(const httplib::Request& req,
+                                               httplib::Response& res) {
+  const std::string auth = req.get_header_value("Authorization");
+  std::optional<Account> who;
+  if (auth.starts_with("Bearer ")) who = sessions_.Find(auth.substr(7));
+  if (!who) {
+    Reply(res, 401, {{"error", "log in first (POST /v1/session); the session may have ended"}});
+  }
+  return who;
+}
+
+std::optional<Json> MiddleApi::Impl::Body(const httplib::Request& req, httplib::Response& res) {
+  if (req.body.size() > kMaxJsonBody) {
+    Reply(res, 413, {{"error", "a JSON body is at most 64 KiB"}});
+    return std::nullopt;
+  }
+  Json body = Json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    Reply(res, 400, {{"error", "the body must be a JSON object"}});
+    return std::nullopt;
+  }
+  return body;
+}
+
+bool MiddleApi::Impl::Allowed(const Account& who, const char* role, const Json& body,
+                              const char* action, httplib::Response& res) {
+  const std::string named = Field(body, "tenant");
+  std::string why;
+  if (!named.empty() && named != who.tenant) {
+    why = "account of " + who.tenant + " may not act for " + named;
+  } else if (!who.Has(role)) {
+    why = std::string("the role ") + role + " is needed";
+  }
+  if (why.empty()) return true;
+  Audit(who.tenant, who.name, action, why, false);
+  Reply(res, 403, {{"error", why}});
+  return false;
+}
+
+void MiddleApi::Impl::LogIn(const httplib::Request& req, httplib::Response& res) {
+  auto body = Body(req, res);
+  if (!body) return;
+  const std::string tenant = Field(*body, "tenant"), name = Field(*body, "account");
+  bool known = false;
+  Result<Account> who =
+      accounts_.LogIn(tenant, name, Field(*body, "password"), Field(*body, "code"), &known);
+  if (!who.ok()) {
+    // Audited for an account that exists (its lockout bounds how many); a made-up name is
+    // nobody's to audit, and an outsider could otherwise grow a tenant's log at will.
+    if (known) Audit(tenant, name, "login", who.status().message(), false);
+    return Reply(res, who.status().code() == Status::Code::kPermissionDenied ? 401 : 500,
+                 {{"error", who.status().message()}});
+  }
+  Audit(tenant, name, "login", "", true);
+  Reply(res, 201, {{"token", sessions_.Open(*who)}, {"tenant", tenant}, {"roles", who->roles}});
+}
+
+void MiddleApi::Impl::LogOut(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  sessions_.Close(req.get_header_value("Authorization").substr(7));
+  Audit(who->tenant, who->name, "logout", "", true);
+  res.status = 204;
+}
+
+// The platform's operators create tenants (and each tenant's first admin, below); they
+// hold no role in any tenant.
+void MiddleApi::Impl::CreateTenant(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  auto body = Body(req, res);
+  if (!body) return;
+  const std::string tenant = Field(*body, "tenant");
+  if (!who->Has("operator")) {
+    Audit(who->tenant, who->name, "create_tenant", "the role operator is needed", false);
+    return Reply(res, 403, {{"error", "the role operator is needed"}});
+  }
+  Status made = tenant == kPlatformTenant
+                    ? Status::InvalidArgument("the platform's own tenant is reserved")
+                    : options_.store->CreateTenant(tenant);
+  Audit(who->tenant, who->name, "create_tenant", tenant + (made.ok() ? "" : ": " + made.message()),
+        made.ok());
+  if (!made.ok()) return ReplyError(res, made);
+  Reply(res, 201, {{"tenant", tenant}});
+}
+
+// A tenant's admin creates its accounts; an operator only a tenant's admins.
+void MiddleApi::Impl::CreateAccount(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  auto body = Body(req, res);
+  if (!body) return;
+  Account account;
+  account.name = Field(*body, "account");
+  account.tenant = who->Has("operator") ? Field(*body, "tenant") : who->tenant;
+  for (const char* list : {"roles", "businesses"}) {
+    auto it = body->find(list);
+    if (it == body->end()) continue;
+    if (!it->is_array()) return Reply(res, 400, {{"error", std::string(list) + " is a list"}});
+    for (const Json& v : *it) {
+      if (!v.is_string()) return Reply(res, 400, {{"error", std::string(list) + " are strings"}});
+      (list[0] == 'r' ? account.roles : account.businesses).insert(v.get<std::string>());
+    }
+  }
+  if (who->Has("operator")) {
+    if (account.tenant == kPlatformTenant || account.roles != std::set<std::string>{"admin"}) {
+      const std::string why = "an operator creates a tenant's admins only";
+      Audit(who->tenant, who->name, "create_account", why, false);
+      return Reply(res, 403, {{"error", why}});
+    }
+  } else if (!Allowed(*who, "admin", *body, "create_account", res)) {
+    return;
+  }
+  Result<Enrolment> made = accounts_.Create(account, Field(*body, "password"));
+  const std::string detail = account.tenant + "/" + account.name;
+  Audit(who->tenant, who->name, "create_account",
+        detail + (made.ok() ? "" : ": " + made.status().message()), made.ok());
+  if (made.ok() && account.tenant != who->tenant) {
+    Audit(account.tenant, who->name, "create_account", "by the platform: " + account.name, true);
+  }
+  if (!made.ok()) return ReplyError(res, made.status());
+  Reply(res, 201,
+        {{"account", account.name},
+         {"tenant", account.tenant},
+         {"totp_secret", made->totp_secret},
+         {"totp_uri", made->totp_uri}});
+}
+
+void MiddleApi::Impl::PutCopy(const httplib::Request& req, httplib::Response& res, bool supersede) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  auto body = Body(req, res);
+  if (!body) return;
+  const char* action = supersede ? "supersede" : "register";
+  if (!Allowed(*who, "registrar", *body, action, res)) return;
+  Copy copy;
+  copy.person = Field(*body, "person");
+  copy.item = Field(*body, "item");
+  copy.content = Field(*body, "content");
+  copy.as_of = Field(*body, "as_of");
+  auto flag = body->find("non_disclosure");
+  if (flag != body->end() && !flag->is_boolean()) {
+    return Reply(res, 400, {{"error", "non_disclosure is true or false"}});
+  }
+  copy.non_disclosure = flag != body->end() && flag->get<bool>();
+  Result<uint32_t> version = supersede ? options_.store->Supersede(who->tenant, copy)
+                                       : options_.store->Register(who->tenant, copy);
+  Audit(who->tenant, who->name, action,
+        copy.person.substr(0, kMaxPersonNumber) + " " + copy.item.substr(0, kMaxItemCode) +
+            (version.ok() ? "" : ": " + version.status().message()),
+        version.ok());
+  if (!version.ok()) return ReplyError(res, version.status());
+  Reply(res, supersede ? 200 : 201, {{"version", *version}});
+}
+
+void MiddleApi::Impl::GetCopy(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  if (!Allowed(*who, "registrar", named, "read_copy", res)) return;
+  const std::string person = req.get_param_value("person"), item = req.get_param_value("item");
+  Result<Copy> copy = options_.store->Find(who->tenant, person, item);
+  Audit(who->tenant, who->name, "read_copy",
+        person.substr(0, kMaxPersonNumber) + " " + item.substr(0, kMaxItemCode), copy.ok());
+  if (!copy.ok()) return ReplyError(res, copy.status());
+  Reply(res, 200,
+        {{"person", copy->person},
+         {"item", copy->item},
+         {"content", copy->content},
+         {"as_of", copy->as_of},
+         {"non_disclosure", copy->non_disclosure},
+         {"version", copy->version}});
+}
+
+void MiddleApi::Impl::DeleteCopy(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  if (!Allowed(*who, "registrar", named, "delete", res)) return;
+  const std::string person = req.get_param_value("person"), item = req.get_param_value("item");
+  Status gone = options_.store->Delete(who->tenant, person, item);
+  Audit(who->tenant, who->name, "delete",
+        person.substr(0, kMaxPersonNumber) + " " + item.substr(0, kMaxItemCode) +
+            (gone.ok() ? "" : ": " + gone.message()),
+        gone.ok());
+  if (!gone.ok()) return ReplyError(res, gone);
+  res.status = 204;
+}
+
+// A bulk file in the body: text/csv, or application/x-ndjson for JSON Lines. All or
+// nothing (MiddleStore::Import).
+void MiddleApi::Impl::Import(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  if (!Allowed(*who, "registrar", named, "import", res)) return;
+  const std::string type = req.get_header_value("Content-Type");
+  const bool csv = type.starts_with("text/csv");
+  if (!csv && !type.starts_with("application/x-ndjson")) {
+    return Reply(res, 415, {{"error", "send text/csv or application/x-ndjson"}});
+  }
+  Result<size_t> rows = options_.store->Import(who->tenant, req.body,
+                                               csv ? ImportFormat::kCsv : ImportFormat::kJsonLines);
+  Audit(who->tenant, who->name, "import",
+        (rows.ok() ? std::to_string(*rows) + " rows" : rows.status().message()), rows.ok());
+  if (!rows.ok()) return ReplyError(res, rows.status());
+  Reply(res, 200, {{"rows", *rows}});
+}
+
+void MiddleApi::Impl::Inquire(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  auto body = Body(req, res);
+  if (!body) return;
+  if (!Allowed(*who, "inquirer", *body, "inquire", res)) return;
+  const std::string person = Field(*body, "person"), provider = Field(*body, "provider"),
+                    business = Field(*body, "business"), item = Field(*body, "item");
+  const std::string detail = person.substr(0, kMaxPersonNumber) + " " + provider.substr(0, 64) +
+                             " " + business.substr(0, 64) + " " + item.substr(0, kMaxItemCode);
+  if (who->businesses.count(business) == 0) {
+    Audit(who->tenant, who->name, "inquire", detail + ": not one of this account's businesses",
+          false);
+    return Reply(res, 403, {{"error", "business " + business + " is not one of this account's"}});
+  }
+  if (options_.inquirer == nullptr) {
+    return Reply(res, 503, {{"error", "this platform is not connected to the network"}});
+  }
+  Result<std::string> symbol = options_.store->SymbolOf(who->tenant, person);
+  if (!symbol.ok()) {
+    Audit(who->tenant, who->name, "inquire", detail + ": " + symbol.status().message(), false);
+    return ReplyError(res, symbol.status());
+  }
+  Result<InquiryAnswer> answer =
+      options_.inquirer->Inquire(who->tenant, *symbol, provider, business, item);
+  Audit(who->tenant, who->name, "inquire",
+        detail + ": " + (answer.ok() ? answer->outcome : answer.status().message()), answer.ok());
+  if (!answer.ok()) return ReplyError(res, answer.status());
+  Json out = {{"outcome", answer->outcome}, {"exchange_id", answer->exchange_id}};
+  if (!answer->explanation.empty()) out["explanation"] = answer->explanation;
+  if (answer->outcome == "provided") out["content"] = answer->content;
+  Reply(res, 200, out);
+}
+
+void MiddleApi::Impl::ReadAudit(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  if (!Allowed(*who, who->Has("operator") ? "operator" : "admin", named, "read_audit", res)) {
+    return;
+  }
+  uint64_t after = 0;
+  size_t limit = 100;
+  try {
+    if (req.has_param("after")) after = std::stoull(req.get_param_value("after"));
+    if (req.has_param("limit")) limit = std::stoul(req.get_param_value("limit"));
+  } catch (const std::exception&) {
+    return Reply(res, 400, {{"error", "after and limit are whole numbers"}});
+  }
+  auto entries = audit_.List(who->tenant, after, std::min(limit, kMaxAuditPage));
+  if (!entries.ok()) return ReplyError(res, entries.status());
+  Audit(who->tenant, who->name, "read_audit", "after " + std::to_string(after), true);
+  Json out = Json::array();
+  for (const AuditEntry& e : *entries) {
+    out.push_back({{"seq", e.seq},
+                   {"at_unix_us", e.at_unix_us},
+                   {"account", e.account},
+                   {"action", e.action},
+                   {"detail", e.detail},
+                   {"allowed", e.allowed}});
+  }
+  Reply(res, 200, {{"entries", out}});
+}
+
+MiddleApi::MiddleApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+MiddleApi::~MiddleApi() {
+  impl_->Stop();
+}
+int MiddleApi::port() const {
+  return impl_->port_;
+}
+
+Result<std::unique_ptr<MiddleApi>> MiddleApi::Start(MiddleApiOptions options) {
+  auto impl = std::make_unique<Impl>(options);
+  IPN_RETURN_IF_ERROR(impl->Init());
+  return std::unique_ptr<MiddleApi>(new MiddleApi(std::move(impl)));
+}
+
+}  // namespace ipn::middle

@@ -1,0 +1,86 @@
+// MiddleStore: a tenant's private rows other than copies and the person map — its staff
+// accounts and its audit log — sealed under the tenant's key like everything it holds.
+#include "common/big_endian.h"
+#include "middle/store_impl.h"
+
+namespace ipn::middle {
+namespace {
+
+std::string AuditPrefix(std::string_view tenant) {
+  return std::string(1, kAuditRow) + std::string(tenant) + '\0';
+}
+
+std::string AuditKey(std::string_view tenant, uint64_t seq) {
+  // The sequence number is in the clear (it says nothing of anyone) so that the log is
+  // read in order; the entry itself is sealed.
+  std::string key = AuditPrefix(tenant);
+  AppendBigEndian64(seq, key);
+  return key;
+}
+
+}  // namespace
+
+Status MiddleStore::PutAccount(std::string_view tenant, std::string_view name,
+                               std::string_view value) {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string row = Impl::RowKey(kAccountRow, tenant, **keys, name);
+  rocksdb::WriteBatch batch;
+  batch.Put(row, Impl::Seal(**keys, row, value));
+  return impl_->Write(&batch);
+}
+
+Result<std::optional<std::string>> MiddleStore::GetAccount(std::string_view tenant,
+                                                           std::string_view name) const {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string row = Impl::RowKey(kAccountRow, tenant, **keys, name);
+  auto sealed = impl_->Get(row);
+  if (!sealed.ok()) return sealed.status();
+  if (!sealed->has_value()) return std::optional<std::string>();
+  auto plain = Impl::Open(**keys, row, **sealed);
+  if (!plain.ok()) return plain.status();
+  return std::optional<std::string>(std::move(*plain));
+}
+
+Status MiddleStore::PutAudit(std::string_view tenant, uint64_t seq, std::string_view value) {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string row = AuditKey(tenant, seq);
+  rocksdb::WriteBatch batch;
+  batch.Put(row, Impl::Seal(**keys, row, value));
+  return impl_->Write(&batch);
+}
+
+Result<std::vector<std::pair<uint64_t, std::string>>> MiddleStore::ListAudit(
+    std::string_view tenant, uint64_t after_seq, size_t limit) const {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string prefix = AuditPrefix(tenant);
+  std::vector<std::pair<uint64_t, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(AuditKey(tenant, after_seq + 1));
+       it->Valid() && it->key().starts_with(prefix) && out.size() < limit; it->Next()) {
+    const std::string row = it->key().ToString();
+    if (row.size() != prefix.size() + 8) return Status::Corruption("an audit row's key");
+    auto plain = Impl::Open(**keys, row, it->value().ToStringView());
+    if (!plain.ok()) return plain.status();
+    out.emplace_back(GetBigEndian64(row.data() + prefix.size()), std::move(*plain));
+  }
+  if (!it->status().ok())
+    return Status::IoError("cannot read the audit log: " + it->status().ToString());
+  return out;
+}
+
+Result<uint64_t> MiddleStore::LastAudit(std::string_view tenant) const {
+  IPN_RETURN_IF_ERROR(impl_->Keys(tenant).status());
+  const std::string prefix = AuditPrefix(tenant);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(prefix + std::string(8, '\xff'));
+  if (!it->status().ok())
+    return Status::IoError("cannot read the audit log: " + it->status().ToString());
+  if (!it->Valid() || !it->key().starts_with(prefix)) return uint64_t{0};
+  return GetBigEndian64(it->key().data() + prefix.size());
+}
+
+}  // namespace ipn::middle

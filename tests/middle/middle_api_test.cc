@@ -1,0 +1,375 @@
+// The middle server's staff and API without a network: TOTP against RFC 6238's vectors,
+// accounts (password, second factor, lockout), and the HTTP/JSON API over loopback with a
+// fake Inquirer — roles, tenant isolation, the audit log, bad input, and the OpenAPI
+// document against the running server.
+#include "middle/middle_api.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+#include "common/clock.h"
+#include "common/encoding.h"
+#include "common/key_custody.h"
+#include "middle/accounts.h"
+#include "middle/totp.h"
+#include "tests/support/temp_dir.h"
+
+namespace ipn::middle {
+namespace {
+
+using Json = nlohmann::json;
+constexpr char kMun[] = "MUN-131016";
+constexpr char kPen[] = "PEN-0001";
+constexpr char kPassword[] = "correct horse battery";
+
+std::vector<uint8_t> FromBase32(const std::string& text) {
+  std::vector<uint8_t> out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    const int v = c >= 'A' && c <= 'Z' ? c - 'A' : c - '2' + 26;
+    buffer = (buffer << 5) | static_cast<uint32_t>(v);
+    bits += 5;
+    if (bits >= 8) {
+      out.push_back(static_cast<uint8_t>(buffer >> (bits - 8)));
+      bits -= 8;
+    }
+  }
+  return out;
+}
+
+TEST(MiddleTotpTest, CodesAreRfc6238sSha256Vectors) {
+  const std::string key = "12345678901234567890123456789012";
+  const std::span<const uint8_t> secret(reinterpret_cast<const uint8_t*>(key.data()), key.size());
+  // RFC 6238 Appendix B (SHA256, 8 digits), here the last 6.
+  EXPECT_EQ(TotpCode(secret, 59 / 30), "119246");
+  EXPECT_EQ(TotpCode(secret, 1111111109 / 30), "084774");
+  EXPECT_EQ(TotpCode(secret, 1234567890 / 30), "819424");
+  EXPECT_EQ(TotpCode(secret, 2000000000 / 30), "698825");
+  // One step of drift either way; never a step already used; never a wrong code.
+  const int64_t now = 1234567890;
+  const uint64_t step = now / 30;
+  EXPECT_EQ(VerifyTotp(secret, TotpCode(secret, step), now, 0), step);
+  EXPECT_EQ(VerifyTotp(secret, TotpCode(secret, step - 1), now, 0), step - 1);
+  EXPECT_EQ(VerifyTotp(secret, TotpCode(secret, step + 1), now, 0), step + 1);
+  EXPECT_FALSE(VerifyTotp(secret, TotpCode(secret, step - 2), now, 0));
+  EXPECT_FALSE(VerifyTotp(secret, TotpCode(secret, step), now, step));
+  EXPECT_FALSE(VerifyTotp(secret, "12345", now, 0));
+  EXPECT_EQ(Base32(AsBytes("foobar")), "MZXW6YTBOI");  // RFC 4648 §10
+}
+
+class FakeInquirer : public Inquirer {
+ public:
+  Result<InquiryAnswer> Inquire(const std::string& tenant, const std::string& symbol,
+                                const std::string& provider, const std::string& business,
+                                const std::string& item) override {
+    asked.push_back(tenant + "|" + symbol + "|" + provider + "|" + business + "|" + item);
+    return InquiryAnswer{"provided", "", "2026 tax: 120,000 yen", "x-1"};
+  }
+  std::vector<std::string> asked;
+};
+
+class MiddleApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_GE(sodium_init(), 0);
+    auto w = MakeSodiumWrapper(SecretBytes::Random(32), "file:platform.key");
+    ASSERT_TRUE(w.ok());
+    platform_ = std::move(*w);
+    auto opened = MiddleStore::Open(dir_.Sub("middle"), platform_.get());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    store_ = std::move(*opened);
+    ASSERT_TRUE(store_->CreateTenant(std::string(kPlatformTenant)).ok());
+    Accounts direct(store_.get(), &clock_);
+    auto op = direct.Create({std::string(kPlatformTenant), "ops", {"operator"}, {}}, kPassword);
+    ASSERT_TRUE(op.ok()) << op.status().ToString();
+    secrets_["ops"] = op->totp_secret;
+    MiddleApiOptions options;
+    options.store = store_.get();
+    options.inquirer = &inquirer_;
+    options.clock = &clock_;
+    auto api = MiddleApi::Start(options);
+    ASSERT_TRUE(api.ok()) << api.status().ToString();
+    api_ = std::move(*api);
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
+  }
+
+  // The code for `account` now; the clock then moves a step on, so each code is fresh.
+  std::string Code(const std::string& account) {
+    const std::vector<uint8_t> secret = FromBase32(secrets_.at(account));
+    const std::string code = TotpCode(secret, clock_.NowMicros() / 30'000'000);
+    clock_.Advance(30'000'000);
+    return code;
+  }
+  httplib::Result Call(const std::string& method, const std::string& path, const std::string& token,
+                       const std::string& body = "", const std::string& type = "application/json") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    if (method == "GET") return http_->Get(path, headers);
+    if (method == "DELETE") return http_->Delete(path, headers, body, type);
+    if (method == "PUT") return http_->Put(path, headers, body, type);
+    return http_->Post(path, headers, body, type);
+  }
+  std::string LogIn(const std::string& tenant, const std::string& account) {
+    Json body = {
+        {"tenant", tenant}, {"account", account}, {"password", kPassword}, {"code", Code(account)}};
+    auto res = Call("POST", "/v1/session", "", body.dump());
+    EXPECT_TRUE(res && res->status == 201) << (res ? res->body : "no reply");
+    return res && res->status == 201 ? Json::parse(res->body)["token"].get<std::string>() : "";
+  }
+  void MakeAccount(const std::string& token, const std::string& tenant, const std::string& name,
+                   const std::vector<std::string>& roles,
+                   const std::vector<std::string>& businesses = {}) {
+    Json body = {
+        {"account", name}, {"roles", roles}, {"businesses", businesses}, {"password", kPassword}};
+    if (!tenant.empty()) body["tenant"] = tenant;
+    auto res = Call("POST", "/v1/accounts", token, body.dump());
+    ASSERT_TRUE(res && res->status == 201) << (res ? res->body : "no reply");
+    secrets_[name] = Json::parse(res->body)["totp_secret"].get<std::string>();
+  }
+  // A tenant with an admin, a registrar and an inquirer (for local-tax): their tokens.
+  std::map<std::string, std::string> Staff(const std::string& tenant, const std::string& p) {
+    const std::string ops = LogIn(std::string(kPlatformTenant), "ops");
+    EXPECT_EQ(Call("POST", "/v1/tenants", ops, Json{{"tenant", tenant}}.dump())->status, 201);
+    MakeAccount(ops, tenant, p + "admin", {"admin"});
+    const std::string admin = LogIn(tenant, p + "admin");
+    MakeAccount(admin, "", p + "reg", {"registrar"});
+    MakeAccount(admin, "", p + "inq", {"inquirer"}, {"pension-benefit"});
+    return {{"ops", ops},
+            {"admin", admin},
+            {"reg", LogIn(tenant, p + "reg")},
+            {"inq", LogIn(tenant, p + "inq")}};
+  }
+  std::vector<Json> AuditOf(const std::string& admin) {
+    auto res = Call("GET", "/v1/audit?limit=1000", admin);
+    EXPECT_EQ(res->status, 200) << res->body;
+    const Json body = Json::parse(res->body);  // kept: a range over a temporary's member dangles
+    std::vector<Json> out;
+    for (const Json& e : body["entries"]) out.push_back(e);
+    return out;
+  }
+  static int Refusals(const std::vector<Json>& log, const std::string& action) {
+    int n = 0;
+    for (const Json& e : log) n += e["action"] == action && !e["allowed"].get<bool>();
+    return n;
+  }
+
+  ipn::testing::TempDir dir_;
+  ManualClock clock_{1'790'000'000'000'000};
+  std::unique_ptr<KeyWrapper> platform_;
+  std::unique_ptr<MiddleStore> store_;
+  FakeInquirer inquirer_;
+  std::unique_ptr<MiddleApi> api_;
+  std::unique_ptr<httplib::Client> http_;
+  std::map<std::string, std::string> secrets_;
+};
+
+TEST_F(MiddleApiTest, StaffRegisterCopiesAndInquireByInternalPersonNumber) {
+  auto mun = Staff(kMun, "m-");
+  Json copy = {{"person", "MUNP-1"},
+               {"item", "local-tax"},
+               {"content", "2026 tax: 0 yen"},
+               {"as_of", "2026-04-01"},
+               {"non_disclosure", true}};
+  EXPECT_EQ(Call("POST", "/v1/copies", mun["reg"], copy.dump())->status, 201);
+  EXPECT_EQ(Call("POST", "/v1/copies", mun["reg"], copy.dump())->status, 409);
+  copy["content"] = "2026 tax: 1 yen";
+  auto superseded = Call("PUT", "/v1/copies", mun["reg"], copy.dump());
+  EXPECT_EQ(Json::parse(superseded->body)["version"], 2);
+  auto read = Call("GET", "/v1/copies?person=MUNP-1&item=local-tax", mun["reg"]);
+  ASSERT_EQ(read->status, 200);
+  EXPECT_EQ(Json::parse(read->body)["content"], "2026 tax: 1 yen");
+  EXPECT_EQ(Json::parse(read->body)["non_disclosure"], true);
+  const std::string csv =
+      "person,item,content,as_of,non_disclosure\n"
+      "MUNP-2,local-tax,2026 tax: 5 yen,2026-04-01,false\n"
+      "MUNP-3,local-tax,2026 tax: 6 yen,2026-04-01,false\n";
+  auto imported = Call("POST", "/v1/copies/import", mun["reg"], csv, "text/csv");
+  ASSERT_EQ(imported->status, 200) << imported->body;
+  EXPECT_EQ(Json::parse(imported->body)["rows"], 2);
+  EXPECT_EQ(Call("DELETE", "/v1/copies?person=MUNP-3&item=local-tax", mun["reg"])->status, 204);
+  EXPECT_EQ(store_->Find(kMun, "MUNP-3", "local-tax").status().code(), Status::Code::kNotFound);
+
+  // The inquirer asks by its own person number; the API asks the network by the symbol.
+  ASSERT_TRUE(store_->Bind(kMun, "MUNP-9", "symbol-of-9").ok());
+  Json ask = {{"person", "MUNP-9"},
+              {"provider", kPen},
+              {"business", "pension-benefit"},
+              {"item", "pension-amount"}};
+  auto answered = Call("POST", "/v1/inquiries", mun["inq"], ask.dump());
+  ASSERT_EQ(answered->status, 200) << answered->body;
+  EXPECT_EQ(Json::parse(answered->body)["outcome"], "provided");
+  EXPECT_EQ(Json::parse(answered->body)["content"], "2026 tax: 120,000 yen");
+  EXPECT_EQ(
+      inquirer_.asked,
+      (std::vector<std::string>{"MUN-131016|symbol-of-9|PEN-0001|pension-benefit|pension-amount"}));
+  ask["person"] = "MUNP-404";  // no symbol yet: nothing asked
+  EXPECT_EQ(Call("POST", "/v1/inquiries", mun["inq"], ask.dump())->status, 404);
+  EXPECT_EQ(inquirer_.asked.size(), 1u);
+
+  // Everything is in the tenant's own log, in order, for its admin.
+  std::vector<std::string> actions;
+  for (const Json& e : AuditOf(mun["admin"])) actions.push_back(e["action"]);
+  EXPECT_EQ(actions,
+            (std::vector<std::string>{"create_account", "login", "create_account", "create_account",
+                                      "login", "login", "register", "register", "supersede",
+                                      "read_copy", "import", "delete", "inquire", "inquire"}))
+      << ::testing::PrintToString(actions);
+}
+
+TEST_F(MiddleApiTest, TenantsAreIsolatedAndOperatorsReadNoCopy) {
+  auto mun = Staff(kMun, "m-");
+  auto pen = Staff(kPen, "p-");
+  Json copy = {{"person", "PENP-1"},
+               {"item", "pension-amount"},
+               {"content", "MARKER-PEN"},
+               {"as_of", "2026-04-01"}};
+  ASSERT_EQ(Call("POST", "/v1/copies", pen["reg"], copy.dump())->status, 201);
+  // MUN's registrar naming PEN: refused, in MUN's log; PEN's copy untouched.
+  copy["tenant"] = kPen;
+  copy["content"] = "overwritten";
+  EXPECT_EQ(Call("PUT", "/v1/copies", mun["reg"], copy.dump())->status, 403);
+  EXPECT_EQ(Call("GET", "/v1/copies?tenant=PEN-0001&person=PENP-1&item=pension-amount", mun["reg"])
+                ->status,
+            403);
+  Json ask = {{"tenant", kPen},
+              {"person", "PENP-1"},
+              {"provider", kMun},
+              {"business", "pension-benefit"},
+              {"item", "local-tax"}};
+  EXPECT_EQ(Call("POST", "/v1/inquiries", mun["inq"], ask.dump())->status, 403);
+  // Its own tenant, it reads only its own copies: PEN's person is not there.
+  EXPECT_EQ(Call("GET", "/v1/copies?person=PENP-1&item=pension-amount", mun["reg"])->status, 404);
+  EXPECT_EQ(store_->Find(kPen, "PENP-1", "pension-amount")->content, "MARKER-PEN");
+  // The operator: no copy, no inquiry, no registration, not even another role.
+  EXPECT_EQ(Call("GET", "/v1/copies?person=PENP-1&item=pension-amount", pen["ops"])->status, 403);
+  EXPECT_EQ(Call("POST", "/v1/inquiries", pen["ops"], ask.dump())->status, 403);
+  Json self = {
+      {"tenant", kPen}, {"account", "sneaky"}, {"roles", {"registrar"}}, {"password", kPassword}};
+  EXPECT_EQ(Call("POST", "/v1/accounts", pen["ops"], self.dump())->status, 403);
+  // A registrar is not an inquirer, an inquirer not a registrar nor an admin.
+  EXPECT_EQ(Call("POST", "/v1/inquiries", pen["reg"], ask.dump())->status, 403);
+  EXPECT_EQ(Call("GET", "/v1/audit", pen["inq"])->status, 403);
+
+  const std::vector<Json> log = AuditOf(mun["admin"]);
+  EXPECT_EQ(Refusals(log, "supersede"), 1);
+  EXPECT_EQ(Refusals(log, "read_copy"), 2);  // PEN's by name; its own, not held
+  EXPECT_EQ(Refusals(log, "inquire"), 1);
+  EXPECT_EQ(Refusals(AuditOf(pen["admin"]), "inquire"), 1);  // PEN's registrar
+  EXPECT_EQ(Refusals(AuditOf(pen["admin"]), "read_audit"), 1);
+}
+
+TEST_F(MiddleApiTest, StaffWithoutTheBusinessCannotInquireForIt) {
+  auto mun = Staff(kMun, "m-");
+  ASSERT_TRUE(store_->Bind(kMun, "MUNP-9", "symbol-of-9").ok());
+  Json ask = {{"person", "MUNP-9"},
+              {"provider", kPen},
+              {"business", "child-allowance"},
+              {"item", "pension-amount"}};
+  auto refused = Call("POST", "/v1/inquiries", mun["inq"], ask.dump());
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_NE(refused->body.find("child-allowance"), std::string::npos);
+  EXPECT_TRUE(inquirer_.asked.empty());
+  EXPECT_EQ(Refusals(AuditOf(mun["admin"]), "inquire"), 1);
+}
+
+TEST_F(MiddleApiTest, BadInputIsAClearErrorAndChangesNothing) {
+  auto mun = Staff(kMun, "m-");
+  EXPECT_EQ(Call("POST", "/v1/copies", mun["reg"], "{not json")->status, 400);
+  EXPECT_EQ(Call("POST", "/v1/copies", mun["reg"], "[1,2]")->status, 400);
+  Json bad = {{"person", "MUNP-1"}, {"item", "local-tax"}, {"content", "x"}, {"as_of", "April"}};
+  auto dated = Call("POST", "/v1/copies", mun["reg"], bad.dump());
+  EXPECT_EQ(dated->status, 400);
+  EXPECT_NE(dated->body.find("YYYY-MM-DD"), std::string::npos) << dated->body;
+  // A bad row anywhere: its line named, nothing of the file applied.
+  const std::string csv =
+      "person,item,content,as_of,non_disclosure\n"
+      "MUNP-2,local-tax,ok,2026-04-01,false\n"
+      "MUNP-3,local-tax,ok,2026-13-45,false\n";
+  auto imported = Call("POST", "/v1/copies/import", mun["reg"], csv, "text/csv");
+  EXPECT_EQ(imported->status, 400);
+  EXPECT_NE(imported->body.find("line 3"), std::string::npos) << imported->body;
+  EXPECT_EQ(store_->Find(kMun, "MUNP-2", "local-tax").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(Call("POST", "/v1/copies/import", mun["reg"], csv, "text/plain")->status, 415);
+  const std::string huge(kMaxImportBytes + 1, 'x');
+  EXPECT_EQ(Call("POST", "/v1/copies/import", mun["reg"], huge, "text/csv")->status, 413);
+  // Sessions: none, a made-up one, one logged out, one past its idle time.
+  EXPECT_EQ(Call("POST", "/v1/copies", "", bad.dump())->status, 401);
+  EXPECT_EQ(Call("POST", "/v1/copies", std::string(64, 'a'), bad.dump())->status, 401);
+  const std::string inq = mun["inq"];
+  EXPECT_EQ(Call("DELETE", "/v1/session", inq)->status, 204);
+  EXPECT_EQ(Call("POST", "/v1/inquiries", inq, "{}")->status, 401);
+  clock_.Advance(16LL * 60 * 1'000'000);
+  EXPECT_EQ(Call("GET", "/v1/copies?person=MUNP-1&item=local-tax", mun["reg"])->status, 401);
+  // A code used once is spent: the same code again is refused even with the password.
+  const std::vector<uint8_t> secret = FromBase32(secrets_.at("m-reg"));
+  const std::string code = TotpCode(secret, clock_.NowMicros() / 30'000'000);
+  Json login = {{"tenant", kMun}, {"account", "m-reg"}, {"password", kPassword}, {"code", code}};
+  EXPECT_EQ(Call("POST", "/v1/session", "", login.dump())->status, 201);
+  auto replayed = Call("POST", "/v1/session", "", login.dump());
+  EXPECT_EQ(replayed->status, 401);
+  EXPECT_EQ(Json::parse(replayed->body)["error"], "wrong account, password or code");
+  // Five failures in a row lock the account, whatever comes next.
+  for (int i = 0; i < 5; ++i) {
+    login["code"] = "000000";
+    EXPECT_EQ(Call("POST", "/v1/session", "", login.dump())->status, 401);
+  }
+  login["code"] = TotpCode(secret, clock_.NowMicros() / 30'000'000 + 1);
+  auto locked = Call("POST", "/v1/session", "", login.dump());
+  EXPECT_EQ(locked->status, 401);
+  EXPECT_NE(locked->body.find("locked"), std::string::npos) << locked->body;
+  // A made-up account: the same answer, and nothing for an outsider to fill the log with.
+  login["account"] = "nobody";
+  auto unknown = Call("POST", "/v1/session", "", login.dump());
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_EQ(Json::parse(unknown->body)["error"], "wrong account, password or code");
+  EXPECT_EQ(Refusals(AuditOf(LogIn(kMun, "m-admin")), "login"), 7);
+  // Still serving.
+  EXPECT_EQ(Call("GET", "/v1/openapi.json", "")->status, 200);
+}
+
+// The document is the contract: every documented path and method is served (never 404),
+// each operation says what it answers, and anything undocumented is 404.
+TEST_F(MiddleApiTest, TheOpenApiDocumentMatchesTheServer) {
+  auto res = Call("GET", "/v1/openapi.json", "");
+  ASSERT_EQ(res->status, 200);
+  const Json doc = Json::parse(res->body);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  EXPECT_TRUE(doc["info"].contains("title") && doc["info"].contains("version"));
+  int operations = 0;
+  for (const auto& [path, methods] : doc["paths"].items()) {
+    for (const auto& [method, op] : methods.items()) {
+      ASSERT_TRUE(op.contains("responses") && !op["responses"].empty()) << method << " " << path;
+      for (const auto& [code, response] : op["responses"].items()) {
+        EXPECT_TRUE(response.contains("description")) << method << " " << path << " " << code;
+      }
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(c));
+      auto got = Call(upper, path, "", "{}");
+      ASSERT_TRUE(got) << upper << " " << path;
+      EXPECT_NE(got->status, 404) << upper << " " << path;
+      EXPECT_TRUE(op["responses"].contains(std::to_string(got->status)))
+          << upper << " " << path << " answered " << got->status;
+      ++operations;
+    }
+  }
+  EXPECT_EQ(operations, 12);
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>{{"GET", "/"},
+                                                        {"GET", "/v1/session"},
+                                                        {"PUT", "/v1/inquiries"},
+                                                        {"GET", "/v1/copies/import"},
+                                                        {"POST", "/v1/audit"},
+                                                        {"GET", "/v2/copies"}}) {
+    auto got = Call(method, path, "", "{}");
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->status, 404) << method << " " << path;
+    EXPECT_TRUE(Json::parse(got->body).contains("error"));
+  }
+}
+
+}  // namespace
+}  // namespace ipn::middle
