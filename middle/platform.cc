@@ -1,10 +1,22 @@
 // MiddlePlatform: one serving client and thread per tenant.
 #include "middle/platform.h"
 
+#include <mutex>
+
+#include "common/metric_labels.h"
 #include "interface/agency_client.h"
 #include "middle/auto_answer.h"
 
 namespace ipn::middle {
+
+// Longer than a node's own local timeout (15 s), so that the node's answer — timed out
+// included — is what the API reports.
+constexpr auto kInquiryTimeout = std::chrono::seconds(20);
+
+struct MiddlePlatform::Asking {
+  std::mutex mu;  // AgencyClient is one conversation: one inquiry at a time
+  std::unique_ptr<interface::AgencyClient> client;
+};
 
 Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
     MiddleStore* store, const std::map<std::string, std::string>& tenants, Logger* log) {
@@ -22,6 +34,10 @@ Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
     auto client = interface::AgencyClient::Connect(endpoint, /*serve=*/true);
     if (!client.ok()) return client.status().WithContext("tenant " + tenant + "'s node");
     clients.emplace_back(tenant, std::move(*client));
+    auto asking = interface::AgencyClient::Connect(endpoint);
+    if (!asking.ok()) return asking.status().WithContext("tenant " + tenant + "'s node");
+    platform->asking_[tenant] = std::make_unique<Asking>();
+    platform->asking_[tenant]->client = std::move(*asking);
   }
   MiddlePlatform* p = platform.get();
   for (auto& [tenant_code, client_ptr] : clients) {
@@ -53,6 +69,27 @@ Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
         });
   }
   return platform;
+}
+
+Result<InquiryAnswer> MiddlePlatform::Inquire(const std::string& tenant, const std::string& symbol,
+                                              const std::string& provider,
+                                              const std::string& business,
+                                              const std::string& item) {
+  auto it = asking_.find(tenant);
+  if (it == asking_.end()) {
+    return Status::Unavailable("tenant " + tenant + " is not served by this platform");
+  }
+  interface::InquiryRequest request;
+  request.symbol.assign(symbol.begin(), symbol.end());
+  request.provider = provider;
+  request.business = business;
+  request.item = item;
+  std::lock_guard<std::mutex> lock(it->second->mu);
+  Result<interface::InquiryReply> reply = it->second->client->Inquire(request, kInquiryTimeout);
+  if (!reply.ok()) return reply.status();
+  InquiryAnswer answer{MetricLabel(reply->outcome), reply->explanation, std::move(reply->payload),
+                       reply->exchange_id};
+  return answer;
 }
 
 MiddlePlatform::~MiddlePlatform() {

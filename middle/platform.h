@@ -2,7 +2,9 @@
 // agency's node as the agency's system would (one serving client, one thread per tenant):
 // symbols issued to the agency are bound in its person map (the issuance's person
 // reference is the agency's internal person number), and forwarded inquiries are answered
-// by AutoAnswer from its copies.
+// by AutoAnswer from its copies. It is also the API's way into the network (Inquirer):
+// a tenant's staff's inquiries go out through a second client of the tenant's node, one
+// at a time per tenant.
 #pragma once
 
 #include <atomic>
@@ -15,17 +17,23 @@
 
 #include "common/logger.h"
 #include "common/status.h"
+#include "middle/middle_api.h"
 #include "middle/middle_store.h"
 
 namespace ipn::middle {
 
-class MiddlePlatform {
+class MiddlePlatform : public Inquirer {
  public:
   // `tenants`: agency code -> its node's local endpoint. Every tenant must exist in
   // `store` (which must outlive the platform). Connects to every node before it returns.
   static Result<std::unique_ptr<MiddlePlatform>> Start(
       MiddleStore* store, const std::map<std::string, std::string>& tenants, Logger* log);
-  ~MiddlePlatform();  // stops and joins
+  ~MiddlePlatform() override;  // stops and joins
+
+  // Inquirer: as `tenant`, through its node; the inquiry's end within `kInquiryTimeout`.
+  Result<InquiryAnswer> Inquire(const std::string& tenant, const std::string& symbol,
+                                const std::string& provider, const std::string& business,
+                                const std::string& item) override;
 
   uint64_t answered() const { return answered_.load(); }
   // True once a tenant's serving stopped on an error (its node gone for good, say): the
@@ -42,6 +50,8 @@ class MiddlePlatform {
   std::atomic<uint64_t> bound_{0};
   std::atomic<bool> failed_{false};
   std::vector<std::thread> threads_;
+  struct Asking;  // a tenant's inquiring client and its lock
+  std::map<std::string, std::unique_ptr<Asking>> asking_;
 };
 
 }  // namespace ipn::middle

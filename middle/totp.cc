@@ -41,13 +41,26 @@ std::optional<uint64_t> VerifyTotp(std::span<const uint8_t> secret, std::string_
   return found;
 }
 
+// common's Crockford encoding groups the bits the same way; only the alphabet differs.
+constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+constexpr std::string_view kRfc4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
 std::string Base32(std::span<const uint8_t> bytes) {
-  // common's Crockford encoding groups the bits the same way; only the alphabet differs.
-  static constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  static constexpr std::string_view kRfc4648 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
   std::string out = Base32Encode(bytes);
   for (char& c : out) c = kRfc4648[kCrockford.find(c)];
   return out;
+}
+
+Result<std::vector<uint8_t>> FromBase32(std::string_view text) {
+  std::string crockford(text);
+  for (char& c : crockford) {
+    const size_t at = kRfc4648.find(c);
+    if (at == std::string_view::npos) {
+      return Status::InvalidArgument("base32 (RFC 4648) is A-Z and 2-7 only");
+    }
+    c = kCrockford[at];
+  }
+  return Base32Decode(crockford);
 }
 
 std::string TotpUri(std::string_view issuer, std::string_view account,

@@ -11,6 +11,9 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "common/status.h"
 
 namespace ipn::middle {
 
@@ -26,6 +29,9 @@ std::optional<uint64_t> VerifyTotp(std::span<const uint8_t> secret, std::string_
 
 // RFC 4648 base32 without padding (what authenticator apps take).
 std::string Base32(std::span<const uint8_t> bytes);
+
+// Its inverse (upper case only); InvalidArgument for anything else.
+Result<std::vector<uint8_t>> FromBase32(std::string_view text);
 
 // otpauth://totp/ISSUER:ACCOUNT?secret=…&issuer=…&algorithm=SHA256&digits=6&period=30
 std::string TotpUri(std::string_view issuer, std::string_view account,

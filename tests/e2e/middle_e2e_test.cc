@@ -3,11 +3,14 @@
 // answers the pension service's inquiries from them: provided with the copy, not held
 // without one, and a non-disclosure copy's flag in the provision records.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "middle/totp.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tools/localnet/child_process.h"
 
@@ -77,6 +80,149 @@ TEST(MiddleE2eTest, TheMunicipalitysCopiesAnswerWithNoProgramOfItsOwn) {
     EXPECT_TRUE(FilesContaining(n.dir(), marker).size() == 1 &&
                 FilesContaining(n.dir(), marker)[0] == csv)
         << marker << " outside the import file";
+  }
+}
+
+// Agencies on the platform with HTTP only (issue #14): neither agency runs a program of its
+// own, and nothing on their side is C++ — an HTTP client stands in for their systems. The
+// platform's operator makes the two tenants' admins; the municipality's registrar imports
+// 1,000 copies as CSV; the pension service's clerk inquires by its own internal person
+// numbers and gets the municipality's copies (provided, provided with the flag, not held).
+class MiddleHttpE2e {
+ public:
+  explicit MiddleHttpE2e(int port) : http_("127.0.0.1", port) {}
+  httplib::Result Post(const std::string& path, const std::string& token, const std::string& body,
+                       const std::string& type = "application/json") {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    return http_.Post(path, headers, body, type);
+  }
+  // Logs in with the code of the current 30-second step.
+  std::string LogIn(const std::string& tenant, const std::string& account,
+                    const std::string& secret) {
+    const auto key = middle::FromBase32(secret);
+    EXPECT_TRUE(key.ok());
+    if (!key.ok()) return "";
+    const std::string code = middle::TotpCode(*key, static_cast<uint64_t>(std::time(nullptr)) / 30);
+    nlohmann::json body = {
+        {"tenant", tenant}, {"account", account}, {"password", kPassword}, {"code", code}};
+    auto res = Post("/v1/session", "", body.dump());
+    EXPECT_TRUE(res && res->status == 201) << (res ? res->body : "no reply");
+    return res && res->status == 201 ? nlohmann::json::parse(res->body)["token"].get<std::string>()
+                                     : "";
+  }
+  // Creates an account; its TOTP secret.
+  std::string Account(const std::string& token, const nlohmann::json& spec) {
+    nlohmann::json body = spec;
+    body["password"] = kPassword;
+    auto res = Post("/v1/accounts", token, body.dump());
+    EXPECT_TRUE(res && res->status == 201) << (res ? res->body : "no reply");
+    return res && res->status == 201
+               ? nlohmann::json::parse(res->body)["totp_secret"].get<std::string>()
+               : "";
+  }
+  static constexpr char kPassword[] = "a long enough password";
+
+ private:
+  httplib::Client http_;
+};
+
+TEST(MiddleE2eTest, AgenciesJoinWithHttpOnlyAndCopiesAnswerAutomatically) {
+  E2eNetwork n({kReg, kMun, kPen}, {}, "", 5.0, {}, [](localnet::LocalNetworkOptions& o) {
+    for (localnet::AgencySpec& a : o.agencies) {
+      if (a.code != kReg) a.start_agency_program = false;  // the platform serves both
+    }
+  });
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string dir = n.dir() + "/middle";
+  // The platform's side: its first operator, then the platform with both tenants.
+  const std::string made = n.dir() + "/operator.json";
+  const int op = std::system(("IPN_MIDDLE_PASSWORD='" + std::string(MiddleHttpE2e::kPassword) +
+                              "' " + BinDir() + "/ipn-middle operator --dir " + dir +
+                              " --name ops > " + made + " 2>&1 </dev/null")
+                                 .c_str());
+  ASSERT_TRUE(WIFEXITED(op) && WEXITSTATUS(op) == 0)
+      << (ReadFile(made).ok() ? *ReadFile(made) : std::string());
+  const std::string ops_secret =
+      nlohmann::json::parse(ReadFile(made).value())["totp_secret"].get<std::string>();
+  auto middle = localnet::ChildProcess::Start(
+      {BinDir() + "/ipn-middle", "serve", "--dir", dir, "--tenant",
+       std::string(kMun) + "=" + n.net().LocalEndpoint(kMun), "--tenant",
+       std::string(kPen) + "=" + n.net().LocalEndpoint(kPen), "--api", "127.0.0.1:0", "--log",
+       dir + "/middle.log"},
+      {}, dir + "/middle.stderr");
+  ASSERT_TRUE(middle.ok()) << middle.status().ToString();
+  auto ready = middle->WaitReady(std::chrono::seconds(20));
+  ASSERT_TRUE(ready.ok()) << ready.status().ToString();
+  MiddleHttpE2e api(std::stoi(ready->at("api_port")));
+
+  // Everything below is HTTP.
+  const std::string ops = api.LogIn("_platform", "ops", ops_secret);
+  const std::string mun_admin_secret =
+      api.Account(ops, {{"tenant", kMun}, {"account", "m-admin"}, {"roles", {"admin"}}});
+  const std::string pen_admin_secret =
+      api.Account(ops, {{"tenant", kPen}, {"account", "p-admin"}, {"roles", {"admin"}}});
+  const std::string mun_admin = api.LogIn(kMun, "m-admin", mun_admin_secret);
+  const std::string pen_admin = api.LogIn(kPen, "p-admin", pen_admin_secret);
+  const std::string reg_secret =
+      api.Account(mun_admin, {{"account", "m-reg"}, {"roles", {"registrar"}}});
+  const std::string clerk_secret = api.Account(
+      pen_admin, {{"account", "p-clerk"}, {"roles", {"inquirer"}}, {"businesses", {"np-benefit"}}});
+  const std::string reg = api.LogIn(kMun, "m-reg", reg_secret);
+  const std::string clerk = api.LogIn(kPen, "p-clerk", clerk_secret);
+  std::string csv = "person,item,content,as_of,non_disclosure\n";
+  for (int i = 1; i <= 1000; ++i) {
+    csv += "MUNP-" + std::to_string(i) + ",local-tax,MIDDLE-HTTP-" + std::to_string(i) +
+           ",2026-04-01," + (i == 2 ? "true" : "false") + "\n";
+  }
+  auto imported = api.Post("/v1/copies/import", reg, csv, "text/csv");
+  ASSERT_TRUE(imported && imported->status == 200) << (imported ? imported->body : "no reply");
+  EXPECT_EQ(nlohmann::json::parse(imported->body)["rows"], 1000);
+
+  // The registry issues both agencies their symbols, with their own person numbers as the
+  // references (person 3 is one the municipality holds no copy for).
+  for (int i = 1; i <= 3; ++i) {
+    const std::string code = ResidentCodeFrom("42345678" + std::to_string(10 + i));
+    n.IssueSymbol(kMun, code, i == 3 ? "MUNP-5000" : "MUNP-" + std::to_string(i));
+    n.IssueSymbol(kPen, code, "PENP-" + std::to_string(i));
+  }
+  // The pension service's person map learns a symbol when its node delivers the issuance
+  // to the platform: until then the API answers 404 (no symbol yet) and nothing is asked.
+  auto ask = [&](const std::string& person) {
+    nlohmann::json body = {
+        {"person", person}, {"provider", kMun}, {"business", "np-benefit"}, {"item", "local-tax"}};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    httplib::Result res = api.Post("/v1/inquiries", clerk, body.dump());
+    while (res && res->status == 404 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      res = api.Post("/v1/inquiries", clerk, body.dump());
+    }
+    EXPECT_TRUE(res && res->status == 200) << person << ": " << (res ? res->body : "no reply");
+    return res && res->status == 200 ? nlohmann::json::parse(res->body) : nlohmann::json{};
+  };
+  const nlohmann::json one = ask("PENP-1"), two = ask("PENP-2"), three = ask("PENP-3");
+  EXPECT_EQ(one.value("outcome", ""), "provided");
+  EXPECT_EQ(one.value("content", ""), "MIDDLE-HTTP-1");
+  EXPECT_EQ(two.value("outcome", ""), "provided");
+  EXPECT_EQ(two.value("content", ""), "MIDDLE-HTTP-2");
+  EXPECT_EQ(three.value("outcome", ""), "not_held");
+  EXPECT_FALSE(three.contains("content"));
+
+  EXPECT_EQ(middle->Stop(), 0);
+  int provided = 0, flagged = 0, not_held = 0;
+  for (const records::Record& r : n.StopAndReadRecords()) {
+    if (r.inquirer != kPen || r.provider != kMun) continue;
+    provided += r.event == records::Event::kProvided;
+    flagged += r.event == records::Event::kProvided && r.non_disclosure;
+    not_held += r.event == records::Event::kNotHeld;
+  }
+  EXPECT_EQ(provided, 2);
+  EXPECT_EQ(flagged, 1) << "the non-disclosure copy's flag reached the records";
+  EXPECT_EQ(not_held, 1);
+  // The copies went over HTTP into the tenant's sealed store: no marker is in any file the
+  // platform, the nodes or the core left, in the clear.
+  for (const char* marker : {"MIDDLE-HTTP-", "MUNP-", "PENP-"}) {
+    EXPECT_TRUE(FilesContaining(n.dir(), marker).empty()) << marker;
   }
 }
 

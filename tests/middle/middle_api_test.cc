@@ -25,22 +25,6 @@ constexpr char kMun[] = "MUN-131016";
 constexpr char kPen[] = "PEN-0001";
 constexpr char kPassword[] = "correct horse battery";
 
-std::vector<uint8_t> FromBase32(const std::string& text) {
-  std::vector<uint8_t> out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = c >= 'A' && c <= 'Z' ? c - 'A' : c - '2' + 26;
-    buffer = (buffer << 5) | static_cast<uint32_t>(v);
-    bits += 5;
-    if (bits >= 8) {
-      out.push_back(static_cast<uint8_t>(buffer >> (bits - 8)));
-      bits -= 8;
-    }
-  }
-  return out;
-}
-
 TEST(MiddleTotpTest, CodesAreRfc6238sSha256Vectors) {
   const std::string key = "12345678901234567890123456789012";
   const std::span<const uint8_t> secret(reinterpret_cast<const uint8_t*>(key.data()), key.size());
@@ -59,6 +43,8 @@ TEST(MiddleTotpTest, CodesAreRfc6238sSha256Vectors) {
   EXPECT_FALSE(VerifyTotp(secret, TotpCode(secret, step), now, step));
   EXPECT_FALSE(VerifyTotp(secret, "12345", now, 0));
   EXPECT_EQ(Base32(AsBytes("foobar")), "MZXW6YTBOI");  // RFC 4648 §10
+  EXPECT_EQ(FromBase32("MZXW6YTBOI").value(), std::vector<uint8_t>({'f', 'o', 'o', 'b', 'a', 'r'}));
+  EXPECT_FALSE(FromBase32("mzxw6ytboi").ok());
 }
 
 class FakeInquirer : public Inquirer {
@@ -99,7 +85,7 @@ class MiddleApiTest : public ::testing::Test {
 
   // The code for `account` now; the clock then moves a step on, so each code is fresh.
   std::string Code(const std::string& account) {
-    const std::vector<uint8_t> secret = FromBase32(secrets_.at(account));
+    const std::vector<uint8_t> secret = FromBase32(secrets_.at(account)).value();
     const std::string code = TotpCode(secret, clock_.NowMicros() / 30'000'000);
     clock_.Advance(30'000'000);
     return code;
@@ -305,7 +291,7 @@ TEST_F(MiddleApiTest, BadInputIsAClearErrorAndChangesNothing) {
   clock_.Advance(16LL * 60 * 1'000'000);
   EXPECT_EQ(Call("GET", "/v1/copies?person=MUNP-1&item=local-tax", mun["reg"])->status, 401);
   // A code used once is spent: the same code again is refused even with the password.
-  const std::vector<uint8_t> secret = FromBase32(secrets_.at("m-reg"));
+  const std::vector<uint8_t> secret = FromBase32(secrets_.at("m-reg")).value();
   const std::string code = TotpCode(secret, clock_.NowMicros() / 30'000'000);
   Json login = {{"tenant", kMun}, {"account", "m-reg"}, {"password", kPassword}, {"code", code}};
   EXPECT_EQ(Call("POST", "/v1/session", "", login.dump())->status, 201);

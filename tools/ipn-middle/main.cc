@@ -1,9 +1,13 @@
 // ipn-middle: the agencies' middle-server platform (DESIGN.md §9, docs/middle.md).
 //   ipn-middle import --dir DIR --tenant CODE --file copies.csv [--format csv|jsonl]
 //       registers a tenant's copies (creating the tenant on first use), all or nothing
-//   ipn-middle serve --dir DIR --tenant CODE=NODE_ENDPOINT [--tenant …]
-//       serves every tenant's node: symbols bound in the person map, forwarded inquiries
-//       answered from the copies
+//   ipn-middle serve --dir DIR --tenant CODE=NODE_ENDPOINT [--tenant …] [--api HOST:PORT]
+//       serves every tenant's node (creating a tenant on first use): symbols bound in the
+//       person map, forwarded inquiries answered from the copies; with --api, the HTTP/JSON
+//       API for the tenants' systems and staff (docs/middle.md)
+//   ipn-middle operator --dir DIR --name NAME
+//       creates a platform operator account (password from IPN_MIDDLE_PASSWORD or a
+//       prompt) and prints its TOTP enrolment as JSON
 // The tenants' data keys are wrapped by the platform key, DIR/platform.key (0600, made on
 // first use).
 #include <fcntl.h>
@@ -14,8 +18,11 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "common/file_util.h"
+#include "middle/accounts.h"
+#include "middle/middle_api.h"
 #include "middle/middle_store.h"
 #include "middle/platform.h"
 #include "tools/daemon/daemon.h"
@@ -77,8 +84,34 @@ int RunImport(const std::string& dir, const std::string& tenant, const std::stri
   return 0;
 }
 
+int RunOperator(const std::string& dir, const std::string& name) {
+  auto password = ipn::daemon::ReadPassphrase("Password for " + name + ": ", "IPN_MIDDLE_PASSWORD");
+  if (!password.ok()) return Fail(password.status());
+  auto wrapper = PlatformKey(dir);
+  if (!wrapper.ok()) return Fail(wrapper.status());
+  auto store = ipn::middle::MiddleStore::Open(dir, wrapper->get());
+  if (!store.ok()) return Fail(store.status());
+  const std::string platform(ipn::middle::kPlatformTenant);
+  const auto tenants = (*store)->Tenants();
+  if (std::find(tenants.begin(), tenants.end(), platform) == tenants.end()) {
+    if (Status s = (*store)->CreateTenant(platform); !s.ok()) return Fail(s);
+  }
+  ipn::SystemClock clock;
+  ipn::middle::Accounts accounts(store->get(), &clock);
+  auto made = accounts.Create({platform, name, {"operator"}, {}}, *password);
+  ipn::Wipe(password->data(), password->size());
+  if (!made.ok()) return Fail(made.status());
+  const nlohmann::json out = {{"account", name},
+                              {"tenant", platform},
+                              {"totp_secret", made->totp_secret},
+                              {"totp_uri", made->totp_uri}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
 int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args,
-             const std::string& log_path, ipn::daemon::LastResort& last_resort) {
+             const std::string& api, const std::string& log_path,
+             ipn::daemon::LastResort& last_resort) {
   std::map<std::string, std::string> tenants;
   for (const std::string& t : tenant_args) {
     const size_t eq = t.find('=');
@@ -94,11 +127,39 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
   if (!wrapper.ok()) return Fail(wrapper.status());
   auto store = ipn::middle::MiddleStore::Open(dir, wrapper->get());
   if (!store.ok()) return Fail(store.status());
+  const auto known = (*store)->Tenants();
+  for (const auto& [code, endpoint] : tenants) {
+    if (std::find(known.begin(), known.end(), code) != known.end()) continue;
+    if (Status s = (*store)->CreateTenant(code); !s.ok()) return Fail(s);
+    logger->Info("middle_tenant_created", {{"tenant", code}});
+  }
   static ipn::daemon::Signals signals;
   ipn::daemon::InstallSignalHandlers(&signals);
   auto platform = ipn::middle::MiddlePlatform::Start(store->get(), tenants, logger);
   if (!platform.ok()) return Fail(platform.status());
-  ipn::daemon::AnnounceReady("tenants=" + std::to_string(tenants.size()));
+  std::unique_ptr<ipn::middle::MiddleApi> http;
+  if (!api.empty()) {
+    const size_t colon = api.rfind(':');
+    ipn::middle::MiddleApiOptions options;
+    options.host = api.substr(0, colon);
+    try {
+      options.port = colon == std::string::npos ? -1 : std::stoi(api.substr(colon + 1));
+    } catch (const std::exception&) {
+      options.port = -1;
+    }
+    if (colon == std::string::npos || options.port < 0 || options.port > 65535) {
+      return Fail(Status::InvalidArgument("--api takes HOST:PORT (PORT 0: any free port)"));
+    }
+    options.store = store->get();
+    options.inquirer = platform->get();
+    options.log = logger;
+    auto started = ipn::middle::MiddleApi::Start(options);
+    if (!started.ok()) return Fail(started.status());
+    http = std::move(*started);
+    logger->Info("middle_api_listening", {{"host", options.host}, {"port", http->port()}});
+  }
+  ipn::daemon::AnnounceReady("tenants=" + std::to_string(tenants.size()) +
+                             (http ? " api_port=" + std::to_string(http->port()) : ""));
   logger->Info("middle_started", {{"tenants", tenants.size()}});
   while (!signals.stop.load() && !(*platform)->failed()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -106,6 +167,7 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
   const bool failed = (*platform)->failed();
   logger->Info("middle_stopping", {{"answered", (*platform)->answered()},
                                    {"symbols_bound", (*platform)->symbols_bound()}});
+  http.reset();  // it asks through the platform: stopped first
   platform->reset();
   return failed ? 1 : 0;
 }
@@ -124,9 +186,15 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   serve->add_option("--dir", dir, "The platform's directory")->required();
   serve->add_option("--tenant", tenant_args, "CODE=NODE_ENDPOINT, once per tenant")->required();
   serve->add_option("--log", log_path, "Log file (JSON lines); default stderr");
+  std::string api, name;
+  serve->add_option("--api", api, "Serve the HTTP/JSON API at HOST:PORT (PORT 0: any free)");
+  auto* op = app.add_subcommand("operator", "Create a platform operator account");
+  op->add_option("--dir", dir, "The platform's directory")->required();
+  op->add_option("--name", name, "The operator's account name")->required();
   CLI11_PARSE(app, argc, argv);
   if (import->parsed()) return RunImport(dir, tenant, file, format);
-  return RunServe(dir, tenant_args, log_path, last_resort);
+  if (op->parsed()) return RunOperator(dir, name);
+  return RunServe(dir, tenant_args, api, log_path, last_resort);
 }
 
 }  // namespace
