@@ -11,6 +11,7 @@
 #include "middle/audit_log.h"
 #include "middle/openapi_document.h"
 #include "middle/sessions.h"
+#include "middle/tls_ca.h"
 
 namespace ipn::middle {
 namespace {
@@ -60,7 +61,8 @@ class MiddleApi::Impl {
         audit_(options.store, clock_) {}
   Status Init();
   void Stop() {
-    server_.stop();
+    if (!server_) return;
+    server_->stop();
     if (thread_.joinable()) thread_.join();
   }
   int port_ = -1;
@@ -94,56 +96,71 @@ class MiddleApi::Impl {
   Accounts accounts_;
   Sessions sessions_;
   AuditLog audit_;
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };
 
 Status MiddleApi::Impl::Init() {
   if (options_.store == nullptr) return Status::InvalidArgument("the middle store is required");
+  if (options_.tls_dir.empty()) {
+    if (!IsLoopback(options_.host)) {
+      return Status::InvalidArgument("plain HTTP is for loopback only; serve " + options_.host +
+                                     " with HTTPS (ipn-middle ca init, then --tls DIR)");
+    }
+    server_ = std::make_unique<httplib::Server>();
+  } else {
+    const TlsFiles files = TlsFilesIn(options_.tls_dir);
+    auto tls = std::make_unique<httplib::SSLServer>(files.certificate.c_str(), files.key.c_str());
+    if (!tls->is_valid()) {
+      return Status::InvalidArgument("cannot use the certificate and key in " + options_.tls_dir +
+                                     " (ipn-middle ca init)");
+    }
+    server_ = std::move(tls);
+  }
   Route();
-  server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
-  server_.set_payload_max_length(kMaxImportBytes);
-  server_.set_read_timeout(10, 0);
-  server_.set_write_timeout(10, 0);
-  port_ = options_.port == 0 ? server_.bind_to_any_port(options_.host)
-          : server_.bind_to_port(options_.host, options_.port) ? options_.port
-                                                               : -1;
+  server_->new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  server_->set_payload_max_length(kMaxImportBytes);
+  server_->set_read_timeout(10, 0);
+  server_->set_write_timeout(10, 0);
+  port_ = options_.port == 0 ? server_->bind_to_any_port(options_.host)
+          : server_->bind_to_port(options_.host, options_.port) ? options_.port
+                                                                : -1;
   if (port_ < 0) {
     return Status::Unavailable("cannot bind " + options_.host + ":" +
                                std::to_string(options_.port));
   }
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
   return Status::Ok();
 }
 
 void MiddleApi::Impl::Route() {
   using Req = const httplib::Request&;
   using Res = httplib::Response&;
-  server_.Get("/v1/openapi.json", [](Req, Res res) {
+  server_->Get(R"(/(v1/)?openapi\.json)", [](Req, Res res) {
     const EmbeddedFile& doc = kOpenApiFiles[0];
     res.set_content(reinterpret_cast<const char*>(doc.data), doc.size,
                     "application/json; charset=utf-8");
   });
-  server_.Post("/v1/session", [this](Req q, Res r) { LogIn(q, r); });
-  server_.Delete("/v1/session", [this](Req q, Res r) { LogOut(q, r); });
-  server_.Post("/v1/tenants", [this](Req q, Res r) { CreateTenant(q, r); });
-  server_.Post("/v1/accounts", [this](Req q, Res r) { CreateAccount(q, r); });
-  server_.Post("/v1/copies", [this](Req q, Res r) { PutCopy(q, r, false); });
-  server_.Put("/v1/copies", [this](Req q, Res r) { PutCopy(q, r, true); });
-  server_.Get("/v1/copies", [this](Req q, Res r) { GetCopy(q, r); });
-  server_.Delete("/v1/copies", [this](Req q, Res r) { DeleteCopy(q, r); });
-  server_.Post("/v1/copies/import", [this](Req q, Res r) { Import(q, r); });
-  server_.Post("/v1/inquiries", [this](Req q, Res r) { Inquire(q, r); });
-  server_.Get("/v1/audit", [this](Req q, Res r) { ReadAudit(q, r); });
+  server_->Post("/v1/session", [this](Req q, Res r) { LogIn(q, r); });
+  server_->Delete("/v1/session", [this](Req q, Res r) { LogOut(q, r); });
+  server_->Post("/v1/tenants", [this](Req q, Res r) { CreateTenant(q, r); });
+  server_->Post("/v1/accounts", [this](Req q, Res r) { CreateAccount(q, r); });
+  server_->Post("/v1/copies", [this](Req q, Res r) { PutCopy(q, r, false); });
+  server_->Put("/v1/copies", [this](Req q, Res r) { PutCopy(q, r, true); });
+  server_->Get("/v1/copies", [this](Req q, Res r) { GetCopy(q, r); });
+  server_->Delete("/v1/copies", [this](Req q, Res r) { DeleteCopy(q, r); });
+  server_->Post("/v1/copies/import", [this](Req q, Res r) { Import(q, r); });
+  server_->Post("/v1/inquiries", [this](Req q, Res r) { Inquire(q, r); });
+  server_->Get("/v1/audit", [this](Req q, Res r) { ReadAudit(q, r); });
   // Anything else, and any method a path does not document: 404 with a JSON reason.
-  server_.set_error_handler([](Req, Res res) {
+  server_->set_error_handler([](Req, Res res) {
     if (res.status == 404 || res.status == 405) {
       Reply(res, 404, {{"error", "no such path or method (see /v1/openapi.json)"}});
     } else if (res.status == 413) {
       Reply(res, 413, {{"error", "the request body is over the limit (64 MiB for an import)"}});
     }
   });
-  server_.set_exception_handler([](Req, Res res, std::exception_ptr) {
+  server_->set_exception_handler([](Req, Res res, std::exception_ptr) {
     Reply(res, 500, {{"error", "internal error"}});
   });
 }

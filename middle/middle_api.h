@@ -42,6 +42,9 @@ class Inquirer {
 struct MiddleApiOptions {
   std::string host = "127.0.0.1";
   int port = 0;  // 0: any free port
+  // HTTPS with the platform CA's serving certificate (tls_ca.h) from this directory.
+  // Empty: plain HTTP, allowed only when `host` is loopback (development).
+  std::string tls_dir;
   MiddleStore* store = nullptr;
   Inquirer* inquirer = nullptr;  // may be null: inquiries then answer 503
   const Clock* clock = nullptr;  // null: the system clock

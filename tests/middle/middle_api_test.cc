@@ -8,12 +8,14 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
 #include "common/encoding.h"
 #include "common/key_custody.h"
 #include "middle/accounts.h"
+#include "middle/tls_ca.h"
 #include "middle/totp.h"
 #include "tests/support/temp_dir.h"
 
@@ -342,7 +344,7 @@ TEST_F(MiddleApiTest, TheOpenApiDocumentMatchesTheServer) {
       ++operations;
     }
   }
-  EXPECT_EQ(operations, 12);
+  EXPECT_EQ(operations, 13);
   for (const auto& [method, path] :
        std::vector<std::pair<std::string, std::string>>{{"GET", "/"},
                                                         {"GET", "/v1/session"},
@@ -355,6 +357,60 @@ TEST_F(MiddleApiTest, TheOpenApiDocumentMatchesTheServer) {
     EXPECT_EQ(got->status, 404) << method << " " << path;
     EXPECT_TRUE(Json::parse(got->body).contains("error"));
   }
+}
+
+}  // namespace
+}  // namespace ipn::middle
+
+namespace ipn::middle {
+namespace {
+
+// HTTPS with the platform's own CA: a client that trusts the CA gets the API; one that
+// does not refuses the server; plain HTTP is refused off loopback.
+TEST(MiddleTlsTest, TheApiServesHttpsWithThePlatformsOwnCa) {
+  ASSERT_GE(sodium_init(), 0);
+  ipn::testing::TempDir dir;
+  const std::string tls = dir.Sub("tls");
+  ASSERT_TRUE(InitTlsCa(tls, {"127.0.0.1", "middle.example"}, std::time(nullptr)).ok());
+  EXPECT_EQ(InitTlsCa(tls, {"127.0.0.1"}, std::time(nullptr)).code(),
+            Status::Code::kAlreadyExists);  // the CA's key is written once
+  EXPECT_EQ(std::filesystem::status(tls + "/ca.key").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto wrapper = MakeSodiumWrapper(SecretBytes::Random(32), "file:platform.key");
+  ASSERT_TRUE(wrapper.ok());
+  auto store = MiddleStore::Open(dir.Sub("middle"), wrapper->get());
+  ASSERT_TRUE(store.ok());
+  MiddleApiOptions options;
+  options.store = store->get();
+  options.tls_dir = tls;
+  auto api = MiddleApi::Start(options);
+  ASSERT_TRUE(api.ok()) << api.status().ToString();
+
+  httplib::SSLClient trusting("127.0.0.1", (*api)->port());
+  trusting.set_ca_cert_path(TlsFilesIn(tls).ca_certificate.c_str());
+  trusting.enable_server_certificate_verification(true);
+  auto got = trusting.Get("/openapi.json");
+  ASSERT_TRUE(got) << httplib::to_string(got.error());
+  EXPECT_EQ(got->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(got->body)["openapi"], "3.0.3");
+
+  ipn::testing::TempDir other;
+  ASSERT_TRUE(InitTlsCa(other.Sub("tls"), {"127.0.0.1"}, std::time(nullptr)).ok());
+  httplib::SSLClient wary("127.0.0.1", (*api)->port());
+  wary.set_ca_cert_path(TlsFilesIn(other.Sub("tls")).ca_certificate.c_str());
+  wary.enable_server_certificate_verification(true);
+  EXPECT_FALSE(wary.Get("/openapi.json"));  // another CA's server: refused
+  httplib::Client plain("127.0.0.1", (*api)->port());
+  auto in_clear = plain.Get("/openapi.json");
+  EXPECT_TRUE(!in_clear || in_clear->status != 200);
+
+  options.tls_dir.clear();
+  options.host = "0.0.0.0";
+  auto open_http = MiddleApi::Start(options);
+  ASSERT_FALSE(open_http.ok());
+  EXPECT_NE(open_http.status().message().find("loopback"), std::string::npos);
+  EXPECT_TRUE(IsLoopback("127.0.0.1") && IsLoopback("127.8.9.10") && IsLoopback("::1"));
+  EXPECT_FALSE(IsLoopback("10.0.0.1") || IsLoopback("128.0.0.1") || IsLoopback("example"));
 }
 
 }  // namespace

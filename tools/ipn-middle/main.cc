@@ -4,7 +4,10 @@
 //   ipn-middle serve --dir DIR --tenant CODE=NODE_ENDPOINT [--tenant …] [--api HOST:PORT]
 //       serves every tenant's node (creating a tenant on first use): symbols bound in the
 //       person map, forwarded inquiries answered from the copies; with --api, the HTTP/JSON
-//       API for the tenants' systems and staff (docs/middle.md)
+//       API for the tenants' systems and staff (docs/middle.md); HTTPS with --tls TLS_DIR,
+//       plain HTTP only on loopback
+//   ipn-middle ca init --dir TLS_DIR --host H [--host …]
+//       the platform's own CA and the API's serving certificate for those hosts
 //   ipn-middle operator --dir DIR --name NAME
 //       creates a platform operator account (password from IPN_MIDDLE_PASSWORD or a
 //       prompt) and prints its TOTP enrolment as JSON
@@ -25,6 +28,7 @@
 #include "middle/middle_api.h"
 #include "middle/middle_store.h"
 #include "middle/platform.h"
+#include "middle/tls_ca.h"
 #include "tools/daemon/daemon.h"
 #include "tools/daemon/last_resort.h"
 
@@ -110,7 +114,7 @@ int RunOperator(const std::string& dir, const std::string& name) {
 }
 
 int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args,
-             const std::string& api, const std::string& log_path,
+             const std::string& api, const std::string& tls_dir, const std::string& log_path,
              ipn::daemon::LastResort& last_resort) {
   std::map<std::string, std::string> tenants;
   for (const std::string& t : tenant_args) {
@@ -150,6 +154,7 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
     if (colon == std::string::npos || options.port < 0 || options.port > 65535) {
       return Fail(Status::InvalidArgument("--api takes HOST:PORT (PORT 0: any free port)"));
     }
+    options.tls_dir = tls_dir;
     options.store = store->get();
     options.inquirer = platform->get();
     options.log = logger;
@@ -187,14 +192,29 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   serve->add_option("--tenant", tenant_args, "CODE=NODE_ENDPOINT, once per tenant")->required();
   serve->add_option("--log", log_path, "Log file (JSON lines); default stderr");
   std::string api, name;
+  std::string tls_dir;
+  std::vector<std::string> hosts;
   serve->add_option("--api", api, "Serve the HTTP/JSON API at HOST:PORT (PORT 0: any free)");
+  serve->add_option("--tls", tls_dir, "HTTPS with the certificate in this directory (ca init)");
+  auto* ca = app.add_subcommand("ca", "The platform's own CA for the API's HTTPS");
+  auto* ca_init = ca->add_subcommand("init", "Create the CA and the API's serving certificate");
+  ca->require_subcommand(1);
+  ca_init->add_option("--dir", tls_dir, "Where the CA and certificates go")->required();
+  ca_init->add_option("--host", hosts, "An IP address or DNS name the API serves")->required();
   auto* op = app.add_subcommand("operator", "Create a platform operator account");
   op->add_option("--dir", dir, "The platform's directory")->required();
   op->add_option("--name", name, "The operator's account name")->required();
   CLI11_PARSE(app, argc, argv);
   if (import->parsed()) return RunImport(dir, tenant, file, format);
   if (op->parsed()) return RunOperator(dir, name);
-  return RunServe(dir, tenant_args, api, log_path, last_resort);
+  if (ca_init->parsed()) {
+    Status made = ipn::middle::InitTlsCa(tls_dir, hosts, std::time(nullptr));
+    if (!made.ok()) return Fail(made);
+    std::printf("CA and serving certificate in %s; give clients %s\n", tls_dir.c_str(),
+                ipn::middle::TlsFilesIn(tls_dir).ca_certificate.c_str());
+    return 0;
+  }
+  return RunServe(dir, tenant_args, api, tls_dir, log_path, last_resort);
 }
 
 }  // namespace
