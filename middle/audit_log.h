@@ -3,6 +3,13 @@
 // tenant's key (MiddleStore), in order, readable by the tenant's admins only. The
 // platform's operators' actions go to the `_platform` tenant's log. Entries name persons
 // by the tenant's internal number at most (never a symbol, never content).
+//
+// Tamper-evident: the entries are the leaves of an RFC 9162 Merkle tree (the records
+// library's, as the provision log's), leaf n being entry n's exact text. Each page read
+// carries the head (size, root); an admin who keeps a head can later check that the log
+// still begins with exactly what it covered (AuditRoot over the first `size` entries),
+// and that what it reads now is what the current head covers. A rewritten, dropped or
+// reordered entry changes every root from it on.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +21,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "middle/middle_store.h"
+#include "records/merkle.h"
 
 namespace ipn::middle {
 
@@ -24,7 +32,16 @@ struct AuditEntry {
   std::string action;   // login, register, import, delete, inquire, create_account, …
   std::string detail;
   bool allowed = true;  // false: refused, and why is in detail
+  std::string raw;      // the exact text of the entry: the Merkle tree's leaf
 };
+
+struct AuditHead {
+  uint64_t size = 0;
+  std::string root;  // hex SHA-256 (RFC 9162 MTH)
+};
+
+// The head of a log whose entries' texts are `raw`, in order.
+AuditHead AuditRoot(const std::vector<std::string>& raw);
 
 class AuditLog {
  public:
@@ -34,12 +51,16 @@ class AuditLog {
   Status Append(const std::string& tenant, AuditEntry entry);
   Result<std::vector<AuditEntry>> List(const std::string& tenant, uint64_t after_seq,
                                        size_t limit) const;
+  Result<AuditHead> Head(const std::string& tenant);
 
  private:
+  // The tenant's tree, read from the store once. Called with mu_ held.
+  Result<records::CompactRange*> Tree(const std::string& tenant);
+
   MiddleStore* store_;
   const Clock* clock_;
   std::mutex mu_;
-  std::map<std::string, uint64_t> last_;  // tenant -> last seq, read from the store once
+  std::map<std::string, records::CompactRange> trees_;  // tenant -> its log's tree
 };
 
 }  // namespace ipn::middle

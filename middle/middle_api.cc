@@ -167,7 +167,7 @@ void MiddleApi::Impl::Route() {
 
 void MiddleApi::Impl::Audit(const std::string& tenant, const std::string& account,
                             const std::string& action, const std::string& detail, bool allowed) {
-  Status s = audit_.Append(tenant, AuditEntry{0, 0, account, action, detail, allowed});
+  Status s = audit_.Append(tenant, AuditEntry{0, 0, account, action, detail, allowed, ""});
   if (!s.ok() && options_.log != nullptr) {
     options_.log->Error("middle_audit_failed", {{"tenant", tenant}, {"reason", s.message()}});
   }
@@ -431,7 +431,11 @@ void MiddleApi::Impl::ReadAudit(const httplib::Request& req, httplib::Response& 
   } catch (const std::exception&) {
     return Reply(res, 400, {{"error", "after and limit are whole numbers"}});
   }
-  auto entries = audit_.List(who->tenant, after, std::min(limit, kMaxAuditPage));
+  // The head first, and no entry past it: every page is covered by the head it carries.
+  Result<AuditHead> head = audit_.Head(who->tenant);
+  if (!head.ok()) return ReplyError(res, head.status());
+  const size_t room = head->size > after ? static_cast<size_t>(head->size - after) : 0;
+  auto entries = audit_.List(who->tenant, after, std::min({limit, kMaxAuditPage, room}));
   if (!entries.ok()) return ReplyError(res, entries.status());
   Audit(who->tenant, who->name, "read_audit", "after " + std::to_string(after), true);
   Json out = Json::array();
@@ -441,9 +445,10 @@ void MiddleApi::Impl::ReadAudit(const httplib::Request& req, httplib::Response& 
                    {"account", e.account},
                    {"action", e.action},
                    {"detail", e.detail},
-                   {"allowed", e.allowed}});
+                   {"allowed", e.allowed},
+                   {"raw", e.raw}});
   }
-  Reply(res, 200, {{"entries", out}});
+  Reply(res, 200, {{"entries", out}, {"head", {{"size", head->size}, {"root", head->root}}}});
 }
 
 MiddleApi::MiddleApi(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -80,13 +80,15 @@ class MiddleStore {
   Status PutAccount(std::string_view tenant, std::string_view name, std::string_view value);
   Result<std::optional<std::string>> GetAccount(std::string_view tenant,
                                                 std::string_view name) const;
-  Status PutAudit(std::string_view tenant, uint64_t seq, std::string_view value);
+  // An audit entry and the log's tree after it (AuditLog's encoding), in one write.
+  Status PutAudit(std::string_view tenant, uint64_t seq, std::string_view value,
+                  std::string_view tree);
+  // The tree written with the last entry (nullopt when none).
+  Result<std::optional<std::string>> GetAuditTree(std::string_view tenant) const;
   // Audit entries after `after_seq`, at most `limit`, in order: (seq, value).
   Result<std::vector<std::pair<uint64_t, std::string>>> ListAudit(std::string_view tenant,
                                                                   uint64_t after_seq,
                                                                   size_t limit) const;
-  // The last audit sequence number (0 when none).
-  Result<uint64_t> LastAudit(std::string_view tenant) const;
 
   class Impl;
 

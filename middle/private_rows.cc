@@ -18,6 +18,10 @@ std::string AuditKey(std::string_view tenant, uint64_t seq) {
   return key;
 }
 
+std::string TreeKey(std::string_view tenant) {
+  return std::string(1, kAuditTreeRow) + std::string(tenant) + '\0';
+}
+
 }  // namespace
 
 Status MiddleStore::PutAccount(std::string_view tenant, std::string_view name,
@@ -43,13 +47,28 @@ Result<std::optional<std::string>> MiddleStore::GetAccount(std::string_view tena
   return std::optional<std::string>(std::move(*plain));
 }
 
-Status MiddleStore::PutAudit(std::string_view tenant, uint64_t seq, std::string_view value) {
+Status MiddleStore::PutAudit(std::string_view tenant, uint64_t seq, std::string_view value,
+                             std::string_view tree) {
   auto keys = impl_->Keys(tenant);
   if (!keys.ok()) return keys.status();
   const std::string row = AuditKey(tenant, seq);
-  rocksdb::WriteBatch batch;
+  const std::string tree_row = TreeKey(tenant);
+  rocksdb::WriteBatch batch;  // never an entry without the tree that covers it
   batch.Put(row, Impl::Seal(**keys, row, value));
+  batch.Put(tree_row, Impl::Seal(**keys, tree_row, tree));
   return impl_->Write(&batch);
+}
+
+Result<std::optional<std::string>> MiddleStore::GetAuditTree(std::string_view tenant) const {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string row = TreeKey(tenant);
+  auto sealed = impl_->Get(row);
+  if (!sealed.ok()) return sealed.status();
+  if (!sealed->has_value()) return std::optional<std::string>();
+  auto plain = Impl::Open(**keys, row, **sealed);
+  if (!plain.ok()) return plain.status();
+  return std::optional<std::string>(std::move(*plain));
 }
 
 Result<std::vector<std::pair<uint64_t, std::string>>> MiddleStore::ListAudit(
@@ -70,17 +89,6 @@ Result<std::vector<std::pair<uint64_t, std::string>>> MiddleStore::ListAudit(
   if (!it->status().ok())
     return Status::IoError("cannot read the audit log: " + it->status().ToString());
   return out;
-}
-
-Result<uint64_t> MiddleStore::LastAudit(std::string_view tenant) const {
-  IPN_RETURN_IF_ERROR(impl_->Keys(tenant).status());
-  const std::string prefix = AuditPrefix(tenant);
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
-  it->SeekForPrev(prefix + std::string(8, '\xff'));
-  if (!it->status().ok())
-    return Status::IoError("cannot read the audit log: " + it->status().ToString());
-  if (!it->Valid() || !it->key().starts_with(prefix)) return uint64_t{0};
-  return GetBigEndian64(it->key().data() + prefix.size());
 }
 
 }  // namespace ipn::middle

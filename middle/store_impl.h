@@ -19,12 +19,13 @@
 namespace ipn::middle {
 
 // Row kinds (the first byte of a row key), then the tenant, then 0, then a keyed hash.
-inline constexpr char kKeyRow = 'K';      // K tenant -> the data key, wrapped by the platform
-inline constexpr char kCopyRow = 'C';     // C tenant 0 H(person, item) -> sealed copy
-inline constexpr char kPersonRow = 'P';   // P tenant 0 H(person) -> sealed symbol
-inline constexpr char kSymbolRow = 'S';   // S tenant 0 H(symbol) -> sealed person
-inline constexpr char kAccountRow = 'A';  // A tenant 0 H(name) -> sealed account
-inline constexpr char kAuditRow = 'L';    // L tenant 0 seq (8 bytes BE) -> sealed entry
+inline constexpr char kKeyRow = 'K';        // K tenant -> the data key, wrapped by the platform
+inline constexpr char kCopyRow = 'C';       // C tenant 0 H(person, item) -> sealed copy
+inline constexpr char kPersonRow = 'P';     // P tenant 0 H(person) -> sealed symbol
+inline constexpr char kSymbolRow = 'S';     // S tenant 0 H(symbol) -> sealed person
+inline constexpr char kAccountRow = 'A';    // A tenant 0 H(name) -> sealed account
+inline constexpr char kAuditRow = 'L';      // L tenant 0 seq (8 bytes BE) -> sealed entry
+inline constexpr char kAuditTreeRow = 'T';  // T tenant 0 -> sealed Merkle tree of the log
 
 // Two subkeys of a tenant's data key (crypto_kdf): one seals values, one keys the hashes.
 struct TenantKeys {

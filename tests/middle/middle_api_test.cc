@@ -15,6 +15,7 @@
 #include "common/encoding.h"
 #include "common/key_custody.h"
 #include "middle/accounts.h"
+#include "middle/audit_log.h"
 #include "middle/tls_ca.h"
 #include "middle/totp.h"
 #include "tests/support/temp_dir.h"
@@ -317,6 +318,45 @@ TEST_F(MiddleApiTest, BadInputIsAClearErrorAndChangesNothing) {
   EXPECT_EQ(Refusals(AuditOf(LogIn(kMun, "m-admin")), "login"), 7);
   // Still serving.
   EXPECT_EQ(Call("GET", "/v1/openapi.json", "")->status, 200);
+}
+
+// The audit log is a Merkle log: a kept head shows later that the log still begins with
+// exactly what it covered, and a page that does not match its head is caught.
+TEST_F(MiddleApiTest, TheAuditLogIsTamperEvident) {
+  auto mun = Staff(kMun, "m-");
+  auto read = [&] {
+    auto res = Call("GET", "/v1/audit?limit=1000", mun["admin"]);
+    EXPECT_EQ(res->status, 200);
+    const Json body = Json::parse(res->body);
+    std::vector<std::string> raw;
+    for (const Json& e : body["entries"]) raw.push_back(e["raw"].get<std::string>());
+    return std::pair{raw, AuditHead{body["head"]["size"].get<uint64_t>(),
+                                    body["head"]["root"].get<std::string>()}};
+  };
+  auto prefix = [](const std::vector<std::string>& raw, uint64_t n) {
+    return std::vector<std::string>(raw.begin(), raw.begin() + static_cast<long>(n));
+  };
+  const auto [first, kept] = read();
+  ASSERT_EQ(kept.size, first.size());
+  EXPECT_EQ(AuditRoot(first).root, kept.root);
+  Json copy = {
+      {"person", "MUNP-1"}, {"item", "local-tax"}, {"content", "x"}, {"as_of", "2026-04-01"}};
+  ASSERT_EQ(Call("POST", "/v1/copies", mun["reg"], copy.dump())->status, 201);
+  const auto [later, head] = read();
+  EXPECT_EQ(head.size, kept.size + 2);  // the first read itself, and the registration
+  EXPECT_EQ(AuditRoot(later).root, head.root);
+  EXPECT_EQ(AuditRoot(prefix(later, kept.size)).root, kept.root);
+
+  // Someone with the platform's keys rewrites entry 3 (a refusal made to look allowed).
+  auto tree = store_->GetAuditTree(kMun);
+  ASSERT_TRUE(tree.ok() && tree->has_value());
+  Json third = Json::parse(later[2]);
+  third["detail"] = "nothing to see";
+  ASSERT_TRUE(store_->PutAudit(kMun, 3, third.dump(), **tree).ok());
+  const auto [tampered, now] = read();
+  EXPECT_NE(AuditRoot(tampered).root, now.root) << "the page no longer matches its head";
+  EXPECT_NE(AuditRoot(prefix(tampered, kept.size)).root, kept.root)
+      << "nor the head the admin kept";
 }
 
 // The document is the contract: every documented path and method is served (never 404),
