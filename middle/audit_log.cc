@@ -33,6 +33,33 @@ AuditHead HeadOf(const records::CompactRange& tree) {
 
 }  // namespace
 
+AuditLog::AuditLog(MiddleStore* store, const Clock* clock)
+    : store_(store), clock_(clock), syncer_([this] { SyncLoop(); }) {}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    stop_ = true;
+  }
+  sync_cv_.notify_all();
+  syncer_.join();
+}
+
+// Every kAuditSyncUs, if anything was appended since the last sync: one fsync for all.
+void AuditLog::SyncLoop() {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  for (;;) {
+    sync_cv_.wait_for(lock, std::chrono::microseconds(kAuditSyncUs));
+    if (dirty_) {
+      dirty_ = false;
+      lock.unlock();
+      (void)store_->SyncAudit();  // a failure shows at the next synced write of the store
+      lock.lock();
+    }
+    if (stop_ && !dirty_) return;
+  }
+}
+
 AuditHead AuditRoot(const std::vector<std::string>& raw) {
   records::CompactRange tree;
   for (const std::string& text : raw) tree.AppendLeaf(records::LeafHash(AsBytes(text)));
@@ -73,7 +100,9 @@ Status AuditLog::Append(const std::string& tenant, AuditEntry entry) {
   records::CompactRange next = **tree;
   next.AppendLeaf(records::LeafHash(AsBytes(text)));
   IPN_RETURN_IF_ERROR(store_->PutAudit(tenant, entry.seq, text, EncodeTree(next)));
-  **tree = std::move(next);  // only once the entry and its tree are durable
+  **tree = std::move(next);  // only once the entry and its tree are written
+  std::lock_guard<std::mutex> sync(sync_mu_);
+  dirty_ = true;
   return Status::Ok();
 }
 

@@ -12,10 +12,12 @@
 // reordered entry changes every root from it on.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/clock.h"
@@ -43,9 +45,16 @@ struct AuditHead {
 // The head of a log whose entries' texts are `raw`, in order.
 AuditHead AuditRoot(const std::vector<std::string>& raw);
 
+// Durability: an entry is in the store's write-ahead log before Append returns (a killed
+// platform keeps it); a background sync puts it on disk within kAuditSyncUs (a power loss
+// may take the last ones; the core's provision records of those inquiries are synced
+// either way). Syncing each entry would put a second fsync on every inquiry's path.
+inline constexpr int64_t kAuditSyncUs = 20'000;
+
 class AuditLog {
  public:
-  AuditLog(MiddleStore* store, const Clock* clock) : store_(store), clock_(clock) {}
+  AuditLog(MiddleStore* store, const Clock* clock);
+  ~AuditLog();  // syncs what is left
 
   // Appends to `tenant`'s log (its seq and time are set here).
   Status Append(const std::string& tenant, AuditEntry entry);
@@ -57,10 +66,17 @@ class AuditLog {
   // The tenant's tree, read from the store once. Called with mu_ held.
   Result<records::CompactRange*> Tree(const std::string& tenant);
 
+  void SyncLoop();
+
   MiddleStore* store_;
   const Clock* clock_;
   std::mutex mu_;
   std::map<std::string, records::CompactRange> trees_;  // tenant -> its log's tree
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  bool dirty_ = false;
+  bool stop_ = false;
+  std::thread syncer_;
 };
 
 }  // namespace ipn::middle

@@ -30,13 +30,14 @@ struct InquiryAnswer {
 };
 
 // How the API asks the network, as `tenant` (its agency), about the person whose agency
-// symbol is `symbol`.
+// symbol is `symbol`, under `request_id` (the API makes one per inquiry: its audit entry
+// names it, and so do the core's provision records).
 class Inquirer {
  public:
   virtual ~Inquirer() = default;
   virtual Result<InquiryAnswer> Inquire(const std::string& tenant, const std::string& symbol,
                                         const std::string& provider, const std::string& business,
-                                        const std::string& item) = 0;
+                                        const std::string& item, const std::string& request_id) = 0;
 };
 
 struct MiddleApiOptions {

@@ -200,9 +200,9 @@ Result<std::optional<std::string>> MiddleStore::Impl::Get(std::string_view key) 
   return std::optional<std::string>(std::move(value));
 }
 
-Status MiddleStore::Impl::Write(rocksdb::WriteBatch* batch) const {
+Status MiddleStore::Impl::Write(rocksdb::WriteBatch* batch, bool sync) const {
   rocksdb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync;
   rocksdb::Status s = db->Write(wo, batch);
   if (!s.ok()) return Status::IoError("cannot write the middle store: " + s.ToString());
   return Status::Ok();

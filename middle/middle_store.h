@@ -80,9 +80,12 @@ class MiddleStore {
   Status PutAccount(std::string_view tenant, std::string_view name, std::string_view value);
   Result<std::optional<std::string>> GetAccount(std::string_view tenant,
                                                 std::string_view name) const;
-  // An audit entry and the log's tree after it (AuditLog's encoding), in one write.
+  // An audit entry and the log's tree after it (AuditLog's encoding), in one write: in
+  // the write-ahead log at once (it survives the process), on disk at the next SyncAudit.
   Status PutAudit(std::string_view tenant, uint64_t seq, std::string_view value,
                   std::string_view tree);
+  // Puts every audit entry written so far on disk (one fsync).
+  Status SyncAudit();
   // The tree written with the last entry (nullopt when none).
   Result<std::optional<std::string>> GetAuditTree(std::string_view tenant) const;
   // Audit entries after `after_seq`, at most `limit`, in order: (seq, value).

@@ -73,13 +73,14 @@ Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
 
 Result<InquiryAnswer> MiddlePlatform::Inquire(const std::string& tenant, const std::string& symbol,
                                               const std::string& provider,
-                                              const std::string& business,
-                                              const std::string& item) {
+                                              const std::string& business, const std::string& item,
+                                              const std::string& request_id) {
   auto it = asking_.find(tenant);
   if (it == asking_.end()) {
     return Status::Unavailable("tenant " + tenant + " is not served by this platform");
   }
   interface::InquiryRequest request;
+  request.request_id = request_id;
   request.symbol.assign(symbol.begin(), symbol.end());
   request.provider = provider;
   request.business = business;

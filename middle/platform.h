@@ -33,7 +33,7 @@ class MiddlePlatform : public Inquirer {
   // Inquirer: as `tenant`, through its node; the inquiry's end within `kInquiryTimeout`.
   Result<InquiryAnswer> Inquire(const std::string& tenant, const std::string& symbol,
                                 const std::string& provider, const std::string& business,
-                                const std::string& item) override;
+                                const std::string& item, const std::string& request_id) override;
 
   uint64_t answered() const { return answered_.load(); }
   // True once a tenant's serving stopped on an error (its node gone for good, say): the

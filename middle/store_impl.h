@@ -51,7 +51,9 @@ class MiddleStore::Impl {
                                   std::string_view sealed);
   Result<std::optional<std::string>> Get(std::string_view key) const;
   Result<uint32_t> PutCopy(std::string_view tenant, const Copy& copy, bool replace);
-  Status Write(rocksdb::WriteBatch* batch) const;  // synced
+  // Synced unless `sync` is false (then in the WAL: it survives the process, not a power
+  // loss, until the next sync).
+  Status Write(rocksdb::WriteBatch* batch, bool sync = true) const;
 };
 
 Status CheckTenant(std::string_view tenant);

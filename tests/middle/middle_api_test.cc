@@ -54,7 +54,8 @@ class FakeInquirer : public Inquirer {
  public:
   Result<InquiryAnswer> Inquire(const std::string& tenant, const std::string& symbol,
                                 const std::string& provider, const std::string& business,
-                                const std::string& item) override {
+                                const std::string& item, const std::string& request_id) override {
+    EXPECT_TRUE(request_id.starts_with("api-")) << request_id;
     asked.push_back(tenant + "|" + symbol + "|" + provider + "|" + business + "|" + item);
     return InquiryAnswer{"provided", "", "2026 tax: 120,000 yen", "x-1"};
   }
