@@ -121,6 +121,9 @@ class MiddleHttpE2e {
                ? nlohmann::json::parse(res->body)["totp_secret"].get<std::string>()
                : "";
   }
+  httplib::Result Get(const std::string& path, const std::string& token) {
+    return http_.Get(path, {{"Authorization", "Bearer " + token}});
+  }
   static constexpr char kPassword[] = "a long enough password";
 
  private:
@@ -208,10 +211,22 @@ TEST(MiddleE2eTest, AgenciesJoinWithHttpOnlyAndCopiesAnswerAutomatically) {
   EXPECT_EQ(three.value("outcome", ""), "not_held");
   EXPECT_FALSE(three.contains("content"));
 
+  // The clerk's audit entry names each inquiry's request id; the core's records use it.
+  auto log = api.Get("/v1/audit?limit=1000", pen_admin);
+  ASSERT_TRUE(log && log->status == 200) << (log ? log->body : httplib::to_string(log.error()));
+  for (const nlohmann::json* answer : {&one, &two, &three}) {
+    const std::string id = answer->value("request_id", "");
+    EXPECT_TRUE(id.starts_with("api-")) << id;
+    EXPECT_NE(log->body.find("as " + id), std::string::npos) << id;
+  }
   EXPECT_EQ(middle->Stop(), 0);
   int provided = 0, flagged = 0, not_held = 0;
   for (const records::Record& r : n.StopAndReadRecords()) {
     if (r.inquirer != kPen || r.provider != kMun) continue;
+    EXPECT_TRUE(r.request_id == one.value("request_id", "") ||
+                r.request_id == two.value("request_id", "") ||
+                r.request_id == three.value("request_id", ""))
+        << r.request_id;
     provided += r.event == records::Event::kProvided;
     flagged += r.event == records::Event::kProvided && r.non_disclosure;
     not_held += r.event == records::Event::kNotHeld;
