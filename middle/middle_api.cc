@@ -19,7 +19,7 @@ namespace ipn::middle {
 namespace {
 
 using Json = nlohmann::json;
-constexpr size_t kHttpWorkers = 16;
+constexpr size_t kHttpWorkers = 64;  // connections served at once (each kept one holds one)
 constexpr size_t kMaxJsonBody = 64 * 1024;
 constexpr size_t kMaxAuditPage = 1'000;
 
@@ -125,6 +125,10 @@ Status MiddleApi::Impl::Init() {
   // A reply is written in pieces (headers, body): without this, Nagle's algorithm holds
   // the body for the client's delayed ACK, some 40 ms per inquiry.
   server_->set_tcp_nodelay(true);
+  // An agency's system keeps its connection for many requests (httplib's default closes
+  // it after 5, and each new one is a TCP handshake, or a TLS one, on the inquiry's path).
+  server_->set_keep_alive_max_count(1000);
+  server_->set_keep_alive_timeout(5);  // an idle one frees its worker soon
   server_->set_read_timeout(10, 0);
   server_->set_write_timeout(10, 0);
   port_ = options_.port == 0 ? server_->bind_to_any_port(options_.host)
