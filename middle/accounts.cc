@@ -32,7 +32,7 @@ Status Refused() {
 
 }  // namespace
 
-Result<Enrolment> Accounts::Create(const Account& account, std::string_view password) {
+Status Accounts::CheckNew(const Account& account) {
   IPN_RETURN_IF_ERROR(CheckName(account.name));
   const bool platform = account.tenant == kPlatformTenant;
   if (account.roles.empty()) return Status::InvalidArgument("an account needs a role");
@@ -44,9 +44,73 @@ Result<Enrolment> Accounts::Create(const Account& account, std::string_view pass
                                           : ": a tenant's roles are admin, registrar, inquirer"));
     }
   }
+  if (account.system && (platform || account.Has("admin"))) {
+    return Status::InvalidArgument("a system account is a tenant's registrar or inquirer");
+  }
   if (account.Has("inquirer") && account.businesses.empty()) {
     return Status::InvalidArgument("an inquirer's account names its businesses");
   }
+  auto existing = store_->GetAccount(account.tenant, account.name);
+  if (!existing.ok()) return existing.status();
+  if (existing->has_value()) {
+    return Status::AlreadyExists("account " + account.name + " exists in " + account.tenant);
+  }
+  return Status::Ok();
+}
+
+Result<std::string> Accounts::CreateSystem(const Account& account) {
+  Account system = account;
+  system.system = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  IPN_RETURN_IF_ERROR(CheckNew(system));
+  uint8_t secret[32], hash[32];
+  randombytes_buf(secret, sizeof(secret));
+  crypto_generichash(hash, sizeof(hash), secret, sizeof(secret), nullptr, 0);
+  std::string key = account.tenant + ":" + account.name + ":" + HexEncode(secret);
+  sodium_memzero(secret, sizeof(secret));
+  const nlohmann::json row = {{"roles", account.roles},
+                              {"businesses", account.businesses},
+                              {"system", true},
+                              {"key_hash", HexEncode(hash)}};
+  IPN_RETURN_IF_ERROR(store_->PutAccount(account.tenant, account.name, row.dump()));
+  return key;
+}
+
+Result<Account> Accounts::Authenticate(std::string_view api_key) {
+  const Status wrong = Status::PermissionDenied("wrong API key");
+  const size_t first = api_key.find(':'), last = api_key.rfind(':');
+  if (first == std::string_view::npos || first == last || api_key.size() - last - 1 != 64) {
+    return wrong;
+  }
+  const std::string tenant(api_key.substr(0, first)),
+      name(api_key.substr(first + 1, last - first - 1));
+  Result<std::vector<uint8_t>> secret = HexDecode(api_key.substr(last + 1));
+  if (!secret.ok() || !CheckName(name).ok()) return wrong;
+  uint8_t hash[32];
+  crypto_generichash(hash, sizeof(hash), secret->data(), secret->size(), nullptr, 0);
+  sodium_memzero(secret->data(), secret->size());
+  auto text = store_->GetAccount(tenant, name);
+  if (!text.ok() || !text->has_value()) return wrong;
+  const nlohmann::json row = nlohmann::json::parse(**text, nullptr, false);
+  if (row.is_discarded() || !row.value("system", false)) return wrong;
+  Result<std::vector<uint8_t>> stored = HexDecode(row.value("key_hash", ""));
+  if (!stored.ok() || stored->size() != sizeof(hash) ||
+      sodium_memcmp(stored->data(), hash, sizeof(hash)) != 0) {
+    return wrong;
+  }
+  Account account;
+  account.tenant = tenant;
+  account.name = name;
+  account.system = true;
+  account.roles = row.value("roles", std::set<std::string>{});
+  account.businesses = row.value("businesses", std::set<std::string>{});
+  return account;
+}
+
+Result<Enrolment> Accounts::Create(const Account& account, std::string_view password) {
+  if (account.system)
+    return Status::InvalidArgument("a system account has an API key (CreateSystem)");
+  IPN_RETURN_IF_ERROR(CheckNew(account));  // before the costly hash; again under the lock
   if (password.size() < options_.min_password) {
     return Status::InvalidArgument("a password is at least " +
                                    std::to_string(options_.min_password) + " characters");
@@ -66,11 +130,7 @@ Result<Enrolment> Accounts::Create(const Account& account, std::string_view pass
                         {"failures", 0},
                         {"locked_until_us", 0}};
   std::lock_guard<std::mutex> lock(mu_);
-  auto existing = store_->GetAccount(account.tenant, account.name);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value()) {
-    return Status::AlreadyExists("account " + account.name + " exists in " + account.tenant);
-  }
+  IPN_RETURN_IF_ERROR(CheckNew(account));
   std::string text = row.dump();
   Status put = store_->PutAccount(account.tenant, account.name, text);
   sodium_memzero(text.data(), text.size());
@@ -99,6 +159,7 @@ Result<Account> Accounts::LogIn(std::string_view tenant, std::string_view name,
   nlohmann::json row = nlohmann::json::parse(**text, nullptr, false);
   sodium_memzero((*text)->data(), (*text)->size());
   if (row.is_discarded() || !row.is_object()) return Status::Corruption("an account row");
+  if (row.value("system", false)) return Refused();  // its API key, never a password
   const int64_t now = clock_->NowMicros();
   const int64_t locked_until = row.value("locked_until_us", int64_t{0});
   if (now < locked_until) {

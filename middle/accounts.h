@@ -9,6 +9,11 @@
 // no role in any tenant, so they read no tenant's data (seed 004: "システム運用者に対し
 // て、団体業務データへのアクセス権を付与しない").
 //
+// A system account is one existing system's access to the API (a registrar feeding
+// copies, an inquirer asking for a business system): no person, so no password or second
+// factor, but an API key of 256 random bits, shown once and kept only as its BLAKE2b
+// hash; it may not be an admin.
+//
 // Log-in needs name, password and a TOTP code never used before by that account; after
 // `max_failures` failures in a row the account is locked for `lockout_us`. Every refusal
 // says the same thing whatever was wrong, so that it tells an outsider nothing.
@@ -33,6 +38,7 @@ struct Account {
   std::string name;
   std::set<std::string> roles;       // admin, registrar, inquirer; operator (platform)
   std::set<std::string> businesses;  // an inquirer's businesses
+  bool system = false;               // an existing system's API key, not a person
   bool Has(std::string_view role) const { return roles.count(std::string(role)) != 0; }
 };
 
@@ -57,6 +63,11 @@ class Accounts {
   // password; AlreadyExists; NotFound for an unknown tenant.
   Result<Enrolment> Create(const Account& account, std::string_view password);
 
+  // A new system account; its API key ("TENANT:NAME:64 hex digits"). The same refusals.
+  Result<std::string> CreateSystem(const Account& account);
+  // The system account an API key names; PermissionDenied "wrong API key" otherwise.
+  Result<Account> Authenticate(std::string_view api_key);
+
   // PermissionDenied "wrong account, password or code" for any mismatch (a replayed code
   // included), or "… locked …" while locked. `known` (optional) says whether the account
   // exists, for the caller's audit only: the refusal itself never says.
@@ -67,6 +78,7 @@ class Accounts {
   MiddleStore* store_;
   const Clock* clock_;
   AccountsOptions options_;
+  Status CheckNew(const Account& account);
   std::mutex mu_;  // a log-in's read-check-write of the account's counters
 };
 

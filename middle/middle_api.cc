@@ -186,7 +186,15 @@ std::optional<Account> MiddleApi::Impl::Caller(const httplib::Request& req,
                                                httplib::Response& res) {
   const std::string auth = req.get_header_value("Authorization");
   std::optional<Account> who;
-  if (auth.starts_with("Bearer ")) who = sessions_.Find(auth.substr(7));
+  if (auth.starts_with("Bearer ")) {
+    const std::string token = auth.substr(7);
+    // A session token is hex; a system account's API key is TENANT:NAME:SECRET.
+    if (token.find(':') == std::string::npos) {
+      who = sessions_.Find(token);
+    } else if (Result<Account> system = accounts_.Authenticate(token); system.ok()) {
+      who = std::move(*system);
+    }
+  }
   if (!who) {
     Reply(res, 401, {{"error", "log in first (POST /v1/session); the session may have ended"}});
   }
@@ -294,6 +302,26 @@ void MiddleApi::Impl::CreateAccount(const httplib::Request& req, httplib::Respon
     }
   } else if (!Allowed(*who, "admin", *body, "create_account", res)) {
     return;
+  }
+  auto system = body->find("system");
+  if (system != body->end() && !system->is_boolean()) {
+    return Reply(res, 400, {{"error", "system is true or false"}});
+  }
+  account.system = system != body->end() && system->get<bool>();
+  if (account.system && who->Has("operator")) {
+    const std::string why = "an operator creates a tenant's admins only";
+    Audit(who->tenant, who->name, "create_account", why, false);
+    return Reply(res, 403, {{"error", why}});
+  }
+  if (account.system) {
+    Result<std::string> key = accounts_.CreateSystem(account);
+    Audit(who->tenant, who->name, "create_account",
+          account.tenant + "/" + account.name + " (system)" +
+              (key.ok() ? "" : ": " + key.status().message()),
+          key.ok());
+    if (!key.ok()) return ReplyError(res, key.status());
+    return Reply(res, 201,
+                 {{"account", account.name}, {"tenant", account.tenant}, {"api_key", *key}});
   }
   Result<Enrolment> made = accounts_.Create(account, Field(*body, "password"));
   const std::string detail = account.tenant + "/" + account.name;

@@ -321,6 +321,51 @@ TEST_F(MiddleApiTest, BadInputIsAClearErrorAndChangesNothing) {
   EXPECT_EQ(Call("GET", "/v1/openapi.json", "")->status, 200);
 }
 
+// An existing system's account: an API key instead of a password and a code, the roles
+// and businesses it was given and no more, and no way to log in as a person.
+TEST_F(MiddleApiTest, ASystemAccountActsWithItsApiKeyOnly) {
+  auto mun = Staff(kMun, "m-");
+  Json spec = {{"account", "tax-system"},
+               {"roles", {"inquirer"}},
+               {"businesses", {"pension-benefit"}},
+               {"system", true}};
+  auto made = Call("POST", "/v1/accounts", mun["admin"], spec.dump());
+  ASSERT_EQ(made->status, 201) << made->body;
+  const std::string key = Json::parse(made->body)["api_key"];
+  EXPECT_TRUE(key.starts_with("MUN-131016:tax-system:")) << key;
+  EXPECT_FALSE(Json::parse(made->body).contains("totp_secret"));
+  spec["account"] = "root-system";
+  spec["roles"] = {"admin"};
+  EXPECT_EQ(Call("POST", "/v1/accounts", mun["admin"], spec.dump())->status, 400);
+
+  ASSERT_TRUE(store_->Bind(kMun, "MUNP-9", "symbol-of-9").ok());
+  Json ask = {{"person", "MUNP-9"},
+              {"provider", kPen},
+              {"business", "pension-benefit"},
+              {"item", "pension-amount"}};
+  auto answered = Call("POST", "/v1/inquiries", key, ask.dump());
+  ASSERT_EQ(answered->status, 200) << answered->body;
+  EXPECT_EQ(Json::parse(answered->body)["outcome"], "provided");
+  ask["business"] = "child-allowance";  // not granted
+  EXPECT_EQ(Call("POST", "/v1/inquiries", key, ask.dump())->status, 403);
+  Json copy = {
+      {"person", "MUNP-1"}, {"item", "local-tax"}, {"content", "x"}, {"as_of", "2026-04-01"}};
+  EXPECT_EQ(Call("POST", "/v1/copies", key, copy.dump())->status, 403);  // not a registrar
+  std::string forged = key;
+  forged.back() = forged.back() == '0' ? '1' : '0';
+  EXPECT_EQ(Call("POST", "/v1/inquiries", forged, ask.dump())->status, 401);
+  EXPECT_EQ(
+      Call("POST", "/v1/inquiries", "MUN-131016:m-inq:" + std::string(64, '0'), ask.dump())->status,
+      401);  // a person's account has no API key
+  Json login = {{"tenant", kMun}, {"account", "tax-system"}, {"password", ""}, {"code", "000000"}};
+  EXPECT_EQ(Call("POST", "/v1/session", "", login.dump())->status, 401);
+
+  int by_system = 0;
+  for (const Json& e : AuditOf(mun["admin"])) by_system += e["account"] == "tax-system";
+  // The inquiry, the refused business, the refused registration, the refused log-in.
+  EXPECT_EQ(by_system, 4);
+}
+
 // The audit log is a Merkle log: a kept head shows later that the log still begins with
 // exactly what it covered, and a page that does not match its head is caught.
 TEST_F(MiddleApiTest, TheAuditLogIsTamperEvident) {
