@@ -138,66 +138,94 @@ Result<Enrolment> Accounts::Create(const Account& account, std::string_view pass
   return Enrolment{Base32(secret.span()), TotpUri(account.tenant, account.name, secret.span())};
 }
 
+namespace {
+
+// The work a real check does, for a name that has no password: the time taken does not
+// say which names exist.
+Status DummyHash(std::string_view password) {
+  char hash[crypto_pwhash_STRBYTES];
+  if (crypto_pwhash_str(hash, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    return Status::ResourceExhausted("not enough memory to check the password");
+  }
+  return Status::Ok();
+}
+
+Result<nlohmann::json> ReadRow(const MiddleStore& store, std::string_view tenant,
+                               std::string_view name) {
+  auto text = store.GetAccount(tenant, name);
+  if (!text.ok()) return text.status();
+  if (!text->has_value()) return Status::NotFound("no such account");
+  nlohmann::json row = nlohmann::json::parse(**text, nullptr, false);
+  sodium_memzero((*text)->data(), (*text)->size());
+  if (row.is_discarded() || !row.is_object()) return Status::Corruption("an account row");
+  return row;
+}
+
+}  // namespace
+
+// Two phases: the costly checks (Argon2, TOTP) run unlocked, so that log-ins do not queue
+// behind each other; then, under the lock, the row is read again and its counters moved
+// on — a code another log-in spent meanwhile, or a lock set meanwhile, still refuses.
 Result<Account> Accounts::LogIn(std::string_view tenant, std::string_view name,
                                 std::string_view password, std::string_view code, bool* known) {
   if (known != nullptr) *known = false;
   if (!CheckName(name).ok() || tenant.empty()) return Refused();
-  std::lock_guard<std::mutex> lock(mu_);
-  auto text = store_->GetAccount(tenant, name);
-  if (!text.ok() && text.status().code() != Status::Code::kNotFound) return text.status();
-  if (!text.ok() || !text->has_value()) {
-    // The same work as for a real account: the time taken does not say it is unknown.
-    char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, password.data(), password.size(),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
-      return Status::ResourceExhausted("not enough memory to check the password");
+  Result<nlohmann::json> first = ReadRow(*store_, tenant, name);
+  if (!first.ok() && first.status().code() != Status::Code::kNotFound) return first.status();
+  // Unknown, a system's (its API key, never a password) or locked: refused after the same
+  // work, and not audited (`known` stays false) — these cost an outsider nothing, so an
+  // entry each would let one grow the tenant's log at will.
+  const int64_t now = clock_->NowMicros();
+  if (!first.ok() || first->value("system", false) ||
+      now < first->value("locked_until_us", int64_t{0})) {
+    IPN_RETURN_IF_ERROR(DummyHash(password));
+    if (first.ok() && !first->value("system", false)) {
+      const int64_t left = first->value("locked_until_us", int64_t{0}) - now;
+      return Status::PermissionDenied(
+          "the account is locked after too many failed log-ins; try again in " +
+          std::to_string(left / 60'000'000 + 1) + " min");
     }
     return Refused();
   }
-  if (known != nullptr) *known = true;
-  nlohmann::json row = nlohmann::json::parse(**text, nullptr, false);
-  sodium_memzero((*text)->data(), (*text)->size());
-  if (row.is_discarded() || !row.is_object()) return Status::Corruption("an account row");
-  if (row.value("system", false)) return Refused();  // its API key, never a password
-  const int64_t now = clock_->NowMicros();
-  const int64_t locked_until = row.value("locked_until_us", int64_t{0});
-  if (now < locked_until) {
-    return Status::PermissionDenied(
-        "the account is locked after too many failed log-ins; try again in " +
-        std::to_string((locked_until - now) / 60'000'000 + 1) + " min");
-  }
-  const std::string hash = row.value("password", "");
+  const std::string hash = first->value("password", "");
   const bool password_ok =
       crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
-  Result<std::vector<uint8_t>> secret = HexDecode(row.value("totp", ""));
+  Result<std::vector<uint8_t>> secret = HexDecode(first->value("totp", ""));
+  (*first)["totp"] = "";
   if (!secret.ok()) return Status::Corruption("an account's second factor");
-  const std::optional<uint64_t> step =
-      VerifyTotp(*secret, code, now / 1'000'000, row.value("last_step", uint64_t{0}));
+  const std::optional<uint64_t> step = VerifyTotp(*secret, code, now / 1'000'000, 0);
   sodium_memzero(secret->data(), secret->size());
-  const bool ok = password_ok && step.has_value();
+
+  std::lock_guard<std::mutex> lock(mu_);
+  Result<nlohmann::json> row = ReadRow(*store_, tenant, name);
+  if (!row.ok()) return row.status().code() == Status::Code::kNotFound ? Refused() : row.status();
+  if (known != nullptr) *known = true;
+  const bool ok = password_ok && step.has_value() &&
+                  *step > row->value("last_step", uint64_t{0}) &&  // never twice
+                  now >= row->value("locked_until_us", int64_t{0});
   if (ok) {
-    row["last_step"] = *step;  // this code, and every earlier one, is spent
-    row["failures"] = 0;
+    (*row)["last_step"] = *step;  // this code, and every earlier one, is spent
+    (*row)["failures"] = 0;
   } else {
-    const uint32_t failures = row.value("failures", uint32_t{0}) + 1;
-    row["failures"] = failures;
+    const uint32_t failures = row->value("failures", uint32_t{0}) + 1;
+    (*row)["failures"] = failures;
     if (failures >= options_.max_failures) {
-      row["locked_until_us"] = now + options_.lockout_us;
-      row["failures"] = 0;
+      (*row)["locked_until_us"] = now + options_.lockout_us;
+      (*row)["failures"] = 0;
     }
   }
-  std::string updated = row.dump();
+  std::string updated = row->dump();
   Status put = store_->PutAccount(tenant, name, updated);
   sodium_memzero(updated.data(), updated.size());
-  row["totp"] = "";
+  (*row)["totp"] = "";
   IPN_RETURN_IF_ERROR(put);
   if (!ok) return Refused();
   Account account;
   account.tenant = std::string(tenant);
   account.name = std::string(name);
-  account.roles = row.value("roles", std::set<std::string>{});
-  account.businesses = row.value("businesses", std::set<std::string>{});
+  account.roles = row->value("roles", std::set<std::string>{});
+  account.businesses = row->value("businesses", std::set<std::string>{});
   return account;
 }
 

@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <sodium.h>
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -77,7 +78,8 @@ class MiddleApi::Impl {
   // Whether `who` has `role` and acts on its own tenant; otherwise a 403, audited.
   bool Allowed(const Account& who, const char* role, const Json& body, const char* action,
                httplib::Response& res);
-  void Audit(const std::string& tenant, const std::string& account, const std::string& action,
+  // False (and logged) when the entry could not be written.
+  bool Audit(const std::string& tenant, const std::string& account, const std::string& action,
              const std::string& detail, bool allowed);
   void Route();
 
@@ -139,6 +141,16 @@ Status MiddleApi::Impl::Init() {
                                std::to_string(options_.port));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // Until it listens, stop() would not stop it (and the destructor's join would hang).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!server_->is_running()) {
+    server_->stop();
+    thread_.detach();  // it never started; nothing of ours is left for it to touch
+    return Status::Unavailable("the API did not start listening");
+  }
   return Status::Ok();
 }
 
@@ -161,8 +173,26 @@ void MiddleApi::Impl::Route() {
   server_->Post("/v1/copies/import", [this](Req q, Res r) { Import(q, r); });
   server_->Post("/v1/inquiries", [this](Req q, Res r) { Inquire(q, r); });
   server_->Get("/v1/audit", [this](Req q, Res r) { ReadAudit(q, r); });
+  // Before any body is read: a body must say its length, and only a caller already known
+  // may send an import's 64 MiB; everything else is 64 KiB. An outsider cannot make the
+  // server hold more than that per connection.
+  server_->set_pre_routing_handler([this](Req req, Res res) {
+    if (req.has_header("Transfer-Encoding")) {
+      Reply(res, 411, {{"error", "send the body with a Content-Length"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const uint64_t length = req.get_header_value<uint64_t>("Content-Length");
+    if (length <= kMaxJsonBody) return httplib::Server::HandlerResponse::Unhandled;
+    if (req.path != "/v1/copies/import") {
+      Reply(res, 413, {{"error", "a request body is at most 64 KiB here"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return Caller(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                            : httplib::Server::HandlerResponse::Handled;
+  });
   // Anything else, and any method a path does not document: 404 with a JSON reason.
   server_->set_error_handler([](Req, Res res) {
+    if (!res.body.empty()) return;  // a handler's own reason stands
     if (res.status == 404 || res.status == 405) {
       Reply(res, 404, {{"error", "no such path or method (see /v1/openapi.json)"}});
     } else if (res.status == 413) {
@@ -174,12 +204,13 @@ void MiddleApi::Impl::Route() {
   });
 }
 
-void MiddleApi::Impl::Audit(const std::string& tenant, const std::string& account,
+bool MiddleApi::Impl::Audit(const std::string& tenant, const std::string& account,
                             const std::string& action, const std::string& detail, bool allowed) {
   Status s = audit_.Append(tenant, AuditEntry{0, 0, account, action, detail, allowed, ""});
   if (!s.ok() && options_.log != nullptr) {
     options_.log->Error("middle_audit_failed", {{"tenant", tenant}, {"reason", s.message()}});
   }
+  return s.ok();
 }
 
 std::optional<Account> MiddleApi::Impl::Caller(const httplib::Request& req,
@@ -295,8 +326,14 @@ void MiddleApi::Impl::CreateAccount(const httplib::Request& req, httplib::Respon
     }
   }
   if (who->Has("operator")) {
-    if (account.tenant == kPlatformTenant || account.roles != std::set<std::string>{"admin"}) {
-      const std::string why = "an operator creates a tenant's admins only";
+    // Only a tenant's first admin: later ones are the tenant's own to make, or an operator
+    // could make itself an admin of a running tenant and read its data.
+    Result<bool> staffed = account.tenant == kPlatformTenant
+                               ? Result<bool>(true)
+                               : options_.store->HasAccounts(account.tenant);
+    if (!staffed.ok()) return ReplyError(res, staffed.status());
+    if (*staffed || account.roles != std::set<std::string>{"admin"}) {
+      const std::string why = "an operator creates a new tenant's first admin only";
       Audit(who->tenant, who->name, "create_account", why, false);
       return Reply(res, 403, {{"error", why}});
     }
@@ -309,7 +346,7 @@ void MiddleApi::Impl::CreateAccount(const httplib::Request& req, httplib::Respon
   }
   account.system = system != body->end() && system->get<bool>();
   if (account.system && who->Has("operator")) {
-    const std::string why = "an operator creates a tenant's admins only";
+    const std::string why = "an operator creates a new tenant's first admin only";
     Audit(who->tenant, who->name, "create_account", why, false);
     return Reply(res, 403, {{"error", why}});
   }
@@ -447,7 +484,9 @@ void MiddleApi::Impl::Inquire(const httplib::Request& req, httplib::Response& re
   uint8_t raw_id[12];
   randombytes_buf(raw_id, sizeof(raw_id));
   const std::string request_id = "api-" + HexEncode(raw_id);
-  Audit(who->tenant, who->name, "inquire", detail + " as " + request_id, true);
+  if (!Audit(who->tenant, who->name, "inquire", detail + " as " + request_id, true)) {
+    return Reply(res, 503, {{"error", "the audit log cannot be written: no inquiry goes out"}});
+  }
   Result<InquiryAnswer> answer =
       options_.inquirer->Inquire(who->tenant, *symbol, provider, business, item, request_id);
   if (!answer.ok()) {
@@ -469,19 +508,20 @@ void MiddleApi::Impl::ReadAudit(const httplib::Request& req, httplib::Response& 
   if (!Allowed(*who, who->Has("operator") ? "operator" : "admin", named, "read_audit", res)) {
     return;
   }
-  uint64_t after = 0;
-  size_t limit = 100;
-  try {
-    if (req.has_param("after")) after = std::stoull(req.get_param_value("after"));
-    if (req.has_param("limit")) limit = std::stoul(req.get_param_value("limit"));
-  } catch (const std::exception&) {
-    return Reply(res, 400, {{"error", "after and limit are whole numbers"}});
+  uint64_t after = 0, limit = 100;
+  for (auto [name, out] : {std::pair{"after", &after}, std::pair{"limit", &limit}}) {
+    if (!req.has_param(name)) continue;
+    const std::string text = req.get_param_value(name);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+      return Reply(res, 400, {{"error", "after and limit are whole numbers"}});
+    }
   }
   // The head first, and no entry past it: every page is covered by the head it carries.
   Result<AuditHead> head = audit_.Head(who->tenant);
   if (!head.ok()) return ReplyError(res, head.status());
   const size_t room = head->size > after ? static_cast<size_t>(head->size - after) : 0;
-  auto entries = audit_.List(who->tenant, after, std::min({limit, kMaxAuditPage, room}));
+  auto entries = audit_.List(who->tenant, after, std::min<uint64_t>({limit, kMaxAuditPage, room}));
   if (!entries.ok()) return ReplyError(res, entries.status());
   Audit(who->tenant, who->name, "read_audit", "after " + std::to_string(after), true);
   Json out = Json::array();

@@ -80,6 +80,8 @@ class MiddleStore {
   Status PutAccount(std::string_view tenant, std::string_view name, std::string_view value);
   Result<std::optional<std::string>> GetAccount(std::string_view tenant,
                                                 std::string_view name) const;
+  // Whether the tenant has any account at all.
+  Result<bool> HasAccounts(std::string_view tenant) const;
   // An audit entry and the log's tree after it (AuditLog's encoding), in one write: in
   // the write-ahead log at once (it survives the process), on disk at the next SyncAudit.
   Status PutAudit(std::string_view tenant, uint64_t seq, std::string_view value,

@@ -1,6 +1,7 @@
 // MiddlePlatform: one serving client and thread per tenant.
 #include "middle/platform.h"
 
+#include <atomic>
 #include <mutex>
 
 #include "common/metric_labels.h"
@@ -13,7 +14,12 @@ namespace ipn::middle {
 // included — is what the API reports.
 constexpr auto kInquiryTimeout = std::chrono::seconds(20);
 
+// Inquiries of one tenant waiting for its client: past this the API answers 503 at once,
+// so that one tenant's slow provider cannot hold every HTTP worker (docs/limits.md).
+constexpr int kMaxWaitingPerTenant = 8;
+
 struct MiddlePlatform::Asking {
+  std::atomic<int> waiting{0};
   std::mutex mu;  // AgencyClient is one conversation: one inquiry at a time
   std::unique_ptr<interface::AgencyClient> client;
 };
@@ -85,8 +91,15 @@ Result<InquiryAnswer> MiddlePlatform::Inquire(const std::string& tenant, const s
   request.provider = provider;
   request.business = business;
   request.item = item;
-  std::lock_guard<std::mutex> lock(it->second->mu);
-  Result<interface::InquiryReply> reply = it->second->client->Inquire(request, kInquiryTimeout);
+  Asking& asking = *it->second;
+  if (asking.waiting.fetch_add(1) >= kMaxWaitingPerTenant) {
+    asking.waiting.fetch_sub(1);
+    return Status::Unavailable("tenant " + tenant + " has " + std::to_string(kMaxWaitingPerTenant) +
+                               " inquiries waiting already; try again shortly");
+  }
+  std::lock_guard<std::mutex> lock(asking.mu);
+  asking.waiting.fetch_sub(1);
+  Result<interface::InquiryReply> reply = asking.client->Inquire(request, kInquiryTimeout);
   if (!reply.ok()) return reply.status();
   InquiryAnswer answer{MetricLabel(reply->outcome), reply->explanation, std::move(reply->payload),
                        reply->exchange_id};

@@ -47,6 +47,16 @@ Result<std::optional<std::string>> MiddleStore::GetAccount(std::string_view tena
   return std::optional<std::string>(std::move(*plain));
 }
 
+Result<bool> MiddleStore::HasAccounts(std::string_view tenant) const {
+  IPN_RETURN_IF_ERROR(impl_->Keys(tenant).status());
+  const std::string prefix = std::string(1, kAccountRow) + std::string(tenant) + '\0';
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(prefix);
+  if (!it->status().ok())
+    return Status::IoError("cannot read the accounts: " + it->status().ToString());
+  return it->Valid() && it->key().starts_with(prefix);
+}
+
 Status MiddleStore::PutAudit(std::string_view tenant, uint64_t seq, std::string_view value,
                              std::string_view tree) {
   auto keys = impl_->Keys(tenant);
