@@ -3,12 +3,16 @@
 
 #include <httplib.h>
 
+#include "common/http_listen.h"
+
 namespace ipn {
 
 MetricsServer::MetricsServer(const Metrics* metrics, std::function<std::string()> health)
     : metrics_(metrics), health_(std::move(health)) {}
 
-MetricsServer::~MetricsServer() { Stop(); }
+MetricsServer::~MetricsServer() {
+  Stop();
+}
 
 Status MetricsServer::Start(int port) {
   server_ = std::make_unique<httplib::Server>();
@@ -27,8 +31,7 @@ Status MetricsServer::Start(int port) {
     }
     port_ = port;
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  return Status::Ok();
+  return ListenInBackground(*server_, &thread_);
 }
 
 void MetricsServer::Stop() {

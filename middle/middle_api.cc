@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/encoding.h"
+#include "common/http_listen.h"
 #include "middle/accounts.h"
 #include "middle/audit_log.h"
 #include "middle/openapi_document.h"
@@ -140,18 +141,7 @@ Status MiddleApi::Impl::Init() {
     return Status::Unavailable("cannot bind " + options_.host + ":" +
                                std::to_string(options_.port));
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  // Until it listens, stop() would not stop it (and the destructor's join would hang).
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!server_->is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!server_->is_running()) {
-    server_->stop();
-    thread_.detach();  // it never started; nothing of ours is left for it to touch
-    return Status::Unavailable("the API did not start listening");
-  }
-  return Status::Ok();
+  return ListenInBackground(*server_, &thread_);
 }
 
 void MiddleApi::Impl::Route() {

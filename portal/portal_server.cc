@@ -22,6 +22,7 @@
 #include "common/civil_time.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/http_listen.h"
 #include "common/secret.h"
 #include "common/time_text.h"
 #include "interface/agency_client.h"
@@ -169,7 +170,8 @@ Status PortalServer::Impl::Init(PortalOptions options) {
 }
 
 Status PortalServer::Impl::Run(const std::atomic<bool>& stop) {
-  std::thread http([this] { server_.listen_after_bind(); });
+  std::thread http;
+  IPN_RETURN_IF_ERROR(ListenInBackground(server_, &http));
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   server_.stop();
   http.join();
