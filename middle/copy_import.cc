@@ -83,7 +83,8 @@ Result<std::vector<Row>> ParseJsonLines(std::string_view text) {
 }  // namespace
 
 Result<size_t> MiddleStore::Import(std::string_view tenant, std::string_view text,
-                                   ImportFormat format) {
+                                   ImportFormat format,
+                                   const std::function<Status(const Copy&)>& check) {
   if (text.size() > kMaxImportBytes) {
     return Status::InvalidArgument("the file is over 64 MiB; split it");
   }
@@ -96,6 +97,9 @@ Result<size_t> MiddleStore::Import(std::string_view tenant, std::string_view tex
   std::set<std::pair<std::string, std::string>> seen;
   for (const Row& row : *rows) {
     if (Status s = CheckCopy(row.copy); !s.ok()) return AtLine(row.line, s);
+    if (check) {
+      if (Status s = check(row.copy); !s.ok()) return AtLine(row.line, s);
+    }
     if (!seen.emplace(row.copy.person, row.copy.item).second) {
       return AtLine(row.line, Status::InvalidArgument(
                                   "a second row for the same person and item in this file"));

@@ -10,7 +10,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -50,6 +53,9 @@ struct MiddleApiOptions {
   Inquirer* inquirer = nullptr;  // may be null: inquiries then answer 503
   const Clock* clock = nullptr;  // null: the system clock
   Logger* log = nullptr;
+  // The items each tenant may provide under the permitted-link list (ProvidedItems):
+  // a copy of any other item is refused. Unset: not checked (development only).
+  std::optional<std::map<std::string, std::set<std::string>>> provided_items;
 };
 
 class MiddleApi {

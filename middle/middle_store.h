@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,7 +69,9 @@ class MiddleStore {
   // InvalidArgument "line N: …" and nothing of the file is applied. CSV header:
   // person,item,content,as_of,non_disclosure (true/false). JSON Lines: one object per
   // line with the same names. Returns the rows applied.
-  Result<size_t> Import(std::string_view tenant, std::string_view text, ImportFormat format);
+  // `check`, when given, is asked about every row too (its refusal is that row's error).
+  Result<size_t> Import(std::string_view tenant, std::string_view text, ImportFormat format,
+                        const std::function<Status(const Copy&)>& check = nullptr);
 
   // The person map. AlreadyExists if either side is bound to another.
   Status Bind(std::string_view tenant, std::string_view person, std::string_view symbol);

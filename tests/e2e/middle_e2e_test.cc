@@ -151,8 +151,9 @@ TEST(MiddleE2eTest, AgenciesJoinWithHttpOnlyAndCopiesAnswerAutomatically) {
   auto middle = localnet::ChildProcess::Start(
       {BinDir() + "/ipn-middle", "serve", "--dir", dir, "--tenant",
        std::string(kMun) + "=" + n.net().LocalEndpoint(kMun), "--tenant",
-       std::string(kPen) + "=" + n.net().LocalEndpoint(kPen), "--api", "127.0.0.1:0", "--log",
-       dir + "/middle.log"},
+       std::string(kPen) + "=" + n.net().LocalEndpoint(kPen), "--api", "127.0.0.1:0", "--policy",
+       n.dir() + "/net/policy/bundle.ipnp", "--admin-key", n.dir() + "/net/policy/admin.pub",
+       "--log", dir + "/middle.log"},
       {}, dir + "/middle.stderr");
   ASSERT_TRUE(middle.ok()) << middle.status().ToString();
   auto ready = middle->WaitReady(std::chrono::seconds(20));
@@ -181,6 +182,13 @@ TEST(MiddleE2eTest, AgenciesJoinWithHttpOnlyAndCopiesAnswerAutomatically) {
   auto imported = api.Post("/v1/copies/import", reg, csv, "text/csv");
   ASSERT_TRUE(imported && imported->status == 200) << (imported ? imported->body : "no reply");
   EXPECT_EQ(nlohmann::json::parse(imported->body)["rows"], 1000);
+  // An item the municipality does not provide under the permitted-link list: refused.
+  auto unknown = api.Post("/v1/copies/import", reg,
+                          "person,item,content,as_of,non_disclosure\n"
+                          "MUNP-1,pension-amount,x,2026-04-01,false\n",
+                          "text/csv");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 400) << unknown->body;
 
   // The registry issues both agencies their symbols, with their own person numbers as the
   // references (person 3 is one the municipality holds no copy for).

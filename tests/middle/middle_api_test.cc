@@ -16,8 +16,10 @@
 #include "common/key_custody.h"
 #include "middle/accounts.h"
 #include "middle/audit_log.h"
+#include "middle/provided_items.h"
 #include "middle/tls_ca.h"
 #include "middle/totp.h"
+#include "policy/demo_policy.h"
 #include "tests/support/temp_dir.h"
 
 namespace ipn::middle {
@@ -81,11 +83,14 @@ class MiddleApiTest : public ::testing::Test {
     options.store = store_.get();
     options.inquirer = &inquirer_;
     options.clock = &clock_;
+    Configure(options);
     auto api = MiddleApi::Start(options);
     ASSERT_TRUE(api.ok()) << api.status().ToString();
     api_ = std::move(*api);
     http_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
   }
+
+  virtual void Configure(MiddleApiOptions&) {}
 
   // The code for `account` now; the clock then moves a step on, so each code is fresh.
   std::string Code(const std::string& account) {
@@ -417,6 +422,38 @@ TEST_F(MiddleApiTest, TheAuditLogIsTamperEvident) {
   EXPECT_NE(AuditRoot(tampered).root, now.root) << "the page no longer matches its head";
   EXPECT_NE(AuditRoot(prefix(tampered, kept.size)).root, kept.root)
       << "nor the head the admin kept";
+}
+
+// With the permitted-link list, a tenant registers copies only of the items it provides:
+// anything else is refused by line, and nothing of the file is applied.
+class MiddlePolicyApiTest : public MiddleApiTest {
+ protected:
+  void Configure(MiddleApiOptions& options) override {
+    auto policy = policy::LoadDemoPolicy();
+    ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+    options.provided_items = ProvidedItems(**policy, {kMun, kPen});
+  }
+};
+
+TEST_F(MiddlePolicyApiTest, ACopyOfAnItemTheTenantDoesNotProvideIsRefused) {
+  auto mun = Staff(kMun, "m-");
+  Json copy = {
+      {"person", "MUNP-1"}, {"item", "local-tax"}, {"content", "x"}, {"as_of", "2026-04-01"}};
+  EXPECT_EQ(Call("POST", "/v1/copies", mun["reg"], copy.dump())->status, 201);
+  copy["item"] = "pension-amount";  // the pension service's item, not the municipality's
+  auto refused = Call("POST", "/v1/copies", mun["reg"], copy.dump());
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_NE(refused->body.find("not one MUN-131016 provides"), std::string::npos) << refused->body;
+  const std::string csv =
+      "person,item,content,as_of,non_disclosure\n"
+      "MUNP-2,local-tax,ok,2026-04-01,false\n"
+      "MUNP-3,no-such-item,ok,2026-04-01,false\n";
+  auto imported = Call("POST", "/v1/copies/import", mun["reg"], csv, "text/csv");
+  EXPECT_EQ(imported->status, 400);
+  EXPECT_NE(imported->body.find("line 3: item no-such-item"), std::string::npos) << imported->body;
+  EXPECT_EQ(store_->Find(kMun, "MUNP-2", "local-tax").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(Refusals(AuditOf(mun["admin"]), "register"), 1);
+  EXPECT_EQ(Refusals(AuditOf(mun["admin"]), "import"), 1);
 }
 
 // The document is the contract: every documented path and method is served (never 404),

@@ -5,7 +5,8 @@
 //       serves every tenant's node (creating a tenant on first use): symbols bound in the
 //       person map, forwarded inquiries answered from the copies; with --api, the HTTP/JSON
 //       API for the tenants' systems and staff (docs/middle.md); HTTPS with --tls TLS_DIR,
-//       plain HTTP only on loopback
+//       plain HTTP only on loopback; with --policy BUNDLE --admin-key PUB, copies only of
+//       the items each tenant provides under the permitted-link list
 //   ipn-middle ca init --dir TLS_DIR --host H [--host …]
 //       the platform's own CA and the API's serving certificate for those hosts
 //   ipn-middle operator --dir DIR --name NAME
@@ -23,12 +24,15 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/encoding.h"
 #include "common/file_util.h"
 #include "middle/accounts.h"
 #include "middle/middle_api.h"
 #include "middle/middle_store.h"
 #include "middle/platform.h"
+#include "middle/provided_items.h"
 #include "middle/tls_ca.h"
+#include "policy/bundle.h"
 #include "tools/daemon/daemon.h"
 #include "tools/daemon/last_resort.h"
 
@@ -114,7 +118,8 @@ int RunOperator(const std::string& dir, const std::string& name) {
 }
 
 int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args,
-             const std::string& api, const std::string& tls_dir, const std::string& log_path,
+             const std::string& api, const std::string& tls_dir, const std::string& policy_file,
+             const std::string& admin_key, const std::string& log_path,
              ipn::daemon::LastResort& last_resort) {
   std::map<std::string, std::string> tenants;
   for (const std::string& t : tenant_args) {
@@ -155,6 +160,20 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
       return Fail(Status::InvalidArgument("--api takes HOST:PORT (PORT 0: any free port)"));
     }
     options.tls_dir = tls_dir;
+    if (!policy_file.empty()) {
+      // Only copies of items the tenants provide under the permitted-link list.
+      auto key = ipn::policy::ReadAdminPublicKey(admin_key);
+      if (!key.ok()) return Fail(key.status().WithContext(admin_key));
+      auto file = ipn::ReadFile(policy_file);
+      if (!file.ok()) return Fail(file.status());
+      auto bytes = ipn::policy::VerifyBundle(ipn::AsBytes(*file), *key);
+      if (!bytes.ok()) return Fail(bytes.status().WithContext(policy_file));
+      auto policy = ipn::policy::Policy::FromBundleBytes(*bytes);
+      if (!policy.ok()) return Fail(policy.status().WithContext(policy_file));
+      std::vector<std::string> codes;
+      for (const auto& [code, endpoint] : tenants) codes.push_back(code);
+      options.provided_items = ipn::middle::ProvidedItems(**policy, codes);
+    }
     options.store = store->get();
     options.inquirer = platform->get();
     options.log = logger;
@@ -196,6 +215,12 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   std::vector<std::string> hosts;
   serve->add_option("--api", api, "Serve the HTTP/JSON API at HOST:PORT (PORT 0: any free)");
   serve->add_option("--tls", tls_dir, "HTTPS with the certificate in this directory (ca init)");
+  std::string policy_file, admin_key;
+  auto* policy_opt = serve->add_option("--policy", policy_file,
+                                       "The signed policy bundle: copies only of items provided");
+  serve->add_option("--admin-key", admin_key, "The policy administrator's public key")
+      ->needs(policy_opt);
+  policy_opt->needs("--admin-key");
   auto* ca = app.add_subcommand("ca", "The platform's own CA for the API's HTTPS");
   auto* ca_init = ca->add_subcommand("init", "Create the CA and the API's serving certificate");
   ca->require_subcommand(1);
@@ -214,7 +239,7 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
                 ipn::middle::TlsFilesIn(tls_dir).ca_certificate.c_str());
     return 0;
   }
-  return RunServe(dir, tenant_args, api, tls_dir, log_path, last_resort);
+  return RunServe(dir, tenant_args, api, tls_dir, policy_file, admin_key, log_path, last_resort);
 }
 
 }  // namespace
