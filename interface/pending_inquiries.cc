@@ -55,7 +55,14 @@ Delivery PendingInquiries::End(std::unordered_map<std::string, Pending>::iterato
 std::optional<Delivery> PendingInquiries::OnDecision(const std::string& request_id,
                                                      const v1::InquiryDecision& decision) {
   auto it = inquiries_.find(request_id);
-  if (it == inquiries_.end() || it->second.decided) return std::nullopt;
+  if (it == inquiries_.end() || it->second.decided) {
+    // The inquiry ended here first (an old leader's "records unavailable", say) and the
+    // exchange went ahead elsewhere: an answer held for it will never be claimed, and
+    // would count against its provider's room for the answers of inquiries still waiting.
+    auto held = decision.accepted() ? early_.find(decision.exchange_id()) : early_.end();
+    if (held != early_.end()) DropEarly(held);
+    return std::nullopt;
+  }
   if (!decision.accepted()) {
     v1::InquiryResult r;
     r.set_outcome(decision.deny_reason() == v1::DENY_REASON_NOT_ISSUED_TO_PROVIDER

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -146,14 +147,17 @@ double E2eNetwork::CoreMetric(const std::string& series) {
 double E2eNetwork::SiteMetric(size_t site, const std::string& series) {
   const int port =
       net_->sites_size() == 0 ? net_->core_metrics_port() : net_->SiteMetricsPort(site);
-  if (port <= 0) return 0;
+  // Unreadable is not zero: NaN compares unequal to everything, so a wait for a value goes
+  // on and a check of one fails, instead of a busy core reading as "not leading".
+  const double unreadable = std::numeric_limits<double>::quiet_NaN();
+  if (port <= 0) return unreadable;
   httplib::Client http("127.0.0.1", port);
   // A paused core (SIGSTOP) still accepts connections in the kernel but never answers:
   // short timeouts, so asking it costs half a second, not httplib's default 5 s.
   http.set_connection_timeout(0, 300'000);
   http.set_read_timeout(0, 500'000);
   auto res = http.Get("/metrics");
-  if (!res || res->status != 200) return 0;
+  if (!res || res->status != 200) return unreadable;
   std::istringstream lines(res->body);
   for (std::string line; std::getline(lines, line);) {
     if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));

@@ -135,6 +135,24 @@ TEST_F(PendingInquiriesTest, ACoreErrorEndsTheInquiryAsFailed) {
   EXPECT_EQ(d->result.explanation(), "the core refused the message: unrecordable field");
 }
 
+// An old leader's error ended r1 while the new leader went ahead with it: the provider's
+// answer, held for a decision that came too late, is dropped when that decision names it —
+// it must not take the room of the next inquiry's answer to the same provider.
+TEST_F(PendingInquiriesTest, AnAnswerHeldForAnInquiryThatEndedFirstIsDroppedByItsLateDecision) {
+  ASSERT_TRUE(Answer("x1").ok());
+  EXPECT_EQ(p_.early_answers(), 1u);
+  ASSERT_TRUE(p_.OnCoreError("r1", "records unavailable: this core no longer leads").has_value());
+  EXPECT_FALSE(p_.OnDecision("r1", Accepted("x1")).has_value());  // too late: ignored
+  EXPECT_EQ(p_.early_answers(), 0u);
+  ASSERT_TRUE(p_.Start("r2", "client-a", kProvider, 3000, 9000).ok());
+  auto held = Answer("x2");  // r2's answer before its decision: room for it
+  ASSERT_TRUE(held.ok()) << held.status().ToString();
+  EXPECT_FALSE(held->has_value());
+  auto d = p_.OnDecision("r2", Accepted("x2"));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->result.payload(), "income: 3,200,000");
+}
+
 TEST_F(PendingInquiriesTest, ADuplicateOrEmptyRequestIdIsRefusedAtTheNode) {
   EXPECT_EQ(p_.Start("r1", "client-b", kProvider, 0, 1).code(), Status::Code::kAlreadyExists);
   EXPECT_EQ(p_.Start("", "client-b", kProvider, 0, 1).code(), Status::Code::kInvalidArgument);
