@@ -82,12 +82,10 @@ Result<Copy> DecodeCopy(std::string_view bytes) {
 
 Result<std::optional<Copy>> ReadCopy(const MiddleStore::Impl& impl, const TenantKeys& keys,
                                      const std::string& row_key) {
-  auto sealed = impl.Get(row_key);
-  if (!sealed.ok()) return sealed.status();
-  if (!sealed->has_value()) return std::optional<Copy>();
-  auto plain = MiddleStore::Impl::Open(keys, row_key, **sealed);
+  auto plain = impl.GetOpened(keys, row_key);
   if (!plain.ok()) return plain.status();
-  auto copy = DecodeCopy(*plain);
+  if (!plain->has_value()) return std::optional<Copy>();
+  auto copy = DecodeCopy(**plain);
   if (!copy.ok()) return copy.status();
   return std::optional<Copy>(std::move(*copy));
 }

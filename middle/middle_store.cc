@@ -200,6 +200,16 @@ Result<std::optional<std::string>> MiddleStore::Impl::Get(std::string_view key) 
   return std::optional<std::string>(std::move(value));
 }
 
+Result<std::optional<std::string>> MiddleStore::Impl::GetOpened(const TenantKeys& keys,
+                                                                const std::string& row_key) const {
+  auto sealed = Get(row_key);
+  if (!sealed.ok()) return sealed.status();
+  if (!sealed->has_value()) return std::optional<std::string>();
+  auto plain = Open(keys, row_key, **sealed);
+  if (!plain.ok()) return plain.status();
+  return std::optional<std::string>(std::move(*plain));
+}
+
 Status MiddleStore::Impl::Write(rocksdb::WriteBatch* batch, bool sync) const {
   rocksdb::WriteOptions wo;
   wo.sync = sync;

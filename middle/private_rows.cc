@@ -39,12 +39,7 @@ Result<std::optional<std::string>> MiddleStore::GetAccount(std::string_view tena
   auto keys = impl_->Keys(tenant);
   if (!keys.ok()) return keys.status();
   const std::string row = Impl::RowKey(kAccountRow, tenant, **keys, name);
-  auto sealed = impl_->Get(row);
-  if (!sealed.ok()) return sealed.status();
-  if (!sealed->has_value()) return std::optional<std::string>();
-  auto plain = Impl::Open(**keys, row, **sealed);
-  if (!plain.ok()) return plain.status();
-  return std::optional<std::string>(std::move(*plain));
+  return impl_->GetOpened(**keys, row);
 }
 
 Result<bool> MiddleStore::HasAccounts(std::string_view tenant) const {
@@ -78,12 +73,7 @@ Result<std::optional<std::string>> MiddleStore::GetAuditTree(std::string_view te
   auto keys = impl_->Keys(tenant);
   if (!keys.ok()) return keys.status();
   const std::string row = TreeKey(tenant);
-  auto sealed = impl_->Get(row);
-  if (!sealed.ok()) return sealed.status();
-  if (!sealed->has_value()) return std::optional<std::string>();
-  auto plain = Impl::Open(**keys, row, **sealed);
-  if (!plain.ok()) return plain.status();
-  return std::optional<std::string>(std::move(*plain));
+  return impl_->GetOpened(**keys, row);
 }
 
 Result<std::vector<std::pair<uint64_t, std::string>>> MiddleStore::ListAudit(

@@ -50,6 +50,9 @@ class MiddleStore::Impl {
   static Result<std::string> Open(const TenantKeys& keys, std::string_view row_key,
                                   std::string_view sealed);
   Result<std::optional<std::string>> Get(std::string_view key) const;
+  // The row at `row_key`, opened (nullopt if none).
+  Result<std::optional<std::string>> GetOpened(const TenantKeys& keys,
+                                               const std::string& row_key) const;
   Result<uint32_t> PutCopy(std::string_view tenant, const Copy& copy, bool replace);
   // Synced unless `sync` is false (then in the WAL: it survives the process, not a power
   // loss, until the next sync).
