@@ -365,6 +365,33 @@ TEST(BrokerE2eTest, DemoRunsToCompletionAndSummarises) {
   EXPECT_GT(outcomes["UNREACHABLE"] + outcomes["TIMED_OUT"], 0);
   // --data-dir keeps every process's logs.
   EXPECT_TRUE(std::filesystem::exists(dir.Sub("demo/core/core.log")));
+
+  // The municipality and the pension service ran no program of their own: one middle-server
+  // platform served both, from copies registered from a file.
+  const nlohmann::json& m = j["middle"];
+  EXPECT_EQ(m["other_programs"].get<int>(), 0);
+  EXPECT_GT(m["copies_imported"]["MUN-131016"].get<int>(), 0);
+  EXPECT_GT(m["copies_imported"]["PEN-0001"].get<int>(), 0);
+  auto copies = ReadFile(dir.Sub("demo/copies/MUN-131016.csv"));
+  ASSERT_TRUE(copies.ok());
+  EXPECT_EQ(copies->find("\nP100001,"), std::string::npos) << "resident #2 has no copy";
+  const nlohmann::json& mun = m["answers"]["MUN-131016"];
+  EXPECT_GT(mun["provided"].get<int>(), 0);
+  EXPECT_GT(mun["non_disclosure"].get<int>(), 0);
+  EXPECT_GT(mun["not_held"].get<int>(), 0);
+  EXPECT_EQ(mun["failed"].get<int>(), 0);
+  EXPECT_GT(m["answers"]["PEN-0001"]["provided"].get<int>(), 0);
+  EXPECT_EQ(m["answers"]["PEN-0001"]["failed"].get<int>(), 0);
+  // Every answer the inquirers had from the two came from the platform: their count, the
+  // provision records' and the platform's own agree.
+  int told = 0;
+  for (const auto& s : j["scenarios"]) {
+    if (s["provider"] != "MUN-131016" && s["provider"] != "PEN-0001") continue;
+    told += s["outcomes"].value("PROVIDED", 0) + s["outcomes"].value("NOT_HELD", 0);
+  }
+  EXPECT_GT(told, 0);
+  EXPECT_EQ(m["answered"].get<int>(), told);
+  EXPECT_EQ(m["platform_answered"].get<int>(), told);
 }
 
 }  // namespace

@@ -392,6 +392,9 @@ TEST(FailoverDemoTest, ReplicatedDemoKillsTheLeaderAndLosesNothing) {
   EXPECT_LE(f["failover_ms"].get<double>(), 5000);
   EXPECT_EQ(f["records"]["east"], f["records"]["west"]);
   EXPECT_EQ(f["records"]["east"].get<uint64_t>(), j["records"].get<uint64_t>());
+  // The municipality's answers came from the middle-server platform, across the failover.
+  EXPECT_EQ(j["middle"]["other_programs"].get<int>(), 0);
+  EXPECT_GE(j["middle"]["answers"]["MUN-131016"]["provided"].get<int>(), 40);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The demo's citizen: chosen with the demo dataset's own rule, given a card, linked.
+// The demo's citizen: chosen by the municipality's copies, given a card, linked.
 #include "tools/ipn/broker/demo_citizen.h"
 
 #include <sodium.h>
@@ -10,19 +10,17 @@
 #include "portal/card_link_request.h"
 #include "token/pkcs11_token.h"
 #include "token/softhsm_store.h"
-#include "tools/ipn-agency/demo_dataset.h"
+#include "tools/ipn/broker/demo_copies.h"
 #include "tools/localnet/local_network.h"
 
 namespace ipn::cli {
 namespace {
 
 int ChooseCitizen(const std::vector<std::string>& codes, size_t asked) {
-  // The municipality's dataset decides, per person, whether its public-assistance answer
-  // is withheld from the person; the demo's people are "P100000", "P100001", …
-  demo::DemoDataset municipality("MUN-131016", "");
+  // The municipality's copies say, per person, whether its public-assistance answer is
+  // withheld from the person (a non-disclosure copy).
   for (size_t i = 0; i < asked && i < codes.size(); ++i) {
-    demo::DatasetAnswer a =
-        municipality.AnswerFor("P" + std::to_string(100000 + i), "public-assistance");
+    demo::DatasetAnswer a = DemoCopy("MUN-131016", i, "public-assistance");
     if (a.held && a.non_disclosure) return static_cast<int>(i);
   }
   return -1;

@@ -1,6 +1,8 @@
 // `ipn demo`: the local demo network on embedded defaults — the core, a registry link and
-// three agencies with demo agency systems, as real processes on loopback — a scripted run
-// of lawful, refused and failing inquiries, and a summary (table or --json).
+// three agencies, as real processes on loopback: the municipality and the pension service
+// as two tenants of one middle-server platform answering from copies registered from a
+// file, the health insurer with a demo agency system — a scripted run of lawful, refused
+// and failing inquiries, and a summary (table or --json).
 #include <signal.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "symbol/resident_code.h"
 #include "tools/ipn/broker/demo_citizen.h"
 #include "tools/ipn/broker/demo_failover.h"
+#include "tools/ipn/broker/demo_middle.h"
 #include "tools/ipn/broker/demo_scenarios.h"
 #include "tools/ipn/commands.h"
 #include "tools/localnet/etcd_cluster.h"
@@ -145,8 +148,19 @@ int RunDemo(const DemoFlags& flags) {
     std::fprintf(stderr, "ipn demo: core at %s (metrics http://127.0.0.1:%d/metrics)\n",
                  (*net)->core_endpoint().c_str(), (*net)->core_metrics_port());
   }
+  // The municipality and the pension service: copies imported, then the platform serving
+  // both before any symbol is issued to them (it binds each as it comes).
+  MiddleSummary middle;
+  auto platform = DemoPlatform::Start(**net, options.bin_dir, codes.size(), &middle);
+  Status run = platform.ok() ? Status::Ok() : platform.status().WithContext("middle server");
+  if (run.ok() && !flags.json) {
+    std::fprintf(stderr, "ipn demo: %s and %s on one middle-server platform (ipn-middle pid %d)\n",
+                 middle.tenants[0].c_str(), middle.tenants[1].c_str(), middle.platform_pid);
+  }
   DemoSummary summary;
-  Status run = RunDemoScenarios(**net, codes, g_interrupted, tty && !flags.json, &summary);
+  if (run.ok()) {
+    run = RunDemoScenarios(**net, codes, g_interrupted, tty && !flags.json, &summary);
+  }
   if (run.ok()) {
     // The citizen side: one resident the demo asked about, given a card linked to them
     // at the portal (they enrol with it through the page).
@@ -199,6 +213,10 @@ int RunDemo(const DemoFlags& flags) {
                  (*net)->LocalEndpoint("PPC-0001").c_str());
     while (!g_interrupted.load()) pause();
   }
+  if (platform.ok()) {
+    Status platform_stopped = (*platform)->Stop(**net, g_interrupted.load(), &middle);
+    if (run.ok()) run = platform_stopped.WithContext("middle server");
+  }
   Status stopped = (*net)->Stop();
 
   // The provision records the run left: count and verify them against the signed heads.
@@ -216,6 +234,7 @@ int RunDemo(const DemoFlags& flags) {
             report->ok() ? "verified against the signed tree head" : "VERIFICATION FAILED";
         if (!report->ok()) run = Status::Corruption("the provision records do not verify");
       }
+      if (run.ok()) run = CountPlatformAnswers(**store, &middle).WithContext("counting answers");
     }
   }
   if (run.ok() && flags.replicated) {
@@ -230,12 +249,15 @@ int RunDemo(const DemoFlags& flags) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (flags.json) {
     nlohmann::json j = summary.ToJson();
+    j["middle"] = middle.ToJson();
     if (flags.replicated) j["failover"] = failover.ToJson();
     j["ok"] = run.ok() && stopped.ok();
     if (!run.ok()) j["error"] = run.ToString();
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s", summary.ToTable().c_str());
+    if (platform.ok()) std::printf("%s", middle.ToText().c_str());
+    std::printf("%s", summary.PortalLine().c_str());
     if (flags.replicated) std::printf("%s", failover.ToText().c_str());
   }
   cleanup();
@@ -255,7 +277,9 @@ int RunDemo(const DemoFlags& flags) {
 void RegisterDemoCommand(CLI::App& app, Context& ctx) {
   auto flags = std::make_shared<DemoFlags>();
   CLI::App* demo = app.add_subcommand(
-      "demo", "Run the local demo network: core, registry link, three agencies, a scripted run");
+      "demo",
+      "Run the local demo network: core, registry link, three agencies (two of them on the "
+      "middle-server platform), a scripted run");
   demo->add_flag("--json", flags->json, "Print the summary as JSON");
   demo->add_flag("--keep-running", flags->keep_running,
                  "Leave the network up after the run until Ctrl-C");
@@ -267,7 +291,8 @@ void RegisterDemoCommand(CLI::App& app, Context& ctx) {
   demo->add_option("--count", flags->residents, "How many residents to generate")
       ->capture_default_str()
       ->check(CLI::Range(8, 100000));
-  demo->add_option("--bin-dir", flags->bin_dir, "Where ipn-core, ipn-node, ipn-agency are");
+  demo->add_option("--bin-dir", flags->bin_dir,
+                   "Where ipn-core, ipn-node, ipn-agency, ipn-portal, ipn-middle are");
   demo->add_flag("--replicated", flags->replicated,
                  "The core on two sites (east, west) over etcd with a witness; mid-run the "
                  "leading core is killed: the summary shows failover_ms, records_lost (0) and "

@@ -10,6 +10,7 @@
 
 #include "interface/agency_client.h"
 #include "records/record_store.h"
+#include "tools/ipn/broker/demo_scenarios.h"
 
 namespace ipn::cli {
 namespace {
@@ -52,9 +53,11 @@ Result<std::vector<uint8_t>> Issue(localnet::LocalNetwork& net, const std::strin
 Status RunFailoverPhase(localnet::LocalNetwork& net, const std::string& code,
                         const std::atomic<bool>& stop, FailoverSummary* out) {
   if (net.sites_size() < 2) return Status::FailedPrecondition("the network is not replicated");
-  Result<std::vector<uint8_t>> pen = Issue(net, "PEN-0001", code, "failover");
+  // The first resident again, under the person number the agencies know them by (the
+  // middle-server platform has bound it to the same symbol already).
+  Result<std::vector<uint8_t>> pen = Issue(net, "PEN-0001", code, DemoPersonRef(0));
   if (!pen.ok()) return pen.status();
-  Result<std::vector<uint8_t>> mun = Issue(net, "MUN-131016", code, "failover");
+  Result<std::vector<uint8_t>> mun = Issue(net, "MUN-131016", code, DemoPersonRef(0));
   if (!mun.ok()) return mun.status();
   auto client = AgencyClient::Connect(net.LocalEndpoint("PEN-0001"));
   if (!client.ok()) return client.status();

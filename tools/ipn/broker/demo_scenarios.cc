@@ -81,8 +81,12 @@ Status RunInquiries(AgencyClient& client, std::vector<InquiryRequest> requests,
 }  // namespace
 
 std::vector<localnet::AgencySpec> DemoAgencies() {
-  return {{kRegistry, true, false}, {kMunicipality, true, true}, {kPension, true, true},
-          {kInsurer, true, true},   {kPortal, true, false},      {kCommission, true, false}};
+  return {{kRegistry, true, false}, {kMunicipality, true, false}, {kPension, true, false},
+          {kInsurer, true, true},   {kPortal, true, false},       {kCommission, true, false}};
+}
+
+std::string DemoPersonRef(size_t index) {
+  return "P" + std::to_string(100000 + index);
 }
 
 std::vector<std::string> DemoSuspended() {
@@ -103,11 +107,12 @@ Status RunDemoScenarios(localnet::LocalNetwork& net, const std::vector<std::stri
   }
 
   // 1. Symbols: every resident at the municipality and the pension service; three in
-  //    four at the health insurer (the fourth shows "never issued: not held").
+  //    four at the health insurer (the fourth shows "never issued: not held"). The
+  //    reference is the agency's internal person number: the platform binds it.
   summary->residents = static_cast<int>(codes.size());
   int requested = 0, answered = 0, failed = 0;
   for (size_t i = 0; i < codes.size(); ++i) {
-    const std::string ref = "P" + std::to_string(100000 + i);
+    const std::string ref = DemoPersonRef(i);
     for (const char* agency : {kMunicipality, kPension, kInsurer}) {
       if (std::string(agency) == kInsurer && i % 4 == 3) continue;
       IPN_RETURN_IF_ERROR(clients.registry->RequestSymbol(agency, ref, codes[i],
@@ -261,12 +266,14 @@ std::string DemoSummary::ToTable() const {
                 symbols_issued, static_cast<unsigned long long>(records),
                 records_verification.c_str(), seconds);
   out += line;
-  if (!portal_url.empty()) {
-    out += "disclosure portal " + portal_url + " — demo citizen (resident #" +
-           std::to_string(citizen_index + 1) + "): enrol and log in with card " + citizen_card +
-           " (PIN " + citizen_card_pin + ", SOFTHSM2_CONF=" + softhsm_conf + ")\n";
-  }
   return out;
+}
+
+std::string DemoSummary::PortalLine() const {
+  if (portal_url.empty()) return "";
+  return "disclosure portal " + portal_url + " — demo citizen (resident #" +
+         std::to_string(citizen_index + 1) + "): enrol and log in with card " + citizen_card +
+         " (PIN " + citizen_card_pin + ", SOFTHSM2_CONF=" + softhsm_conf + ")\n";
 }
 
 }  // namespace ipn::cli

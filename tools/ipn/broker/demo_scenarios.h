@@ -34,7 +34,8 @@ struct DemoSummary {
   std::string softhsm_conf;      // where the card lives (SOFTHSM2_CONF)
   int citizen_index = -1;        // which resident the demo citizen is
   nlohmann::json ToJson() const;
-  std::string ToTable() const;
+  std::string ToTable() const;     // the scenarios and the totals
+  std::string PortalLine() const;  // where the portal is and how the citizen signs in
 };
 
 // Runs the scenarios against a started network. `codes` are the residents' codes (wiped
@@ -42,8 +43,14 @@ struct DemoSummary {
 Status RunDemoScenarios(localnet::LocalNetwork& net, const std::vector<std::string>& codes,
                         const std::atomic<bool>& stop, bool progress, DemoSummary* summary);
 
-// The agencies the demo starts, and the one it suspends.
+// The agencies the demo starts, and the one it suspends. The municipality and the pension
+// service run no program of their own: the middle-server platform serves their nodes
+// (demo_middle.h).
 std::vector<localnet::AgencySpec> DemoAgencies();
 std::vector<std::string> DemoSuspended();
+
+// The internal person number every demo agency knows resident `index` (0-based) by: the
+// person reference its symbols are issued with, and its copies' person.
+std::string DemoPersonRef(size_t index);
 
 }  // namespace ipn::cli
