@@ -1,6 +1,7 @@
 // Internal to middle/: MiddleApi's state and the helpers its route files share.
 //   middle_api.cc         start-up, routing, who is calling, log-in, accounts, audit
-//   middle_api_copies.cc  copies (one by one and in bulk) and inquiries
+//   middle_api_copies.cc  copies (one by one and in bulk) and single inquiries
+//   middle_api_batches.cc symbols, the exchange log and batch inquiry files
 #pragma once
 
 #include <httplib.h>
@@ -15,6 +16,9 @@
 
 #include "middle/accounts.h"
 #include "middle/audit_log.h"
+#include "middle/batch_inquiries.h"
+#include "middle/exchange_log.h"
+#include "middle/inquiry_sender.h"
 #include "middle/middle_api.h"
 #include "middle/sessions.h"
 
@@ -27,6 +31,9 @@ void Reply(httplib::Response& res, int status, const Json& body);
 int HttpStatus(const Status& s);
 void ReplyError(httplib::Response& res, const Status& s);
 std::string Field(const Json& body, const char* name);
+// The query's `after` and `limit` (defaults 0 and 100), or a 400 already sent.
+bool PageParams(const httplib::Request& req, httplib::Response& res, uint64_t* after,
+                uint64_t* limit);
 
 class MiddleApi::Impl {
  public:
@@ -35,7 +42,13 @@ class MiddleApi::Impl {
         clock_(options.clock != nullptr ? options.clock : &system_clock_),
         accounts_(options.store, clock_),
         sessions_(clock_),
-        audit_(options.store, clock_) {}
+        audit_(options.store, clock_),
+        own_exchanges_(options.exchanges != nullptr
+                           ? nullptr
+                           : std::make_unique<ExchangeLog>(options.store, clock_)),
+        exchanges_(options.exchanges != nullptr ? options.exchanges : own_exchanges_.get()),
+        sender_(options.store, &audit_, exchanges_, options.inquirer, options.log),
+        batches_(options.store, &sender_, clock_, options.log) {}
   Status Init();
   void Stop() {
     if (!server_) return;
@@ -67,8 +80,13 @@ class MiddleApi::Impl {
   void Import(const httplib::Request& req, httplib::Response& res);
   void Inquire(const httplib::Request& req, httplib::Response& res);
   void ReadAudit(const httplib::Request& req, httplib::Response& res);
-  // The policy allows `tenant` to provide `item` (always, without a policy).
-  Status CheckProvidedItem(const std::string& tenant, const Copy& copy) const;
+  void ReadSymbol(const httplib::Request& req, httplib::Response& res);
+  void ReadExchanges(const httplib::Request& req, httplib::Response& res);
+  void SubmitBatch(const httplib::Request& req, httplib::Response& res);
+  void ReadBatch(const httplib::Request& req, httplib::Response& res, bool results);
+  // The policy allows `who`'s tenant to provide the copy's item, and `who` to register
+  // it (always, without a policy).
+  Status CheckProvidedItem(const Account& who, const Copy& copy) const;
 
   MiddleApiOptions options_;
   SystemClock system_clock_;
@@ -76,6 +94,10 @@ class MiddleApi::Impl {
   Accounts accounts_;
   Sessions sessions_;
   AuditLog audit_;
+  std::unique_ptr<ExchangeLog> own_exchanges_;  // when the options bring none
+  ExchangeLog* exchanges_;
+  InquirySender sender_;
+  BatchInquiries batches_;  // after sender_: its worker stops before the sender goes
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

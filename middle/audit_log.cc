@@ -122,4 +122,14 @@ Result<std::vector<AuditEntry>> AuditLog::List(const std::string& tenant, uint64
   return out;
 }
 
+bool AuditOrLog(AuditLog& log, Logger* logger, const std::string& tenant,
+                const std::string& account, const std::string& action, const std::string& detail,
+                bool allowed) {
+  Status s = log.Append(tenant, AuditEntry{0, 0, account, action, detail, allowed, ""});
+  if (!s.ok() && logger != nullptr) {
+    logger->Error("middle_audit_failed", {{"tenant", tenant}, {"reason", s.message()}});
+  }
+  return s.ok();
+}
+
 }  // namespace ipn::middle

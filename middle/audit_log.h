@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/logger.h"
 #include "common/status.h"
 #include "middle/middle_store.h"
 #include "records/merkle.h"
@@ -78,5 +79,11 @@ class AuditLog {
   bool stop_ = false;
   std::thread syncer_;
 };
+
+// Appends to `log`; when the entry cannot be written, says so in `logger` (may be null)
+// and returns false, so that the caller can refuse what it was about to do.
+bool AuditOrLog(AuditLog& log, Logger* logger, const std::string& tenant,
+                const std::string& account, const std::string& action, const std::string& detail,
+                bool allowed);
 
 }  // namespace ipn::middle

@@ -4,17 +4,19 @@
 // names the copy; provided (with the content and the non-disclosure flag), not held (a
 // known person without that copy), or failed (a symbol the person map does not know: the
 // platform missed its issuance, and "not held" could be false).
-// A pure function of the store: unit-tested without sockets (tests/middle).
+// With `exchanges`, the provision goes to the tenant's exchange log too (no content).
+// A function of the store: unit-tested without sockets (tests/middle).
 #pragma once
 
 #include <string_view>
 
 #include "ipn/v1/wire.pb.h"
+#include "middle/exchange_log.h"
 #include "middle/middle_store.h"
 
 namespace ipn::middle {
 
 v1::AgencyAnswer AutoAnswer(const MiddleStore& store, std::string_view tenant,
-                            const v1::ForwardedInquiry& inquiry);
+                            const v1::ForwardedInquiry& inquiry, ExchangeLog* exchanges = nullptr);
 
 }  // namespace ipn::middle

@@ -31,6 +31,7 @@ int HttpStatus(const Status& s) {
     case Status::Code::kPermissionDenied: return 403;
     case Status::Code::kNotFound: return 404;
     case Status::Code::kAlreadyExists: return 409;
+    case Status::Code::kFailedPrecondition: return 409;
     case Status::Code::kResourceExhausted: return 429;
     case Status::Code::kUnavailable: return 503;
     default: return 500;
@@ -44,6 +45,20 @@ void ReplyError(httplib::Response& res, const Status& s) {
 std::string Field(const Json& body, const char* name) {
   auto it = body.find(name);
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool PageParams(const httplib::Request& req, httplib::Response& res, uint64_t* after,
+                uint64_t* limit) {
+  for (auto [name, out] : {std::pair{"after", after}, std::pair{"limit", limit}}) {
+    if (!req.has_param(name)) continue;
+    const std::string text = req.get_param_value(name);
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+      Reply(res, 400, {{"error", "after and limit are whole numbers"}});
+      return false;
+    }
+  }
+  return true;
 }
 
 Status MiddleApi::Impl::Init() {
@@ -63,6 +78,7 @@ Status MiddleApi::Impl::Init() {
     }
     server_ = std::move(tls);
   }
+  IPN_RETURN_IF_ERROR(batches_.Start());
   Route();
   server_->new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
   server_->set_payload_max_length(kMaxImportBytes);
@@ -104,9 +120,16 @@ void MiddleApi::Impl::Route() {
   server_->Post("/v1/copies/import", [this](Req q, Res r) { Import(q, r); });
   server_->Post("/v1/inquiries", [this](Req q, Res r) { Inquire(q, r); });
   server_->Get("/v1/audit", [this](Req q, Res r) { ReadAudit(q, r); });
+  server_->Get("/v1/symbols", [this](Req q, Res r) { ReadSymbol(q, r); });
+  server_->Get("/v1/exchanges", [this](Req q, Res r) { ReadExchanges(q, r); });
+  server_->Post("/v1/batches", [this](Req q, Res r) { SubmitBatch(q, r); });
+  server_->Get(R"(/v1/batches/(\d{1,19}))", [this](Req q, Res r) { ReadBatch(q, r, false); });
+  server_->Get(R"(/v1/batches/(\d{1,19})/results)",
+               [this](Req q, Res r) { ReadBatch(q, r, true); });
   // Before any body is read: a body must say its length, and only a caller already known
-  // may send an import's 64 MiB; everything else is 64 KiB. An outsider cannot make the
-  // server hold more than that per connection.
+  // may send an import's 64 MiB or a batch file (read whole, so that its 413 reaches a
+  // client that writes the body before it reads: 4 MiB); everything else is 64 KiB. An outsider
+  // cannot make the server hold more than that per connection.
   server_->set_pre_routing_handler([this](Req req, Res res) {
     if (req.has_header("Transfer-Encoding")) {
       Reply(res, 411, {{"error", "send the body with a Content-Length"}});
@@ -114,7 +137,7 @@ void MiddleApi::Impl::Route() {
     }
     const uint64_t length = req.get_header_value<uint64_t>("Content-Length");
     if (length <= kMaxJsonBody) return httplib::Server::HandlerResponse::Unhandled;
-    if (req.path != "/v1/copies/import") {
+    if (req.path != "/v1/copies/import" && req.path != "/v1/batches") {
       Reply(res, 413, {{"error", "a request body is at most 64 KiB here"}});
       return httplib::Server::HandlerResponse::Handled;
     }
@@ -137,11 +160,7 @@ void MiddleApi::Impl::Route() {
 
 bool MiddleApi::Impl::Audit(const std::string& tenant, const std::string& account,
                             const std::string& action, const std::string& detail, bool allowed) {
-  Status s = audit_.Append(tenant, AuditEntry{0, 0, account, action, detail, allowed, ""});
-  if (!s.ok() && options_.log != nullptr) {
-    options_.log->Error("middle_audit_failed", {{"tenant", tenant}, {"reason", s.message()}});
-  }
-  return s.ok();
+  return AuditOrLog(audit_, options_.log, tenant, account, action, detail, allowed);
 }
 
 std::optional<Account> MiddleApi::Impl::Caller(const httplib::Request& req,
@@ -314,14 +333,7 @@ void MiddleApi::Impl::ReadAudit(const httplib::Request& req, httplib::Response& 
     return;
   }
   uint64_t after = 0, limit = 100;
-  for (auto [name, out] : {std::pair{"after", &after}, std::pair{"limit", &limit}}) {
-    if (!req.has_param(name)) continue;
-    const std::string text = req.get_param_value(name);
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
-    if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
-      return Reply(res, 400, {{"error", "after and limit are whole numbers"}});
-    }
-  }
+  if (!PageParams(req, res, &after, &limit)) return;
   // The head first, and no entry past it: every page is covered by the head it carries.
   Result<AuditHead> head = audit_.Head(who->tenant);
   if (!head.ok()) return ReplyError(res, head.status());

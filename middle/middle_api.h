@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/logger.h"
 #include "common/status.h"
+#include "middle/exchange_log.h"
 #include "middle/middle_store.h"
 
 namespace ipn::middle {
@@ -51,11 +52,16 @@ struct MiddleApiOptions {
   std::string tls_dir;
   MiddleStore* store = nullptr;
   Inquirer* inquirer = nullptr;  // may be null: inquiries then answer 503
+  // The tenants' exchange logs, shared with the platform (MiddlePlatform::Start), which
+  // logs the provisions it answers. Null: the API keeps its own (its inquiries only).
+  ExchangeLog* exchanges = nullptr;
   const Clock* clock = nullptr;  // null: the system clock
   Logger* log = nullptr;
-  // The items each tenant may provide under the permitted-link list (ProvidedItems):
-  // a copy of any other item is refused. Unset: not checked (development only).
-  std::optional<std::map<std::string, std::set<std::string>>> provided_items;
+  // The items each tenant may provide under the permitted-link list, and for which
+  // businesses (ProvidedItemBusinesses): a copy of any other item is refused, and a
+  // registrar whose account lists businesses registers only items provided for one of
+  // them. Unset: neither is checked (development only).
+  std::optional<std::map<std::string, std::map<std::string, std::set<std::string>>>> provided_items;
 };
 
 class MiddleApi {

@@ -1,21 +1,26 @@
-// MiddleApi, the data routes: copies (one by one and in bulk) and inquiries.
-#include <sodium.h>
-
-#include "common/encoding.h"
+// MiddleApi, the data routes: copies (one by one and in bulk) and single inquiries.
 #include "middle/api_impl.h"
 
 namespace ipn::middle {
 
-// An item this tenant may provide under the permitted-link list: as a named provider, or
-// as a member of a provider class. Without a policy (development), every item.
-Status MiddleApi::Impl::CheckProvidedItem(const std::string& tenant, const Copy& copy) const {
+// An item this tenant may provide under the permitted-link list (as a named provider, or
+// as a member of a provider class), and, for a registrar whose account lists businesses,
+// one provided for one of them. Without a policy (development), every item.
+Status MiddleApi::Impl::CheckProvidedItem(const Account& who, const Copy& copy) const {
   if (!options_.provided_items) return Status::Ok();
-  auto it = options_.provided_items->find(tenant);
-  if (it == options_.provided_items->end() || it->second.count(copy.item) == 0) {
+  auto tenant = options_.provided_items->find(who.tenant);
+  auto item = tenant == options_.provided_items->end() ? decltype(tenant->second.end()){}
+                                                       : tenant->second.find(copy.item);
+  if (tenant == options_.provided_items->end() || item == tenant->second.end()) {
     return Status::InvalidArgument("item " + copy.item.substr(0, kMaxItemCode) + " is not one " +
-                                   tenant + " provides under the permitted-link list");
+                                   who.tenant + " provides under the permitted-link list");
   }
-  return Status::Ok();
+  if (who.businesses.empty()) return Status::Ok();  // a registrar of all the tenant's items
+  for (const std::string& business : item->second) {
+    if (who.businesses.count(business) != 0) return Status::Ok();
+  }
+  return Status::PermissionDenied("item " + copy.item.substr(0, kMaxItemCode) +
+                                  " is provided for none of this account's businesses");
 }
 
 void MiddleApi::Impl::PutCopy(const httplib::Request& req, httplib::Response& res, bool supersede) {
@@ -35,7 +40,7 @@ void MiddleApi::Impl::PutCopy(const httplib::Request& req, httplib::Response& re
     return Reply(res, 400, {{"error", "non_disclosure is true or false"}});
   }
   copy.non_disclosure = flag != body->end() && flag->get<bool>();
-  const Status provided = CheckProvidedItem(who->tenant, copy);
+  const Status provided = CheckProvidedItem(*who, copy);
   Result<uint32_t> version = !provided.ok() ? Result<uint32_t>(provided)
                              : supersede    ? options_.store->Supersede(who->tenant, copy)
                                             : options_.store->Register(who->tenant, copy);
@@ -53,7 +58,8 @@ void MiddleApi::Impl::GetCopy(const httplib::Request& req, httplib::Response& re
   Json named = {{"tenant", req.get_param_value("tenant")}};
   if (!Allowed(*who, "registrar", named, "read_copy", res)) return;
   const std::string person = req.get_param_value("person"), item = req.get_param_value("item");
-  Result<Copy> copy = options_.store->Find(who->tenant, person, item);
+  const Status mine = CheckProvidedItem(*who, Copy{person, item, "", "", false, 0});
+  Result<Copy> copy = mine.ok() ? options_.store->Find(who->tenant, person, item) : mine;
   Audit(who->tenant, who->name, "read_copy",
         person.substr(0, kMaxPersonNumber) + " " + item.substr(0, kMaxItemCode), copy.ok());
   if (!copy.ok()) return ReplyError(res, copy.status());
@@ -72,7 +78,8 @@ void MiddleApi::Impl::DeleteCopy(const httplib::Request& req, httplib::Response&
   Json named = {{"tenant", req.get_param_value("tenant")}};
   if (!Allowed(*who, "registrar", named, "delete", res)) return;
   const std::string person = req.get_param_value("person"), item = req.get_param_value("item");
-  Status gone = options_.store->Delete(who->tenant, person, item);
+  Status gone = CheckProvidedItem(*who, Copy{person, item, "", "", false, 0});
+  if (gone.ok()) gone = options_.store->Delete(who->tenant, person, item);
   Audit(who->tenant, who->name, "delete",
         person.substr(0, kMaxPersonNumber) + " " + item.substr(0, kMaxItemCode) +
             (gone.ok() ? "" : ": " + gone.message()),
@@ -95,7 +102,7 @@ void MiddleApi::Impl::Import(const httplib::Request& req, httplib::Response& res
   }
   Result<size_t> rows = options_.store->Import(
       who->tenant, req.body, csv ? ImportFormat::kCsv : ImportFormat::kJsonLines,
-      [&](const Copy& copy) { return CheckProvidedItem(who->tenant, copy); });
+      [&](const Copy& copy) { return CheckProvidedItem(*who, copy); });
   Audit(who->tenant, who->name, "import",
         (rows.ok() ? std::to_string(*rows) + " rows" : rows.status().message()), rows.ok());
   if (!rows.ok()) return ReplyError(res, rows.status());
@@ -108,42 +115,16 @@ void MiddleApi::Impl::Inquire(const httplib::Request& req, httplib::Response& re
   auto body = Body(req, res);
   if (!body) return;
   if (!Allowed(*who, "inquirer", *body, "inquire", res)) return;
-  const std::string person = Field(*body, "person"), provider = Field(*body, "provider"),
-                    business = Field(*body, "business"), item = Field(*body, "item");
-  const std::string detail = person.substr(0, kMaxPersonNumber) + " " + provider.substr(0, 64) +
-                             " " + business.substr(0, 64) + " " + item.substr(0, kMaxItemCode);
-  if (who->businesses.count(business) == 0) {
-    Audit(who->tenant, who->name, "inquire", detail + ": not one of this account's businesses",
-          false);
-    return Reply(res, 403, {{"error", "business " + business + " is not one of this account's"}});
-  }
-  if (options_.inquirer == nullptr) {
-    return Reply(res, 503, {{"error", "this platform is not connected to the network"}});
-  }
-  Result<std::string> symbol = options_.store->SymbolOf(who->tenant, person);
-  if (!symbol.ok()) {
-    Audit(who->tenant, who->name, "inquire", detail + ": " + symbol.status().message(), false);
-    return ReplyError(res, symbol.status());
-  }
-  // The request id links this staff member to the core's provision records (which know
-  // agencies, not staff): the entry naming it is written before the inquiry leaves.
-  uint8_t raw_id[12];
-  randombytes_buf(raw_id, sizeof(raw_id));
-  const std::string request_id = "api-" + HexEncode(raw_id);
-  if (!Audit(who->tenant, who->name, "inquire", detail + " as " + request_id, true)) {
-    return Reply(res, 503, {{"error", "the audit log cannot be written: no inquiry goes out"}});
-  }
-  Result<InquiryAnswer> answer =
-      options_.inquirer->Inquire(who->tenant, *symbol, provider, business, item, request_id);
-  if (!answer.ok()) {
-    Audit(who->tenant, who->name, "inquire", request_id + ": " + answer.status().message(), false);
-    return ReplyError(res, answer.status());
-  }
-  Json out = {{"outcome", answer->outcome},
-              {"request_id", request_id},
-              {"exchange_id", answer->exchange_id}};
-  if (!answer->explanation.empty()) out["explanation"] = answer->explanation;
-  if (answer->outcome == "provided") out["content"] = answer->content;
+  InquiryRow row{Field(*body, "person"), Field(*body, "provider"), Field(*body, "business"),
+                 Field(*body, "item"), ""};
+  Result<SentInquiry> sent = sender_.Send(*who, row);
+  if (!sent.ok()) return ReplyError(res, sent.status());
+  const InquiryAnswer& answer = sent->answer;
+  Json out = {{"outcome", answer.outcome},
+              {"request_id", sent->request_id},
+              {"exchange_id", answer.exchange_id}};
+  if (!answer.explanation.empty()) out["explanation"] = answer.explanation;
+  if (answer.outcome == "provided") out["content"] = answer.content;
   Reply(res, 200, out);
 }
 

@@ -99,7 +99,8 @@ Status MiddleStore::DestroyTenant(std::string_view tenant) {
   IPN_RETURN_IF_ERROR(impl_->Keys(tenant).status());
   rocksdb::WriteBatch batch;
   batch.Delete(KeyRowKey(tenant));
-  for (char kind : {kCopyRow, kPersonRow, kSymbolRow, kAccountRow, kAuditRow, kAuditTreeRow}) {
+  for (char kind : kAllRowKinds) {
+    if (kind == kKeyRow) continue;  // its row key has no 0 after the tenant (deleted above)
     const std::string begin = std::string(1, kind) + std::string(tenant) + '\0';
     const std::string end = std::string(1, kind) + std::string(tenant) + '\1';
     batch.DeleteRange(begin, end);
@@ -117,8 +118,7 @@ Status MiddleStore::DestroyTenant(std::string_view tenant) {
   rocksdb::Status s = impl_->db->Flush(flush);
   rocksdb::CompactRangeOptions compact;
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  for (char kind :
-       {kKeyRow, kCopyRow, kPersonRow, kSymbolRow, kAccountRow, kAuditRow, kAuditTreeRow}) {
+  for (char kind : kAllRowKinds) {
     if (!s.ok()) break;
     const std::string begin = std::string(1, kind) + std::string(tenant);
     const std::string end = begin + '\1';

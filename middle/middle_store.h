@@ -98,6 +98,27 @@ class MiddleStore {
                                                                   uint64_t after_seq,
                                                                   size_t limit) const;
 
+  // The tenant's ordered rows: its exchange log (by sequence number) and its batch
+  // inquiry files (a header per batch, a row per line). A row's key is in the clear and in
+  // order — numbers only (sequence, batch id, line: big-endian), naming nobody — its value
+  // sealed under the tenant's key. All of `rows` in one write; synced unless `sync` is
+  // false (then in the write-ahead log until the next SyncAudit).
+  enum class Ordered : char { kExchange = 'X', kBatch = 'B', kBatchLine = 'R' };
+  Status PutOrdered(Ordered kind, std::string_view tenant,
+                    const std::vector<std::pair<std::string, std::string>>& rows, bool sync = true);
+  // Rows whose key starts with `prefix` and sorts after `after` (empty: from the first),
+  // at most `limit`, in order: (key, value).
+  Result<std::vector<std::pair<std::string, std::string>>> ListOrdered(Ordered kind,
+                                                                       std::string_view tenant,
+                                                                       std::string_view prefix,
+                                                                       std::string_view after,
+                                                                       size_t limit) const;
+  // Removes every row whose key starts with `prefix`.
+  Status DeleteOrdered(Ordered kind, std::string_view tenant, std::string_view prefix);
+  // The greatest key with `prefix` (nullopt when none).
+  Result<std::optional<std::string>> LastOrdered(Ordered kind, std::string_view tenant,
+                                                 std::string_view prefix) const;
+
   class Impl;
 
  private:

@@ -25,9 +25,11 @@ struct MiddlePlatform::Asking {
 };
 
 Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
-    MiddleStore* store, const std::map<std::string, std::string>& tenants, Logger* log) {
+    MiddleStore* store, const std::map<std::string, std::string>& tenants, Logger* log,
+    ExchangeLog* exchanges) {
   std::unique_ptr<MiddlePlatform> platform(new MiddlePlatform());
   platform->store_ = store;
+  platform->exchanges_ = exchanges;
   platform->log_ = log;
   const std::vector<std::string> known = store->Tenants();
   std::vector<std::pair<std::string, std::unique_ptr<interface::AgencyClient>>> clients;
@@ -64,7 +66,7 @@ Result<std::unique_ptr<MiddlePlatform>> MiddlePlatform::Start(
           };
           callbacks.on_inquiry = [&](const v1::ForwardedInquiry& f) {
             ++p->answered_;
-            return AutoAnswer(*p->store_, tenant, f);
+            return AutoAnswer(*p->store_, tenant, f, p->exchanges_);
           };
           Status served = client->Serve(callbacks, p->stop_);
           if (!served.ok()) p->failed_ = true;

@@ -17,6 +17,7 @@
 
 #include "common/logger.h"
 #include "common/status.h"
+#include "middle/exchange_log.h"
 #include "middle/middle_api.h"
 #include "middle/middle_store.h"
 
@@ -26,8 +27,10 @@ class MiddlePlatform : public Inquirer {
  public:
   // `tenants`: agency code -> its node's local endpoint. Every tenant must exist in
   // `store` (which must outlive the platform). Connects to every node before it returns.
+  // The provisions it answers go to `exchanges` (may be null; must outlive it).
   static Result<std::unique_ptr<MiddlePlatform>> Start(
-      MiddleStore* store, const std::map<std::string, std::string>& tenants, Logger* log);
+      MiddleStore* store, const std::map<std::string, std::string>& tenants, Logger* log,
+      ExchangeLog* exchanges = nullptr);
   ~MiddlePlatform() override;  // stops and joins
 
   // Inquirer: as `tenant`, through its node; the inquiry's end within `kInquiryTimeout`.
@@ -44,6 +47,7 @@ class MiddlePlatform : public Inquirer {
  private:
   MiddlePlatform() = default;
   MiddleStore* store_ = nullptr;
+  ExchangeLog* exchanges_ = nullptr;
   Logger* log_ = nullptr;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> answered_{0};

@@ -97,3 +97,77 @@ Result<std::vector<std::pair<uint64_t, std::string>>> MiddleStore::ListAudit(
 }
 
 }  // namespace ipn::middle
+
+namespace ipn::middle {
+namespace {
+
+std::string OrderedPrefix(MiddleStore::Ordered kind, std::string_view tenant) {
+  return std::string(1, static_cast<char>(kind)) + std::string(tenant) + '\0';
+}
+
+}  // namespace
+
+Status MiddleStore::PutOrdered(Ordered kind, std::string_view tenant,
+                               const std::vector<std::pair<std::string, std::string>>& rows,
+                               bool sync) {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string prefix = OrderedPrefix(kind, tenant);
+  rocksdb::WriteBatch batch;
+  for (const auto& [key, value] : rows) {
+    const std::string row = prefix + key;
+    batch.Put(row, Impl::Seal(**keys, row, value));
+  }
+  return impl_->Write(&batch, sync);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> MiddleStore::ListOrdered(
+    Ordered kind, std::string_view tenant, std::string_view prefix, std::string_view after,
+    size_t limit) const {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string base = OrderedPrefix(kind, tenant);
+  const std::string start = base + std::string(prefix);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(after.empty() ? start : base + std::string(after));
+  if (!after.empty() && it->Valid() && it->key() == rocksdb::Slice(base + std::string(after))) {
+    it->Next();
+  }
+  for (; it->Valid() && it->key().starts_with(start) && out.size() < limit; it->Next()) {
+    const std::string row = it->key().ToString();
+    auto plain = Impl::Open(**keys, row, it->value().ToStringView());
+    if (!plain.ok()) return plain.status();
+    out.emplace_back(row.substr(base.size()), std::move(*plain));
+  }
+  if (!it->status().ok())
+    return Status::IoError("cannot read the store: " + it->status().ToString());
+  return out;
+}
+
+Status MiddleStore::DeleteOrdered(Ordered kind, std::string_view tenant, std::string_view prefix) {
+  IPN_RETURN_IF_ERROR(impl_->Keys(tenant).status());
+  const std::string start = OrderedPrefix(kind, tenant) + std::string(prefix);
+  // The keys under `start` are at most 16 bytes longer, all below this bound.
+  const std::string end = start + std::string(32, '\xff');
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(start, end);
+  return impl_->Write(&batch);
+}
+
+Result<std::optional<std::string>> MiddleStore::LastOrdered(Ordered kind, std::string_view tenant,
+                                                            std::string_view prefix) const {
+  IPN_RETURN_IF_ERROR(impl_->Keys(tenant).status());
+  const std::string base = OrderedPrefix(kind, tenant);
+  const std::string start = base + std::string(prefix);
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
+  // Every key under `start` sorts before `start` followed by 0xff bytes past any key's
+  // length (the keys are at most 16 bytes of numbers).
+  it->SeekForPrev(start + std::string(32, '\xff'));
+  if (!it->status().ok())
+    return Status::IoError("cannot read the store: " + it->status().ToString());
+  if (!it->Valid() || !it->key().starts_with(start)) return std::optional<std::string>();
+  return std::optional<std::string>(it->key().ToString().substr(base.size()));
+}
+
+}  // namespace ipn::middle

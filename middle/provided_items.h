@@ -16,4 +16,11 @@ namespace ipn::middle {
 std::map<std::string, std::set<std::string>> ProvidedItems(const policy::Policy& policy,
                                                            const std::vector<std::string>& tenants);
 
+// The same, with the businesses each item is provided for: tenant -> item -> businesses.
+// A registrar whose account lists businesses registers copies only of the items provided
+// for one of them (DESIGN.md §9: staff limited to their business codes).
+using ItemBusinesses = std::map<std::string, std::map<std::string, std::set<std::string>>>;
+ItemBusinesses ProvidedItemBusinesses(const policy::Policy& policy,
+                                      const std::vector<std::string>& tenants);
+
 }  // namespace ipn::middle

@@ -26,6 +26,11 @@ inline constexpr char kSymbolRow = 'S';     // S tenant 0 H(symbol) -> sealed pe
 inline constexpr char kAccountRow = 'A';    // A tenant 0 H(name) -> sealed account
 inline constexpr char kAuditRow = 'L';      // L tenant 0 seq (8 bytes BE) -> sealed entry
 inline constexpr char kAuditTreeRow = 'T';  // T tenant 0 -> sealed Merkle tree of the log
+// MiddleStore::Ordered: X (exchange log), B (batch headers), R (batch lines): kind tenant 0
+// key (numbers, big-endian) -> sealed value.
+inline constexpr char kAllRowKinds[] = {kKeyRow,     kCopyRow,  kPersonRow,    kSymbolRow,
+                                        kAccountRow, kAuditRow, kAuditTreeRow, 'X',
+                                        'B',         'R'};
 
 // Two subkeys of a tenant's data key (crypto_kdf): one seals values, one keys the hashes.
 struct TenantKeys {

@@ -20,15 +20,11 @@
 #include "middle/tls_ca.h"
 #include "middle/totp.h"
 #include "policy/demo_policy.h"
+#include "tests/middle/api_fixture.h"
 #include "tests/support/temp_dir.h"
 
 namespace ipn::middle {
 namespace {
-
-using Json = nlohmann::json;
-constexpr char kMun[] = "MUN-131016";
-constexpr char kPen[] = "PEN-0001";
-constexpr char kPassword[] = "correct horse battery";
 
 TEST(MiddleTotpTest, CodesAreRfc6238sSha256Vectors) {
   const std::string key = "12345678901234567890123456789012";
@@ -51,116 +47,6 @@ TEST(MiddleTotpTest, CodesAreRfc6238sSha256Vectors) {
   EXPECT_EQ(FromBase32("MZXW6YTBOI").value(), std::vector<uint8_t>({'f', 'o', 'o', 'b', 'a', 'r'}));
   EXPECT_FALSE(FromBase32("mzxw6ytboi").ok());
 }
-
-class FakeInquirer : public Inquirer {
- public:
-  Result<InquiryAnswer> Inquire(const std::string& tenant, const std::string& symbol,
-                                const std::string& provider, const std::string& business,
-                                const std::string& item, const std::string& request_id) override {
-    EXPECT_TRUE(request_id.starts_with("api-")) << request_id;
-    asked.push_back(tenant + "|" + symbol + "|" + provider + "|" + business + "|" + item);
-    return InquiryAnswer{"provided", "", "2026 tax: 120,000 yen", "x-1"};
-  }
-  std::vector<std::string> asked;
-};
-
-class MiddleApiTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_GE(sodium_init(), 0);
-    auto w = MakeSodiumWrapper(SecretBytes::Random(32), "file:platform.key");
-    ASSERT_TRUE(w.ok());
-    platform_ = std::move(*w);
-    auto opened = MiddleStore::Open(dir_.Sub("middle"), platform_.get());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(*opened);
-    ASSERT_TRUE(store_->CreateTenant(std::string(kPlatformTenant)).ok());
-    Accounts direct(store_.get(), &clock_);
-    auto op = direct.Create({std::string(kPlatformTenant), "ops", {"operator"}, {}}, kPassword);
-    ASSERT_TRUE(op.ok()) << op.status().ToString();
-    secrets_["ops"] = op->totp_secret;
-    MiddleApiOptions options;
-    options.store = store_.get();
-    options.inquirer = &inquirer_;
-    options.clock = &clock_;
-    Configure(options);
-    auto api = MiddleApi::Start(options);
-    ASSERT_TRUE(api.ok()) << api.status().ToString();
-    api_ = std::move(*api);
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", api_->port());
-  }
-
-  virtual void Configure(MiddleApiOptions&) {}
-
-  // The code for `account` now; the clock then moves a step on, so each code is fresh.
-  std::string Code(const std::string& account) {
-    const std::vector<uint8_t> secret = FromBase32(secrets_.at(account)).value();
-    const std::string code = TotpCode(secret, clock_.NowMicros() / 30'000'000);
-    clock_.Advance(30'000'000);
-    return code;
-  }
-  httplib::Result Call(const std::string& method, const std::string& path, const std::string& token,
-                       const std::string& body = "", const std::string& type = "application/json") {
-    httplib::Headers headers;
-    if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
-    if (method == "GET") return http_->Get(path, headers);
-    if (method == "DELETE") return http_->Delete(path, headers, body, type);
-    if (method == "PUT") return http_->Put(path, headers, body, type);
-    return http_->Post(path, headers, body, type);
-  }
-  std::string LogIn(const std::string& tenant, const std::string& account) {
-    Json body = {
-        {"tenant", tenant}, {"account", account}, {"password", kPassword}, {"code", Code(account)}};
-    auto res = Call("POST", "/v1/session", "", body.dump());
-    EXPECT_TRUE(res && res->status == 201) << (res ? res->body : "no reply");
-    return res && res->status == 201 ? Json::parse(res->body)["token"].get<std::string>() : "";
-  }
-  void MakeAccount(const std::string& token, const std::string& tenant, const std::string& name,
-                   const std::vector<std::string>& roles,
-                   const std::vector<std::string>& businesses = {}) {
-    Json body = {
-        {"account", name}, {"roles", roles}, {"businesses", businesses}, {"password", kPassword}};
-    if (!tenant.empty()) body["tenant"] = tenant;
-    auto res = Call("POST", "/v1/accounts", token, body.dump());
-    ASSERT_TRUE(res && res->status == 201) << (res ? res->body : "no reply");
-    secrets_[name] = Json::parse(res->body)["totp_secret"].get<std::string>();
-  }
-  // A tenant with an admin, a registrar and an inquirer (for local-tax): their tokens.
-  std::map<std::string, std::string> Staff(const std::string& tenant, const std::string& p) {
-    const std::string ops = LogIn(std::string(kPlatformTenant), "ops");
-    EXPECT_EQ(Call("POST", "/v1/tenants", ops, Json{{"tenant", tenant}}.dump())->status, 201);
-    MakeAccount(ops, tenant, p + "admin", {"admin"});
-    const std::string admin = LogIn(tenant, p + "admin");
-    MakeAccount(admin, "", p + "reg", {"registrar"});
-    MakeAccount(admin, "", p + "inq", {"inquirer"}, {"pension-benefit"});
-    return {{"ops", ops},
-            {"admin", admin},
-            {"reg", LogIn(tenant, p + "reg")},
-            {"inq", LogIn(tenant, p + "inq")}};
-  }
-  std::vector<Json> AuditOf(const std::string& admin) {
-    auto res = Call("GET", "/v1/audit?limit=1000", admin);
-    EXPECT_EQ(res->status, 200) << res->body;
-    const Json body = Json::parse(res->body);  // kept: a range over a temporary's member dangles
-    std::vector<Json> out;
-    for (const Json& e : body["entries"]) out.push_back(e);
-    return out;
-  }
-  static int Refusals(const std::vector<Json>& log, const std::string& action) {
-    int n = 0;
-    for (const Json& e : log) n += e["action"] == action && !e["allowed"].get<bool>();
-    return n;
-  }
-
-  ipn::testing::TempDir dir_;
-  ManualClock clock_{1'790'000'000'000'000};
-  std::unique_ptr<KeyWrapper> platform_;
-  std::unique_ptr<MiddleStore> store_;
-  FakeInquirer inquirer_;
-  std::unique_ptr<MiddleApi> api_;
-  std::unique_ptr<httplib::Client> http_;
-  std::map<std::string, std::string> secrets_;
-};
 
 TEST_F(MiddleApiTest, StaffRegisterCopiesAndInquireByInternalPersonNumber) {
   auto mun = Staff(kMun, "m-");
@@ -431,7 +317,7 @@ class MiddlePolicyApiTest : public MiddleApiTest {
   void Configure(MiddleApiOptions& options) override {
     auto policy = policy::LoadDemoPolicy();
     ASSERT_TRUE(policy.ok()) << policy.status().ToString();
-    options.provided_items = ProvidedItems(**policy, {kMun, kPen});
+    options.provided_items = ProvidedItemBusinesses(**policy, {kMun, kPen});
   }
 };
 
@@ -458,6 +344,46 @@ TEST_F(MiddlePolicyApiTest, ACopyOfAnItemTheTenantDoesNotProvideIsRefused) {
 
 // The document is the contract: every documented path and method is served (never 404),
 // each operation says what it answers, and anything undocumented is 404.
+// A registrar whose account lists businesses registers, reads and deletes copies only of
+// the items provided for one of them (the permitted-link list: np-premium-exemption asks
+// the municipality for local-tax and public-assistance, never resident-record).
+TEST_F(MiddlePolicyApiTest, ARegistrarOfSomeBusinessesHandlesOnlyTheirItems) {
+  auto mun = Staff(kMun, "m-");
+  MakeAccount(mun["admin"], "", "m-reg-np", {"registrar"}, {"np-premium-exemption"});
+  const std::string reg = LogIn(kMun, "m-reg-np");
+  Json copy = {{"person", "MUNP-1"},
+               {"item", "public-assistance"},
+               {"content", "x"},
+               {"as_of", "2026-04-01"}};
+  EXPECT_EQ(Call("POST", "/v1/copies", reg, copy.dump())->status, 201);
+  copy["item"] = "resident-record";
+  auto refused = Call("POST", "/v1/copies", reg, copy.dump());
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_EQ(Json::parse(refused->body)["error"],
+            "item resident-record is provided for none of this account's businesses");
+  // The tenant's all-items registrar (no businesses listed) may; the scoped one may not
+  // read or delete it, nor slip it in through a file.
+  EXPECT_EQ(Call("POST", "/v1/copies", mun["reg"], copy.dump())->status, 201);
+  EXPECT_EQ(Call("GET", "/v1/copies?person=MUNP-1&item=resident-record", reg)->status, 403);
+  EXPECT_EQ(Call("DELETE", "/v1/copies?person=MUNP-1&item=resident-record", reg)->status, 403);
+  EXPECT_EQ(Call("GET", "/v1/copies?person=MUNP-1&item=public-assistance", reg)->status, 200);
+  const std::string csv =
+      "person,item,content,as_of,non_disclosure\n"
+      "MUNP-2,local-tax,ok,2026-04-01,false\n"
+      "MUNP-3,resident-record,ok,2026-04-01,false\n";
+  auto imported = Call("POST", "/v1/copies/import", reg, csv, "text/csv");
+  EXPECT_NE(imported->status, 200);
+  EXPECT_NE(imported->body.find("line 3: item resident-record is provided for none"),
+            std::string::npos)
+      << imported->body;
+  EXPECT_EQ(store_->Find(kMun, "MUNP-2", "local-tax").status().code(), Status::Code::kNotFound);
+  EXPECT_TRUE(store_->Find(kMun, "MUNP-1", "resident-record").ok());
+  const auto log = AuditOf(mun["admin"]);
+  EXPECT_EQ(Refusals(log, "register") + Refusals(log, "read_copy") + Refusals(log, "delete") +
+                Refusals(log, "import"),
+            4);
+}
+
 TEST_F(MiddleApiTest, TheOpenApiDocumentMatchesTheServer) {
   auto res = Call("GET", "/v1/openapi.json", "");
   ASSERT_EQ(res->status, 200);
@@ -473,7 +399,11 @@ TEST_F(MiddleApiTest, TheOpenApiDocumentMatchesTheServer) {
       }
       std::string upper = method;
       for (char& c : upper) c = static_cast<char>(std::toupper(c));
-      auto got = Call(upper, path, "", "{}");
+      std::string concrete = path;  // a path parameter gets a well-formed value
+      if (const size_t at = concrete.find("{id}"); at != std::string::npos) {
+        concrete.replace(at, 4, "1");
+      }
+      auto got = Call(upper, concrete, "", "{}");
       ASSERT_TRUE(got) << upper << " " << path;
       EXPECT_NE(got->status, 404) << upper << " " << path;
       EXPECT_TRUE(op["responses"].contains(std::to_string(got->status)))
@@ -481,14 +411,17 @@ TEST_F(MiddleApiTest, TheOpenApiDocumentMatchesTheServer) {
       ++operations;
     }
   }
-  EXPECT_EQ(operations, 13);
+  EXPECT_EQ(operations, 18);
   for (const auto& [method, path] :
        std::vector<std::pair<std::string, std::string>>{{"GET", "/"},
                                                         {"GET", "/v1/session"},
                                                         {"PUT", "/v1/inquiries"},
                                                         {"GET", "/v1/copies/import"},
                                                         {"POST", "/v1/audit"},
-                                                        {"GET", "/v2/copies"}}) {
+                                                        {"GET", "/v2/copies"},
+                                                        {"DELETE", "/v1/batches/1"},
+                                                        {"GET", "/v1/batches/x"},
+                                                        {"GET", "/v1/batches/1/result"}}) {
     auto got = Call(method, path, "", "{}");
     ASSERT_TRUE(got);
     EXPECT_EQ(got->status, 404) << method << " " << path;

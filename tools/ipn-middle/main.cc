@@ -144,7 +144,9 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
   }
   static ipn::daemon::Signals signals;
   ipn::daemon::InstallSignalHandlers(&signals);
-  auto platform = ipn::middle::MiddlePlatform::Start(store->get(), tenants, logger);
+  static ipn::SystemClock clock;
+  ipn::middle::ExchangeLog exchanges(store->get(), &clock);  // the API's and the platform's
+  auto platform = ipn::middle::MiddlePlatform::Start(store->get(), tenants, logger, &exchanges);
   if (!platform.ok()) return Fail(platform.status());
   std::unique_ptr<ipn::middle::MiddleApi> http;
   if (!api.empty()) {
@@ -160,6 +162,7 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
       return Fail(Status::InvalidArgument("--api takes HOST:PORT (PORT 0: any free port)"));
     }
     options.tls_dir = tls_dir;
+    options.exchanges = &exchanges;
     if (!policy_file.empty()) {
       // Only copies of items the tenants provide under the permitted-link list.
       auto key = ipn::policy::ReadAdminPublicKey(admin_key);
@@ -172,7 +175,7 @@ int RunServe(const std::string& dir, const std::vector<std::string>& tenant_args
       if (!policy.ok()) return Fail(policy.status().WithContext(policy_file));
       std::vector<std::string> codes;
       for (const auto& [code, endpoint] : tenants) codes.push_back(code);
-      options.provided_items = ipn::middle::ProvidedItems(**policy, codes);
+      options.provided_items = ipn::middle::ProvidedItemBusinesses(**policy, codes);
     }
     options.store = store->get();
     options.inquirer = platform->get();

@@ -1,0 +1,314 @@
+// BatchInquiries: checking and storing a file, the worker, progress and results.
+//   header row  B tenant 0 id                 {account, roles, businesses, submitted, rows}
+//   line rows   R tenant 0 id line-index      {line, person, provider, business, item,
+//                                              and once sent: outcome, request_id, …}
+#include "middle/batch_inquiries.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/big_endian.h"
+#include "common/encoding.h"
+#include "policy/csv.h"
+
+namespace ipn::middle {
+namespace {
+
+using Json = nlohmann::json;
+constexpr auto kHeader = MiddleStore::Ordered::kBatch;
+constexpr auto kLine = MiddleStore::Ordered::kBatchLine;
+constexpr size_t kPage = 1'000;  // rows read from the store at a time
+
+std::string Key(uint64_t a) {
+  std::string key;
+  AppendBigEndian64(a, key);
+  return key;
+}
+
+std::string Key(uint64_t a, uint64_t b) {
+  return Key(a) + Key(b);
+}
+
+std::string Dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Status AtLine(int line, const Status& s) {
+  return s.WithContext("line " + std::to_string(line));
+}
+
+// The rules of a row, before anything is stored.
+Status CheckRow(const Account& who, const InquiryRow& row) {
+  if (row.person.empty() || row.person.size() > kMaxPersonNumber || row.item.empty() ||
+      row.item.size() > kMaxItemCode) {
+    return Status::InvalidArgument("person (1–32 characters) and item (1–64) are required");
+  }
+  if (row.provider.empty() || row.provider.size() > 64 || row.business.empty() ||
+      row.business.size() > 64) {
+    return Status::InvalidArgument("provider and business are 1 to 64 characters");
+  }
+  if (who.businesses.count(row.business) == 0) {
+    return Status::PermissionDenied("business " + row.business + " is not one of this account's");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+BatchInquiries::~BatchInquiries() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+Status BatchInquiries::Start() {
+  for (const std::string& tenant : store_->Tenants()) {
+    auto headers = store_->ListOrdered(kHeader, tenant, "", "", kKeptBatches + kMaxOpenBatches);
+    if (!headers.ok()) return headers.status();
+    for (const auto& [key, value] : *headers) {
+      if (key.size() != 8) return Status::Corruption("a batch header's key");
+      const uint64_t id = GetBigEndian64(key.data());
+      Result<BatchProgress> progress = Load(tenant, id);
+      if (!progress.ok()) return progress.status();
+      if (progress->finished()) continue;
+      Json header = Json::parse(value, nullptr, false);
+      Open open;
+      open.who.tenant = tenant;
+      open.who.name = header.value("account", "");
+      open.who.businesses = header.value("businesses", std::set<std::string>());
+      open.next = progress->done;
+      open.progress = std::move(*progress);
+      open_.emplace(std::pair{tenant, id}, std::move(open));
+      turn_.emplace_back(tenant, id);
+    }
+  }
+  if (!turn_.empty() && log_ != nullptr) {
+    log_->Info("middle_batches_resumed", {{"batches", std::to_string(turn_.size())}});
+  }
+  worker_ = std::thread([this] { Loop(); });
+  return Status::Ok();
+}
+
+Result<BatchProgress> BatchInquiries::Submit(const Account& who, std::string_view csv) {
+  if (csv.size() > kMaxBatchBytes) {
+    return Status::ResourceExhausted("a batch file is at most 4 MiB");
+  }
+  auto table = policy::ParseCsv(csv, "batch");
+  if (!table.ok()) return Status::InvalidArgument(table.status().message());
+  if (table->header != std::vector<std::string>{"person", "provider", "business", "item"}) {
+    return Status::InvalidArgument("line 1: the header must be person,provider,business,item");
+  }
+  if (table->records.empty()) return Status::InvalidArgument("the file has no rows");
+  if (table->records.size() > kMaxBatchRows) {
+    return Status::ResourceExhausted("a batch file has at most " + std::to_string(kMaxBatchRows) +
+                                     " rows");
+  }
+  std::vector<std::pair<std::string, std::string>> rows;
+  rows.reserve(table->records.size() + 1);
+  for (size_t i = 0; i < table->records.size(); ++i) {
+    const auto& f = table->records[i];
+    InquiryRow row{f[0], f[1], f[2], f[3], ""};
+    IPN_RETURN_IF_ERROR([&] {
+      Status s = CheckRow(who, row);
+      return s.ok() ? s : AtLine(table->lines[i], s);
+    }());
+    rows.emplace_back("", Dump({{"line", table->lines[i]},
+                                {"person", row.person},
+                                {"provider", row.provider},
+                                {"business", row.business},
+                                {"item", row.item}}));
+  }
+  std::lock_guard<std::mutex> lock(mu_);  // one submission at a time: ids in order
+  size_t open_here = 0;
+  for (const auto& [key, open] : open_) open_here += key.first == who.tenant ? 1 : 0;
+  if (open_here >= kMaxOpenBatches) {
+    return Status::ResourceExhausted(std::to_string(kMaxOpenBatches) +
+                                     " batch files are running already; wait for one to finish");
+  }
+  auto last = store_->LastOrdered(kHeader, who.tenant, "");
+  if (!last.ok()) return last.status();
+  const uint64_t id = last->has_value() ? GetBigEndian64((*last)->data()) + 1 : 1;
+  for (size_t i = 0; i < rows.size(); ++i) rows[i].first = Key(id, i);
+  BatchProgress progress;
+  progress.id = id;
+  progress.account = who.name;
+  progress.submitted_unix_us = clock_->NowMicros();
+  progress.rows = rows.size();
+  // The lines first, then the header in the same way: a file without its header is never
+  // read (Start lists headers), so a crash between leaves nothing half-submitted.
+  IPN_RETURN_IF_ERROR(store_->PutOrdered(kLine, who.tenant, rows));
+  IPN_RETURN_IF_ERROR(store_->PutOrdered(kHeader, who.tenant,
+                                         {{Key(id), Dump({{"account", who.name},
+                                                          {"businesses", who.businesses},
+                                                          {"submitted", progress.submitted_unix_us},
+                                                          {"rows", progress.rows}})}}));
+  // Past kKeptBatches files, the oldest goes (results and all).
+  auto headers = store_->ListOrdered(kHeader, who.tenant, "", "", kKeptBatches + 1);
+  if (headers.ok() && headers->size() > kKeptBatches) {
+    const std::string& oldest = headers->front().first;
+    if (open_.count({who.tenant, GetBigEndian64(oldest.data())}) == 0) {
+      (void)store_->DeleteOrdered(kLine, who.tenant, oldest);
+      (void)store_->DeleteOrdered(kHeader, who.tenant, oldest);
+    }
+  }
+  Open open{progress, who, 0};
+  open_.emplace(std::pair{who.tenant, id}, std::move(open));
+  turn_.emplace_back(who.tenant, id);
+  cv_.notify_all();
+  return progress;
+}
+
+Result<BatchProgress> BatchInquiries::Load(const std::string& tenant, uint64_t id) const {
+  auto header = store_->ListOrdered(kHeader, tenant, Key(id), "", 1);
+  if (!header.ok()) return header.status();
+  if (header->empty()) return Status::NotFound("no batch " + std::to_string(id));
+  Json h = Json::parse(header->front().second, nullptr, false);
+  BatchProgress p;
+  p.id = id;
+  p.account = h.value("account", "");
+  p.submitted_unix_us = h.value("submitted", int64_t{0});
+  p.rows = h.value("rows", size_t{0});
+  std::string after;
+  for (;;) {
+    auto page = store_->ListOrdered(kLine, tenant, Key(id), after, kPage);
+    if (!page.ok()) return page.status();
+    for (const auto& [key, value] : *page) {
+      Json row = Json::parse(value, nullptr, false);
+      if (!row.contains("outcome")) continue;
+      ++p.done;
+      ++p.outcomes[row.value("outcome", "")];
+    }
+    if (page->size() < kPage) break;
+    after = page->back().first;
+  }
+  return p;
+}
+
+Result<BatchProgress> BatchInquiries::Progress(const Account& who, uint64_t id) const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = open_.find({who.tenant, id});
+    if (it != open_.end()) {
+      if (it->second.progress.account == who.name) return it->second.progress;
+      return Status::NotFound("no batch " + std::to_string(id) + " of this account");
+    }
+  }
+  Result<BatchProgress> p = Load(who.tenant, id);
+  if (p.ok() && p->account != who.name) {
+    return Status::NotFound("no batch " + std::to_string(id) + " of this account");
+  }
+  return p;
+}
+
+Result<std::string> BatchInquiries::Results(const Account& who, uint64_t id) const {
+  Result<BatchProgress> p = Progress(who, id);
+  if (!p.ok()) return p.status();
+  if (!p->finished()) {
+    return Status::FailedPrecondition("batch " + std::to_string(id) +
+                                      " is still running: " + std::to_string(p->done) + " of " +
+                                      std::to_string(p->rows) + " rows done");
+  }
+  std::string out =
+      "line,person,provider,business,item,outcome,request_id,exchange_id,explanation,content\r\n";
+  std::string after;
+  for (;;) {
+    auto page = store_->ListOrdered(kLine, who.tenant, Key(id), after, kPage);
+    if (!page.ok()) return page.status();
+    for (const auto& [key, value] : *page) {
+      Json row = Json::parse(value, nullptr, false);
+      out += std::to_string(row.value("line", 0));
+      for (const char* name : {"person", "provider", "business", "item", "outcome", "request_id",
+                               "exchange_id", "explanation", "content"}) {
+        out += ',' + CsvField(row.value(name, ""));
+      }
+      out += "\r\n";
+    }
+    if (page->size() < kPage) break;
+    after = page->back().first;
+  }
+  return out;
+}
+
+bool BatchInquiries::SendOne() {
+  std::pair<std::string, uint64_t> key;
+  Account who;
+  size_t index = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (turn_.empty()) return false;
+    key = turn_.front();
+    turn_.pop_front();
+    const Open& open = open_.at(key);
+    who = open.who;
+    index = open.next;
+  }
+  const auto& [tenant, id] = key;
+  auto stored = store_->ListOrdered(kLine, tenant, Key(id, index), "", 1);
+  Json row = stored.ok() && !stored->empty() ? Json::parse(stored->front().second, nullptr, false)
+                                             : Json();
+  if (!row.is_object()) {
+    // The file's rows cannot be read: stop it here rather than spin on it.
+    if (log_ != nullptr) {
+      log_->Error("middle_batch_unreadable",
+                  {{"tenant", tenant},
+                   {"batch", std::to_string(id)},
+                   {"reason", stored.ok() ? "a row is missing" : stored.status().message()}});
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    open_.erase(key);
+    return true;
+  }
+  InquiryRow inquiry{row.value("person", ""), row.value("provider", ""), row.value("business", ""),
+                     row.value("item", ""), std::to_string(id)};
+  Result<SentInquiry> sent = sender_->Send(who, inquiry);
+  if (sent.ok()) {
+    row["outcome"] = sent->answer.outcome;
+    row["request_id"] = sent->request_id;
+    row["exchange_id"] = sent->answer.exchange_id;
+    row["explanation"] = sent->answer.explanation;
+    if (sent->answer.outcome == "provided") row["content"] = sent->answer.content;
+  } else {
+    // Refused here (no symbol for the person number, say) or no result came back: the
+    // explanation says which; the exchange log and the audit log have the rest.
+    row["outcome"] = "error";
+    row["explanation"] = sent.status().message();
+  }
+  // In the write-ahead log now, on disk with the audit log's next sync (within 20 ms).
+  Status kept = store_->PutOrdered(kLine, tenant, {{Key(id, index), Dump(row)}}, /*sync=*/false);
+  std::lock_guard<std::mutex> lock(mu_);
+  Open& open = open_.at(key);
+  if (!kept.ok()) {
+    // Stop the file here rather than send the row again and again: a restart resumes it
+    // at this row (a second exchange for it, audited as such).
+    if (log_ != nullptr) {
+      log_->Error("middle_batch_row_not_kept",
+                  {{"tenant", tenant}, {"batch", std::to_string(id)}, {"reason", kept.message()}});
+    }
+    open_.erase(key);
+    return true;
+  }
+  ++open.next;
+  ++open.progress.done;
+  ++open.progress.outcomes[row.value("outcome", "")];
+  if (open.progress.finished()) {
+    open_.erase(key);
+  } else {
+    turn_.push_back(key);
+  }
+  return true;
+}
+
+void BatchInquiries::Loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !turn_.empty(); });
+      if (stop_) return;
+    }
+    SendOne();
+  }
+}
+
+}  // namespace ipn::middle

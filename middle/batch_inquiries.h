@@ -1,0 +1,92 @@
+// BatchInquiries: batch inquiry files (一括照会), for an existing system that asks about
+// many persons at once — a night's run, say. An inquirer account submits a CSV file
+// (header person,provider,business,item); every row is checked before anything is kept (a
+// bad row is "line N: …" and nothing of the file is stored), then the file is kept sealed
+// in the tenant's store (MiddleStore's ordered rows) and its rows are sent one after
+// another in the background by the platform's one batch worker, round robin over the
+// open batches of every tenant so that one long file does not hold back another's. Each
+// row goes out exactly as a single inquiry does (InquirySender: audited, logged as an
+// exchange) and its result is written beside it. The submitting account follows the
+// progress and, once every row has its result, downloads the results file (CSV).
+//
+// A restarted platform resumes every unfinished file at its first row without a result:
+// a row whose inquiry was out when the process died is asked again, under a new request
+// id (the core's duplicate guard keys on request ids, so it is a second exchange, and the
+// audit log shows both).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "common/logger.h"
+#include "common/status.h"
+#include "middle/accounts.h"
+#include "middle/inquiry_sender.h"
+#include "middle/middle_store.h"
+
+namespace ipn::middle {
+
+// Named limits (docs/limits.md).
+inline constexpr size_t kMaxBatchRows = 10'000;
+inline constexpr size_t kMaxBatchBytes = size_t{4} << 20;
+inline constexpr size_t kMaxOpenBatches = 4;  // per tenant: submitted and not finished
+inline constexpr size_t kKeptBatches = 100;   // per tenant: older finished files are dropped
+
+struct BatchProgress {
+  uint64_t id = 0;
+  std::string account;
+  int64_t submitted_unix_us = 0;
+  size_t rows = 0;
+  size_t done = 0;
+  std::map<std::string, size_t> outcomes;  // outcome -> rows (error: see the row)
+  bool finished() const { return done == rows; }
+};
+
+class BatchInquiries {
+ public:
+  BatchInquiries(MiddleStore* store, InquirySender* sender, const Clock* clock, Logger* log)
+      : store_(store), sender_(sender), clock_(clock), log_(log) {}
+  ~BatchInquiries();  // stops after the row in flight
+
+  // Loads every tenant's batches (the unfinished ones queued) and starts the worker.
+  Status Start();
+
+  // InvalidArgument "line N: …" for a bad row or header, PermissionDenied "line N: …"
+  // for a business not the account's, ResourceExhausted past the limits.
+  Result<BatchProgress> Submit(const Account& who, std::string_view csv);
+  // NotFound for an unknown batch or another account's.
+  Result<BatchProgress> Progress(const Account& who, uint64_t id) const;
+  // The results file: person,provider,business,item,outcome,request_id,exchange_id,
+  // explanation,content — in the file's order. FailedPrecondition while rows remain.
+  Result<std::string> Results(const Account& who, uint64_t id) const;
+
+ private:
+  struct Open {  // a batch with rows to send
+    BatchProgress progress;
+    Account who;      // as submitted: its businesses were checked against every row then
+    size_t next = 0;  // the first row without a result
+  };
+  // The next row of the next open batch (round robin), sent; false when none is open.
+  bool SendOne();
+  void Loop();
+  Result<BatchProgress> Load(const std::string& tenant, uint64_t id) const;
+
+  MiddleStore* store_;
+  InquirySender* sender_;
+  const Clock* clock_;
+  Logger* log_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::pair<std::string, uint64_t>, Open> open_;  // (tenant, id)
+  std::deque<std::pair<std::string, uint64_t>> turn_;      // round robin, front is next
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+}  // namespace ipn::middle

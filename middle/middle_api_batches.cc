@@ -1,0 +1,131 @@
+// MiddleApi, the routes an existing system uses beside single inquiries: the symbol a
+// person number is bound to, the tenant's exchange log, and batch inquiry files.
+#include <charconv>
+
+#include "common/encoding.h"
+#include "middle/api_impl.h"
+
+namespace ipn::middle {
+namespace {
+
+constexpr size_t kMaxExchangePage = 1'000;
+
+Json ProgressJson(const BatchProgress& p) {
+  return {{"batch", p.id},
+          {"account", p.account},
+          {"submitted_unix_us", p.submitted_unix_us},
+          {"rows", p.rows},
+          {"done", p.done},
+          {"outcomes", p.outcomes},
+          {"state", p.finished() ? "finished" : "running"}};
+}
+
+}  // namespace
+
+// The agency symbol bound to an internal person number (hex), for a system that talks to
+// the network through the SDK too. Staff who register or inquire may read it; an admin
+// may not (no access to the tenant's persons).
+void MiddleApi::Impl::ReadSymbol(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  const char* role = who->Has("registrar") ? "registrar" : "inquirer";
+  if (!Allowed(*who, role, named, "read_symbol", res)) return;
+  const std::string person = req.get_param_value("person");
+  Result<std::string> symbol = options_.store->SymbolOf(who->tenant, person);
+  Audit(who->tenant, who->name, "read_symbol",
+        person.substr(0, kMaxPersonNumber) + (symbol.ok() ? "" : ": " + symbol.status().message()),
+        symbol.ok());
+  if (!symbol.ok()) return ReplyError(res, symbol.status());
+  Reply(res, 200,
+        {{"person", person},
+         {"symbol",
+          HexEncode(std::span(reinterpret_cast<const uint8_t*>(symbol->data()), symbol->size()))}});
+}
+
+// The tenant's exchange log: an admin reads all of it; an inquirer the entries of its
+// own businesses.
+void MiddleApi::Impl::ReadExchanges(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  const bool admin = who->Has("admin");
+  if (!Allowed(*who, admin ? "admin" : "inquirer", named, "read_exchanges", res)) return;
+  uint64_t after = 0, limit = 100;
+  if (!PageParams(req, res, &after, &limit)) return;
+  auto entries = exchanges_->List(who->tenant, after, std::min<uint64_t>(limit, kMaxExchangePage));
+  if (!entries.ok()) return ReplyError(res, entries.status());
+  Audit(who->tenant, who->name, "read_exchanges", "after " + std::to_string(after), true);
+  Json out = Json::array();
+  uint64_t last = after;
+  for (const ExchangeEntry& e : *entries) {
+    last = e.seq;
+    if (!admin && who->businesses.count(e.business) == 0) continue;
+    Json entry = {{"seq", e.seq},
+                  {"at_unix_us", e.at_unix_us},
+                  {"role", e.role},
+                  {"person", e.person},
+                  {"peer", e.peer},
+                  {"business", e.business},
+                  {"item", e.item},
+                  {"outcome", e.outcome},
+                  {"request_id", e.request_id},
+                  {"exchange_id", e.exchange_id}};
+    if (!e.account.empty()) entry["account"] = e.account;
+    if (!e.batch.empty()) entry["batch"] = e.batch;
+    out.push_back(std::move(entry));
+  }
+  // `next_after` lets a filtered reader page on past entries it was not shown.
+  Reply(res, 200, {{"entries", out}, {"next_after", last}});
+}
+
+void MiddleApi::Impl::SubmitBatch(const httplib::Request& req, httplib::Response& res) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  if (!Allowed(*who, "inquirer", named, "submit_batch", res)) return;
+  if (!req.get_header_value("Content-Type").starts_with("text/csv")) {
+    return Reply(res, 415, {{"error", "send the batch file as text/csv"}});
+  }
+  if (req.body.size() > kMaxBatchBytes) {
+    Audit(who->tenant, who->name, "submit_batch", "over 4 MiB", false);
+    return Reply(res, 413, {{"error", "a batch file is at most 4 MiB"}});
+  }
+  Result<BatchProgress> made = batches_.Submit(*who, req.body);
+  Audit(who->tenant, who->name, "submit_batch",
+        made.ok()
+            ? "batch " + std::to_string(made->id) + ": " + std::to_string(made->rows) + " rows"
+            : made.status().message(),
+        made.ok());
+  if (!made.ok()) return ReplyError(res, made.status());
+  res.set_header("Location", "/v1/batches/" + std::to_string(made->id));
+  Reply(res, 202, ProgressJson(*made));
+}
+
+void MiddleApi::Impl::ReadBatch(const httplib::Request& req, httplib::Response& res, bool results) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  Json named = {{"tenant", req.get_param_value("tenant")}};
+  if (!Allowed(*who, "inquirer", named, results ? "read_batch_results" : "read_batch", res)) {
+    return;
+  }
+  uint64_t id = 0;
+  const std::string text = req.matches[1];
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc()) return Reply(res, 404, {{"error", "no batch " + text}});
+  if (!results) {
+    Result<BatchProgress> p = batches_.Progress(*who, id);
+    if (!p.ok()) return ReplyError(res, p.status());
+    return Reply(res, 200, ProgressJson(*p));
+  }
+  Result<std::string> file = batches_.Results(*who, id);
+  Audit(who->tenant, who->name, "read_batch_results",
+        "batch " + text + (file.ok() ? "" : ": " + file.status().message()), file.ok());
+  if (!file.ok()) return ReplyError(res, file.status());
+  res.status = 200;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Content-Disposition", "attachment; filename=\"batch-" + text + "-results.csv\"");
+  res.set_content(std::move(*file), "text/csv; charset=utf-8");
+}
+
+}  // namespace ipn::middle
