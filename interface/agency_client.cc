@@ -46,6 +46,12 @@ Status AgencyClient::Send(const v1::Envelope& e) {
 Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& node_endpoint,
                                                             bool serve,
                                                             std::chrono::milliseconds timeout) {
+  return Connect(node_endpoint, ConnectOptions{.serve = serve, .items = {}, .timeout = timeout});
+}
+
+Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& node_endpoint,
+                                                            ConnectOptions options) {
+  const std::chrono::milliseconds timeout = options.timeout;
   std::unique_ptr<AgencyClient> client(new AgencyClient());
   IPN_RETURN_IF_ERROR(ZmqCall("create the node socket", [&] {
     client->context_ = std::make_unique<zmq::context_t>(1);
@@ -59,7 +65,8 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
       ConnectionWatch::Start(*client->context_, *client->socket_);
   if (!watch.ok()) return watch.status();
   client->watch_ = std::move(*watch);
-  client->serve_ = serve;
+  client->serve_ = options.serve;
+  if (options.serve) client->items_ = std::move(options.items);
   Status connected = ZmqCall("bad node endpoint " + node_endpoint,
                              [&] { client->socket_->connect(node_endpoint); });
   if (!connected.ok()) return Status::InvalidArgument(connected.message());
@@ -70,6 +77,10 @@ Result<std::unique_ptr<AgencyClient>> AgencyClient::Connect(const std::string& n
   v1::Envelope ack;
   Result<bool> got = ReceiveEnvelope(*client->socket_, &ack);
   if (!got.ok()) return got.status();
+  if (*got && ack.has_error()) {
+    return Status::InvalidArgument("the node at " + node_endpoint +
+                                   " refused Hello: " + ack.error().reason());
+  }
   if (!*got || !ack.has_welcome()) {
     return Status::Unavailable("the node at " + node_endpoint + " did not answer");
   }
@@ -81,6 +92,7 @@ Status AgencyClient::SendHello() {
   v1::Envelope hello;
   StampEnvelope(&hello, "local-hello", NowMicros());
   hello.mutable_hello()->set_serves_inquiries(serve_);
+  for (const std::string& item : items_) hello.mutable_hello()->add_items(item);
   return Send(hello);
 }
 

@@ -54,8 +54,25 @@ struct IssuedSymbol {
 
 class AgencyClient {
  public:
-  // Connects to the node's local endpoint and says Hello; `serve` asks the node to
-  // send this client forwarded inquiries. Fails if the node does not answer in time.
+  // What Connect asks of the node in its Hello, and how long it waits for the answer.
+  struct ConnectOptions {
+    // Asks the node to send this client forwarded inquiries.
+    bool serve = false;
+    // Serving only: the items this client answers. The node hands an inquiry for an item
+    // to the serving clients that named it, and only when none did, to those that named
+    // no item (empty: every item no connected serving client names). At most 256 items
+    // of 1 to 64 bytes (interface/served_inquiries.h): past that the node refuses the
+    // Hello and Connect fails with InvalidArgument.
+    std::vector<std::string> items;
+    std::chrono::milliseconds timeout = std::chrono::seconds(5);
+  };
+
+  // Connects to the node's local endpoint and says Hello (again by itself whenever the
+  // node restarts, with the same options). Fails if the node does not answer in time, or
+  // refuses the Hello.
+  static Result<std::unique_ptr<AgencyClient>> Connect(const std::string& node_endpoint,
+                                                       ConnectOptions options);
+  // The same with `serve` and `timeout` only: a serving client answers every item.
   static Result<std::unique_ptr<AgencyClient>> Connect(
       const std::string& node_endpoint, bool serve = false,
       std::chrono::milliseconds timeout = std::chrono::seconds(5));
@@ -125,6 +142,8 @@ class AgencyClient {
   std::unique_ptr<ConnectionWatch> watch_;
   int sessions_ = 0;    // sessions with the node so far; each after the first re-Hellos
   bool serve_ = false;  // asked for forwarded inquiries
+  // … for these items only (empty: every item no serving client names); in every Hello.
+  std::vector<std::string> items_;
   uint64_t next_id_ = 0;
   std::string core_public_key_;  // from the node's local Welcome: resident codes are sealed to it
   std::string id_prefix_;

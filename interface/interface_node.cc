@@ -274,15 +274,29 @@ void InterfaceNode::Impl::HandleLocal(Incoming& in) {
   v1::Envelope& e = in.envelope;
   switch (e.body_case()) {
     case v1::Envelope::kHello: {
+      const v1::Hello& hello = e.hello();
+      if (hello.serves_inquiries()) {
+        // The items it answers (Hello.items): past the limits, the Hello is refused and
+        // changes nothing; the client is told why.
+        Status joined = served_.AddServer(
+            in.routing_id, std::vector<std::string>(hello.items().begin(), hello.items().end()));
+        if (!joined.ok()) {
+          log_->Warn("local_hello_refused", {{"reason", joined.message()}});
+          v1::Envelope err = Stamped(e.request_id());
+          err.mutable_error()->set_code(v1::ERROR_CODE_MALFORMED);
+          err.mutable_error()->set_reason("Hello refused: " + joined.message());
+          (void)SendLocal(in.routing_id, err);
+          return;
+        }
+      }
       listeners_.insert(in.routing_id);
-      if (e.hello().serves_inquiries()) served_.AddServer(in.routing_id);
       v1::Envelope ack = Stamped(e.request_id());
       // Acknowledges the local Hello. Peers are not shared locally; the core's key is, so
       // that the registry's system can seal resident codes to the core.
       ack.mutable_welcome()->set_core_public_key(options_.core_public_key.data(),
                                                  options_.core_public_key.size());
       (void)SendLocal(in.routing_id, ack);
-      if (e.hello().serves_inquiries()) ServeParked();
+      if (hello.serves_inquiries()) ServeParked();
       return;
     }
     case v1::Envelope::kInquiry: return HandleLocalInquiry(in);

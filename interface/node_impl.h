@@ -115,9 +115,10 @@ class InterfaceNode::Impl {
     std::unique_ptr<zmq::socket_t> socket;
   };
   std::map<std::string, PeerConnection> peer_sockets_;  // by agency
-  // Forwarded inquiries that arrived while no serving system was connected (the agency's
-  // system restarting, or reconnecting to this restarted node): held, up to
-  // kMaxParkedForwards, until one says Hello or kParkUs (or the deadline) passes.
+  // Forwarded inquiries that arrived while no serving system for their item was connected
+  // (the agency's system restarting, or reconnecting to this restarted node): held, up to
+  // kMaxParkedForwards, until one that takes it says Hello or kParkUs (or the deadline)
+  // passes.
   struct Parked {
     v1::Envelope forward;
     ServedInquiry x;

@@ -1,7 +1,8 @@
 // InterfaceNode, the provider side: a forwarded inquiry goes to one of the agency's
-// serving systems (ServedInquiries keeps the rotation and the deadlines); its answer is
-// sealed end to end straight to the inquirer's node, and only the outcome goes to the
-// core. The provider's node knows an exchange only by the core's exchange id.
+// serving systems, chosen by its item (ServedInquiries keeps the serving systems, their
+// items, the rotation and the deadlines); its answer is sealed end to end straight to the
+// inquirer's node, and only the outcome goes to the core. The provider's node knows an
+// exchange only by the core's exchange id.
 #include <algorithm>
 
 #include "common/limits.h"
@@ -20,6 +21,7 @@ void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
   ServedInquiry x;
   x.exchange_id = f.exchange_id();
   x.inquirer = f.inquirer_code();
+  x.item = f.item_code();
   x.inquirer_node = f.inquirer_node();
   x.deadline_us = f.deadline_unix_us();
   Status vouched = peers_->Vouch(f.inquirer_node());
@@ -41,21 +43,23 @@ void InterfaceNode::Impl::HandleForwardedInquiry(const v1::Envelope& e) {
   }
   v1::Envelope to_agency = Stamped(x.exchange_id);
   *to_agency.mutable_forwarded_inquiry() = f;
-  // No serving system right now — most often one reconnecting after this node or it
-  // restarted. Hold the inquiry briefly rather than fail an answerable exchange, but let
-  // go in time for the failure to reach the core before its deadline does.
+  // No serving system for this item right now — most often one reconnecting after this
+  // node or it restarted. Hold the inquiry briefly rather than fail an answerable
+  // exchange, but let go in time for the failure to reach the core before its deadline
+  // does.
   const int64_t until = std::min(x.deadline_us - kParkMarginUs, Now() + kParkUs);
-  if (served_.servers() == 0 && parked_.size() < kMaxParkedForwards && until > Now()) {
+  if (!served_.HasServer(x.item) && parked_.size() < kMaxParkedForwards && until > Now()) {
     parked_.push_back(Parked{std::move(to_agency), std::move(x), until});
     return;
   }
   ServeForward(to_agency, std::move(x));
 }
 
-// Hands a forward to the next serving system in rotation; a system that vanished fails
-// the send at once (ROUTER_MANDATORY): it leaves the rotation and the next one gets it.
+// Hands a forward to the serving system ServedInquiries chooses for its item; a system
+// that vanished fails the send at once (ROUTER_MANDATORY): it leaves the rotation and the
+// next choice gets it (a general system once no system naming the item is left).
 void InterfaceNode::Impl::ServeForward(v1::Envelope& to_agency, ServedInquiry x) {
-  while (std::optional<std::string> server = served_.NextServer()) {
+  while (std::optional<std::string> server = served_.NextServer(x.item)) {
     if (SendLocal(*server, to_agency).ok()) {
       x.server = *server;
       break;
@@ -77,11 +81,18 @@ void InterfaceNode::Impl::ServeForward(v1::Envelope& to_agency, ServedInquiry x)
   }
 }
 
-// A serving system said Hello: the held forwards go to it, oldest first.
+// A serving system said Hello: the held forwards it can take go out, oldest first; those
+// for items still without a serving system stay held.
 void InterfaceNode::Impl::ServeParked() {
   std::deque<Parked> parked = std::move(parked_);
   parked_.clear();
-  for (Parked& p : parked) ServeForward(p.forward, std::move(p.x));
+  for (Parked& p : parked) {
+    if (served_.HasServer(p.x.item)) {
+      ServeForward(p.forward, std::move(p.x));
+    } else {
+      parked_.push_back(std::move(p));
+    }
+  }
 }
 
 void InterfaceNode::Impl::ExpireParked(int64_t now) {

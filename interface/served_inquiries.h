@@ -7,10 +7,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -18,10 +19,16 @@
 
 namespace ipn::interface {
 
+// What one serving client may name in its Hello (Hello.items): at most this many items,
+// each of 1 to kMaxServedItemBytes bytes. A Hello past either is refused.
+inline constexpr size_t kMaxServedItems = 256;
+inline constexpr size_t kMaxServedItemBytes = 64;
+
 // One forwarded inquiry being served.
 struct ServedInquiry {
   std::string exchange_id;
   std::string inquirer;
+  std::string item;            // the item asked: it chooses the serving client
   v1::PeerNode inquirer_node;  // where and to whom the answer is sealed
   int64_t deadline_us = 0;
   std::string server;  // the serving client it was handed to
@@ -34,15 +41,22 @@ class ServedInquiries {
   explicit ServedInquiries(size_t max_served = 200'000, int64_t grace_us = 1'000'000)
       : max_served_(max_served), grace_us_(grace_us) {}
 
-  // A local system that serves forwarded inquiries joined (once; again is a no-op).
-  void AddServer(const std::string& client);
+  // A local system that serves forwarded inquiries joined, answering `items` (empty: every
+  // item no connected serving client names). Again: its items are replaced, its turn in
+  // the rotation kept. InvalidArgument, and nothing changes, past kMaxServedItems items or
+  // for an item empty or longer than kMaxServedItemBytes.
+  Status AddServer(const std::string& client, const std::vector<std::string>& items = {});
   // It is gone (a send to it failed): it leaves the rotation. The inquiries it held
   // are returned, so that the node can end them (they were never answered).
   std::vector<ServedInquiry> RemoveServer(const std::string& client);
   size_t servers() const { return servers_.size(); }
 
-  // The next serving client in rotation; nullopt when none is connected.
-  std::optional<std::string> NextServer();
+  // The serving client for an inquiry about `item`: one of the clients that named it, else
+  // one of those that named no item; whichever of them was handed an inquiry least
+  // recently (in turn, in the order they joined). nullopt when there is none.
+  std::optional<std::string> NextServer(std::string_view item);
+  // Whether NextServer(item) would name a client.
+  bool HasServer(std::string_view item) const;
 
   // Whether Add would take `exchange_id`: AlreadyExists for an exchange id already
   // served; ResourceExhausted past the limit.
@@ -61,8 +75,17 @@ class ServedInquiries {
  private:
   size_t max_served_;
   int64_t grace_us_;
-  std::deque<std::string> servers_;
-  size_t next_server_ = 0;
+  struct Server {
+    std::string client;
+    std::set<std::string, std::less<>> items;  // empty: every item no server names
+    uint64_t last_turn = 0;                    // when it was last chosen (0: never)
+  };
+  // The index in servers_ of the client for `item` (the rule of NextServer), or
+  // servers_.size() when there is none.
+  size_t Choose(std::string_view item) const;
+
+  std::vector<Server> servers_;  // in the order they joined
+  uint64_t turns_ = 0;
   std::map<std::string, ServedInquiry> served_;  // by exchange id
 };
 
