@@ -1,7 +1,7 @@
 // Internal to middle/: MiddleApi's state and the helpers its route files share.
 //   middle_api.cc         start-up, routing, who is calling, log-in, accounts, audit
 //   middle_api_copies.cc  copies (one by one and in bulk) and single inquiries
-//   middle_api_batches.cc symbols, the exchange log and batch inquiry files
+//   middle_api_batches.cc symbols, the exchange log, batch inquiry files, by-hand items
 #pragma once
 
 #include <httplib.h>
@@ -84,6 +84,7 @@ class MiddleApi::Impl {
   void ReadExchanges(const httplib::Request& req, httplib::Response& res);
   void SubmitBatch(const httplib::Request& req, httplib::Response& res);
   void ReadBatch(const httplib::Request& req, httplib::Response& res, bool results);
+  void ByHand(const httplib::Request& req, httplib::Response& res, bool set);
   // The policy allows `who`'s tenant to provide the copy's item, and `who` to register
   // it (always, without a policy).
   Status CheckProvidedItem(const Account& who, const Copy& copy) const;

@@ -123,6 +123,8 @@ void MiddleApi::Impl::Route() {
   server_->Get("/v1/symbols", [this](Req q, Res r) { ReadSymbol(q, r); });
   server_->Get("/v1/exchanges", [this](Req q, Res r) { ReadExchanges(q, r); });
   server_->Post("/v1/batches", [this](Req q, Res r) { SubmitBatch(q, r); });
+  server_->Get("/v1/by-hand", [this](Req q, Res r) { ByHand(q, r, false); });
+  server_->Put("/v1/by-hand", [this](Req q, Res r) { ByHand(q, r, true); });
   server_->Get(R"(/v1/batches/(\d{1,19}))", [this](Req q, Res r) { ReadBatch(q, r, false); });
   server_->Get(R"(/v1/batches/(\d{1,19})/results)",
                [this](Req q, Res r) { ReadBatch(q, r, true); });

@@ -1,5 +1,6 @@
 // MiddleApi, the routes an existing system uses beside single inquiries: the symbol a
-// person number is bound to, the tenant's exchange log, and batch inquiry files.
+// person number is bound to, the tenant's exchange log, batch inquiry files, and the items
+// the tenant answers by hand.
 #include <charconv>
 
 #include "common/encoding.h"
@@ -126,6 +127,40 @@ void MiddleApi::Impl::ReadBatch(const httplib::Request& req, httplib::Response& 
   res.set_header("Cache-Control", "no-store");
   res.set_header("Content-Disposition", "attachment; filename=\"batch-" + text + "-results.csv\"");
   res.set_content(std::move(*file), "text/csv; charset=utf-8");
+}
+
+// The items the tenant answers by hand (its existing system names them to the node when it
+// connects to serve): the admin sets them; the platform then answers none from copies.
+void MiddleApi::Impl::ByHand(const httplib::Request& req, httplib::Response& res, bool set) {
+  auto who = Caller(req, res);
+  if (!who) return;
+  std::optional<Json> body = set ? Body(req, res) : Json{{"tenant", req.get_param_value("tenant")}};
+  if (!body) return;
+  if (!Allowed(*who, "admin", *body, set ? "set_by_hand" : "read_by_hand", res)) return;
+  if (!set) {
+    Result<std::set<std::string>> items = options_.store->ByHandItems(who->tenant);
+    if (!items.ok()) return ReplyError(res, items.status());
+    return Reply(res, 200, {{"items", *items}});
+  }
+  auto list = body->find("items");
+  if (list == body->end() || !list->is_array()) {
+    return Reply(res, 400, {{"error", "items is a list of item codes"}});
+  }
+  std::set<std::string> items;
+  Status made = Status::Ok();
+  for (const Json& item : *list) {
+    if (!item.is_string()) return Reply(res, 400, {{"error", "items are strings"}});
+    items.insert(item.get<std::string>());
+    if (made.ok())
+      made = CheckProvidedItem(*who, Copy{"x", item.get<std::string>(), "", "", false, 0});
+  }
+  if (made.ok()) made = options_.store->SetByHandItems(who->tenant, items);
+  std::string detail;
+  for (const std::string& item : items) detail += (detail.empty() ? "" : ",") + item.substr(0, 64);
+  Audit(who->tenant, who->name, "set_by_hand",
+        detail.substr(0, 1024) + (made.ok() ? "" : ": " + made.message()), made.ok());
+  if (!made.ok()) return ReplyError(res, made);
+  Reply(res, 200, {{"items", items}});
 }
 
 }  // namespace ipn::middle

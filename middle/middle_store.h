@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,7 @@ inline constexpr size_t kMaxItemCode = 64;
 inline constexpr size_t kMaxContentBytes = 16 * 1024;
 inline constexpr size_t kMaxImportBytes = size_t{64} << 20;
 inline constexpr size_t kMaxImportRows = 1'000'000;
+inline constexpr size_t kMaxByHandItems = 256;  // as a serving system may name (interface)
 
 struct Copy {
   std::string person;           // internal person number: 1–32 of A-Z a-z 0-9 '-'
@@ -97,6 +99,13 @@ class MiddleStore {
   Result<std::vector<std::pair<uint64_t, std::string>>> ListAudit(std::string_view tenant,
                                                                   uint64_t after_seq,
                                                                   size_t limit) const;
+
+  // The items the tenant answers by hand, in its existing system (which names them to
+  // the node when it connects to serve, AgencyClient::ConnectOptions.items): the platform
+  // answers none of them from copies. Each 1–64 of A-Z a-z 0-9 '-' '_' '.', at most
+  // kMaxByHandItems; InvalidArgument otherwise, nothing changed. Replaces the set.
+  Status SetByHandItems(std::string_view tenant, const std::set<std::string>& items);
+  Result<std::set<std::string>> ByHandItems(std::string_view tenant) const;
 
   // The tenant's ordered rows: its exchange log (by sequence number) and its batch
   // inquiry files (a header per batch, a row per line). A row's key is in the clear and in

@@ -1,5 +1,8 @@
 // MiddleStore: a tenant's private rows other than copies and the person map — its staff
-// accounts and its audit log — sealed under the tenant's key like everything it holds.
+// accounts, its audit log, its by-hand items and its ordered rows (exchange log, batch
+// files) — sealed under the tenant's key like everything it holds.
+#include <nlohmann/json.hpp>
+
 #include "common/big_endian.h"
 #include "middle/store_impl.h"
 
@@ -168,6 +171,51 @@ Result<std::optional<std::string>> MiddleStore::LastOrdered(Ordered kind, std::s
     return Status::IoError("cannot read the store: " + it->status().ToString());
   if (!it->Valid() || !it->key().starts_with(start)) return std::optional<std::string>();
   return std::optional<std::string>(it->key().ToString().substr(base.size()));
+}
+
+}  // namespace ipn::middle
+
+namespace ipn::middle {
+namespace {
+
+std::string ByHandKey(std::string_view tenant) {
+  return std::string(1, kByHandRow) + std::string(tenant) + '\0';
+}
+
+}  // namespace
+
+Status MiddleStore::SetByHandItems(std::string_view tenant, const std::set<std::string>& items) {
+  if (items.size() > kMaxByHandItems) {
+    return Status::InvalidArgument("at most " + std::to_string(kMaxByHandItems) +
+                                   " items are answered by hand");
+  }
+  for (const std::string& item : items) {
+    Copy probe{"x", item, "", "2000-01-01", false, 0};  // an item code's rules are the copies'
+    Status ok = CheckCopy(probe);
+    if (!ok.ok()) return ok;
+  }
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  const std::string row = ByHandKey(tenant);
+  rocksdb::WriteBatch batch;
+  batch.Put(row, Impl::Seal(**keys, row, nlohmann::json(items).dump()));
+  return impl_->Write(&batch);
+}
+
+Result<std::set<std::string>> MiddleStore::ByHandItems(std::string_view tenant) const {
+  auto keys = impl_->Keys(tenant);
+  if (!keys.ok()) return keys.status();
+  auto plain = impl_->GetOpened(**keys, ByHandKey(tenant));
+  if (!plain.ok()) return plain.status();
+  if (!plain->has_value()) return std::set<std::string>();
+  nlohmann::json list = nlohmann::json::parse(**plain, nullptr, false);
+  if (!list.is_array()) return Status::Corruption("the by-hand items");
+  std::set<std::string> out;
+  for (const auto& item : list) {
+    if (!item.is_string()) return Status::Corruption("the by-hand items");
+    out.insert(item.get<std::string>());
+  }
+  return out;
 }
 
 }  // namespace ipn::middle

@@ -26,6 +26,7 @@ inline constexpr char kSymbolRow = 'S';     // S tenant 0 H(symbol) -> sealed pe
 inline constexpr char kAccountRow = 'A';    // A tenant 0 H(name) -> sealed account
 inline constexpr char kAuditRow = 'L';      // L tenant 0 seq (8 bytes BE) -> sealed entry
 inline constexpr char kAuditTreeRow = 'T';  // T tenant 0 -> sealed Merkle tree of the log
+inline constexpr char kByHandRow = 'H';     // H tenant 0 -> sealed list of by-hand items
 // MiddleStore::Ordered: X (exchange log), B (batch headers), R (batch lines): kind tenant 0
 // key (numbers, big-endian) -> sealed value.
 inline constexpr char kAllRowKinds[] = {kKeyRow,     kCopyRow,  kPersonRow,    kSymbolRow,

@@ -6,10 +6,13 @@
 #include <httplib.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "common/file_util.h"
+#include "interface/agency_client.h"
 #include "middle/totp.h"
 #include "tests/e2e/e2e_fixture.h"
 #include "tools/localnet/child_process.h"
@@ -81,6 +84,74 @@ TEST(MiddleE2eTest, TheMunicipalitysCopiesAnswerWithNoProgramOfItsOwn) {
                 FilesContaining(n.dir(), marker)[0] == csv)
         << marker << " outside the import file";
   }
+}
+
+// "Answer by hand" (issue #14): the municipality marks resident-record as answered by
+// hand. While its own system is away the platform answers it "failed" — never from the
+// copy it holds; once its system connects naming that item (an SDK serving client), the
+// node hands resident-record to it and everything else still to the platform.
+TEST(MiddleE2eTest, AnItemAnsweredByHandGoesToTheAgencysOwnSystem) {
+  E2eNetwork n({kReg, kMun, kPen}, {}, "", 5.0, {}, [](localnet::LocalNetworkOptions& o) {
+    for (localnet::AgencySpec& a : o.agencies) {
+      if (a.code == kMun) a.start_agency_program = false;
+    }
+  });
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string dir = n.dir() + "/middle";
+  const std::string csv = n.dir() + "/copies.csv";
+  ASSERT_TRUE(WriteFileAtomic(csv,
+                              "person,item,content,as_of,non_disclosure\n"
+                              "MUNP-1,local-tax,FROM-THE-COPY,2026-04-01,false\n"
+                              "MUNP-1,resident-record,NOT-THE-ANSWER,2026-04-01,false\n")
+                  .ok());
+  for (const std::string& command :
+       {" import --dir " + dir + " --tenant " + kMun + " --file " + csv,
+        " by-hand --dir " + dir + " --tenant " + kMun + " --item resident-record"}) {
+    const int rc =
+        std::system((BinDir() + "/ipn-middle" + command + " >/dev/null 2>&1 </dev/null").c_str());
+    ASSERT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << command;
+  }
+  auto middle = localnet::ChildProcess::Start(
+      {BinDir() + "/ipn-middle", "serve", "--dir", dir, "--tenant",
+       std::string(kMun) + "=" + n.net().LocalEndpoint(kMun), "--log", dir + "/middle.log"},
+      {}, dir + "/middle.stderr");
+  ASSERT_TRUE(middle.ok()) << middle.status().ToString();
+  ASSERT_TRUE(middle->WaitReady(std::chrono::seconds(20)).ok());
+  const std::string code = ResidentCodeFrom("3234567811");
+  n.IssueSymbol(kMun, code, "MUNP-1");
+  const std::vector<uint8_t> at_pension = n.IssueSymbol(kPen, code, "pen-1");
+
+  auto away = n.Inquire(kPen, at_pension, "np-benefit", kMun, "resident-record", "hand-1");
+  EXPECT_EQ(away.outcome, v1::OUTCOME_FAILED);
+  EXPECT_TRUE(away.payload.empty());
+
+  // The municipality's own system, naming the item it answers by hand.
+  auto own = interface::AgencyClient::Connect(n.net().LocalEndpoint(kMun),
+                                              {.serve = true, .items = {"resident-record"}});
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered_by_hand{0};
+  std::thread serving([&] {
+    interface::AgencyClient::Callbacks cb;
+    cb.on_inquiry = [&](const v1::ForwardedInquiry& f) {
+      ++answered_by_hand;
+      v1::AgencyAnswer a;
+      a.set_outcome(v1::OUTCOME_PROVIDED);
+      a.set_payload("BY-HAND: " + f.item_code());
+      return a;
+    };
+    EXPECT_TRUE((*own)->Serve(cb, stop).ok());
+  });
+  auto by_hand = n.Inquire(kPen, at_pension, "np-benefit", kMun, "resident-record", "hand-2");
+  EXPECT_EQ(by_hand.outcome, v1::OUTCOME_PROVIDED);
+  EXPECT_EQ(by_hand.payload, "BY-HAND: resident-record");
+  auto from_copy = n.Inquire(kPen, at_pension, "np-benefit", kMun, "local-tax", "hand-3");
+  EXPECT_EQ(from_copy.outcome, v1::OUTCOME_PROVIDED);
+  EXPECT_EQ(from_copy.payload, "FROM-THE-COPY");
+  stop = true;
+  serving.join();
+  EXPECT_EQ(answered_by_hand.load(), 1);
+  EXPECT_EQ(middle->Stop(), 0);
 }
 
 // Agencies on the platform with HTTP only (issue #14): neither agency runs a program of its

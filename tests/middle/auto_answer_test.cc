@@ -76,5 +76,27 @@ TEST_F(MiddleAutoAnswerTest, EachTenantAnswersFromItsOwnCopiesOnly) {
   EXPECT_EQ(Ask("MUN-401307", "SYMBOL-OF-P1", "local-tax").outcome(), v1::OUTCOME_FAILED);
 }
 
+// An item the tenant answers by hand reaches the platform only while its own system is
+// away: the copies are not the answer (a copy registered anyway is not given out, and
+// "not held" could be false), so it fails; other items are answered as before.
+TEST_F(MiddleAutoAnswerTest, AnItemAnsweredByHandIsNotAnsweredFromCopies) {
+  ASSERT_TRUE(store_->SetByHandItems(kMun, {"local-tax"}).ok());
+  EXPECT_EQ(store_->ByHandItems(kMun).value(), std::set<std::string>{"local-tax"});
+  EXPECT_TRUE(store_->ByHandItems("MUN-401307").value().empty());
+  v1::AgencyAnswer a = Ask(kMun, "SYMBOL-OF-P1", "local-tax");
+  EXPECT_EQ(a.outcome(), v1::OUTCOME_FAILED);
+  EXPECT_TRUE(a.payload().empty());
+  EXPECT_EQ(Ask(kMun, "SYMBOL-OF-P1", "residence").outcome(), v1::OUTCOME_NOT_HELD);
+  ASSERT_TRUE(store_->SetByHandItems(kMun, {}).ok());
+  EXPECT_EQ(Ask(kMun, "SYMBOL-OF-P1", "local-tax").payload(), "tax 120,000");
+  // A bad item code or too many change nothing.
+  ASSERT_TRUE(store_->SetByHandItems(kMun, {"residence"}).ok());
+  EXPECT_EQ(store_->SetByHandItems(kMun, {"bad item"}).code(), Status::Code::kInvalidArgument);
+  std::set<std::string> many;
+  for (size_t i = 0; i <= kMaxByHandItems; ++i) many.insert("item-" + std::to_string(i));
+  EXPECT_EQ(store_->SetByHandItems(kMun, many).code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(store_->ByHandItems(kMun).value(), std::set<std::string>{"residence"});
+}
+
 }  // namespace
 }  // namespace ipn::middle

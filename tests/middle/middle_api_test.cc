@@ -411,7 +411,7 @@ TEST_F(MiddleApiTest, TheOpenApiDocumentMatchesTheServer) {
       ++operations;
     }
   }
-  EXPECT_EQ(operations, 18);
+  EXPECT_EQ(operations, 20);
   for (const auto& [method, path] :
        std::vector<std::pair<std::string, std::string>>{{"GET", "/"},
                                                         {"GET", "/v1/session"},

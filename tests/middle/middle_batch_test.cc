@@ -203,6 +203,25 @@ TEST_F(MiddleBatchTest, SymbolsAndTheExchangeLogAreTheTenantsOwn) {
   EXPECT_EQ(log.List(kPen, 0, 10)->size(), 0u);  // the other tenant's log is its own
 }
 
+TEST_F(MiddleBatchTest, TheAdminSetsTheItemsAnsweredByHand) {
+  auto mun = Staff(kMun, "m-");
+  auto set = Call("PUT", "/v1/by-hand", mun["admin"], R"({"items":["local-tax"]})");
+  ASSERT_EQ(set->status, 200) << set->body;
+  EXPECT_EQ(store_->ByHandItems(kMun).value(), std::set<std::string>{"local-tax"});
+  auto read = Call("GET", "/v1/by-hand", mun["admin"]);
+  ASSERT_EQ(read->status, 200);
+  EXPECT_EQ(Json::parse(read->body)["items"], Json::array({"local-tax"}));
+  EXPECT_EQ(Call("PUT", "/v1/by-hand", mun["reg"], R"({"items":[]})")->status, 403);
+  EXPECT_EQ(Call("PUT", "/v1/by-hand", mun["admin"], R"({"items":"local-tax"})")->status, 400);
+  EXPECT_EQ(Call("PUT", "/v1/by-hand", mun["admin"], R"({"items":["bad item"]})")->status, 400);
+  EXPECT_EQ(
+      Call("PUT", "/v1/by-hand", mun["admin"], R"({"items":["x"],"tenant":"PEN-0001"})")->status,
+      403);
+  EXPECT_EQ(store_->ByHandItems(kMun).value(), std::set<std::string>{"local-tax"});
+  const auto log = AuditOf(mun["admin"]);
+  EXPECT_EQ(Refusals(log, "set_by_hand"), 3);  // registrar, bad item, other tenant
+}
+
 // A file accepted just before the platform stopped is sent when it starts again; a
 // finished one is not sent twice.
 TEST(MiddleBatchRestartTest, AFileAcceptedBeforeAStopIsFinishedAfterTheRestart) {

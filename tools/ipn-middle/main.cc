@@ -7,6 +7,9 @@
 //       API for the tenants' systems and staff (docs/middle.md); HTTPS with --tls TLS_DIR,
 //       plain HTTP only on loopback; with --policy BUNDLE --admin-key PUB, copies only of
 //       the items each tenant provides under the permitted-link list
+//   ipn-middle by-hand --dir DIR --tenant CODE [--item ITEM …]
+//       the items the tenant answers by hand in its own system (none: clears them); the
+//       platform answers none of them from copies (the API's PUT /v1/by-hand does the same)
 //   ipn-middle ca init --dir TLS_DIR --host H [--host …]
 //       the platform's own CA and the API's serving certificate for those hosts
 //   ipn-middle operator --dir DIR --name NAME
@@ -23,6 +26,7 @@
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/encoding.h"
 #include "common/file_util.h"
@@ -89,6 +93,22 @@ int RunImport(const std::string& dir, const std::string& tenant, const std::stri
       format == "jsonl" ? ipn::middle::ImportFormat::kJsonLines : ipn::middle::ImportFormat::kCsv);
   if (!applied.ok()) return Fail(applied.status().WithContext(file));
   std::printf("%zu copies registered for %s\n", *applied, tenant.c_str());
+  return 0;
+}
+
+int RunByHand(const std::string& dir, const std::string& tenant,
+              const std::vector<std::string>& items) {
+  auto wrapper = PlatformKey(dir);
+  if (!wrapper.ok()) return Fail(wrapper.status());
+  auto store = ipn::middle::MiddleStore::Open(dir, wrapper->get());
+  if (!store.ok()) return Fail(store.status());
+  const auto tenants = (*store)->Tenants();
+  if (std::find(tenants.begin(), tenants.end(), tenant) == tenants.end()) {
+    if (Status s = (*store)->CreateTenant(tenant); !s.ok()) return Fail(s);
+  }
+  const std::set<std::string> set(items.begin(), items.end());
+  if (Status s = (*store)->SetByHandItems(tenant, set); !s.ok()) return Fail(s);
+  std::printf("%zu items answered by hand for %s\n", set.size(), tenant.c_str());
   return 0;
 }
 
@@ -209,6 +229,11 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   import->add_option("--tenant", tenant, "The tenant (agency code)")->required();
   import->add_option("--file", file, "CSV or JSON Lines")->required();
   import->add_option("--format", format, "csv or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
+  std::vector<std::string> by_hand_items;
+  auto* by_hand = app.add_subcommand("by-hand", "Set the items a tenant answers by hand");
+  by_hand->add_option("--dir", dir, "The platform's directory")->required();
+  by_hand->add_option("--tenant", tenant, "The tenant (agency code)")->required();
+  by_hand->add_option("--item", by_hand_items, "An item answered by hand (repeat; none: clear)");
   auto* serve = app.add_subcommand("serve", "Serve every tenant's node");
   serve->add_option("--dir", dir, "The platform's directory")->required();
   serve->add_option("--tenant", tenant_args, "CODE=NODE_ENDPOINT, once per tenant")->required();
@@ -235,6 +260,7 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   CLI11_PARSE(app, argc, argv);
   if (import->parsed()) return RunImport(dir, tenant, file, format);
   if (op->parsed()) return RunOperator(dir, name);
+  if (by_hand->parsed()) return RunByHand(dir, tenant, by_hand_items);
   if (ca_init->parsed()) {
     Status made = ipn::middle::InitTlsCa(tls_dir, hosts, std::time(nullptr));
     if (!made.ok()) return Fail(made);
