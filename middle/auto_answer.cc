@@ -41,8 +41,8 @@ v1::AgencyAnswer AutoAnswer(const MiddleStore& store, std::string_view tenant,
   // An item the tenant answers by hand reached the platform only because its own system
   // is not connected (the node prefers a system that names the item): the copies are not
   // the answer, so "not held" could be false.
-  Result<std::set<std::string>> by_hand = store.ByHandItems(tenant);
-  if (!by_hand.ok() || by_hand->count(inquiry.item_code()) != 0) {
+  Result<bool> by_hand = store.IsAnsweredByHand(tenant, inquiry.item_code());
+  if (!by_hand.ok() || *by_hand) {
     answer.set_outcome(v1::OUTCOME_FAILED);
     LogProvision(exchanges, tenant, inquiry, *person, answer.outcome());
     return answer;

@@ -4,6 +4,7 @@
 //                                              and once sent: outcome, request_id, …}
 #include "middle/batch_inquiries.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "common/big_endian.h"
@@ -54,34 +55,28 @@ Status CheckRow(const Account& who, const InquiryRow& row) {
 
 }  // namespace
 
-BatchInquiries::~BatchInquiries() {
+void BatchInquiries::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
+}
+
+BatchInquiries::~BatchInquiries() {
+  Stop();
   if (worker_.joinable()) worker_.join();
 }
 
 Status BatchInquiries::Start() {
   for (const std::string& tenant : store_->Tenants()) {
-    auto headers = store_->ListOrdered(kHeader, tenant, "", "", kKeptBatches + kMaxOpenBatches);
-    if (!headers.ok()) return headers.status();
-    for (const auto& [key, value] : *headers) {
-      if (key.size() != 8) return Status::Corruption("a batch header's key");
-      const uint64_t id = GetBigEndian64(key.data());
-      Result<BatchProgress> progress = Load(tenant, id);
-      if (!progress.ok()) return progress.status();
-      if (progress->finished()) continue;
-      Json header = Json::parse(value, nullptr, false);
-      Open open;
-      open.who.tenant = tenant;
-      open.who.name = header.value("account", "");
-      open.who.businesses = header.value("businesses", std::set<std::string>());
-      open.next = progress->done;
-      open.progress = std::move(*progress);
-      open_.emplace(std::pair{tenant, id}, std::move(open));
-      turn_.emplace_back(tenant, id);
+    std::string after;
+    for (;;) {
+      auto headers = store_->ListOrdered(kHeader, tenant, "", after, kPage);
+      if (!headers.ok()) return headers.status();
+      for (const auto& [key, value] : *headers) Resume(tenant, key, value);
+      if (headers->size() < kPage) break;
+      after = headers->back().first;
     }
   }
   if (!turn_.empty() && log_ != nullptr) {
@@ -91,19 +86,48 @@ Status BatchInquiries::Start() {
   return Status::Ok();
 }
 
+void BatchInquiries::Resume(const std::string& tenant, const std::string& key,
+                            const std::string& value) {
+  Result<BatchProgress> progress =
+      key.size() == 8 ? Load(tenant, GetBigEndian64(key.data()))
+                      : Result<BatchProgress>(Status::Corruption("a batch header's key"));
+  if (!progress.ok()) {
+    // One unreadable file does not keep the platform (and every other file) down.
+    if (log_ != nullptr) {
+      log_->Error("middle_batch_unreadable",
+                  {{"tenant", tenant}, {"reason", progress.status().message()}});
+    }
+    return;
+  }
+  if (progress->finished()) return;
+  Json header = Json::parse(value, nullptr, false);
+  Open open;
+  open.who.tenant = tenant;
+  open.who.name = header.value("account", "");
+  open.who.businesses = header.value("businesses", std::set<std::string>());
+  open.next = progress->done;  // rows are done in order, one writer per file
+  open.progress = std::move(*progress);
+  const uint64_t id = open.progress.id;
+  open_.emplace(std::pair{tenant, id}, std::move(open));
+  turn_.emplace_back(tenant, id);
+}
+
 Result<BatchProgress> BatchInquiries::Submit(const Account& who, std::string_view csv) {
   if (csv.size() > kMaxBatchBytes) {
-    return Status::ResourceExhausted("a batch file is at most 4 MiB");
+    return Status::InvalidArgument("a batch file is at most 4 MiB");
   }
-  auto table = policy::ParseCsv(csv, "batch");
+  if (!sender_->connected()) {
+    return Status::Unavailable("this platform is not connected to the network");
+  }
+  auto table = policy::ParseCsv(csv, "the file");
   if (!table.ok()) return Status::InvalidArgument(table.status().message());
   if (table->header != std::vector<std::string>{"person", "provider", "business", "item"}) {
     return Status::InvalidArgument("line 1: the header must be person,provider,business,item");
   }
   if (table->records.empty()) return Status::InvalidArgument("the file has no rows");
   if (table->records.size() > kMaxBatchRows) {
-    return Status::ResourceExhausted("a batch file has at most " + std::to_string(kMaxBatchRows) +
-                                     " rows");
+    return Status::InvalidArgument("a batch file has at most " + std::to_string(kMaxBatchRows) +
+                                   " rows");
   }
   std::vector<std::pair<std::string, std::string>> rows;
   rows.reserve(table->records.size() + 1);
@@ -136,21 +160,28 @@ Result<BatchProgress> BatchInquiries::Submit(const Account& who, std::string_vie
   progress.account = who.name;
   progress.submitted_unix_us = clock_->NowMicros();
   progress.rows = rows.size();
-  // The lines first, then the header in the same way: a file without its header is never
-  // read (Start lists headers), so a crash between leaves nothing half-submitted.
+  // The lines first, then the header: a file without its header is never read (Start
+  // lists headers), so a crash between leaves nothing half-submitted; and lines left under
+  // this id by such a crash go first, so that none of them joins this file.
+  IPN_RETURN_IF_ERROR(store_->DeleteOrdered(kLine, who.tenant, Key(id)));
   IPN_RETURN_IF_ERROR(store_->PutOrdered(kLine, who.tenant, rows));
   IPN_RETURN_IF_ERROR(store_->PutOrdered(kHeader, who.tenant,
                                          {{Key(id), Dump({{"account", who.name},
                                                           {"businesses", who.businesses},
                                                           {"submitted", progress.submitted_unix_us},
                                                           {"rows", progress.rows}})}}));
-  // Past kKeptBatches files, the oldest goes (results and all).
-  auto headers = store_->ListOrdered(kHeader, who.tenant, "", "", kKeptBatches + 1);
+  // Past kKeptBatches files, the oldest finished ones go (results and all): the header
+  // first, so that a crash between never leaves a header without its lines.
+  auto headers = store_->ListOrdered(kHeader, who.tenant, "", "", kKeptBatches + kMaxOpenBatches);
   if (headers.ok() && headers->size() > kKeptBatches) {
-    const std::string& oldest = headers->front().first;
-    if (open_.count({who.tenant, GetBigEndian64(oldest.data())}) == 0) {
-      (void)store_->DeleteOrdered(kLine, who.tenant, oldest);
-      (void)store_->DeleteOrdered(kHeader, who.tenant, oldest);
+    size_t extra = headers->size() - kKeptBatches;
+    for (const auto& [key, value] : *headers) {
+      if (extra == 0) break;
+      if (open_.count({who.tenant, GetBigEndian64(key.data())}) != 0) continue;
+      if (store_->DeleteOrdered(kHeader, who.tenant, key).ok()) {
+        (void)store_->DeleteOrdered(kLine, who.tenant, key);
+        --extra;
+      }
     }
   }
   Open open{progress, who, 0};
@@ -231,15 +262,11 @@ Result<std::string> BatchInquiries::Results(const Account& who, uint64_t id) con
   return out;
 }
 
-bool BatchInquiries::SendOne() {
-  std::pair<std::string, uint64_t> key;
+void BatchInquiries::SendOne(const std::pair<std::string, uint64_t>& key) {
   Account who;
   size_t index = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (turn_.empty()) return false;
-    key = turn_.front();
-    turn_.pop_front();
     const Open& open = open_.at(key);
     who = open.who;
     index = open.next;
@@ -258,24 +285,39 @@ bool BatchInquiries::SendOne() {
     }
     std::lock_guard<std::mutex> lock(mu_);
     open_.erase(key);
-    return true;
+    return;
   }
   InquiryRow inquiry{row.value("person", ""), row.value("provider", ""), row.value("business", ""),
                      row.value("item", ""), std::to_string(id)};
-  Result<SentInquiry> sent = sender_->Send(who, inquiry);
-  if (sent.ok()) {
-    row["outcome"] = sent->answer.outcome;
-    row["request_id"] = sent->request_id;
-    row["exchange_id"] = sent->answer.exchange_id;
-    row["explanation"] = sent->answer.explanation;
-    if (sent->answer.outcome == "provided") row["content"] = sent->answer.content;
-  } else {
-    // Refused here (no symbol for the person number, say) or no result came back: the
-    // explanation says which; the exchange log and the audit log have the rest.
-    row["outcome"] = "error";
-    row["explanation"] = sent.status().message();
+  SentInquiry sent;
+  const Status asked = sender_->Send(who, inquiry, &sent);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Stopping: this row's result is not kept, so a restart asks it again (as after a
+    // crash), rather than half of a shutdown writing what the other half cannot sync.
+    if (stop_) return;
+    if (!asked.ok() && sent.request_id.empty() && asked.code() == Status::Code::kUnavailable) {
+      // Nothing went out (the tenant's inquiries are queued full, the audit log cannot be
+      // written): the row waits, the file tries again later.
+      open_.at(key).retry_at = std::chrono::steady_clock::now() + kRetryAfter;
+      turn_.push_back(key);
+      return;
+    }
   }
-  // In the write-ahead log now, on disk with the audit log's next sync (within 20 ms).
+  row["request_id"] = sent.request_id;
+  if (asked.ok()) {
+    row["outcome"] = sent.answer.outcome;
+    row["exchange_id"] = sent.answer.exchange_id;
+    row["explanation"] = sent.answer.explanation;
+    if (sent.answer.outcome == "provided") row["content"] = sent.answer.content;
+  } else {
+    // Refused here (no symbol for the person number, say: not_sent), or out and no
+    // answer came back (no_result: the core's records know it by its request id).
+    row["outcome"] = sent.request_id.empty() ? "not_sent" : "no_result";
+    row["explanation"] = asked.message();
+  }
+  // In the write-ahead log now, on disk with the exchange log's next sync (or the file's
+  // own at its end).
   Status kept = store_->PutOrdered(kLine, tenant, {{Key(id, index), Dump(row)}}, /*sync=*/false);
   std::lock_guard<std::mutex> lock(mu_);
   Open& open = open_.at(key);
@@ -287,27 +329,41 @@ bool BatchInquiries::SendOne() {
                   {{"tenant", tenant}, {"batch", std::to_string(id)}, {"reason", kept.message()}});
     }
     open_.erase(key);
-    return true;
+    return;
   }
   ++open.next;
   ++open.progress.done;
   ++open.progress.outcomes[row.value("outcome", "")];
   if (open.progress.finished()) {
     open_.erase(key);
+    (void)store_->SyncAudit();  // the file's last results on disk before it reads finished
   } else {
     turn_.push_back(key);
   }
-  return true;
 }
 
 void BatchInquiries::Loop() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || !turn_.empty(); });
-      if (stop_) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stop_) {
+    // The next file in turn that is not waiting to try again.
+    const auto now = std::chrono::steady_clock::now();
+    auto ready = std::find_if(turn_.begin(), turn_.end(),
+                              [&](const auto& key) { return open_.at(key).retry_at <= now; });
+    if (ready != turn_.end()) {
+      const std::pair<std::string, uint64_t> key = *ready;
+      turn_.erase(ready);
+      lock.unlock();
+      SendOne(key);
+      lock.lock();
+      continue;
     }
-    SendOne();
+    if (turn_.empty()) {
+      cv_.wait(lock, [&] { return stop_ || !turn_.empty(); });
+    } else {
+      auto earliest = open_.at(turn_.front()).retry_at;
+      for (const auto& key : turn_) earliest = std::min(earliest, open_.at(key).retry_at);
+      cv_.wait_until(lock, earliest);
+    }
   }
 }
 

@@ -12,9 +12,13 @@
 // A restarted platform resumes every unfinished file at its first row without a result:
 // a row whose inquiry was out when the process died is asked again, under a new request
 // id (the core's duplicate guard keys on request ids, so it is a second exchange, and the
-// audit log shows both).
+// audit log shows both). A row's outcome is the answer's, or not_sent (refused here: no
+// symbol for the person number, say) or no_result (it went out and no answer came back;
+// its request id names it in the core's records). A row that could not go out for a
+// passing reason (the tenant's inquiries queued full) waits and is tried again.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -37,6 +41,9 @@ inline constexpr size_t kMaxBatchRows = 10'000;
 inline constexpr size_t kMaxBatchBytes = size_t{4} << 20;
 inline constexpr size_t kMaxOpenBatches = 4;  // per tenant: submitted and not finished
 inline constexpr size_t kKeptBatches = 100;   // per tenant: older finished files are dropped
+// A row that could not go out (the tenant's inquiries queued full, the audit log not
+// writable) is tried again after this; the file keeps its place for the others.
+inline constexpr std::chrono::seconds kRetryAfter{1};
 
 struct BatchProgress {
   uint64_t id = 0;
@@ -52,13 +59,18 @@ class BatchInquiries {
  public:
   BatchInquiries(MiddleStore* store, InquirySender* sender, const Clock* clock, Logger* log)
       : store_(store), sender_(sender), clock_(clock), log_(log) {}
-  ~BatchInquiries();  // stops after the row in flight
+  ~BatchInquiries();  // stops (Stop) and waits for the row in flight
+
+  // Asks the worker to stop: the row in flight, if any, gets no result kept (a restart
+  // asks it again). Returns at once.
+  void Stop();
 
   // Loads every tenant's batches (the unfinished ones queued) and starts the worker.
   Status Start();
 
-  // InvalidArgument "line N: …" for a bad row or header, PermissionDenied "line N: …"
-  // for a business not the account's, ResourceExhausted past the limits.
+  // InvalidArgument "line N: …" for a bad row or header, or past the size limits;
+  // PermissionDenied "line N: …" for a business not the account's; ResourceExhausted
+  // with kMaxOpenBatches files running; Unavailable when not connected to the network.
   Result<BatchProgress> Submit(const Account& who, std::string_view csv);
   // NotFound for an unknown batch or another account's.
   Result<BatchProgress> Progress(const Account& who, uint64_t id) const;
@@ -71,10 +83,14 @@ class BatchInquiries {
     BatchProgress progress;
     Account who;      // as submitted: its businesses were checked against every row then
     size_t next = 0;  // the first row without a result
+    std::chrono::steady_clock::time_point retry_at{};  // nothing went out: not before then
   };
-  // The next row of the next open batch (round robin), sent; false when none is open.
-  bool SendOne();
+  // The file's next row, sent and its result kept.
+  void SendOne(const std::pair<std::string, uint64_t>& key);
+  // Takes the files in turn (round robin), skipping those waiting to try again.
   void Loop();
+  // A stored file at start: queued unless finished; logged and skipped if unreadable.
+  void Resume(const std::string& tenant, const std::string& key, const std::string& value);
   Result<BatchProgress> Load(const std::string& tenant, uint64_t id) const;
 
   MiddleStore* store_;

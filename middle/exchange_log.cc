@@ -19,39 +19,92 @@ std::string SeqKey(uint64_t seq) {
 
 }  // namespace
 
-Status ExchangeLog::Append(const std::string& tenant, ExchangeEntry entry) {
-  std::lock_guard<std::mutex> lock(mu_);  // numbers in order, no gap, one writer at a time
-  auto last = last_seq_.find(tenant);
-  if (last == last_seq_.end()) {
-    auto stored = store_->LastOrdered(kKind, tenant, "");
-    if (!stored.ok()) return stored.status();
-    const uint64_t seq =
-        stored->has_value() && (*stored)->size() == 8 ? GetBigEndian64((*stored)->data()) : 0;
-    last = last_seq_.emplace(tenant, seq).first;
+ExchangeLog::ExchangeLog(MiddleStore* store, const Clock* clock, Logger* log)
+    : store_(store), clock_(clock), log_(log) {
+  writer_ = std::thread([this] { WriterLoop(); });
+}
+
+ExchangeLog::~ExchangeLog() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
   }
-  entry.seq = last->second + 1;
-  entry.at_unix_us = clock_->NowMicros();
-  const Json row = {{"at", entry.at_unix_us},
-                    {"role", entry.role},
-                    {"account", entry.account},
-                    {"person", entry.person},
-                    {"peer", entry.peer},
-                    {"business", entry.business},
-                    {"item", entry.item},
-                    {"outcome", entry.outcome},
-                    {"request_id", entry.request_id},
-                    {"exchange_id", entry.exchange_id},
-                    {"batch", entry.batch}};
-  IPN_RETURN_IF_ERROR(store_->PutOrdered(
-      kKind, tenant,
-      {{SeqKey(entry.seq), row.dump(-1, ' ', false, Json::error_handler_t::replace)}},
-      /*sync=*/false));
-  last->second = entry.seq;
+  wake_.notify_all();
+  writer_.join();
+  (void)Flush();
+}
+
+Status ExchangeLog::Append(const std::string& tenant, ExchangeEntry entry) {
+  bool full = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);  // numbers in order, no gap
+    auto last = last_seq_.find(tenant);
+    if (last == last_seq_.end()) {
+      auto stored = store_->LastOrdered(kKind, tenant, "");
+      if (!stored.ok()) return stored.status();
+      const uint64_t seq =
+          stored->has_value() && (*stored)->size() == 8 ? GetBigEndian64((*stored)->data()) : 0;
+      last = last_seq_.emplace(tenant, seq).first;
+    }
+    entry.seq = ++last->second;
+    entry.at_unix_us = clock_->NowMicros();
+    const Json row = {{"at", entry.at_unix_us},
+                      {"role", entry.role},
+                      {"account", entry.account},
+                      {"person", entry.person},
+                      {"peer", entry.peer},
+                      {"business", entry.business},
+                      {"item", entry.item},
+                      {"outcome", entry.outcome},
+                      {"request_id", entry.request_id},
+                      {"exchange_id", entry.exchange_id},
+                      {"batch", entry.batch}};
+    pending_.emplace_back(
+        tenant,
+        std::pair{SeqKey(entry.seq), row.dump(-1, ' ', false, Json::error_handler_t::replace)});
+    full = pending_.size() >= kMaxPendingExchanges;
+  }
+  if (full) return Flush();  // the writer is behind: this caller writes, nothing is dropped
+  wake_.notify_one();
   return Status::Ok();
 }
 
+Status ExchangeLog::Flush() {
+  std::lock_guard<std::mutex> order(flush_mu_);
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> taken;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    taken.swap(pending_);
+  }
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> by_tenant;
+  for (auto& [tenant, row] : taken) by_tenant[tenant].push_back(std::move(row));
+  Status result = Status::Ok();
+  for (const auto& [tenant, rows] : by_tenant) {
+    Status s = store_->PutOrdered(kKind, tenant, rows, /*sync=*/false);
+    if (!s.ok() && log_ != nullptr) {
+      log_->Error("middle_exchange_log_failed", {{"tenant", tenant}, {"reason", s.message()}});
+    }
+    if (!s.ok()) result = s;
+  }
+  return result;
+}
+
+void ExchangeLog::WriterLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [&] { return stop_ || !pending_.empty(); });
+      if (stop_) return;
+    }
+    // Written, then on disk: the store's write-ahead log synced (with whatever else is in
+    // it), off every answer's path; what arrives meanwhile goes in the next round.
+    if (Flush().ok()) (void)store_->SyncAudit();
+  }
+}
+
 Result<std::vector<ExchangeEntry>> ExchangeLog::List(const std::string& tenant, uint64_t after_seq,
-                                                     size_t limit) const {
+                                                     size_t limit) {
+  IPN_RETURN_IF_ERROR(Flush());
   auto rows =
       store_->ListOrdered(kKind, tenant, "", after_seq == 0 ? "" : SeqKey(after_seq), limit);
   if (!rows.ok()) return rows.status();

@@ -7,17 +7,25 @@
 // ordered rows), in order; read through the API (GET /v1/exchanges).
 //
 // One instance per platform process (its sequence numbers are allotted here), shared by
-// the API and the platform. An entry is in the store's write-ahead log when Append
-// returns (a killed process keeps it); it reaches the disk with the store's next sync.
+// the API and the platform. Append numbers the entry and hands it to a writer thread, so
+// that an automatic answer does not wait for the store: the writer puts what is pending in
+// one write per tenant, then syncs the store's write-ahead log (group commit). At
+// most kMaxPendingExchanges wait: past that, Append writes itself (slower, nothing
+// dropped). A killed platform loses the entries not yet written — a few milliseconds' —
+// which the core's provision records still hold.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/logger.h"
 #include "common/status.h"
 #include "middle/middle_store.h"
 
@@ -38,20 +46,33 @@ struct ExchangeEntry {
   std::string batch;  // the batch file's id, when the inquiry came from one
 };
 
+inline constexpr size_t kMaxPendingExchanges = 10'000;
+
 class ExchangeLog {
  public:
-  ExchangeLog(MiddleStore* store, const Clock* clock) : store_(store), clock_(clock) {}
+  ExchangeLog(MiddleStore* store, const Clock* clock, Logger* log = nullptr);
+  ~ExchangeLog();  // writes what is pending
 
   Status Append(const std::string& tenant, ExchangeEntry entry);
-  // Entries after `after_seq`, at most `limit`, in order.
+  // Entries after `after_seq`, at most `limit`, in order (pending ones written first).
   Result<std::vector<ExchangeEntry>> List(const std::string& tenant, uint64_t after_seq,
-                                          size_t limit) const;
+                                          size_t limit);
 
  private:
+  // Writes every pending entry; called by the writer, List and a full Append.
+  Status Flush();
+  void WriterLoop();
+
   MiddleStore* store_;
   const Clock* clock_;
+  Logger* log_;
   std::mutex mu_;
   std::map<std::string, uint64_t> last_seq_;  // tenant -> its last entry's number
+  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> pending_;
+  std::mutex flush_mu_;  // one Flush at a time, so that entries are written in order
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread writer_;
 };
 
 }  // namespace ipn::middle

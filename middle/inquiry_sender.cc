@@ -7,7 +7,8 @@
 
 namespace ipn::middle {
 
-Result<SentInquiry> InquirySender::Send(const Account& who, const InquiryRow& row) {
+Status InquirySender::Send(const Account& who, const InquiryRow& row, SentInquiry* sent) {
+  *sent = SentInquiry();
   const std::string detail = row.person.substr(0, kMaxPersonNumber) + " " +
                              row.provider.substr(0, 64) + " " + row.business.substr(0, 64) + " " +
                              row.item.substr(0, kMaxItemCode) +
@@ -28,14 +29,14 @@ Result<SentInquiry> InquirySender::Send(const Account& who, const InquiryRow& ro
   if (!symbol.ok()) return refuse(symbol.status());
   uint8_t raw_id[12];
   randombytes_buf(raw_id, sizeof(raw_id));
-  SentInquiry sent;
-  sent.request_id = "api-" + HexEncode(raw_id);
-  if (!AuditOrLog(*audit_, log_, who.tenant, who.name, "inquire", detail + " as " + sent.request_id,
+  const std::string request_id = "api-" + HexEncode(raw_id);
+  if (!AuditOrLog(*audit_, log_, who.tenant, who.name, "inquire", detail + " as " + request_id,
                   true)) {
     return Status::Unavailable("the audit log cannot be written: no inquiry goes out");
   }
-  Result<InquiryAnswer> answer = inquirer_->Inquire(who.tenant, *symbol, row.provider, row.business,
-                                                    row.item, sent.request_id);
+  sent->request_id = request_id;
+  Result<InquiryAnswer> answer =
+      inquirer_->Inquire(who.tenant, *symbol, row.provider, row.business, row.item, request_id);
   ExchangeEntry entry;
   entry.role = "inquirer";
   entry.account = who.name;
@@ -43,7 +44,7 @@ Result<SentInquiry> InquirySender::Send(const Account& who, const InquiryRow& ro
   entry.peer = row.provider;
   entry.business = row.business;
   entry.item = row.item;
-  entry.request_id = sent.request_id;
+  entry.request_id = request_id;
   entry.batch = row.batch;
   if (answer.ok()) {
     entry.outcome = answer->outcome;
@@ -51,7 +52,7 @@ Result<SentInquiry> InquirySender::Send(const Account& who, const InquiryRow& ro
   } else {
     entry.outcome = "no_result";  // the network's answer never came back to the platform
     AuditOrLog(*audit_, log_, who.tenant, who.name, "inquire",
-               sent.request_id + ": " + answer.status().message(), false);
+               request_id + ": " + answer.status().message(), false);
   }
   if (exchanges_ != nullptr) {
     Status logged = exchanges_->Append(who.tenant, std::move(entry));
@@ -61,8 +62,8 @@ Result<SentInquiry> InquirySender::Send(const Account& who, const InquiryRow& ro
     }
   }
   if (!answer.ok()) return answer.status();
-  sent.answer = std::move(*answer);
-  return sent;
+  sent->answer = std::move(*answer);
+  return Status::Ok();
 }
 
 }  // namespace ipn::middle

@@ -29,8 +29,8 @@ struct InquiryRow {
 };
 
 struct SentInquiry {
-  std::string request_id;
-  InquiryAnswer answer;
+  std::string request_id;  // set once the inquiry is audited to go out (empty: refused first)
+  InquiryAnswer answer;    // when Send is Ok
 };
 
 class InquirySender {
@@ -42,8 +42,10 @@ class InquirySender {
 
   // PermissionDenied (not one of the account's businesses), NotFound (no symbol bound to
   // the person number yet), Unavailable (not connected, the audit log unwritable, too
-  // many waiting), or the inquiry's own failure.
-  Result<SentInquiry> Send(const Account& who, const InquiryRow& row);
+  // many waiting), or the inquiry's own failure — then `sent->request_id` says whether it
+  // went out (the core's records know it by that id).
+  Status Send(const Account& who, const InquiryRow& row, SentInquiry* sent);
+  bool connected() const { return inquirer_ != nullptr; }
 
  private:
   MiddleStore* store_;

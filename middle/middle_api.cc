@@ -143,8 +143,16 @@ void MiddleApi::Impl::Route() {
       Reply(res, 413, {{"error", "a request body is at most 64 KiB here"}});
       return httplib::Server::HandlerResponse::Handled;
     }
-    return Caller(req, res) ? httplib::Server::HandlerResponse::Unhandled
-                            : httplib::Server::HandlerResponse::Handled;
+    std::optional<Account> who = Caller(req, res);
+    if (!who) return httplib::Server::HandlerResponse::Handled;
+    const char* role = req.path == "/v1/batches" ? "inquirer" : "registrar";
+    if (!who->Has(role)) {  // only those who may send the file may make the server read it
+      Audit(who->tenant, who->name, req.path == "/v1/batches" ? "submit_batch" : "import",
+            std::string("the role ") + role + " is needed", false);
+      Reply(res, 403, {{"error", std::string("the role ") + role + " is needed"}});
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
   });
   // Anything else, and any method a path does not document: 404 with a JSON reason.
   server_->set_error_handler([](Req, Res res) {

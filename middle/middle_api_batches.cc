@@ -44,8 +44,8 @@ void MiddleApi::Impl::ReadSymbol(const httplib::Request& req, httplib::Response&
           HexEncode(std::span(reinterpret_cast<const uint8_t*>(symbol->data()), symbol->size()))}});
 }
 
-// The tenant's exchange log: an admin reads all of it; an inquirer the entries of its
-// own businesses.
+// The tenant's exchange log: an admin reads all of it; an inquirer its own inquiries only
+// (not other staff's, nor which of its persons other agencies asked about).
 void MiddleApi::Impl::ReadExchanges(const httplib::Request& req, httplib::Response& res) {
   auto who = Caller(req, res);
   if (!who) return;
@@ -61,7 +61,7 @@ void MiddleApi::Impl::ReadExchanges(const httplib::Request& req, httplib::Respon
   uint64_t last = after;
   for (const ExchangeEntry& e : *entries) {
     last = e.seq;
-    if (!admin && who->businesses.count(e.business) == 0) continue;
+    if (!admin && (e.role != "inquirer" || e.account != who->name)) continue;
     Json entry = {{"seq", e.seq},
                   {"at_unix_us", e.at_unix_us},
                   {"role", e.role},

@@ -117,11 +117,16 @@ void MiddleApi::Impl::Inquire(const httplib::Request& req, httplib::Response& re
   if (!Allowed(*who, "inquirer", *body, "inquire", res)) return;
   InquiryRow row{Field(*body, "person"), Field(*body, "provider"), Field(*body, "business"),
                  Field(*body, "item"), ""};
-  Result<SentInquiry> sent = sender_.Send(*who, row);
-  if (!sent.ok()) return ReplyError(res, sent.status());
-  const InquiryAnswer& answer = sent->answer;
+  SentInquiry sent;
+  Status asked = sender_.Send(*who, row, &sent);
+  if (!asked.ok()) {
+    Json error = {{"error", asked.message()}};
+    if (!sent.request_id.empty()) error["request_id"] = sent.request_id;  // it went out
+    return Reply(res, HttpStatus(asked), error);
+  }
+  const InquiryAnswer& answer = sent.answer;
   Json out = {{"outcome", answer.outcome},
-              {"request_id", sent->request_id},
+              {"request_id", sent.request_id},
               {"exchange_id", answer.exchange_id}};
   if (!answer.explanation.empty()) out["explanation"] = answer.explanation;
   if (answer.outcome == "provided") out["content"] = answer.content;

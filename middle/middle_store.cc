@@ -110,6 +110,12 @@ Status MiddleStore::DestroyTenant(std::string_view tenant) {
     std::unique_lock<std::shared_mutex> lock(impl_->mu);
     impl_->tenants.erase(impl_->tenants.find(tenant));  // its keys are wiped as they go
   }
+  {
+    std::lock_guard<std::mutex> lock(impl_->by_hand_mu);
+    if (auto it = impl_->by_hand.find(tenant); it != impl_->by_hand.end()) {
+      impl_->by_hand.erase(it);
+    }
+  }
   // Deleted rows stay in RocksDB's files until a compaction drops them, the wrapped key
   // among them: flush, then compact the tenant's ranges to the bottom at once, so that
   // the key is gone from disk, not only from view.

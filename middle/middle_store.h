@@ -106,6 +106,8 @@ class MiddleStore {
   // kMaxByHandItems; InvalidArgument otherwise, nothing changed. Replaces the set.
   Status SetByHandItems(std::string_view tenant, const std::set<std::string>& items);
   Result<std::set<std::string>> ByHandItems(std::string_view tenant) const;
+  // Whether `item` is one of them (from memory after the first read).
+  Result<bool> IsAnsweredByHand(std::string_view tenant, std::string_view item) const;
 
   // The tenant's ordered rows: its exchange log (by sequence number) and its batch
   // inquiry files (a header per batch, a row per line). A row's key is in the clear and in

@@ -199,7 +199,24 @@ Status MiddleStore::SetByHandItems(std::string_view tenant, const std::set<std::
   const std::string row = ByHandKey(tenant);
   rocksdb::WriteBatch batch;
   batch.Put(row, Impl::Seal(**keys, row, nlohmann::json(items).dump()));
-  return impl_->Write(&batch);
+  std::lock_guard<std::mutex> lock(impl_->by_hand_mu);  // the row and the cache agree
+  IPN_RETURN_IF_ERROR(impl_->Write(&batch));
+  impl_->by_hand[std::string(tenant)] = items;
+  return Status::Ok();
+}
+
+Result<bool> MiddleStore::IsAnsweredByHand(std::string_view tenant, std::string_view item) const {
+  {
+    std::lock_guard<std::mutex> lock(impl_->by_hand_mu);
+    auto it = impl_->by_hand.find(tenant);
+    if (it != impl_->by_hand.end()) return it->second.count(std::string(item)) != 0;
+  }
+  Result<std::set<std::string>> items = ByHandItems(tenant);
+  if (!items.ok()) return items.status();
+  const bool named = items->count(std::string(item)) != 0;
+  std::lock_guard<std::mutex> lock(impl_->by_hand_mu);
+  impl_->by_hand.emplace(std::string(tenant), std::move(*items));  // unless a Set came first
+  return named;
 }
 
 Result<std::set<std::string>> MiddleStore::ByHandItems(std::string_view tenant) const {

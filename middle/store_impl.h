@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -29,9 +30,9 @@ inline constexpr char kAuditTreeRow = 'T';  // T tenant 0 -> sealed Merkle tree 
 inline constexpr char kByHandRow = 'H';     // H tenant 0 -> sealed list of by-hand items
 // MiddleStore::Ordered: X (exchange log), B (batch headers), R (batch lines): kind tenant 0
 // key (numbers, big-endian) -> sealed value.
-inline constexpr char kAllRowKinds[] = {kKeyRow,     kCopyRow,  kPersonRow,    kSymbolRow,
-                                        kAccountRow, kAuditRow, kAuditTreeRow, 'X',
-                                        'B',         'R'};
+inline constexpr char kAllRowKinds[] = {
+    kKeyRow,       kCopyRow,   kPersonRow, kSymbolRow, kAccountRow, kAuditRow,
+    kAuditTreeRow, kByHandRow, 'X',        'B',        'R'};
 
 // Two subkeys of a tenant's data key (crypto_kdf): one seals values, one keys the hashes.
 struct TenantKeys {
@@ -46,6 +47,10 @@ class MiddleStore::Impl {
   std::mutex write_mu;           // read-modify-write of rows (register, supersede, import)
   mutable std::shared_mutex mu;  // the tenants
   std::map<std::string, std::shared_ptr<const TenantKeys>, std::less<>> tenants;
+  // Each tenant's by-hand items as last read or written: asked on every forwarded
+  // inquiry, so kept here rather than read and opened each time.
+  mutable std::mutex by_hand_mu;
+  mutable std::map<std::string, std::set<std::string>, std::less<>> by_hand;
 
   // NotFound "no tenant …" when the tenant does not exist (or was destroyed).
   Result<std::shared_ptr<const TenantKeys>> Keys(std::string_view tenant) const;

@@ -91,12 +91,18 @@ TEST_F(MiddleStoreTest, EachTenantIsSealedUnderItsOwnKeyAndDestroyingOneLeavesTh
   ASSERT_TRUE(
       store_->Register(kPen, MakeCopy("PENPERSON-88", "pension", "MARKER-PEN-CONTENT")).ok());
   ASSERT_TRUE(store_->Bind(kMun, "MUNPERSON-77", "SYMBOL-MUN-77").ok());
+  ASSERT_TRUE(store_->SetByHandItems(kMun, {"resident-record"}).ok());
+  ASSERT_TRUE(store_
+                  ->PutOrdered(MiddleStore::Ordered::kExchange, kMun,
+                               {{std::string(8, '\1'), "MARKER-MUN-EXCHANGE"}})
+                  .ok());
   // The same person number and item at another tenant is another row, another key.
   EXPECT_EQ(store_->Find(kPen, "MUNPERSON-77", "local-tax").status().code(),
             Status::Code::kNotFound);
   Reopen();  // flushes nothing by itself; scan the files RocksDB wrote (WAL and tables)
-  for (const char* marker : {"MARKER-MUN-CONTENT", "MARKER-PEN-CONTENT", "MUNPERSON-77",
-                             "PENPERSON-88", "SYMBOL-MUN-77", "local-tax"}) {
+  for (const char* marker :
+       {"MARKER-MUN-CONTENT", "MARKER-PEN-CONTENT", "MUNPERSON-77", "PENPERSON-88", "SYMBOL-MUN-77",
+        "local-tax", "resident-record", "MARKER-MUN-EXCHANGE"}) {
     EXPECT_TRUE(ipn::testing::FilesContaining(dir_.path(), marker).empty()) << marker;
   }
   ASSERT_TRUE(store_->DestroyTenant(kMun).ok());
@@ -107,10 +113,14 @@ TEST_F(MiddleStoreTest, EachTenantIsSealedUnderItsOwnKeyAndDestroyingOneLeavesTh
   EXPECT_EQ(store_->Tenants(), std::vector<std::string>{kPen});
   EXPECT_EQ(store_->Find(kPen, "PENPERSON-88", "pension").value().content, "MARKER-PEN-CONTENT");
   EXPECT_EQ(store_->DestroyTenant(kMun).code(), Status::Code::kNotFound);
-  // A tenant of the same name later starts empty, under a new key.
+  // A tenant of the same name later starts empty, under a new key: no copy, no by-hand
+  // item, no exchange left over (each would fail to open under the new key).
   ASSERT_TRUE(store_->CreateTenant(kMun).ok());
   EXPECT_EQ(store_->Find(kMun, "MUNPERSON-77", "local-tax").status().code(),
             Status::Code::kNotFound);
+  EXPECT_TRUE(store_->ByHandItems(kMun).value().empty());
+  EXPECT_TRUE(
+      store_->ListOrdered(MiddleStore::Ordered::kExchange, kMun, "", "", 10).value().empty());
 }
 
 TEST_F(MiddleStoreTest, ABadRowAppliesNothingOfTheFile) {

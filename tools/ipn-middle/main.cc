@@ -104,7 +104,8 @@ int RunByHand(const std::string& dir, const std::string& tenant,
   if (!store.ok()) return Fail(store.status());
   const auto tenants = (*store)->Tenants();
   if (std::find(tenants.begin(), tenants.end(), tenant) == tenants.end()) {
-    if (Status s = (*store)->CreateTenant(tenant); !s.ok()) return Fail(s);
+    // A typo must not make a stray tenant and leave the real one as it was.
+    return Fail(Status::NotFound("no tenant " + tenant + " on this platform"));
   }
   const std::set<std::string> set(items.begin(), items.end());
   if (Status s = (*store)->SetByHandItems(tenant, set); !s.ok()) return Fail(s);
