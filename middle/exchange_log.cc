@@ -31,11 +31,11 @@ ExchangeLog::~ExchangeLog() {
   }
   wake_.notify_all();
   writer_.join();
-  (void)Flush();
+  if (Flush().ok()) (void)store_->SyncAudit();
 }
 
 Status ExchangeLog::Append(const std::string& tenant, ExchangeEntry entry) {
-  bool full = false;
+  bool full = false, first = false;
   {
     std::lock_guard<std::mutex> lock(mu_);  // numbers in order, no gap
     auto last = last_seq_.find(tenant);
@@ -59,13 +59,14 @@ Status ExchangeLog::Append(const std::string& tenant, ExchangeEntry entry) {
                       {"request_id", entry.request_id},
                       {"exchange_id", entry.exchange_id},
                       {"batch", entry.batch}};
+    first = pending_.empty();  // the writer may be waiting for it (else it comes round)
     pending_.emplace_back(
         tenant,
         std::pair{SeqKey(entry.seq), row.dump(-1, ' ', false, Json::error_handler_t::replace)});
     full = pending_.size() >= kMaxPendingExchanges;
   }
   if (full) return Flush();  // the writer is behind: this caller writes, nothing is dropped
-  wake_.notify_one();
+  if (first) wake_.notify_one();
   return Status::Ok();
 }
 
@@ -97,8 +98,12 @@ void ExchangeLog::WriterLoop() {
       if (stop_) return;
     }
     // Written, then on disk: the store's write-ahead log synced (with whatever else is in
-    // it), off every answer's path; what arrives meanwhile goes in the next round.
+    // it), off every answer's path; what arrives meanwhile goes in the next round, at
+    // most one round per kExchangeSyncUs, so that the platform's fsyncs do not queue
+    // before the core's on a shared disk at every inquiry.
     if (Flush().ok()) (void)store_->SyncAudit();
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait_for(lock, std::chrono::microseconds(kExchangeSyncUs), [&] { return stop_; });
   }
 }
 

@@ -9,10 +9,10 @@
 // One instance per platform process (its sequence numbers are allotted here), shared by
 // the API and the platform. Append numbers the entry and hands it to a writer thread, so
 // that an automatic answer does not wait for the store: the writer puts what is pending in
-// one write per tenant, then syncs the store's write-ahead log (group commit). At
-// most kMaxPendingExchanges wait: past that, Append writes itself (slower, nothing
-// dropped). A killed platform loses the entries not yet written — a few milliseconds' —
-// which the core's provision records still hold.
+// one write per tenant, then syncs the store's write-ahead log (group commit, a round per
+// kExchangeSyncUs at most). At most kMaxPendingExchanges wait: past that, Append writes
+// itself (slower, nothing dropped). A killed platform loses the entries not yet written — a few
+// milliseconds' — which the core's provision records still hold.
 #pragma once
 
 #include <condition_variable>
@@ -47,6 +47,7 @@ struct ExchangeEntry {
 };
 
 inline constexpr size_t kMaxPendingExchanges = 10'000;
+inline constexpr int64_t kExchangeSyncUs = 20'000;  // at most one write-and-sync round per this
 
 class ExchangeLog {
  public:
