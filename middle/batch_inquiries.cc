@@ -17,7 +17,8 @@ namespace {
 using Json = nlohmann::json;
 constexpr auto kHeader = MiddleStore::Ordered::kBatch;
 constexpr auto kLine = MiddleStore::Ordered::kBatchLine;
-constexpr size_t kPage = 1'000;  // rows read from the store at a time
+constexpr size_t kPage = 1'000;       // rows read from the store at a time
+constexpr size_t kResultsPage = 100;  // rows of a results file written at a time
 
 std::string Key(uint64_t a) {
   std::string key;
@@ -233,7 +234,7 @@ Result<BatchProgress> BatchInquiries::Progress(const Account& who, uint64_t id) 
   return p;
 }
 
-Result<std::string> BatchInquiries::Results(const Account& who, uint64_t id) const {
+Status BatchInquiries::CheckResults(const Account& who, uint64_t id) const {
   Result<BatchProgress> p = Progress(who, id);
   if (!p.ok()) return p.status();
   if (!p->finished()) {
@@ -241,25 +242,45 @@ Result<std::string> BatchInquiries::Results(const Account& who, uint64_t id) con
                                       " is still running: " + std::to_string(p->done) + " of " +
                                       std::to_string(p->rows) + " rows done");
   }
-  std::string out =
-      "line,person,provider,business,item,outcome,request_id,exchange_id,explanation,content\r\n";
+  return Status::Ok();
+}
+
+Status BatchInquiries::WriteResults(const Account& who, uint64_t id,
+                                    const std::function<bool(std::string_view)>& out) const {
+  IPN_RETURN_IF_ERROR(CheckResults(who, id));
+  if (!out("line,person,provider,business,item,outcome,request_id,exchange_id,explanation,"
+           "content\r\n")) {
+    return Status::Unavailable("the reader went away");
+  }
+  // A page at a time (at most kResultsPage rows of up to 16 KiB of content each), so that a
+  // 10,000-row file is never held whole.
   std::string after;
   for (;;) {
-    auto page = store_->ListOrdered(kLine, who.tenant, Key(id), after, kPage);
+    auto page = store_->ListOrdered(kLine, who.tenant, Key(id), after, kResultsPage);
     if (!page.ok()) return page.status();
+    std::string text;
     for (const auto& [key, value] : *page) {
       Json row = Json::parse(value, nullptr, false);
-      out += std::to_string(row.value("line", 0));
+      text += std::to_string(row.value("line", 0));
       for (const char* name : {"person", "provider", "business", "item", "outcome", "request_id",
                                "exchange_id", "explanation", "content"}) {
-        out += ',' + CsvField(row.value(name, ""));
+        text += ',' + CsvField(row.value(name, ""));
       }
-      out += "\r\n";
+      text += "\r\n";
     }
-    if (page->size() < kPage) break;
+    if (!out(text)) return Status::Unavailable("the reader went away");
+    if (page->size() < kResultsPage) return Status::Ok();
     after = page->back().first;
   }
-  return out;
+}
+
+Result<std::string> BatchInquiries::Results(const Account& who, uint64_t id) const {
+  std::string file;
+  IPN_RETURN_IF_ERROR(WriteResults(who, id, [&](std::string_view piece) {
+    file += piece;
+    return true;
+  }));
+  return file;
 }
 
 void BatchInquiries::SendOne(const std::pair<std::string, uint64_t>& key) {

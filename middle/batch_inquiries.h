@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -77,6 +78,11 @@ class BatchInquiries {
   // The results file: person,provider,business,item,outcome,request_id,exchange_id,
   // explanation,content — in the file's order. FailedPrecondition while rows remain.
   Result<std::string> Results(const Account& who, uint64_t id) const;
+  // The same refusals as Results, without reading the file.
+  Status CheckResults(const Account& who, uint64_t id) const;
+  // The results file, a page of rows at a time, to `out` (false: stop, the reader left).
+  Status WriteResults(const Account& who, uint64_t id,
+                      const std::function<bool(std::string_view)>& out) const;
 
  private:
   struct Open {  // a batch with rows to send
