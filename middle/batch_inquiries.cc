@@ -70,6 +70,7 @@ BatchInquiries::~BatchInquiries() {
 }
 
 Status BatchInquiries::Start() {
+  std::lock_guard<std::mutex> lock(mu_);  // a file submitted before Start is queued once
   for (const std::string& tenant : store_->Tenants()) {
     std::string after;
     for (;;) {
@@ -80,8 +81,8 @@ Status BatchInquiries::Start() {
       after = headers->back().first;
     }
   }
-  if (!turn_.empty() && log_ != nullptr) {
-    log_->Info("middle_batches_resumed", {{"batches", std::to_string(turn_.size())}});
+  if (waiting_ != 0 && log_ != nullptr) {
+    log_->Info("middle_batches_resumed", {{"batches", std::to_string(waiting_)}});
   }
   worker_ = std::thread([this] { Loop(); });
   return Status::Ok();
@@ -100,7 +101,7 @@ void BatchInquiries::Resume(const std::string& tenant, const std::string& key,
     }
     return;
   }
-  if (progress->finished()) return;
+  if (progress->finished() || open_.count({tenant, progress->id}) != 0) return;  // or queued
   Json header = Json::parse(value, nullptr, false);
   Open open;
   open.who.tenant = tenant;
@@ -110,7 +111,7 @@ void BatchInquiries::Resume(const std::string& tenant, const std::string& key,
   open.progress = std::move(*progress);
   const uint64_t id = open.progress.id;
   open_.emplace(std::pair{tenant, id}, std::move(open));
-  turn_.emplace_back(tenant, id);
+  Queue({tenant, id});
 }
 
 Result<BatchProgress> BatchInquiries::Submit(const Account& who, std::string_view csv) {
@@ -187,7 +188,7 @@ Result<BatchProgress> BatchInquiries::Submit(const Account& who, std::string_vie
   }
   Open open{progress, who, 0};
   open_.emplace(std::pair{who.tenant, id}, std::move(open));
-  turn_.emplace_back(who.tenant, id);
+  Queue({who.tenant, id});
   cv_.notify_all();
   return progress;
 }
@@ -321,7 +322,7 @@ void BatchInquiries::SendOne(const std::pair<std::string, uint64_t>& key) {
       // Nothing went out (the tenant's inquiries are queued full, the audit log cannot be
       // written): the row waits, the file tries again later.
       open_.at(key).retry_at = std::chrono::steady_clock::now() + kRetryAfter;
-      turn_.push_back(key);
+      Queue(key);
       return;
     }
   }
@@ -359,30 +360,60 @@ void BatchInquiries::SendOne(const std::pair<std::string, uint64_t>& key) {
     open_.erase(key);
     (void)store_->SyncAudit();  // the file's last results on disk before it reads finished
   } else {
-    turn_.push_back(key);
+    Queue(key);
   }
+}
+
+void BatchInquiries::Queue(const std::pair<std::string, uint64_t>& key) {
+  std::deque<uint64_t>& files = file_turn_[key.first];
+  if (files.empty() &&
+      std::find(tenant_turn_.begin(), tenant_turn_.end(), key.first) == tenant_turn_.end()) {
+    tenant_turn_.push_back(key.first);
+  }
+  files.push_back(key.second);
+  ++waiting_;
+}
+
+std::optional<std::pair<std::string, uint64_t>> BatchInquiries::TakeReady(
+    std::chrono::steady_clock::time_point now) {
+  for (auto tenant = tenant_turn_.begin(); tenant != tenant_turn_.end(); ++tenant) {
+    std::deque<uint64_t>& files = file_turn_[*tenant];
+    for (auto file = files.begin(); file != files.end(); ++file) {
+      const std::pair<std::string, uint64_t> key{*tenant, *file};
+      if (open_.at(key).retry_at > now) continue;
+      files.erase(file);
+      --waiting_;
+      // The tenant has had its turn: to the back, or out of the rotation while it has no
+      // file waiting (Queue puts it back).
+      tenant_turn_.erase(tenant);
+      if (!files.empty()) {
+        tenant_turn_.push_back(key.first);
+      } else {
+        file_turn_.erase(key.first);
+      }
+      return key;
+    }
+  }
+  return std::nullopt;
 }
 
 void BatchInquiries::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!stop_) {
-    // The next file in turn that is not waiting to try again.
     const auto now = std::chrono::steady_clock::now();
-    auto ready = std::find_if(turn_.begin(), turn_.end(),
-                              [&](const auto& key) { return open_.at(key).retry_at <= now; });
-    if (ready != turn_.end()) {
-      const std::pair<std::string, uint64_t> key = *ready;
-      turn_.erase(ready);
+    if (auto key = TakeReady(now)) {
       lock.unlock();
-      SendOne(key);
+      SendOne(*key);
       lock.lock();
       continue;
     }
-    if (turn_.empty()) {
-      cv_.wait(lock, [&] { return stop_ || !turn_.empty(); });
+    if (waiting_ == 0) {
+      cv_.wait(lock, [&] { return stop_ || waiting_ != 0; });
     } else {
-      auto earliest = open_.at(turn_.front()).retry_at;
-      for (const auto& key : turn_) earliest = std::min(earliest, open_.at(key).retry_at);
+      auto earliest = std::chrono::steady_clock::time_point::max();
+      for (const auto& [tenant, files] : file_turn_) {
+        for (uint64_t id : files) earliest = std::min(earliest, open_.at({tenant, id}).retry_at);
+      }
       cv_.wait_until(lock, earliest);
     }
   }

@@ -4,7 +4,8 @@
 // bad row is "line N: …" and nothing of the file is stored), then the file is kept sealed
 // in the tenant's store (MiddleStore's ordered rows) and its rows are sent one after
 // another in the background by the platform's one batch worker, round robin over the
-// open batches of every tenant so that one long file does not hold back another's. Each
+// tenants with open files (and over each one's files), so that one long file, or one
+// tenant's many, does not hold back another's. Each
 // row goes out exactly as a single inquiry does (InquirySender: audited, logged as an
 // exchange) and its result is written beside it. The submitting account follows the
 // progress and, once every row has its result, downloads the results file (CSV).
@@ -25,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -95,6 +97,12 @@ class BatchInquiries {
   void SendOne(const std::pair<std::string, uint64_t>& key);
   // Takes the files in turn (round robin), skipping those waiting to try again.
   void Loop();
+  // Puts a file at the back of its tenant's turn (and the tenant in the rotation). mu_ held.
+  void Queue(const std::pair<std::string, uint64_t>& key);
+  // The next file whose turn it is and which is not waiting to try again, taken out of
+  // the turn; nullopt when none is ready. mu_ held.
+  std::optional<std::pair<std::string, uint64_t>> TakeReady(
+      std::chrono::steady_clock::time_point now);
   // A stored file at start: queued unless finished; logged and skipped if unreadable.
   void Resume(const std::string& tenant, const std::string& key, const std::string& value);
   Result<BatchProgress> Load(const std::string& tenant, uint64_t id) const;
@@ -106,7 +114,11 @@ class BatchInquiries {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::pair<std::string, uint64_t>, Open> open_;  // (tenant, id)
-  std::deque<std::pair<std::string, uint64_t>> turn_;      // round robin, front is next
+  // Whose turn: the tenants with files waiting, round robin (front is next), and each
+  // one's files in turn — so a tenant's share does not grow with its number of files.
+  std::deque<std::string> tenant_turn_;
+  std::map<std::string, std::deque<uint64_t>> file_turn_;
+  size_t waiting_ = 0;  // files in file_turn_
   bool stop_ = false;
   std::thread worker_;
 };

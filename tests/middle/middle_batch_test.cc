@@ -323,5 +323,45 @@ TEST(MiddleBatchRestartTest, AStoppedFileResumesAtItsFirstRowWithoutAResult) {
   EXPECT_TRUE(batches.Results(who, 1).ok());
 }
 
+// The worker takes tenants in turn, then each one's files in turn: a tenant with three
+// files gets no more turns than one with a single file while both have rows waiting.
+TEST(MiddleBatchTurnTest, TenantsTakeTurnsWhateverTheirNumberOfFiles) {
+  ASSERT_GE(sodium_init(), 0);
+  ipn::testing::TempDir dir;
+  auto platform = MakeSodiumWrapper(SecretBytes::Random(32), "file:platform.key").value();
+  ManualClock clock(1'790'000'000'000'000);
+  auto store = MiddleStore::Open(dir.Sub("middle"), platform.get()).value();
+  FakeInquirer inquirer;
+  AuditLog audit(store.get(), &clock);
+  InquirySender sender(store.get(), &audit, nullptr, &inquirer, nullptr);
+  BatchInquiries batches(store.get(), &sender, &clock, nullptr);
+  // Tenant A sends files 1, 2 and 3, tenant B file 1; two rows each, persons "F-ROW".
+  for (const auto& [tenant, files] : {std::pair{std::string("TEN-A"), 3}, {"TEN-B", 1}}) {
+    ASSERT_TRUE(store->CreateTenant(tenant).ok());
+    Account who{tenant, "inq", {"inquirer"}, {"pension-benefit"}, false};
+    for (int f = 1; f <= files; ++f) {
+      std::string csv = "person,provider,business,item\n";
+      for (int row = 1; row <= 2; ++row) {
+        const std::string person = std::to_string(f) + "-" + std::to_string(row);
+        ASSERT_TRUE(store->Bind(tenant, person, tenant.substr(4) + person).ok());
+        csv += person + ",PEN-0001,pension-benefit,pension-amount\n";
+      }
+      ASSERT_TRUE(batches.Submit(who, csv).ok());  // queued; the worker starts below
+    }
+  }
+  ASSERT_TRUE(batches.Start().ok());
+  {
+    std::unique_lock<std::mutex> lock(inquirer.mu);
+    ASSERT_TRUE(inquirer.changed.wait_for(lock, std::chrono::seconds(20),
+                                          [&] { return inquirer.asked.size() == 8; }));
+  }
+  std::vector<std::string> order;  // the symbol asked: tenant letter, file, row
+  for (const std::string& line : inquirer.asked) {
+    order.push_back(line.substr(6, line.find('|', 6) - 6));
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"A1-1", "B1-1", "A2-1", "B1-2", "A3-1", "A1-2", "A2-2",
+                                             "A3-2"}));
+}
+
 }  // namespace
 }  // namespace ipn::middle
