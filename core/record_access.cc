@@ -3,6 +3,7 @@
 // records.
 #include "core/record_access.h"
 
+#include <algorithm>
 #include <set>
 
 #include "common/big_endian.h"
@@ -10,6 +11,7 @@
 #include "common/envelope_io.h"
 #include "common/limits.h"
 #include "records/audit_record.h"
+#include "records/person_map.h"
 
 namespace ipn::core {
 namespace {
@@ -164,6 +166,29 @@ void ToView(const records::SignedTreeHead& head, v1::SignedTreeHeadView* view) {
   view->set_root_hash(head.root_hash.data(), head.root_hash.size());
   view->set_signer(head.signer.data(), head.signer.size());
   view->set_signature(head.signature.data(), head.signature.size());
+  if (head.version == 2) {
+    view->set_version(2);
+    view->set_person_root(head.history.disclosed.data(), head.history.disclosed.size());
+    view->set_withheld_root(head.history.withheld.data(), head.history.withheld.size());
+  }
+}
+
+void ToView(const records::MapProof& proof, v1::HistoryProofView* view) {
+  view->set_key(proof.key.data(), proof.key.size());
+  switch (proof.end) {
+    case records::MapProof::End::kLeaf:
+      view->set_end(v1::HistoryProofView::END_LEAF);
+      view->set_chain(proof.value.chain.data(), proof.value.chain.size());
+      view->set_count(proof.value.count);
+      break;
+    case records::MapProof::End::kEmpty: view->set_end(v1::HistoryProofView::END_EMPTY); break;
+    case records::MapProof::End::kOtherLeaf:
+      view->set_end(v1::HistoryProofView::END_OTHER_LEAF);
+      view->set_other_key(proof.other_key.data(), proof.other_key.size());
+      view->set_other_value(proof.other_value.data(), proof.other_value.size());
+      break;
+  }
+  for (const records::Hash& h : proof.siblings) view->add_siblings(h.data(), h.size());
 }
 
 Status RecordAccess::AddView(const records::Record& r, bool with_proofs, uint64_t tree_size,
@@ -188,12 +213,6 @@ Status RecordAccess::AddView(const records::Record& r, bool with_proofs, uint64_
   return Status::Ok();
 }
 
-Result<records::SignedTreeHead> RecordAccess::HeadCovering(uint64_t min_size) {
-  Result<records::SignedTreeHead> latest = store_->LatestTreeHead();
-  if (latest.ok() && latest->tree_size >= min_size) return latest;
-  return store_->SignTreeHead();
-}
-
 Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
                                                    std::string_view agency_symbol,
                                                    bool with_proofs) {
@@ -215,40 +234,39 @@ Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
     }
   } while (!token.empty());
 
-  // Withheld: exchanges the provider declared non-disclosure, and exchanges not yet
-  // settled — the flag comes with the provider's outcome, so until an exchange has an
-  // end (refused, provided, not held, failed, timed out) it is not shown at all.
-  std::set<std::string> withheld, settled;
-  for (const records::Record& r : all) {
-    if (r.non_disclosure) withheld.insert(ExchangeKey(r));
-    switch (r.event) {
-      case records::Event::kInquiryRefused:
-      case records::Event::kProvided:
-      case records::Event::kNotHeld:
-      case records::Event::kFailed:
-      case records::Event::kTimedOut: settled.insert(ExchangeKey(r)); break;
-      default: break;
-    }
-  }
-  for (const records::Record& r : all) {
-    if (settled.count(ExchangeKey(r)) == 0) withheld.insert(ExchangeKey(r));
-  }
+  // In log order: the order the person's history chain commits to.
+  std::sort(all.begin(), all.end(), [](const records::Record& a, const records::Record& b) {
+    return a.sequence < b.sequence;
+  });
   uint64_t newest = 0;
   for (const records::Record& r : all) newest = std::max(newest, r.sequence + 1);
 
   v1::RecordPage out;
-  uint64_t tree_size = 0;
-  if (with_proofs && !all.empty()) {
-    Result<records::SignedTreeHead> head = HeadCovering(newest);
-    if (!head.ok()) return head.status();
-    tree_size = head->tree_size;
-    ToView(*head, out.mutable_tree_head());
+  uint64_t tree_size = UINT64_MAX;
+  if (with_proofs) {
+    // The head and the proof that the exchanges shown are all the person's disclosable
+    // ones as of it (records/person_map.h); records after the head wait for the next.
+    Result<records::RecordStore::HistoryProof> proof = store_->ProveHistory(person->bytes, newest);
+    if (!proof.ok()) return proof.status();
+    tree_size = proof->head.tree_size;
+    ToView(proof->head, out.mutable_tree_head());
+    ToView(proof->disclosed, out.mutable_history_proof());
   }
-  // Withheld exchanges leave no trace here: not even their number reaches the portal
-  // (RecordPage.withheld, field 6, stays 0; retired at the next schema version).
+  // Shown: the exchanges settled by a disclosed record (the chain's entries), with their
+  // other records; never a record the provider flagged non-disclosure. An exchange withheld
+  // or not yet settled leaves no trace here: not even the number withheld reaches the
+  // portal (RecordPage.withheld, field 6, stays 0; retired at the next schema version).
+  std::set<std::string> disclosed;
   for (const records::Record& r : all) {
-    if (withheld.count(ExchangeKey(r)) != 0) continue;
-    IPN_RETURN_IF_ERROR(AddView(r, with_proofs, tree_size, out.add_records()));
+    if (r.sequence < tree_size && records::HistoryKindOf(r) == records::HistoryKind::kDisclosed) {
+      disclosed.insert(ExchangeKey(r));
+    }
+  }
+  for (const records::Record& r : all) {
+    if (r.sequence >= tree_size || r.non_disclosure || disclosed.count(ExchangeKey(r)) == 0) {
+      continue;
+    }
+    IPN_RETURN_IF_ERROR(AddView(r, with_proofs, with_proofs ? tree_size : 0, out.add_records()));
   }
   return out;
 }

@@ -58,8 +58,6 @@ class RecordAccess {
              const std::string& detail, const std::string& outcome, const std::string& request_id);
   void SendError(const std::string& asker, const std::string& request_id, const Status& status);
   v1::Envelope Reply(const std::string& request_id) const;
-  // The latest signed head if it covers `min_size` records, else a newly signed one.
-  Result<records::SignedTreeHead> HeadCovering(uint64_t min_size);
   Status AddView(const records::Record& r, bool with_proofs, uint64_t tree_size,
                  v1::ProvisionRecordView* view) const;
 

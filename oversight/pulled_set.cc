@@ -45,6 +45,11 @@ Json HeadJson(const records::SignedTreeHead& h) {
   j["root_hash"] = HexEncode(h.root_hash);
   j["signer"] = HexEncode(h.signer);
   j["signature"] = HexEncode(h.signature);
+  if (h.version == 2) {
+    j["version"] = 2;
+    j["person_root"] = HexEncode(h.history.disclosed);
+    j["withheld_root"] = HexEncode(h.history.withheld);
+  }
   return j;
 }
 
@@ -60,6 +65,16 @@ Result<records::SignedTreeHead> HeadFromJson(const nlohmann::json& j) {
   IPN_RETURN_IF_ERROR(HexField(j, "root_hash", &h.root_hash));
   IPN_RETURN_IF_ERROR(HexField(j, "signer", &h.signer));
   IPN_RETURN_IF_ERROR(HexField(j, "signature", &h.signature));
+  if (j.contains("version")) {
+    if (!j["version"].is_number_unsigned() || (j["version"] != 1 && j["version"] != 2)) {
+      return Status::InvalidArgument("a head's version must be 1 or 2");
+    }
+    h.version = j["version"].get<uint8_t>();
+  }
+  if (h.version == 2) {
+    IPN_RETURN_IF_ERROR(HexField(j, "person_root", &h.history.disclosed));
+    IPN_RETURN_IF_ERROR(HexField(j, "withheld_root", &h.history.withheld));
+  }
   return h;
 }
 
@@ -102,6 +117,14 @@ Result<records::SignedTreeHead> FromView(const v1::SignedTreeHeadView& view) {
   IPN_RETURN_IF_ERROR(CopyBytes(view.root_hash(), "root_hash", &h.root_hash));
   IPN_RETURN_IF_ERROR(CopyBytes(view.signer(), "signer", &h.signer));
   IPN_RETURN_IF_ERROR(CopyBytes(view.signature(), "signature", &h.signature));
+  if (view.version() == 2) {
+    h.version = 2;
+    IPN_RETURN_IF_ERROR(CopyBytes(view.person_root(), "person_root", &h.history.disclosed));
+    IPN_RETURN_IF_ERROR(CopyBytes(view.withheld_root(), "withheld_root", &h.history.withheld));
+  } else if (view.version() > 2) {
+    return Status::InvalidArgument("tree head version " + std::to_string(view.version()) +
+                                   " is not supported");
+  }
   return h;
 }
 

@@ -91,8 +91,32 @@ nlohmann::json HistoryJson(const v1::RecordPage& page, const policy::Policy& nam
             {"root_hash", Hex(h.root_hash())},
             {"signer", Hex(h.signer())},
             {"signature", Hex(h.signature())}};
+    if (h.version() == 2) {
+      head["version"] = 2;
+      head["person_root"] = Hex(h.person_root());
+      head["withheld_root"] = Hex(h.withheld_root());
+    }
   }
-  return {{"records", std::move(records)}, {"tree_head", std::move(head)}, {"withheld_note", ""}};
+  nlohmann::json proof = nullptr;
+  if (page.has_history_proof()) {
+    const v1::HistoryProofView& p = page.history_proof();
+    nlohmann::json siblings = nlohmann::json::array();
+    for (const std::string& s : p.siblings()) siblings.push_back(Hex(s));
+    const char* end = p.end() == v1::HistoryProofView::END_LEAF         ? "leaf"
+                      : p.end() == v1::HistoryProofView::END_OTHER_LEAF ? "other_leaf"
+                                                                        : "empty";
+    proof = {{"key", Hex(p.key())},
+             {"end", end},
+             {"chain", Hex(p.chain())},
+             {"count", p.count()},
+             {"other_key", Hex(p.other_key())},
+             {"other_value", Hex(p.other_value())},
+             {"siblings", std::move(siblings)}};
+  }
+  return {{"records", std::move(records)},
+          {"tree_head", std::move(head)},
+          {"history_proof", std::move(proof)},
+          {"withheld_note", ""}};
 }
 
 namespace {

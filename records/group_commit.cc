@@ -113,7 +113,10 @@ Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
   wo.disableWAL = d.options.bulk_load;
   const rocksdb::Status written = d.db->Write(wo, &batch.batch);
   records = std::move(batch.requests[0].records);
+  std::unique_lock map_lock(d.map_mu);
+  if (written.ok()) d.ApplyHistory(batch.history);
   std::lock_guard lock(d.mu);
+  map_lock.unlock();
   d.inline_busy = false;
   d.prepare_cv.notify_all();  // requests may have queued meanwhile; Close may be waiting
   if (!written.ok()) {
@@ -198,6 +201,12 @@ void RecordStore::Impl::PrepareInto(std::vector<AppendRequest>& requests, Prepar
                         rocksdb::Slice(sequence_key, 8));
       }
       prepare_range.AppendLeaf(leaf_hash, emit);
+      if (history_enabled) {
+        const HistoryKind kind = HistoryKindOf(r);
+        if (kind != HistoryKind::kNone) {
+          batch.history.push_back({r.record_symbol, kind == HistoryKind::kWithheld, leaf_hash});
+        }
+      }
     }
     batch.records += request.records.size();
     batch.requests.push_back(std::move(request));
@@ -286,6 +295,8 @@ void RecordStore::Impl::CommitLoop() {
     }
     auto written = std::make_unique<WrittenBatch>();
     written->requests = std::move(batch->requests);
+    written->history = std::move(batch->history);
+    batch->history.clear();
     written->end_sequence = batch->end_sequence;
     written->range_after = std::move(batch->range_after);
     written->status = status;
@@ -329,7 +340,14 @@ void RecordStore::Impl::SyncLoop() {
         if (!s.ok()) synced = Status::IoError("record store sync failed: " + s.ToString());
       }
     }
+    // The histories move first, under map_mu, so that a head signed under map_mu never
+    // sees a committed size whose records its map lacks.
+    std::unique_lock map_lock(map_mu);
+    for (auto& w : group) {
+      if (w->status.ok() && synced.ok()) ApplyHistory(w->history);
+    }
     lock.lock();
+    map_lock.unlock();
     for (auto& w : group) {
       if (w->status.ok()) w->status = synced;
       if (!w->status.ok()) continue;

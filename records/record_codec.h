@@ -97,5 +97,9 @@ inline constexpr char kMetaKeyCheckPrefix[] = "keycheck/";
 inline constexpr char kMetaUserPrefix[] = "user/";  // RecordStore::PutMeta's names
 // The encryption key version the request index's hash key is derived from.
 inline constexpr char kMetaRequestKeyVersion[] = "request_index/key_version";
+// The per-person history map as of the latest head: the tree size it covers, and one row
+// per person ("history/p/" + record symbol -> EncodePersonHistories without the key).
+inline constexpr char kMetaHistorySize[] = "history/size";
+inline constexpr char kMetaHistoryPrefix[] = "history/p/";
 
 }  // namespace ipn::records

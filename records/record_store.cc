@@ -196,7 +196,8 @@ Status RecordStore::Impl::LoadState() {
   IPN_RETURN_IF_ERROR(OpenRequestIndex(ro));
   uint64_t size = 0;
   IPN_RETURN_IF_ERROR(LoadSizeAndPurgePoint(ro, &size));
-  return RecoverTree(ro, size);
+  IPN_RETURN_IF_ERROR(RecoverTree(ro, size));
+  return LoadHistoryMap(ro);
 }
 
 // The format marker: written into a new, empty store; any other version refused.

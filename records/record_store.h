@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include "common/secret.h"
 #include "common/status.h"
 #include "records/merkle.h"
+#include "records/person_map.h"
 #include "records/record.h"
 #include "records/tree_head.h"
 #include "records/verify_report.h"
@@ -153,7 +155,9 @@ class RecordStore {
   uint64_t Size() const;  // records appended and durable (the tree size)
   uint64_t FirstRetained() const;
   Result<Hash> RootHash(uint64_t tree_size) const;  // tree_size <= Size()
-  Result<SignedTreeHead> SignTreeHead();  // on demand: signs the current tree and stores the head
+  // On demand: signs the current tree (and, in a writable store, the per-person history
+  // maps: a version 2 head) and stores the head.
+  Result<SignedTreeHead> SignTreeHead();
   Result<SignedTreeHead> LatestTreeHead() const;          // NotFound before the first head
   Result<std::vector<SignedTreeHead>> TreeHeads() const;  // all stored heads, oldest first
   Result<Hash> LeafHashAt(uint64_t sequence) const;
@@ -169,6 +173,21 @@ class RecordStore {
                                            ProofCache* cache) const;
   Result<std::vector<Hash>> ConsistencyProof(uint64_t old_size, uint64_t new_size) const;
   const PublicKey& signing_public_key() const;
+
+  // --- Per-person histories (records/person_map.h) ---
+  // A person's disclosed and withheld histories as a version 2 head commits to them.
+  struct HistoryProof {
+    SignedTreeHead head;
+    MapProof disclosed;
+    MapProof withheld;  // for the commission only: never serve it to the portal
+  };
+  // Against the newest head covering at least `min_size` records whose map is still kept
+  // (the last kKeptHistorySnapshots heads), signing a new one when none covers it; or,
+  // with `exact_size`, against the kept head of exactly that size (NotFound when it is no
+  // longer kept). FailedPrecondition in a read-only store.
+  Result<HistoryProof> ProveHistory(std::span<const uint8_t, 32> record_symbol, uint64_t min_size,
+                                    std::optional<uint64_t> exact_size = std::nullopt);
+  static constexpr size_t kKeptHistorySnapshots = 8;
 
   // --- Backup ---
   // Every stored row (column family, key, value) as of one snapshot, family by family in

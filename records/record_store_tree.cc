@@ -133,6 +133,21 @@ bool RecordStore::Impl::TrustedSigner(const PublicKey& key) const {
 Result<SignedTreeHead> RecordStore::Impl::SignHead() {
   if (options.read_only) return Status::FailedPrecondition("the record store is open read-only");
   std::lock_guard head_lock(head_mu);
+  Result<SignedTreeHead> signed_head = history_enabled ? SignHeadWithHistory() : SignLogHead();
+  if (!signed_head.ok()) return signed_head.status();
+  const SignedTreeHead& head = *signed_head;
+  {
+    std::lock_guard lock(mu);
+    latest_head = head;
+    last_head_size = head.tree_size;
+    last_head_steady = std::chrono::steady_clock::now();
+  }
+  LogInfo("records_tree_head_signed", {{"tree_size", head.tree_size}});
+  return head;
+}
+
+// A version 1 head (the log only).
+Result<SignedTreeHead> RecordStore::Impl::SignLogHead() {
   uint64_t size;
   CompactRange range;
   {
@@ -151,13 +166,6 @@ Result<SignedTreeHead> RecordStore::Impl::SignHead() {
   rocksdb::Status s =
       db->Put(wo, heads_cf, HeadKey(head.tree_size, head.timestamp_us), EncodeTreeHead(head));
   if (!s.ok()) return FromRocks(s, "cannot store the tree head");
-  {
-    std::lock_guard lock(mu);
-    latest_head = head;
-    last_head_size = size;
-    last_head_steady = std::chrono::steady_clock::now();
-  }
-  LogInfo("records_tree_head_signed", {{"tree_size", size}});
   return head;
 }
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "records/merkle.h"
+#include "records/person_map.h"
 #include "records/record_cipher.h"
 #include "records/record_store.h"
 
@@ -31,10 +32,18 @@ struct AppendRequest {
   std::function<void(const Status&, std::vector<Record>&)> done;
 };
 
+// A settling record's step in its person's history chain (records/person_map.h).
+struct HistoryStep {
+  RecordSymbolBytes person{};
+  bool withheld = false;
+  Hash leaf_hash{};
+};
+
 // Requests sealed into one RocksDB write, and the tree after it.
 struct PreparedBatch {
   rocksdb::WriteBatch batch;
   std::vector<AppendRequest> requests;
+  std::vector<HistoryStep> history;
   size_t records = 0;
   uint64_t end_sequence = 0;
   CompactRange range_after;
@@ -43,6 +52,7 @@ struct PreparedBatch {
 // A batch the write stage has written (not yet synced), waiting for the sync stage.
 struct WrittenBatch {
   std::vector<AppendRequest> requests;
+  std::vector<HistoryStep> history;
   uint64_t end_sequence = 0;
   CompactRange range_after;
   Status status;  // of the write
@@ -81,8 +91,17 @@ class RecordStore::Impl {
   Result<Hash> StoredNode(const rocksdb::ReadOptions& ro, int level, uint64_t index) const;
   SubtreeSource NodeSource(const rocksdb::Snapshot* snapshot = nullptr) const;
   Result<SignedTreeHead> SignHead();
+  Result<SignedTreeHead> SignLogHead();
   Result<std::vector<SignedTreeHead>> LoadHeads(const rocksdb::ReadOptions& ro) const;
   bool TrustedSigner(const PublicKey& key) const;  // the store's key or a trusted earlier one
+
+  // history_map.cc
+  Status LoadHistoryMap(const rocksdb::ReadOptions& ro);
+  // Applies committed steps; the caller holds map_mu (and not mu).
+  void ApplyHistory(const std::vector<HistoryStep>& steps);
+  // Freezes the map as of the committed size and signs a v2 head over it, saving the
+  // persons changed since the last head beside it (one write); keeps the snapshot.
+  Result<SignedTreeHead> SignHeadWithHistory();
 
   // verifier.cc
   Result<VerifyReport> Verify(const VerifyOptions& verify_options) const;
@@ -165,6 +184,17 @@ class RecordStore::Impl {
   bool background_stop = false;
   bool head_due = false;
   std::condition_variable background_cv;
+
+  // --- per-person histories (map_mu; taken before mu, never after) ---
+  std::mutex map_mu;
+  PersonMap person_map;
+  // The snapshots of the latest heads, newest last (at most kKeptHistorySnapshots).
+  struct HeadSnapshot {
+    SignedTreeHead head;
+    std::shared_ptr<const PersonMap::Snapshot> snapshot;
+  };
+  std::deque<HeadSnapshot> history_snapshots;
+  bool history_enabled = false;  // writable stores only
 
   std::mutex head_mu;   // serialises head signing
   std::mutex purge_mu;  // serialises purges

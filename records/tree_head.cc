@@ -10,9 +10,45 @@
 namespace ipn::records {
 namespace {
 constexpr char kHeadDomain[] = "ipn/records/tree-head/v1";
-constexpr uint8_t kHeadFormat = 1;
+constexpr char kHeadDomainV2[] = "ipn/records/tree-head/v2";
 constexpr size_t kHeadBytes = 1 + 8 + 8 + 32 + 32 + 64;
+constexpr size_t kHeadBytesV2 = kHeadBytes + 64;
+
+void AppendHash(const Hash& h, std::string& out) {
+  out.append(reinterpret_cast<const char*>(h.data()), h.size());
+}
 }  // namespace
+
+std::string TreeHeadSigningInput(const SignedTreeHead& head) {
+  if (head.version != 2) {
+    return TreeHeadSigningInput(head.tree_size, head.timestamp_us, head.root_hash);
+  }
+  std::string input(kHeadDomainV2);
+  AppendBigEndian64(head.tree_size, input);
+  AppendBigEndian64(static_cast<uint64_t>(head.timestamp_us), input);
+  AppendHash(head.root_hash, input);
+  AppendHash(head.history.disclosed, input);
+  AppendHash(head.history.withheld, input);
+  return input;
+}
+
+Result<SignedTreeHead> SignTreeHeadV2(uint64_t tree_size, const Hash& root_hash,
+                                      const HistoryRoots& history, int64_t timestamp_us,
+                                      const Ed25519Signer& signer) {
+  SignedTreeHead head;
+  head.version = 2;
+  head.tree_size = tree_size;
+  head.root_hash = root_hash;
+  head.history = history;
+  head.timestamp_us = timestamp_us;
+  head.signer = signer.public_key();
+  std::string input = TreeHeadSigningInput(head);
+  Result<Ed25519Signature> signature = signer.Sign(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
+  if (!signature.ok()) return signature.status().WithContext("cannot sign the tree head");
+  head.signature = *signature;
+  return head;
+}
 
 std::string TreeHeadSigningInput(uint64_t tree_size, int64_t timestamp_us, const Hash& root_hash) {
   std::string input(kHeadDomain);
@@ -53,7 +89,8 @@ Result<SignedTreeHead> SignTreeHead(uint64_t tree_size, const Hash& root_hash, i
 
 bool VerifyTreeHeadSignature(const SignedTreeHead& head, const PublicKey& public_key) {
   if (sodium_memcmp(head.signer.data(), public_key.data(), public_key.size()) != 0) return false;
-  std::string input = TreeHeadSigningInput(head.tree_size, head.timestamp_us, head.root_hash);
+  if (head.version != 1 && head.version != 2) return false;
+  std::string input = TreeHeadSigningInput(head);
   return crypto_sign_verify_detached(head.signature.data(),
                                      reinterpret_cast<const uint8_t*>(input.data()), input.size(),
                                      public_key.data()) == 0;
@@ -61,26 +98,43 @@ bool VerifyTreeHeadSignature(const SignedTreeHead& head, const PublicKey& public
 
 std::string EncodeTreeHead(const SignedTreeHead& head) {
   std::string out;
-  out.reserve(kHeadBytes);
-  out.push_back(static_cast<char>(kHeadFormat));
+  const bool v2 = head.version == 2;
+  out.reserve(v2 ? kHeadBytesV2 : kHeadBytes);
+  out.push_back(static_cast<char>(v2 ? 2 : 1));
   AppendBigEndian64(head.tree_size, out);
   AppendBigEndian64(static_cast<uint64_t>(head.timestamp_us), out);
-  out.append(reinterpret_cast<const char*>(head.root_hash.data()), 32);
+  AppendHash(head.root_hash, out);
+  if (v2) {
+    AppendHash(head.history.disclosed, out);
+    AppendHash(head.history.withheld, out);
+  }
   out.append(reinterpret_cast<const char*>(head.signer.data()), 32);
   out.append(reinterpret_cast<const char*>(head.signature.data()), 64);
   return out;
 }
 
 Result<SignedTreeHead> DecodeTreeHead(std::string_view bytes) {
-  if (bytes.size() != kHeadBytes || static_cast<uint8_t>(bytes[0]) != kHeadFormat) {
+  const uint8_t version = bytes.empty() ? 0 : static_cast<uint8_t>(bytes[0]);
+  if (!((version == 1 && bytes.size() == kHeadBytes) ||
+        (version == 2 && bytes.size() == kHeadBytesV2))) {
     return Status::Corruption("stored tree head is malformed");
   }
   SignedTreeHead head;
+  head.version = version;
   head.tree_size = GetBigEndian64(bytes.data() + 1);
   head.timestamp_us = static_cast<int64_t>(GetBigEndian64(bytes.data() + 9));
-  std::copy(bytes.begin() + 17, bytes.begin() + 49, head.root_hash.begin());
-  std::copy(bytes.begin() + 49, bytes.begin() + 81, head.signer.begin());
-  std::copy(bytes.begin() + 81, bytes.begin() + 145, head.signature.begin());
+  auto at = bytes.begin() + 17;
+  auto take = [&](auto& out) {
+    std::copy(at, at + static_cast<ptrdiff_t>(out.size()), out.begin());
+    at += static_cast<ptrdiff_t>(out.size());
+  };
+  take(head.root_hash);
+  if (version == 2) {
+    take(head.history.disclosed);
+    take(head.history.withheld);
+  }
+  take(head.signer);
+  take(head.signature);
   return head;
 }
 

@@ -18,9 +18,18 @@ namespace ipn::records {
 
 using PublicKey = std::array<uint8_t, 32>;
 
+// The roots of the per-person history maps (records/person_map.h) a v2 head commits to.
+struct HistoryRoots {
+  Hash disclosed{};  // every person's disclosable history: what citizens' proofs open
+  Hash withheld{};   // exchanges withheld under non-disclosure: only the commission's proofs
+  bool operator==(const HistoryRoots&) const = default;
+};
+
 struct SignedTreeHead {
+  uint8_t version = 1;  // 1: the log only; 2: also the history roots
   uint64_t tree_size = 0;
   Hash root_hash{};
+  HistoryRoots history;      // version 2 only
   int64_t timestamp_us = 0;  // when the head was signed, UTC microseconds
   PublicKey signer{};        // the Ed25519 public key that signed it
   std::array<uint8_t, 64> signature{};
@@ -28,8 +37,10 @@ struct SignedTreeHead {
   bool operator==(const SignedTreeHead&) const = default;
 };
 
-// The signed message: "ipn/records/tree-head/v1" | u64 tree size | i64 timestamp | root.
+// The signed message: "ipn/records/tree-head/v1" | u64 tree size | i64 timestamp | root;
+// version 2: "ipn/records/tree-head/v2" | the same | disclosed root | withheld root.
 std::string TreeHeadSigningInput(uint64_t tree_size, int64_t timestamp_us, const Hash& root_hash);
+std::string TreeHeadSigningInput(const SignedTreeHead& head);
 
 // Signs with a 64-byte Ed25519 secret key (libsodium layout: seed | public key).
 SignedTreeHead SignTreeHead(uint64_t tree_size, const Hash& root_hash, int64_t timestamp_us,
@@ -44,7 +55,14 @@ Result<SignedTreeHead> SignTreeHead(uint64_t tree_size, const Hash& root_hash, i
 // must equal it: a head signed by anyone else is not trusted).
 bool VerifyTreeHeadSignature(const SignedTreeHead& head, const PublicKey& public_key);
 
-// Fixed 145-byte encoding: u8 1 | u64 size | i64 timestamp | root | signer | signature.
+// Signs a version 2 head, committing to the history roots too.
+Result<SignedTreeHead> SignTreeHeadV2(uint64_t tree_size, const Hash& root_hash,
+                                      const HistoryRoots& history, int64_t timestamp_us,
+                                      const Ed25519Signer& signer);
+
+// Fixed encodings: version 1, 145 bytes: u8 1 | u64 size | i64 timestamp | root | signer |
+// signature; version 2, 209 bytes: u8 2 | u64 size | i64 timestamp | root | disclosed root
+// | withheld root | signer | signature.
 std::string EncodeTreeHead(const SignedTreeHead& head);
 Result<SignedTreeHead> DecodeTreeHead(std::string_view bytes);
 

@@ -1,8 +1,9 @@
 // 情報提供等記録開示 — the citizens' disclosure portal (plain JS, no build step).
 //
 // Two halves: the pure byte functions that check provision records against the signed
-// tree head (they must match records/record_codec.cc, records/merkle.cc and
-// records/tree_head.cc byte for byte), and the page (enrolment, login, history).
+// tree head, and that the history shown is the person's whole history (they must match
+// records/record_codec.cc, records/merkle.cc, records/tree_head.cc and
+// records/person_map.cc byte for byte), and the page (enrolment, login, history).
 (function () {
   'use strict';
 
@@ -11,7 +12,8 @@
   const utf8 = new TextEncoder();
 
   // ===================================================================================
-  // Verification: leaf encoding, RFC 9162 Merkle hashes and inclusion proofs, tree head
+  // Verification: leaf encoding, RFC 9162 Merkle hashes and inclusion proofs, tree head,
+  // and the completeness of a person's history (history chain and person map proof)
   // ===================================================================================
 
   // Stable one-byte event codes (records/record_codec.cc kEventByCode).
@@ -21,6 +23,11 @@
   });
   const LEAF_FORMAT = 1;
   const HEAD_DOMAIN = 'ipn/records/tree-head/v1';
+  const HEAD_DOMAIN_V2 = 'ipn/records/tree-head/v2';
+  // The events that settle an exchange: each one extends the person's history chain
+  // (records/person_map.h HistoryKindOf).
+  const SETTLING_EVENTS = Object.freeze(['inquiry_refused', 'provided', 'not_held', 'failed', 'timed_out']);
+  const MAX_MAP_DEPTH = 256;
   const U64_MAX = (1n << 64n) - 1n;
   const I64_MIN = -(1n << 63n);
   const I64_MAX = (1n << 63n) - 1n;
@@ -160,16 +167,26 @@
     return sn === 0n && equalBytes(r, asBytes(rootHash, 32, 'root hash'));
   }
 
-  // ASCII "ipn/records/tree-head/v1" | u64 tree_size | i64 timestamp_us | 32-byte root hash.
-  function headSigningInput(treeSize, timestampUs, rootHash) {
-    return concatBytes(utf8.encode(HEAD_DOMAIN), u64be(treeSize, 'tree_size'),
-                       i64be(timestampUs, 'timestamp_us'), asBytes(rootHash, 32, 'root_hash'));
+  // v1: ASCII "ipn/records/tree-head/v1" | u64 tree_size | i64 timestamp_us | 32-byte root hash.
+  // v2 (when `personRoot` is given): ASCII "ipn/records/tree-head/v2" | u64 tree_size |
+  // i64 timestamp_us | root hash | person map root | withheld map root (32 bytes each).
+  function headSigningInput(treeSize, timestampUs, rootHash, personRoot, withheldRoot) {
+    const common = [u64be(treeSize, 'tree_size'), i64be(timestampUs, 'timestamp_us'),
+                    asBytes(rootHash, 32, 'root_hash')];
+    if (personRoot === undefined) return concatBytes(utf8.encode(HEAD_DOMAIN), ...common);
+    return concatBytes(utf8.encode(HEAD_DOMAIN_V2), ...common, asBytes(personRoot, 32, 'person_root'),
+                       asBytes(withheldRoot, 32, 'withheld_root'));
   }
 
+  // A head without a version is a v1 head.
   async function verifyHeadSignature(head) {
+    const version = head.version == null ? 1 : head.version;
+    if (version !== 1 && version !== 2) throw new Error(`unknown tree head version ${version}`);
     const key = await subtle.importKey('raw', asBytes(head.signer, 32, 'signer'),
                                        { name: 'Ed25519' }, false, ['verify']);
-    const input = headSigningInput(head.tree_size, head.timestamp_us, head.root_hash);
+    const input = version === 2
+      ? headSigningInput(head.tree_size, head.timestamp_us, head.root_hash, head.person_root, head.withheld_root)
+      : headSigningInput(head.tree_size, head.timestamp_us, head.root_hash);
     return subtle.verify({ name: 'Ed25519' }, key, asBytes(head.signature, 64, 'signature'), input);
   }
 
@@ -178,6 +195,13 @@
   async function verifyRecords(records, head) {
     let headOk = false;
     try { headOk = await verifyHeadSignature(head); } catch (e) { headOk = false; }
+    const failed = await failedInclusions(records, head);
+    return { headOk, total: records.length, failed, treeSize: head.tree_size,
+             signer: String(head.signer || '') };
+  }
+
+  // The sequences of the records whose inclusion proofs do not lead to the head's root.
+  async function failedInclusions(records, head) {
     const failed = [];
     for (const record of records) {
       let ok = false;
@@ -188,13 +212,184 @@
       } catch (e) { ok = false; }
       if (!ok) failed.push(record.sequence);
     }
-    return { headOk, total: records.length, failed, treeSize: head.tree_size,
-             signer: String(head.signer || '') };
+    return failed;
+  }
+
+  // ---- Completeness: the person's history chain and the sparse Merkle map of all
+  // persons' histories that a v2 head signs (records/person_map.h).
+
+  async function taggedHash(tag, ...parts) {
+    return sha256(concatBytes(Uint8Array.of(tag), ...parts));
+  }
+
+  // chain_{i+1} = SHA-256(0x10 | chain_i | leaf hash of record i)
+  function historyChainStep(chain, recordLeafHash) {
+    return taggedHash(0x10, asBytes(chain, 32, 'chain'), asBytes(recordLeafHash, 32, 'leaf hash'));
+  }
+
+  // SHA-256(0x11 | chain | u64 count)
+  function historyValueHash(chain, count) {
+    return taggedHash(0x11, asBytes(chain, 32, 'chain'), u64be(count, 'count'));
+  }
+
+  // SHA-256(0x12 | key | value hash)
+  function mapLeafHash(key, valueHash) {
+    return taggedHash(0x12, asBytes(key, 32, 'key'), asBytes(valueHash, 32, 'value hash'));
+  }
+
+  // SHA-256(0x13 | left | right)
+  function mapNodeHash(left, right) {
+    return taggedHash(0x13, asBytes(left, 32, 'left'), asBytes(right, 32, 'right'));
+  }
+
+  function isSettling(record) {
+    return SETTLING_EVENTS.includes(record.event);
+  }
+
+  // The chain over the settling records among `records`, in the order given → {chain, count}.
+  async function historyChain(records) {
+    let chain = new Uint8Array(32);
+    let count = 0n;
+    for (const record of records) {
+      if (!isSettling(record)) continue;
+      chain = await historyChainStep(chain, await leafHash(encodeLeaf(record)));
+      count += 1n;
+    }
+    return { chain, count };
+  }
+
+  // Bit `d` of a 32-byte key, most significant first.
+  function keyBit(key, d) {
+    return (key[d >> 3] >> (7 - (d & 7))) & 1;
+  }
+
+  // The proof as the server sends it, with every hash checked for its length; throws
+  // when it is not a readable proof.
+  function parseHistoryProof(proof) {
+    if (!proof || typeof proof !== 'object') throw new Error('no proof');
+    if (!['leaf', 'empty', 'other_leaf'].includes(proof.end)) throw new Error('unknown proof end');
+    if (!Array.isArray(proof.siblings) || proof.siblings.length > MAX_MAP_DEPTH) throw new Error('bad siblings');
+    const p = {
+      key: asBytes(proof.key, 32, 'key'),
+      end: proof.end,
+      siblings: proof.siblings.map((h) => asBytes(h, 32, 'sibling')),
+      chain: new Uint8Array(32),
+      count: 0n,
+      otherKey: null,
+      otherValue: null,
+    };
+    if (p.end === 'leaf') {
+      p.chain = asBytes(proof.chain, 32, 'chain');
+      p.count = toBigInt(proof.count, 'count');
+      if (p.count < 0n || p.count > U64_MAX) throw new Error('count out of range');
+    } else if (p.end === 'other_leaf') {
+      p.otherKey = asBytes(proof.other_key, 32, 'other_key');
+      p.otherValue = asBytes(proof.other_value, 32, 'other_value');
+    }
+    return p;
+  }
+
+  // The map root the proof leads to, or null when the proof contradicts itself.
+  async function mapRootOfProof(p) {
+    const depth = p.siblings.length;
+    let node;
+    if (p.end === 'leaf') {
+      if (p.count < 1n) return null;
+      node = await mapLeafHash(p.key, await historyValueHash(p.chain, p.count));
+    } else if (p.end === 'empty') {
+      node = new Uint8Array(32);
+    } else {
+      if (equalBytes(p.otherKey, p.key)) return null;
+      for (let d = 0; d < depth; d++) if (keyBit(p.otherKey, d) !== keyBit(p.key, d)) return null;
+      node = await mapLeafHash(p.otherKey, p.otherValue);
+    }
+    for (let d = depth - 1; d >= 0; d--) {
+      node = keyBit(p.key, d) ? await mapNodeHash(p.siblings[d], node) : await mapNodeHash(node, p.siblings[d]);
+    }
+    return node;
+  }
+
+  // Checks that `records` are one person's whole history (less what the law withholds) as
+  // the v2 signed tree head `head` commits to it, with the map proof `proof`. In order:
+  // the head and its signature, each record's inclusion proof, whose records they are,
+  // their order, that no withheld record is shown, the history chain against the proof,
+  // and the proof against the head's person map root.
+  // → {ok, reason, sequence, count, failed: [sequence…], total, treeSize, signer}
+  //   reason: 'ok' | 'noHead' | 'headVersion' | 'headBad' | 'inclusion' | 'noProof' |
+  //           'otherPerson' | 'duplicate' | 'order' | 'withheldShown' | 'missing' |
+  //           'extra' | 'notHistory' | 'mapBad'
+  //   sequence: the record at fault; count: how many exchanges are missing or extra.
+  async function verifyHistory(records, head, proof) {
+    const list = Array.isArray(records) ? records : [];
+    const result = { ok: false, reason: '', sequence: null, count: 0, failed: [], total: list.length,
+                     treeSize: head && typeof head === 'object' ? head.tree_size : null,
+                     signer: String((head && typeof head === 'object' && head.signer) || '') };
+    const fail = (reason, extra) => Object.assign(result, { reason }, extra || {});
+
+    // 1. A v2 head, signed.
+    if (!head || typeof head !== 'object') return fail('noHead');
+    if (head.version !== 2) return fail('headVersion');
+    let headOk = false;
+    try { headOk = await verifyHeadSignature(head); } catch (e) { headOk = false; }
+    if (!headOk) return fail('headBad');
+
+    // 2. Every record in the log the head signs.
+    const failed = await failedInclusions(list, head);
+    if (failed.length) return fail('inclusion', { failed });
+
+    let p;
+    try { p = parseHistoryProof(proof); } catch (e) { return fail('noProof'); }
+
+    // 3. Every record about the person whose history the proof opens.
+    for (const record of list) {
+      if (!equalBytes(asBytes(record.record_symbol, 32, 'record_symbol'), p.key)) {
+        return fail('otherPerson', { sequence: record.sequence, failed: [record.sequence] });
+      }
+    }
+
+    // 4. Each record once, in the log's order.
+    const seen = new Set();
+    for (const record of list) {
+      const n = String(toBigInt(record.sequence, 'sequence'));
+      if (seen.has(n)) return fail('duplicate', { sequence: record.sequence, failed: [record.sequence] });
+      seen.add(n);
+    }
+    for (let i = 1; i < list.length; i++) {
+      if (toBigInt(list[i].sequence) < toBigInt(list[i - 1].sequence)) {
+        return fail('order', { sequence: list[i].sequence });
+      }
+    }
+
+    // 5. Nothing withheld from disclosure shown.
+    for (const record of list) {
+      if (isSettling(record) && record.non_disclosure) {
+        return fail('withheldShown', { sequence: record.sequence, failed: [record.sequence] });
+      }
+    }
+
+    // 6. The exchanges shown are the history the proof commits to.
+    const shown = await historyChain(list);
+    const committed = p.end === 'leaf' ? { chain: p.chain, count: p.count }
+                                       : { chain: new Uint8Array(32), count: 0n };
+    if (shown.count < committed.count) return fail('missing', { count: Number(committed.count - shown.count) });
+    if (shown.count > committed.count) return fail('extra', { count: Number(shown.count - committed.count) });
+    if (!equalBytes(shown.chain, committed.chain)) return fail('notHistory');
+
+    // 7. The proof leads to the person map root the head signs.
+    let rootOk = false;
+    try {
+      const mapRoot = await mapRootOfProof(p);
+      rootOk = mapRoot !== null && equalBytes(mapRoot, asBytes(head.person_root, 32, 'person_root'));
+    } catch (e) { rootOk = false; }
+    if (!rootOk) return fail('mapBad');
+
+    return Object.assign(result, { ok: true, reason: 'ok' });
   }
 
   root.ipnVerify = Object.freeze({
-    EVENT_CODES, encodeLeaf, leafHash, nodeHash, verifyInclusion, headSigningInput,
-    verifyHeadSignature, verifyRecords, hexToBytes, bytesToHex,
+    EVENT_CODES, SETTLING_EVENTS, encodeLeaf, leafHash, nodeHash, verifyInclusion, headSigningInput,
+    verifyHeadSignature, verifyRecords, historyChainStep, historyValueHash, mapLeafHash, mapNodeHash,
+    historyChain, verifyHistory, hexToBytes, bytesToHex,
   });
 
   if (typeof document === 'undefined') return;  // loaded outside a browser (tests)
@@ -240,8 +435,8 @@
       glossBusiness: '照会機関がその情報を使う手続（法律で定められた事務）。',
       glossItem: '求められた情報の種類（例：地方税の情報）。情報の中身はネットワークに記録されません。',
       glossOutcome: '提供されたか、該当する情報がなかったか、失敗・時間切れ・拒否となったか、また照会機関が受け取ったか。',
-      verifyHeading: '記録の改ざんがないことの確認',
-      verifyHelp: '表示中の各記録が、ネットワークが署名した記録全体の要約（署名付きツリーヘッド）に含まれていることを、このブラウザ内で計算して確かめます。',
+      verifyHeading: '記録の改ざん・欠落がないことの確認',
+      verifyHelp: 'ネットワークが署名した記録全体の要約（署名付きツリーヘッド）と照らし合わせて、表示中の各記録が改ざんされていないこと、そしてあなたの記録が一件も欠けず、ほかの人の記録や重複もなく、記録された順番どおりにそろっていることを、このブラウザ内で計算して確かめます。',
       verifyButton: '署名付きツリーヘッドと照合する',
       footer: 'このポータルは、情報提供ネットワークシステムがあなたについて保存している情報提供等の記録を表示します。法律により、一部の提供の記録は開示されないことがあります（不開示）。ログインにはあなたのカードを使い、住民票コードは入力も保存もされません。',
       tableCaption: 'あなたの情報のやり取りの一覧（新しい順）',
@@ -303,11 +498,26 @@
       unexpected: '予期しないエラーが発生しました：{text}',
       badResponse: 'サーバーの応答を読み取れませんでした。',
       verifying: '照合しています…',
-      verifyOk: '表示中の全 {n} 件の記録を、サイズ {size} の署名付きツリーヘッド（署名者 {signer}）と照合し、確認できました。',
+      verifyComplete: '全 {n} 件の記録を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}）の時点で、あなたの記録は欠けることなくすべてそろっています。',
+      verifyCompletePeriod: 'あなたの記録全 {n} 件（この期間に表示中の {m} 件を含む）を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}）の時点で、あなたの記録は欠けることなくすべてそろっています。',
+      verifyCompleteEmpty: '表示する記録はありません。サイズ {size} の署名付きツリーヘッド（署名者 {signer}）により、欠けている記録がないことを確認しました。',
       verifyFailed: '{n} 件中 {m} 件の記録を確認できませんでした（記録番号：{list}）。',
       verifyHeadBad: '署名付きツリーヘッドの署名が正しくありません（署名者 {signer}）。',
-      verifyNoRecords: '照合する記録はありません（署名付きツリーヘッドのサイズ {size}、署名者 {signer}）。',
+      verifyHeadVersion: '署名付きツリーヘッドが古い形式のため、あなたの記録がすべてそろっているかを確認できません。',
       verifyNoHead: '署名付きツリーヘッドがないため照合できません。',
+      verifyNoProof: 'あなたの記録がすべてそろっていることの証明が、サーバーから届いていません。',
+      verifyOtherPerson: '記録番号 {seq} は、あなたではなく別の人の記録です。',
+      verifyDuplicate: '記録番号 {seq} が二重に表示されています。',
+      verifyOrder: '記録が、ネットワークに記録された順番どおりに並んでいません。',
+      verifyWithheldShown: '記録番号 {seq} は不開示とされた記録で、表示されてはならないものです。',
+      verifyMissing: 'あなたの情報のやり取りのうち {n} 件が表示されていません（欠けています）。',
+      verifyMissingOne: 'あなたの情報のやり取りのうち 1 件が表示されていません（欠けています）。',
+      verifyExtra: 'あなたの記録にあるよりも {n} 件多くのやり取りが表示されています。',
+      verifyExtraOne: 'あなたの記録にあるよりも 1 件多くのやり取りが表示されています。',
+      verifyNotHistory: '表示中のやり取りは、あなたの記録にあるやり取りと一致しません。',
+      verifyMapBad: 'あなたの記録がすべてそろっていることの証明が、署名付きツリーヘッドと一致しません。',
+      verifyNotInHistory: '表示中の記録番号 {seq} は、確認したあなたの記録の中にありません。',
+      verifyPeriodMissing: 'この期間にあるあなたの記録のうち、記録番号 {seq} が表示されていません。',
       verifyError: '照合できませんでした：{text}',
     },
     en: {
@@ -346,8 +556,8 @@
       glossBusiness: 'The procedure, set out in law, for which the inquiring agency needs the information.',
       glossItem: 'The kind of information asked for (for example, local tax information). The content itself is never recorded by the network.',
       glossOutcome: 'Whether the information was provided, not held, or the exchange failed, timed out or was refused — and whether the inquiring agency received it.',
-      verifyHeading: 'Check that the records are untampered',
-      verifyHelp: 'Checks, by computing in this browser, that each record shown is included in the summary of all records that the network has signed (the signed tree head).',
+      verifyHeading: 'Check that the records are untampered and complete',
+      verifyHelp: 'Checks, by computing in this browser against the summary of all records that the network has signed (the signed tree head), that each record shown is untampered, and that your history is all there: nothing missing, nobody else\'s records, nothing shown twice, and in the order the network logged it.',
       verifyButton: 'Check against the signed tree head',
       footer: 'This portal shows the records that the information-provision network keeps about exchanges of your information. The law allows some provisions to be withheld from disclosure (non-disclosure). You log in with your card; your resident code is neither asked for nor stored.',
       tableCaption: 'Exchanges of your information, newest first',
@@ -409,11 +619,26 @@
       unexpected: 'Something went wrong: {text}',
       badResponse: 'The server\'s answer could not be read.',
       verifying: 'Checking…',
-      verifyOk: 'All {n} records verified against the signed tree head of size {size}, signed by {signer}.',
+      verifyComplete: 'All {n} records checked: as of the signed tree head of size {size} (signed by {signer}), your history is complete.',
+      verifyCompletePeriod: 'All {n} records of your history checked, the {m} shown for this period among them: as of the signed tree head of size {size} (signed by {signer}), your history is complete.',
+      verifyCompleteEmpty: 'There are no records to show, and the signed tree head of size {size} (signed by {signer}) confirms that none is missing.',
       verifyFailed: '{m} of {n} records could not be verified (record nos. {list}).',
       verifyHeadBad: 'The signature of the signed tree head is not valid (signer {signer}).',
-      verifyNoRecords: 'There are no records to check (signed tree head of size {size}, signed by {signer}).',
+      verifyHeadVersion: 'The signed tree head is of an older kind, which cannot show whether your history is complete.',
       verifyNoHead: 'There is no signed tree head to check against.',
+      verifyNoProof: 'The server did not send the proof that your history is complete.',
+      verifyOtherPerson: 'Record no. {seq} belongs to someone else\'s history, not yours.',
+      verifyDuplicate: 'Record no. {seq} is shown twice.',
+      verifyOrder: 'The records are not in the order in which the network logged them.',
+      verifyWithheldShown: 'Record no. {seq} was withheld from disclosure and should never have been shown.',
+      verifyMissing: '{n} exchanges of your history are missing.',
+      verifyMissingOne: 'One exchange of your history is missing.',
+      verifyExtra: '{n} more exchanges are shown than your history holds.',
+      verifyExtraOne: 'One more exchange is shown than your history holds.',
+      verifyNotHistory: 'The exchanges shown are not those of your history.',
+      verifyMapBad: 'The proof that your history is complete does not match the signed tree head.',
+      verifyNotInHistory: 'Record no. {seq} shown for this period is not part of your checked history.',
+      verifyPeriodMissing: 'Record no. {seq} of your history falls in this period but is not shown.',
       verifyError: 'The check could not be completed: {text}',
     },
   };
@@ -971,43 +1196,97 @@
   // Verification against the signed tree head
   // ===================================================================================
 
+  // The message for each reason verifyHistory gives.
+  const VERIFY_KEYS = {
+    noHead: 'verifyNoHead', headVersion: 'verifyHeadVersion', headBad: 'verifyHeadBad',
+    inclusion: 'verifyFailed', noProof: 'verifyNoProof', otherPerson: 'verifyOtherPerson',
+    duplicate: 'verifyDuplicate', order: 'verifyOrder', withheldShown: 'verifyWithheldShown',
+    missing: 'verifyMissing', extra: 'verifyExtra', notHistory: 'verifyNotHistory', mapBad: 'verifyMapBad',
+  };
+
+  // The start of a JST calendar day ("YYYY-MM-DD"), Unix microseconds.
+  function jstDayStartUs(day) {
+    const [y, m, d] = day.split('-').map(Number);
+    return (Date.UTC(y, m - 1, d) - 9 * 3600e3) * 1000;
+  }
+
+  // The history the check runs over: the one shown, or, when a period is shown, the
+  // person's whole history fetched again without the period.
+  async function fullHistory() {
+    if (!state.filter.from && !state.filter.to) return state.history;
+    const res = await api('GET', '/api/history');
+    if (!res.ok) throw failure(res);
+    if (!res.data || !Array.isArray(res.data.records)) throw new UserError('badResponse');
+    return res.data;
+  }
+
+  // A period's records against the whole checked history: each one shown is one of the
+  // history's (the same signed leaf), and each of the history's in the period is shown.
+  // → null, or the reason and the record at fault.
+  function checkPeriod(shown, full) {
+    const leaves = new Map();
+    for (const r of full) leaves.set(String(r.sequence), bytesToHex(encodeLeaf(r)));
+    const shownSeqs = new Set();
+    for (const r of shown) {
+      let same = false;
+      try { same = leaves.get(String(r.sequence)) === bytesToHex(encodeLeaf(r)); } catch (e) { same = false; }
+      if (!same) return { key: 'verifyNotInHistory', sequence: r.sequence };
+      shownSeqs.add(String(r.sequence));
+    }
+    const from = state.filter.from ? jstDayStartUs(state.filter.from) : -Infinity;
+    const to = state.filter.to ? jstDayStartUs(state.filter.to) + 86_400e6 : Infinity;
+    for (const r of full) {
+      const t = Number(r.time_unix_us);
+      if (t >= from && t < to && !shownSeqs.has(String(r.sequence))) {
+        return { key: 'verifyPeriodMissing', sequence: r.sequence };
+      }
+    }
+    return null;
+  }
+
   async function onVerify() {
     const data = state.history;
     if (!data) return;
     state.verify = { kind: '', key: 'verifying' };
     renderVerify();
-    const head = data.tree_head;
-    if (!head || typeof head !== 'object') {
-      state.verify = { kind: 'failed', key: 'verifyNoHead' };
-    } else {
-      try {
-        const result = await verifyRecords(data.records, head);
-        const signer = result.signer.slice(0, 16);
-        state.failedSequences = new Set(result.failed);
-        if (!result.headOk) {
-          state.verify = { kind: 'failed', key: 'verifyHeadBad', params: { signer } };
-        } else if (result.failed.length) {
-          state.verify = { kind: 'failed', key: 'verifyFailed',
-                           params: { n: result.total, m: result.failed.length,
-                                     list: result.failed.slice(0, 20).join(', ') + (result.failed.length > 20 ? ', …' : '') } };
-        } else if (result.total === 0) {
-          state.verify = { kind: 'ok', key: 'verifyNoRecords', params: { size: result.treeSize, signer } };
-        } else {
-          state.verify = { kind: 'ok', key: 'verifyOk', params: { n: result.total, size: result.treeSize, signer } };
-        }
-      } catch (e) {
-        state.verify = { kind: 'failed', key: 'verifyError', params: { text: e.message || String(e) } };
+    try {
+      const full = await fullHistory();
+      const result = await verifyHistory(full.records, full.tree_head, full.history_proof);
+      const signer = result.signer.slice(0, 16);
+      state.failedSequences = new Set(result.failed);
+      const period = full !== data;
+      const mismatch = result.ok && period ? checkPeriod(data.records, full.records) : null;
+      if (mismatch) {
+        state.failedSequences = new Set([mismatch.sequence]);
+        state.verify = { kind: 'failed', key: mismatch.key, params: { seq: mismatch.sequence } };
+      } else if (result.ok) {
+        const params = { n: result.total, m: data.records.length, size: result.treeSize, signer };
+        const key = period ? 'verifyCompletePeriod' : result.total === 0 ? 'verifyCompleteEmpty' : 'verifyComplete';
+        state.verify = { kind: 'ok', key, params };
+      } else if (result.reason === 'inclusion') {
+        state.verify = { kind: 'failed', key: 'verifyFailed',
+                         params: { n: result.total, m: result.failed.length,
+                                   list: result.failed.slice(0, 20).join(', ') + (result.failed.length > 20 ? ', …' : '') } };
+      } else {
+        let key = VERIFY_KEYS[result.reason] || 'verifyError';
+        if ((key === 'verifyMissing' || key === 'verifyExtra') && result.count === 1) key += 'One';
+        state.verify = { kind: 'failed', key,
+                         params: { seq: result.sequence, n: result.count, signer, text: result.reason } };
       }
+    } catch (e) {
+      state.verify = { kind: 'failed', key: 'verifyError', params: { text: e.message || String(e) } };
     }
     renderHistory();
     renderVerify();
   }
 
+  // The result's key is also the box's data-result (what the browser tests look at).
   function renderVerify() {
     const box = $('verify-result');
     box.classList.remove('ok', 'failed');
-    if (!state.verify) { box.textContent = ''; return; }
+    if (!state.verify) { box.textContent = ''; delete box.dataset.result; return; }
     if (state.verify.kind) box.classList.add(state.verify.kind);
+    box.dataset.result = state.verify.key;
     box.textContent = t(state.verify.key, state.verify.params);
   }
 

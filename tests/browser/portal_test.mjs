@@ -7,7 +7,11 @@
 // exactly their own records — the commission's verified pull of the whole log is the
 // yardstick, and the exchange the provider declared non-disclosure is in the pull but not
 // on the page; the language switches; the page's own check against the signed tree head
-// passes; the CSV download matches; a second citizen enrols with their card through the
+// passes, and says A's history is complete (for a period too, over the whole history);
+// a lying portal (request interception) is caught, each lie with its own message: an
+// exchange dropped, every record dropped, a record twice, exchanges reordered, another
+// citizen's exchange slipped in, the tail cut off, a forged proof, a period's answer that
+// leaves out or alters a record; the CSV download matches; a second citizen enrols with their card through the
 // page; a resident code alone, an unlinked, revoked or foreign card, a signature for
 // another origin, a replayed challenge and wrong PINs are refused, and the card locks
 // after three; a limit reached says when to try again; and no URL, parameter, cookie or
@@ -274,11 +278,21 @@ await pageA.click('#lang-toggle');
 check(await pageA.getAttribute('html', 'lang') === 'ja' && /照会機関/.test(await pageA.textContent('body')),
   'and back to Japanese');
 
-// The page's own check against the signed tree head.
-await pageA.click('#verify-button');
-await pageA.waitForSelector('#verify-result.ok, #verify-result.failed', { timeout: 20_000 });
-check(await pageA.$('#verify-result.ok') !== null,
-  `the page verifies every record against the signed tree head (${(await pageA.textContent('#verify-result')).trim()})`);
+// The page's own check against the signed tree head: every record, and that the history
+// shown is A's whole history (less what the law withholds).
+async function verifyOnThePage(page) {
+  await page.click('#verify-button');
+  await page.waitForFunction(() => {
+    const v = document.querySelector('#verify-result');
+    return (v.classList.contains('ok') || v.classList.contains('failed')) && v.textContent.length > 0;
+  }, null, { timeout: 20_000 });
+  return { ok: await page.$('#verify-result.ok') !== null,
+           key: await page.getAttribute('#verify-result', 'data-result'),
+           text: (await page.textContent('#verify-result')).trim() };
+}
+const honestCheck = await verifyOnThePage(pageA);
+check(honestCheck.ok && honestCheck.key === 'verifyComplete',
+  `the page verifies every record and that A's history is complete (${honestCheck.text})`);
 
 // CSV download through the page's button (it fetches with the session's header half):
 // the same records, no withheld one.
@@ -297,6 +311,10 @@ await pageA.fill('#filter-to', '2001-12-31');
 await pageA.click('#filter-apply');
 await pageA.waitForFunction(() => document.querySelectorAll('#history .exchange').length === 0);
 check(true, 'a period without exchanges shows none');
+// The check of a period runs over A's whole history, fetched without the period.
+const periodCheck = await verifyOnThePage(pageA);
+check(periodCheck.ok && periodCheck.key === 'verifyCompletePeriod',
+  `for a period, the page checks A's whole history (${periodCheck.text})`);
 await pageA.click('#filter-clear');
 await pageA.waitForSelector('#history .exchange');
 
@@ -482,6 +500,141 @@ await pageB.waitForSelector('#history .exchange', { timeout: 20_000 });
 check(idsB.length > 0 && same(await shownRequestIds(pageB), idsB), 'B logs in again through the page with the card');
 const seqA = new Set(apiA.body.records.map((r) => r.sequence));
 check(!apiB.body.records.some((r) => seqA.has(r.sequence)), 'no record is shown to both A and B');
+
+// --- a lying portal: the page's check that A's history is complete ------------------
+// The page's requests for A's history are answered by a liar (Playwright request
+// interception): the portal's real answer, altered. The page must catch each lie and say
+// which it is. The check's order: the head, each record's inclusion, whose records,
+// repeats and order, withheld records, the history chain, the map proof.
+const SETTLING = ['inquiry_refused', 'provided', 'not_held', 'failed', 'timed_out'];
+const exchangeOf = (r) => `${r.inquirer.code}|${r.request_id}`;
+const exchangesOf = (records) => [...new Set(records.map(exchangeOf))];  // by first record
+const settlingIn = (records) => records.filter((r) => SETTLING.includes(r.event)).length;
+let lie = null;      // (A's real answer, B's real answer, the request's URL) → what the page is sent
+let planned = {};    // what the current lie expects the page to say
+await pageA.route('**/api/history*', async (route) => {
+  const url = new URL(route.request().url());
+  if (url.pathname !== '/api/history' || !lie) return route.fallback();
+  // A's answer and B's under the same signed tree head, so that B's inclusion proofs hold
+  // beside A's (the log may have grown between two requests).
+  let response, body, other;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    response = await route.fetch();
+    if (!response.ok()) return route.fulfill({ response });
+    body = await response.json();
+    other = (await historyJson(pageB)).body;
+    if (other?.tree_head?.tree_size === body.tree_head?.tree_size) break;
+  }
+  let told = body;
+  try { told = lie(structuredClone(body), structuredClone(other), url); } catch (e) { planned.error = String(e); }
+  return route.fulfill({ status: 200, json: told });
+});
+// The page fetches its history again (through the liar: all dates, or `period`), then
+// checks it.
+async function verifyThroughTheLiar(alter, period = null) {
+  lie = alter;
+  planned = {};
+  await pageA.evaluate(() => { document.querySelector('#history-count').textContent = ''; });
+  if (period) {
+    await pageA.fill('#filter-from', period.from);
+    await pageA.fill('#filter-to', period.to);
+    await pageA.click('#filter-apply');
+  } else {
+    await pageA.click('#filter-clear');
+  }
+  await pageA.waitForFunction(() => document.querySelector('#history-count').textContent.length > 0, null,
+    { timeout: 20_000 });
+  return verifyOnThePage(pageA);
+}
+function lieCaught(what, result, key, words = '') {
+  check(!result.ok && result.key === key && result.text.includes(words) && !planned.error,
+    `${what}: the page says so ("${result.text}")${planned.error ? ` [the lie failed: ${planned.error}]` : ''}`);
+}
+const missingKey = (n) => (n === 1 ? 'verifyMissingOne' : 'verifyMissing');
+check(exchangesOf(apiA.body.records).length >= 3, `A has exchanges enough to lie about (${exchangesOf(apiA.body.records).length})`);
+
+const relayed = await verifyThroughTheLiar((a) => a);
+check(relayed.ok && relayed.key === 'verifyComplete', `the real answer, relayed unchanged, passes (${relayed.text})`);
+
+let lied = await verifyThroughTheLiar((a) => {
+  const ex = exchangesOf(a.records);
+  const victim = ex[Math.floor((ex.length - 1) / 2)];  // one in the middle
+  planned.n = settlingIn(a.records.filter((x) => exchangeOf(x) === victim));
+  a.records = a.records.filter((x) => exchangeOf(x) !== victim);
+  return a;
+});
+lieCaught('one exchange dropped', lied, missingKey(planned.n), `${planned.n} 件`);
+
+lied = await verifyThroughTheLiar((a) => {
+  planned.n = settlingIn(a.records);
+  a.records = [];
+  return a;
+});
+lieCaught('every record dropped', lied, missingKey(planned.n), `${planned.n} 件`);
+
+lied = await verifyThroughTheLiar((a) => {
+  const k = Math.floor(a.records.length / 2);
+  planned.seq = a.records[k].sequence;
+  a.records.splice(k + 1, 0, structuredClone(a.records[k]));
+  return a;
+});
+lieCaught('a record shown twice', lied, 'verifyDuplicate', `記録番号 ${planned.seq}`);
+
+lied = await verifyThroughTheLiar((a) => {
+  const newest = exchangeOf(a.records[a.records.length - 1]);
+  a.records = [...a.records.filter((x) => exchangeOf(x) === newest), ...a.records.filter((x) => exchangeOf(x) !== newest)];
+  return a;
+});
+lieCaught('two exchanges swapped (the newest shown before the oldest)', lied, 'verifyOrder');
+
+lied = await verifyThroughTheLiar((a, b) => {
+  const theirs = b.records.filter((x) => exchangeOf(x) === exchangesOf(b.records)[0]);
+  planned.seq = Math.min(...theirs.map((x) => x.sequence));
+  a.records = [...a.records, ...theirs].sort((x, y) => x.sequence - y.sequence);
+  return a;
+});
+lieCaught('B\'s genuine exchange slipped into A\'s history', lied, 'verifyOtherPerson', `記録番号 ${planned.seq}`);
+
+lied = await verifyThroughTheLiar((a) => {
+  const newest = exchangeOf(a.records[a.records.length - 1]);
+  planned.n = settlingIn(a.records.filter((x) => exchangeOf(x) === newest));
+  a.records = a.records.filter((x) => exchangeOf(x) !== newest);
+  return a;
+});
+lieCaught('the tail cut off (the newest exchange dropped)', lied, missingKey(planned.n), `${planned.n} 件`);
+
+lied = await verifyThroughTheLiar((a) => {
+  const s = a.history_proof.siblings;
+  if (s.length) s[0] = (s[0][0] === '0' ? '1' : '0') + s[0].slice(1); else s.push('00'.repeat(32));
+  return a;
+});
+lieCaught('a proof of completeness that does not lead to the signed root', lied, 'verifyMapBad');
+
+// A period: the page checks A's whole history (fetched without the period) and that the
+// period's records are exactly that history's records in the period.
+const allDates = { from: '2000-01-01', to: '2099-12-31' };
+lied = await verifyThroughTheLiar((a, b, url) => {
+  if (!url.searchParams.has('from')) return a;
+  const k = Math.floor(a.records.length / 2);
+  planned.seq = a.records[k].sequence;
+  a.records.splice(k, 1);
+  return a;
+}, allDates);
+lieCaught('a record left out of a period\'s answer', lied, 'verifyPeriodMissing', `記録番号 ${planned.seq}`);
+lied = await verifyThroughTheLiar((a, b, url) => {
+  if (!url.searchParams.has('from')) return a;
+  const k = Math.floor(a.records.length / 2);
+  planned.seq = a.records[k].sequence;
+  a.records[k].outcome = a.records[k].outcome === 'NOT_HELD' ? 'PROVIDED' : 'NOT_HELD';
+  return a;
+}, allDates);
+lieCaught('a record altered in a period\'s answer', lied, 'verifyNotInHistory', `記録番号 ${planned.seq}`);
+
+// The honest portal again, without interception: the check passes.
+await pageA.unroute('**/api/history*');
+const honestAgain = await verifyThroughTheLiar(null);
+check(honestAgain.ok && honestAgain.key === 'verifyComplete',
+  `the honest portal's answer passes the page's check (${honestAgain.text})`);
 
 // --- A tries to reach B's records ----------------------------------------------------
 const tamperQueries = [

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "records/audit_record.h"
+#include "records/person_map.h"
 #include "records/record_store.h"
 #include "tests/core/broker_fixture.h"
 
@@ -63,7 +64,7 @@ class RecordAccessTest : public BrokerFixture {
   std::unique_ptr<RecordAccess> access_;
 };
 
-TEST_F(RecordAccessTest, ThePortalReadsAPersonsSettledHistoryNewestFirst) {
+TEST_F(RecordAccessTest, ThePortalReadsAPersonsSettledHistoryInLogOrder) {
   Exchange("r1", v1::OUTCOME_PROVIDED);
   env_.now_us += 1000;
   Exchange("r2", v1::OUTCOME_NOT_HELD);
@@ -76,11 +77,11 @@ TEST_F(RecordAccessTest, ThePortalReadsAPersonsSettledHistoryNewestFirst) {
   ASSERT_EQ(env_.after_commit.size(), 1u);
   EXPECT_EQ(env_.after_commit[0].first, "PORTAL-0001");
   const v1::RecordPage& page = env_.after_commit[0].second.record_page();
-  ASSERT_EQ(page.records_size(), 6);  // r2: accepted, forwarded, not held; r1 likewise
-  EXPECT_EQ(page.records(0).request_id(), "r2");
-  EXPECT_EQ(page.records(0).event(), "not_held");
-  EXPECT_EQ(page.records(5).request_id(), "r1");
-  EXPECT_EQ(page.records(5).event(), "inquiry_accepted");
+  ASSERT_EQ(page.records_size(), 6);  // r1: accepted, forwarded, provided; r2 likewise
+  EXPECT_EQ(page.records(0).request_id(), "r1");
+  EXPECT_EQ(page.records(0).event(), "inquiry_accepted");
+  EXPECT_EQ(page.records(5).request_id(), "r2");
+  EXPECT_EQ(page.records(5).event(), "not_held");
   EXPECT_EQ(page.withheld(), 0u);  // r3's two records leave no count either
 }
 
@@ -94,6 +95,65 @@ TEST_F(RecordAccessTest, NonDisclosureExchangesAreWithheldWhole) {
   ASSERT_EQ(page.records_size(), 3);
   for (const auto& r : page.records()) EXPECT_EQ(r.request_id(), "r2");
   EXPECT_EQ(page.withheld(), 0u);  // not even how many were withheld
+}
+
+records::Hash HashOf(const std::string& bytes) {
+  records::Hash h{};
+  EXPECT_EQ(bytes.size(), h.size());
+  std::copy_n(bytes.begin(), std::min(bytes.size(), h.size()), h.begin());
+  return h;
+}
+
+// The page's proof: a version 2 head whose disclosed map holds, for this person, exactly
+// the chain over the settling records shown, in log order; the withheld exchange is in the
+// withheld map, which only the store's (the commission's) proof opens.
+TEST_F(RecordAccessTest, CompleteHistoryProofCommitsToExactlyTheExchangesShown) {
+  Exchange("r1", v1::OUTCOME_PROVIDED);
+  Exchange("r2", v1::OUTCOME_PROVIDED, /*non_disclosure=*/true);
+  Exchange("r3", v1::OUTCOME_NOT_HELD);
+  Exchange("r4", std::nullopt);
+  const std::string portal_symbol =
+      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
+  v1::Envelope query = HistoryQuery(portal_symbol);
+  query.mutable_record_query()->set_with_proofs(true);
+  access_->OnRecordQuery("PORTAL-0001", query);
+  const v1::RecordPage& page = env_.after_commit.at(0).second.record_page();
+  ASSERT_EQ(page.tree_head().version(), 2u);
+  ASSERT_EQ(page.records_size(), 6);
+  std::vector<records::Hash> settling;
+  uint64_t last = 0;
+  for (const v1::ProvisionRecordView& r : page.records()) {
+    EXPECT_TRUE(r.request_id() == "r1" || r.request_id() == "r3") << r.request_id();
+    EXPECT_GE(r.sequence(), last);
+    last = r.sequence();
+    if (r.event() == "provided" || r.event() == "not_held") {
+      Result<records::Hash> leaf = store_->LeafHashAt(r.sequence());
+      ASSERT_TRUE(leaf.ok());
+      settling.push_back(*leaf);
+    }
+  }
+  ASSERT_EQ(settling.size(), 2u);
+
+  const v1::HistoryProofView& view = page.history_proof();
+  ASSERT_EQ(view.end(), v1::HistoryProofView::END_LEAF);
+  records::MapProof proof;
+  proof.key = HashOf(view.key());
+  proof.end = records::MapProof::End::kLeaf;
+  proof.value = {HashOf(view.chain()), view.count()};
+  for (const std::string& h : view.siblings()) proof.siblings.push_back(HashOf(h));
+  Result<records::HistoryState> state =
+      records::VerifyMapProof(proof, HashOf(page.tree_head().person_root()));
+  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  EXPECT_EQ(*state, records::ChainOf(settling));
+  for (const v1::ProvisionRecordView& r : page.records()) EXPECT_EQ(r.record_symbol(), view.key());
+
+  Result<records::RecordStore::HistoryProof> full =
+      store_->ProveHistory(proof.key, 0, page.tree_head().tree_size());
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  Result<records::HistoryState> withheld =
+      records::VerifyMapProof(full->withheld, HashOf(page.tree_head().withheld_root()));
+  ASSERT_TRUE(withheld.ok()) << withheld.status().ToString();
+  EXPECT_EQ(withheld->count, 1u);  // r2
 }
 
 TEST_F(RecordAccessTest, OnlyThePortalMayReadAPersonsHistoryAndARefusalIsAudited) {

@@ -104,6 +104,11 @@ nlohmann::ordered_json HeadJson(const records::SignedTreeHead& h) {
   j["time"] = FormatUtc(h.timestamp_us);
   j["signer"] = HexEncode(h.signer);
   j["signature"] = HexEncode(h.signature);
+  if (h.version == 2) {
+    j["version"] = 2;
+    j["person_root"] = HexEncode(h.history.disclosed);
+    j["withheld_root"] = HexEncode(h.history.withheld);
+  }
   return j;
 }
 
@@ -135,6 +140,14 @@ Result<std::vector<records::SignedTreeHead>> ReadHeadsFile(const std::string& pa
     }
     h.tree_size = JsonUint64(j["tree_size"]);
     h.timestamp_us = JsonInt64(j["timestamp_us"]);
+    if (j.contains("version") && j["version"] == 2) {
+      h.version = 2;
+      if (!HexField(j, "person_root", h.history.disclosed) ||
+          !HexField(j, "withheld_root", h.history.withheld)) {
+        return Status::InvalidArgument("heads file " + path + " line " + std::to_string(number) +
+                                       " is a version 2 head without its history roots");
+      }
+    }
     heads.push_back(h);
   }
   return heads;
