@@ -138,6 +138,18 @@ void RecordAccess::OnTreeHeadRequest(const std::string& asker, const v1::Envelop
     return Refuse(asker, envelope, "tree_head", "only the oversight commission may ask for heads");
   }
   const v1::TreeHeadRequest& q = envelope.tree_head_request();
+  if (q.has_cosignature()) {
+    const v1::CosignatureView& c = q.cosignature();
+    const std::string detail =
+        "head " + std::to_string(c.tree_size()) + " cosigned by " +
+        HexEncode(AsBytes(c.witness()).first(std::min<size_t>(8, c.witness().size())));
+    if (Status s = AcceptCosignature(c); !s.ok()) {
+      Audit(asker, "cosignature", "", detail, "refused: " + std::string(s.message()),
+            envelope.request_id());
+      return SendError(asker, envelope.request_id(), s);
+    }
+    Audit(asker, "cosignature", "", detail, "ok", envelope.request_id());
+  }
   Result<v1::TreeHeadResponse> head = TreeHead(q.old_size(), q.new_size());
   if (!head.ok()) return SendError(asker, envelope.request_id(), head.status());
   v1::Envelope reply = Reply(envelope.request_id());
@@ -246,7 +258,14 @@ Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
   if (with_proofs) {
     // The head and the proof that the exchanges shown are all the person's disclosable
     // ones as of it (records/person_map.h); records after the head wait for the next.
-    Result<records::RecordStore::HistoryProof> proof = store_->ProveHistory(person->bytes, newest);
+    // The head the commission cosigned last, so that the page can tell this is the log
+    // the commission sees; else the latest (which the page does not accept).
+    Result<records::RecordStore::HistoryProof> proof = Status::NotFound("no cosigned head");
+    if (cosigned_) {
+      proof = store_->ProveHistory(person->bytes, 0, cosigned_->first.tree_size);
+      if (proof.ok()) *out.mutable_cosignature() = cosigned_->second;
+    }
+    if (!proof.ok()) proof = store_->ProveHistory(person->bytes, newest);
     if (!proof.ok()) return proof.status();
     tree_size = proof->head.tree_size;
     ToView(proof->head, out.mutable_tree_head());
@@ -375,6 +394,36 @@ Result<v1::TreeHeadResponse> RecordAccess::TreeHead(uint64_t old_size, uint64_t 
     for (const records::Hash& h : *proof) out.add_consistency_path(h.data(), h.size());
   }
   return out;
+}
+
+Status RecordAccess::AcceptCosignature(const v1::CosignatureView& c) {
+  if (c.witness().size() != 32 || c.signature().size() != 64) {
+    return Status::InvalidArgument(
+        "a cosignature needs a 32-byte witness key and a 64-byte signature");
+  }
+  Result<std::vector<records::SignedTreeHead>> heads = store_->TreeHeads();
+  if (!heads.ok()) return heads.status();
+  const records::SignedTreeHead* head = nullptr;
+  for (const records::SignedTreeHead& h : *heads) {
+    if (h.tree_size == c.tree_size() && h.timestamp_us == c.timestamp_us()) head = &h;
+  }
+  if (head == nullptr) {
+    return Status::NotFound("no head of size " + std::to_string(c.tree_size()) +
+                            " signed at that time");
+  }
+  records::PublicKey witness{};
+  std::copy(c.witness().begin(), c.witness().end(), witness.begin());
+  std::array<uint8_t, 64> signature{};
+  std::copy(c.signature().begin(), c.signature().end(), signature.begin());
+  if (!records::VerifyCosignatureOf(*head, witness, c.cosigned_unix_us(), signature)) {
+    return Status::PermissionDenied("the cosignature does not verify over the head of size " +
+                                    std::to_string(c.tree_size()));
+  }
+  // Only a verified cosignature moves the pin: a bad one leaves the served head as it was.
+  Result<records::SignedTreeHead> pinned = store_->PinHistory(c.tree_size(), c.timestamp_us());
+  if (!pinned.ok()) return pinned.status();
+  cosigned_.emplace(*pinned, c);
+  return Status::Ok();
 }
 
 Result<v1::StatsReport> RecordAccess::Stats(int64_t from_us, int64_t to_us) {

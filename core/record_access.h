@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,9 +34,11 @@ class RecordAccess {
   void OnTreeHeadRequest(const std::string& asker, const v1::Envelope& envelope);
   void OnStatsQuery(const std::string& asker, const v1::Envelope& envelope);
 
-  // Every record of the person `agency_symbol` names at `agency`, newest first, except
-  // the exchanges (inquirer + request id) any record of which is marked non-disclosure,
-  // and those not yet settled (the non-disclosure flag comes with the outcome).
+  // The records of the person `agency_symbol` names at `agency`, in log order: the
+  // exchanges settled by a disclosed record (records/person_map.h), without any record
+  // flagged non-disclosure. With proofs: as of the head the commission cosigned last (with
+  // its cosignature) when there is one, else the latest; and the proof that these are
+  // all the person's disclosed exchanges as of that head.
   Result<v1::RecordPage> PersonHistory(std::string_view agency, std::string_view agency_symbol,
                                        bool with_proofs);
 
@@ -49,6 +52,10 @@ class RecordAccess {
   Result<v1::TreeHeadResponse> TreeHead(uint64_t old_size, uint64_t new_size = 0);
 
   Result<v1::StatsReport> Stats(int64_t from_us, int64_t to_us);
+
+  // The commission's witness publishes its cosignature of a head this store signed: kept
+  // (with the head's history map pinned) when it verifies over that head.
+  Status AcceptCosignature(const v1::CosignatureView& cosignature);
 
  private:
   bool AskerHasClass(const std::string& asker, std::string_view agency_class) const;
@@ -68,6 +75,8 @@ class RecordAccess {
   Logger* log_;
   // Shared by the proofs of one page (cleared per page: it holds about two hashes a leaf).
   mutable records::RecordStore::ProofCache proof_cache_;
+  // The head the commission cosigned last, and its cosignature.
+  std::optional<std::pair<records::SignedTreeHead, v1::CosignatureView>> cosigned_;
 };
 
 // The wire view of a signed tree head.

@@ -254,6 +254,19 @@ Result<v1::TreeHeadResponse> AgencyClient::RequestTreeHead(uint64_t old_size, ui
   return std::move(*reply->mutable_tree_head_response());
 }
 
+Result<v1::TreeHeadResponse> AgencyClient::PublishCosignature(
+    const v1::CosignatureView& cosignature, std::chrono::milliseconds timeout) {
+  v1::Envelope e;
+  e.mutable_tree_head_request()->set_new_size(cosignature.tree_size());
+  *e.mutable_tree_head_request()->mutable_cosignature() = cosignature;
+  Result<v1::Envelope> reply = Call(std::move(e), timeout);
+  if (!reply.ok()) return reply.status();
+  if (!reply->has_tree_head_response()) {
+    return Status::Internal("the core answered with another type");
+  }
+  return std::move(*reply->mutable_tree_head_response());
+}
+
 Result<v1::StatsReport> AgencyClient::QueryStats(int64_t from_us, int64_t to_us,
                                                  std::chrono::milliseconds timeout) {
   v1::Envelope e;

@@ -120,6 +120,11 @@ class AgencyClient {
   // records, with the consistency proof from `old_size` to it (old_size 0: none).
   Result<v1::TreeHeadResponse> RequestTreeHead(uint64_t old_size, uint64_t new_size,
                                                std::chrono::milliseconds timeout);
+  // Commission's witness: publishes its cosignature of a head to the core, which keeps it
+  // (and proves citizens' histories against that head) when it verifies over the core's
+  // own head; returns that head. Refused: PermissionDenied / NotFound with the reason.
+  Result<v1::TreeHeadResponse> PublishCosignature(const v1::CosignatureView& cosignature,
+                                                  std::chrono::milliseconds timeout);
   // Commission: record counts for [from_us, to_us).
   Result<v1::StatsReport> QueryStats(int64_t from_us, int64_t to_us,
                                      std::chrono::milliseconds timeout);

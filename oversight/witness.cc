@@ -13,13 +13,8 @@
 namespace ipn::oversight {
 namespace {
 
-constexpr std::string_view kDomain = "ipn/records/cosign/v1\n";
-
 std::string CosignedMessage(const records::SignedTreeHead& head, int64_t cosigned_unix_us) {
-  std::string m(kDomain);
-  m += records::EncodeTreeHead(head);
-  AppendBigEndian64(static_cast<uint64_t>(cosigned_unix_us), m);
-  return m;
+  return records::CosigningInput(head, cosigned_unix_us);
 }
 
 template <size_t N>

@@ -7,10 +7,10 @@
 // nothing the core shows afterwards can make it sign a fork.
 //
 // A cosignature is Ed25519 (crypto_sign_detached) by the witness key over
-// "ipn/records/cosign/v1\n" followed by the head's fixed 145-byte encoding
-// (records::EncodeTreeHead) and the 8-byte big-endian time of cosigning. Whoever holds
-// the witness's public key checks it with VerifyCosignature: a head with no valid
-// cosignature is one the commission has not seen.
+// "ipn/records/cosign/v1\n" followed by the head's fixed encoding (145 bytes; 209 for a version 2
+// head, so a cosignature covers the history roots too) (records::EncodeTreeHead) and the 8-byte
+// big-endian time of cosigning. Whoever holds the witness's public key checks it with
+// VerifyCosignature: a head with no valid cosignature is one the commission has not seen.
 #pragma once
 
 #include <array>

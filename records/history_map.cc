@@ -147,6 +147,9 @@ Result<RecordStore::HistoryProof> RecordStore::ProveHistory(
         return prove(*it);
       }
     }
+    if (exact_size && d.pinned_history && d.pinned_history->head.tree_size == *exact_size) {
+      return prove(*d.pinned_history);
+    }
   }
   if (exact_size) {
     return Status::NotFound("the head of size " + std::to_string(*exact_size) +
@@ -159,6 +162,23 @@ Result<RecordStore::HistoryProof> RecordStore::ProveHistory(
     if (it->head == *head) return prove(*it);
   }
   return Status::Internal("the head just signed has no kept history map");
+}
+
+Result<SignedTreeHead> RecordStore::PinHistory(uint64_t tree_size, int64_t timestamp_us) {
+  Impl& d = *impl_;
+  std::lock_guard lock(d.map_mu);
+  for (const Impl::HeadSnapshot& kept : d.history_snapshots) {
+    if (kept.head.tree_size == tree_size && kept.head.timestamp_us == timestamp_us) {
+      d.pinned_history = kept;
+      return kept.head;
+    }
+  }
+  if (d.pinned_history && d.pinned_history->head.tree_size == tree_size &&
+      d.pinned_history->head.timestamp_us == timestamp_us) {
+    return d.pinned_history->head;
+  }
+  return Status::NotFound("the head of size " + std::to_string(tree_size) +
+                          " is not among the heads whose histories are kept");
 }
 
 }  // namespace ipn::records

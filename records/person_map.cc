@@ -232,10 +232,11 @@ void PersonMap::Set(const PersonHistories& person) {
 std::optional<PersonHistories> PersonMap::Get(const RecordSymbolBytes& key) const {
   const std::shared_ptr<Bucket>& bucket = s_->buckets[BucketOf(key)];
   if (!bucket) return std::nullopt;
-  for (const PersonHistories& p : bucket->persons) {
-    if (p.key == key) return p;
-  }
-  return std::nullopt;
+  auto it = std::lower_bound(
+      bucket->persons.begin(), bucket->persons.end(), key,
+      [](const PersonHistories& p, const RecordSymbolBytes& k) { return p.key < k; });
+  if (it == bucket->persons.end() || it->key != key) return std::nullopt;
+  return *it;
 }
 
 size_t PersonMap::persons() const {

@@ -188,6 +188,10 @@ class RecordStore {
   Result<HistoryProof> ProveHistory(std::span<const uint8_t, 32> record_symbol, uint64_t min_size,
                                     std::optional<uint64_t> exact_size = std::nullopt);
   static constexpr size_t kKeptHistorySnapshots = 8;
+  // Keeps the map of the kept head (tree_size, timestamp_us) beyond the last eight, until
+  // another is pinned: the head the commission cosigned last, which citizens' histories
+  // are proven against. NotFound when that head's map is no longer kept.
+  Result<SignedTreeHead> PinHistory(uint64_t tree_size, int64_t timestamp_us);
 
   // --- Backup ---
   // Every stored row (column family, key, value) as of one snapshot, family by family in

@@ -194,6 +194,7 @@ class RecordStore::Impl {
     std::shared_ptr<const PersonMap::Snapshot> snapshot;
   };
   std::deque<HeadSnapshot> history_snapshots;
+  std::optional<HeadSnapshot> pinned_history;  // RecordStore::PinHistory
   bool history_enabled = false;  // writable stores only
 
   std::mutex head_mu;   // serialises head signing

@@ -138,6 +138,20 @@ Result<SignedTreeHead> DecodeTreeHead(std::string_view bytes) {
   return head;
 }
 
+std::string CosigningInput(const SignedTreeHead& head, int64_t cosigned_unix_us) {
+  std::string m("ipn/records/cosign/v1\n");
+  m += EncodeTreeHead(head);
+  AppendBigEndian64(static_cast<uint64_t>(cosigned_unix_us), m);
+  return m;
+}
+
+bool VerifyCosignatureOf(const SignedTreeHead& head, const PublicKey& witness,
+                         int64_t cosigned_unix_us, std::span<const uint8_t, 64> signature) {
+  const std::string m = CosigningInput(head, cosigned_unix_us);
+  return crypto_sign_verify_detached(signature.data(), reinterpret_cast<const uint8_t*>(m.data()),
+                                     m.size(), witness.data()) == 0;
+}
+
 Result<PublicKey> SigningPublicKey(std::span<const uint8_t> signing_secret_key) {
   if (signing_secret_key.size() != crypto_sign_SECRETKEYBYTES) {
     return Status::InvalidArgument("the signing key must be a 64-byte Ed25519 secret key");

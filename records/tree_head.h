@@ -60,6 +60,12 @@ Result<SignedTreeHead> SignTreeHeadV2(uint64_t tree_size, const Hash& root_hash,
                                       const HistoryRoots& history, int64_t timestamp_us,
                                       const Ed25519Signer& signer);
 
+// A witness's cosignature (oversight/witness.h) is Ed25519 over this:
+// "ipn/records/cosign/v1\n" | EncodeTreeHead(head) | u64 big-endian cosigning time.
+std::string CosigningInput(const SignedTreeHead& head, int64_t cosigned_unix_us);
+bool VerifyCosignatureOf(const SignedTreeHead& head, const PublicKey& witness,
+                         int64_t cosigned_unix_us, std::span<const uint8_t, 64> signature);
+
 // Fixed encodings: version 1, 145 bytes: u8 1 | u64 size | i64 timestamp | root | signer |
 // signature; version 2, 209 bytes: u8 2 | u64 size | i64 timestamp | root | disclosed root
 // | withheld root | signer | signature.

@@ -5,6 +5,7 @@
 #include "core/record_access.h"
 
 #include <gtest/gtest.h>
+#include <sodium.h>
 
 #include "records/audit_record.h"
 #include "records/person_map.h"
@@ -154,6 +155,74 @@ TEST_F(RecordAccessTest, CompleteHistoryProofCommitsToExactlyTheExchangesShown) 
       records::VerifyMapProof(full->withheld, HashOf(page.tree_head().withheld_root()));
   ASSERT_TRUE(withheld.ok()) << withheld.status().ToString();
   EXPECT_EQ(withheld->count, 1u);  // r2
+}
+
+// The commission's witness publishes its cosignature of a head: citizens' histories are
+// then proven against that head and carry the cosignature, and records after it wait; a
+// cosignature that does not verify is refused, audited, and changes nothing.
+TEST_F(RecordAccessTest, CosignedHeadIsTheOneCitizensHistoriesAreProvenAgainst) {
+  Exchange("r1", v1::OUTCOME_PROVIDED);
+  Result<v1::TreeHeadResponse> head = access_->TreeHead(0, 0);
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  const uint64_t cosigned_size = head->head().tree_size();
+  records::SignedTreeHead signed_head;
+  signed_head.version = 2;
+  signed_head.tree_size = cosigned_size;
+  signed_head.timestamp_us = head->head().timestamp_us();
+  signed_head.root_hash = HashOf(head->head().root_hash());
+  signed_head.history = {HashOf(head->head().person_root()), HashOf(head->head().withheld_root())};
+  signed_head.signer = HashOf(head->head().signer());
+  std::copy_n(head->head().signature().begin(), 64, signed_head.signature.begin());
+  records::PublicKey witness{};
+  std::array<uint8_t, 64> witness_secret{};
+  crypto_sign_keypair(witness.data(), witness_secret.data());
+  const std::string input = records::CosigningInput(signed_head, 1234);
+  std::array<uint8_t, 64> signature{};
+  crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const uint8_t*>(input.data()),
+                       input.size(), witness_secret.data());
+  auto publish = [&](const std::array<uint8_t, 64>& sig) {
+    env_.Clear();
+    v1::Envelope e;
+    e.set_request_id("w1");
+    v1::CosignatureView* c = e.mutable_tree_head_request()->mutable_cosignature();
+    e.mutable_tree_head_request()->set_new_size(cosigned_size);
+    c->set_tree_size(cosigned_size);
+    c->set_timestamp_us(signed_head.timestamp_us);
+    c->set_witness(witness.data(), witness.size());
+    c->set_cosigned_unix_us(1234);
+    c->set_signature(sig.data(), sig.size());
+    access_->OnTreeHeadRequest("PPC-0001", e);
+    return OnlyAudit();
+  };
+  std::optional<records::AuditRecord> audit = publish(signature);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->action, "cosignature");
+  EXPECT_EQ(audit->outcome, "ok");
+  ASSERT_TRUE(store_->AppendBatch(env_.records).ok());
+  Exchange("r2", v1::OUTCOME_PROVIDED);  // after the cosigned head
+
+  std::array<uint8_t, 64> forged = signature;
+  forged[0] ^= 1;
+  audit = publish(forged);
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->outcome.rfind("refused: the cosignature does not verify", 0), 0u)
+      << audit->outcome;
+  ASSERT_TRUE(store_->AppendBatch(env_.records).ok());
+  env_.Clear();
+
+  const std::string portal_symbol =
+      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
+  v1::Envelope query = HistoryQuery(portal_symbol);
+  query.mutable_record_query()->set_with_proofs(true);
+  access_->OnRecordQuery("PORTAL-0001", query);
+  const v1::RecordPage& page = env_.after_commit.at(0).second.record_page();
+  EXPECT_EQ(page.tree_head().tree_size(), cosigned_size);
+  ASSERT_TRUE(page.has_cosignature());
+  EXPECT_EQ(page.cosignature().signature(),
+            std::string(reinterpret_cast<const char*>(signature.data()), signature.size()));
+  EXPECT_EQ(page.history_proof().count(), 1u);  // r1 only: r2 came after the cosigned head
+  for (const auto& r : page.records()) EXPECT_EQ(r.request_id(), "r1");
+  sodium_memzero(witness_secret.data(), witness_secret.size());
 }
 
 TEST_F(RecordAccessTest, OnlyThePortalMayReadAPersonsHistoryAndARefusalIsAudited) {

@@ -616,6 +616,18 @@ int RunWitness(const WitnessFlags& f) {
       !s.ok()) {
     return Fail(s);
   }
+  // Then to the core, which proves citizens' histories against the head cosigned last.
+  v1::CosignatureView view;
+  view.set_tree_size(head->tree_size);
+  view.set_timestamp_us(head->timestamp_us);
+  view.set_witness(cosigned->witness.data(), cosigned->witness.size());
+  view.set_cosigned_unix_us(cosigned->cosigned_unix_us);
+  view.set_signature(cosigned->signature.data(), cosigned->signature.size());
+  if (Result<v1::TreeHeadResponse> published = (*client)->PublishCosignature(view, kTimeout);
+      !published.ok()) {
+    return Fail(published.status().WithContext(
+        "cosigned and published, but the core did not take the cosignature"));
+  }
   std::printf("cosigned the head of size %llu (root %s)%s\n",
               static_cast<unsigned long long>(head->tree_size), HexEncode(head->root_hash).c_str(),
               latest ? (", consistent with size " + std::to_string(latest->tree_size)).c_str()
