@@ -113,8 +113,18 @@ nlohmann::json HistoryJson(const v1::RecordPage& page, const policy::Policy& nam
              {"other_value", Hex(p.other_value())},
              {"siblings", std::move(siblings)}};
   }
+  nlohmann::json cosignature = nullptr;
+  if (page.has_cosignature()) {
+    const v1::CosignatureView& c = page.cosignature();
+    cosignature = {{"tree_size", c.tree_size()},
+                   {"timestamp_us", c.timestamp_us()},
+                   {"witness", Hex(c.witness())},
+                   {"cosigned_unix_us", c.cosigned_unix_us()},
+                   {"signature", Hex(c.signature())}};
+  }
   return {{"records", std::move(records)},
           {"tree_head", std::move(head)},
+          {"cosignature", std::move(cosignature)},
           {"history_proof", std::move(proof)},
           {"withheld_note", ""}};
 }

@@ -22,6 +22,7 @@
 #include "common/civil_time.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
+#include "common/file_util.h"
 #include "common/http_listen.h"
 #include "common/secret.h"
 #include "common/time_text.h"
@@ -32,6 +33,7 @@
 #include "portal/history_view.h"
 #include "portal/login.h"
 #include "portal/request_fields.h"
+#include "portal/trust_document.h"
 #include "portal/web_assets.h"
 
 namespace ipn::portal {
@@ -82,6 +84,7 @@ class PortalServer::Impl {
   void Login(const httplib::Request& req, httplib::Response& res);
   void Logout(const httplib::Request& req, httplib::Response& res);
   void History(const httplib::Request& req, httplib::Response& res, bool csv);
+  void Trust(httplib::Response& res);
   // Parses a JSON POST body; answers 415/400 itself and returns nullopt on failure.
   std::optional<nlohmann::json> JsonBody(const httplib::Request& req, httplib::Response& res);
   // The body's card answer checked: the challenge used up, then the card's signature over
@@ -212,11 +215,30 @@ void PortalServer::Impl::Route() {
                [this](const httplib::Request& q, httplib::Response& r) { Logout(q, r); });
   server_.Get("/api/history",
               [this](const httplib::Request& q, httplib::Response& r) { History(q, r, false); });
+  server_.Get("/api/trust", [this](const httplib::Request&, httplib::Response& r) { Trust(r); });
   server_.Get("/api/history.csv",
               [this](const httplib::Request& q, httplib::Response& r) { History(q, r, true); });
   server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (res.body.empty()) ErrorReply(res, res.status, "not found");
   });
+}
+
+// The trust document as signed, after checking it against this build's roots: a file the
+// page would refuse is refused here, with the reason in the log.
+void PortalServer::Impl::Trust(httplib::Response& res) {
+  Result<std::string> text = options_.trust_document.empty()
+                                 ? Result<std::string>(Status::NotFound("none configured"))
+                                 : ReadFile(options_.trust_document);
+  if (!text.ok()) return ErrorReply(res, 404, "this portal publishes no trust document");
+  if (text->size() > 64 * 1024) return ErrorReply(res, 503, "the trust document is too large");
+  const std::vector<records::PublicKey> roots = BuiltInTrustRoots();
+  Result<TrustDocument> doc = VerifyTrustDocument(*text, roots);
+  if (!doc.ok()) {
+    log_->Error("trust_document_refused", {{"error", doc.status().ToString()}});
+    return ErrorReply(res, 503, "the trust document does not verify: " + doc.status().message());
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(*text, "application/json; charset=utf-8");
 }
 
 bool PortalServer::Impl::Admit(AttemptLimiter& limiter, const std::string& key, const char* action,

@@ -46,8 +46,11 @@ struct PortalOptions {
   // http://HOST:PORT of the bound address. Behind a TLS front end, its https:// origin.
   std::string origin;
   std::shared_ptr<const policy::Policy> names;  // agencies', businesses', items' names
-  Logger* logger = nullptr;                     // required
-  const Clock* clock = nullptr;                 // default: the system clock
+  // The signed trust document served at /api/trust (portal/trust_document.h), read at each
+  // request so that a new one takes effect at once; empty or absent: 404.
+  std::string trust_document;
+  Logger* logger = nullptr;      // required
+  const Clock* clock = nullptr;  // default: the system clock
   PortalLimits limits;
 };
 

@@ -24,6 +24,8 @@
   const LEAF_FORMAT = 1;
   const HEAD_DOMAIN = 'ipn/records/tree-head/v1';
   const HEAD_DOMAIN_V2 = 'ipn/records/tree-head/v2';
+  const TRUST_DOMAIN = 'ipn/portal/trust/v1\n';
+  const COSIGN_DOMAIN = 'ipn/records/cosign/v1\n';
   // The events that settle an exchange: each one extends the person's history chain
   // (records/person_map.h HistoryKindOf).
   const SETTLING_EVENTS = Object.freeze(['inquiry_refused', 'provided', 'not_held', 'failed', 'timed_out']);
@@ -309,25 +311,181 @@
     return node;
   }
 
+  // ---- Whom to trust: the trust document, signed by a key this page's build fixes
+  // (trust_roots.js, IPN_TRUST_ROOTS), names the keys that sign the log's heads
+  // (records_key) and the oversight commission's witness keys (witness_key); the witness
+  // cosigns the heads it has checked (records/tree_head.h CosigningInput).
+
+  // A 32-byte key as lowercase hex, or null when `value` is not 64 hex digits.
+  function keyHex(value) {
+    return typeof value === 'string' && /^[0-9a-fA-F]{64}$/.test(value) ? value.toLowerCase() : null;
+  }
+
+  // The well-formed keys of a trust-root list (anything else in it is ignored).
+  function trustRootsOf(roots) {
+    if (!Array.isArray(roots)) return [];
+    return roots.map(keyHex).filter((k) => k !== null);
+  }
+
+  // ASCII "ipn/portal/trust/v1\n" | the document's text as UTF-8.
+  function trustSigningInput(text) {
+    return concatBytes(utf8.encode(TRUST_DOMAIN), utf8.encode(text));
+  }
+
+  // The text of a trust document: lines ending in "\n"; "ipn-trust v1" first; then one
+  // "version <decimal>", one "issued <ISO time>", and "records_key <hex>" and
+  // "witness_key <hex>" lines; other kinds of line are ignored.
+  // → {version, issued, recordsKeys, witnessKeys}; throws when the text is malformed.
+  function parseTrustText(text) {
+    if (typeof text !== 'string' || !text.endsWith('\n')) throw new Error('not lines ending in a newline');
+    const lines = text.slice(0, -1).split('\n');
+    if (lines[0] !== 'ipn-trust v1') throw new Error('does not start with "ipn-trust v1"');
+    const doc = { version: null, issued: null, recordsKeys: [], witnessKeys: [] };
+    for (const line of lines.slice(1)) {
+      const space = line.indexOf(' ');
+      const kind = space < 0 ? line : line.slice(0, space);
+      const value = space < 0 ? '' : line.slice(space + 1);
+      if (kind === 'version') {
+        if (doc.version !== null || !/^[0-9]+$/.test(value)) throw new Error('bad version line');
+        doc.version = BigInt(value);
+      } else if (kind === 'issued') {
+        if (doc.issued !== null ||
+            !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+          throw new Error('bad issued line');
+        }
+        doc.issued = value;
+      } else if (kind === 'records_key' || kind === 'witness_key') {
+        const key = keyHex(value);
+        if (key === null) throw new Error(`bad ${kind} line`);
+        (kind === 'records_key' ? doc.recordsKeys : doc.witnessKeys).push(key);
+      }
+    }
+    if (doc.version === null || doc.issued === null) throw new Error('no version or issued line');
+    return doc;
+  }
+
+  async function ed25519Verify(publicKey, signature, message) {
+    const key = await subtle.importKey('raw', asBytes(publicKey, 32, 'public key'),
+                                       { name: 'Ed25519' }, false, ['verify']);
+    return subtle.verify({ name: 'Ed25519' }, key, asBytes(signature, 64, 'signature'), message);
+  }
+
+  // Checks a trust document ({text, signer, signature} as GET /api/trust answers; null
+  // when the portal has none) against the page's trust roots. In order: roots, presence,
+  // shape, signer among the roots, signature, text.
+  // → {ok, reason, key, doc}
+  //   reason: 'ok' | 'noTrustRoots' | 'noTrust' | 'trustMalformed' | 'trustUnknownSigner' |
+  //           'trustBad' | 'trustNoKeys'
+  //   key: the signer's key (hex) when it is at fault; doc: parseTrustText's, when ok.
+  async function verifyTrust(trust, trustRoots) {
+    const roots = trustRootsOf(trustRoots);
+    if (roots.length === 0) return { ok: false, reason: 'noTrustRoots', key: '', doc: null };
+    if (trust == null) return { ok: false, reason: 'noTrust', key: '', doc: null };
+    const signer = trust && typeof trust === 'object' ? keyHex(trust.signer) : null;
+    if (signer === null || typeof trust.text !== 'string' || typeof trust.signature !== 'string' ||
+        !/^[0-9a-fA-F]{128}$/.test(trust.signature)) {
+      return { ok: false, reason: 'trustMalformed', key: '', doc: null };
+    }
+    if (!roots.includes(signer)) return { ok: false, reason: 'trustUnknownSigner', key: signer, doc: null };
+    let valid = false;
+    try { valid = await ed25519Verify(signer, trust.signature, trustSigningInput(trust.text)); } catch (e) { valid = false; }
+    if (!valid) return { ok: false, reason: 'trustBad', key: signer, doc: null };
+    let doc;
+    try { doc = parseTrustText(trust.text); } catch (e) {
+      return { ok: false, reason: 'trustMalformed', key: signer, doc: null };
+    }
+    if (doc.recordsKeys.length === 0 || doc.witnessKeys.length === 0) {
+      return { ok: false, reason: 'trustNoKeys', key: signer, doc };
+    }
+    return { ok: true, reason: 'ok', key: signer, doc };
+  }
+
+  // The head's fixed encoding (records/tree_head.h EncodeTreeHead). v1, 145 bytes:
+  // u8 1 | u64 tree_size | i64 timestamp_us | root_hash | signer | signature;
+  // v2, 209 bytes: u8 2 | u64 tree_size | i64 timestamp_us | root_hash | person_root |
+  // withheld_root | signer | signature.
+  function encodeTreeHead(head) {
+    const version = head.version == null ? 1 : head.version;
+    if (version !== 1 && version !== 2) throw new Error(`unknown tree head version ${version}`);
+    return concatBytes(
+      Uint8Array.of(version), u64be(head.tree_size, 'tree_size'), i64be(head.timestamp_us, 'timestamp_us'),
+      asBytes(head.root_hash, 32, 'root_hash'),
+      ...(version === 2 ? [asBytes(head.person_root, 32, 'person_root'),
+                           asBytes(head.withheld_root, 32, 'withheld_root')] : []),
+      asBytes(head.signer, 32, 'signer'), asBytes(head.signature, 64, 'signature'));
+  }
+
+  // ASCII "ipn/records/cosign/v1\n" | the head's fixed encoding | u64 cosigned_unix_us.
+  function cosigningInput(head, cosignedUnixUs) {
+    return concatBytes(utf8.encode(COSIGN_DOMAIN), encodeTreeHead(head), u64be(cosignedUnixUs, 'cosigned_unix_us'));
+  }
+
+  // Whether `cosignature` ({witness, cosigned_unix_us, signature}) is its witness's
+  // signature over `head` (it does not look at whose key the witness is).
+  async function verifyCosignature(head, cosignature) {
+    try {
+      return await ed25519Verify(cosignature.witness, cosignature.signature,
+                                 cosigningInput(head, cosignature.cosigned_unix_us));
+    } catch (e) { return false; }
+  }
+
+  function sameInteger(a, b) {
+    try { return toBigInt(a) === toBigInt(b); } catch (e) { return false; }
+  }
+
   // Checks that `records` are one person's whole history (less what the law withholds) as
-  // the v2 signed tree head `head` commits to it, with the map proof `proof`. In order:
-  // the head and its signature, each record's inclusion proof, whose records they are,
-  // their order, that no withheld record is shown, the history chain against the proof,
-  // and the proof against the head's person map root.
-  // → {ok, reason, sequence, count, failed: [sequence…], total, treeSize, signer}
-  //   reason: 'ok' | 'noHead' | 'headVersion' | 'headBad' | 'inclusion' | 'noProof' |
-  //           'otherPerson' | 'duplicate' | 'order' | 'withheldShown' | 'missing' |
-  //           'extra' | 'notHistory' | 'mapBad'
-  //   sequence: the record at fault; count: how many exchanges are missing or extra.
-  async function verifyHistory(records, head, proof) {
+  // the v2 signed tree head `head` commits to it, with the map proof `proof`, and that the
+  // head is one to trust. In order: the trust document `trust` against `trustRoots` (by
+  // default the page's IPN_TRUST_ROOTS); the head is signed by one of its records keys;
+  // the head is cosigned (`cosignature`) by one of its witness keys; then the head and its
+  // signature, each record's inclusion proof, whose records they are, their order, that no
+  // withheld record is shown, the history chain against the proof, and the proof against
+  // the head's person map root.
+  // → {ok, reason, sequence, count, failed: [sequence…], total, treeSize, signer, witness, key,
+  //    cosignedSize}
+  //   reason: 'ok' | 'noTrustRoots' | 'noTrust' | 'trustMalformed' | 'trustUnknownSigner' |
+  //           'trustBad' | 'trustNoKeys' | 'noHead' | 'headUnknownSigner' | 'noCosignature' |
+  //           'cosignMismatch' | 'cosignUnknownWitness' | 'cosignBad' | 'headVersion' |
+  //           'headBad' | 'inclusion' | 'noProof' | 'otherPerson' | 'duplicate' | 'order' |
+  //           'withheldShown' | 'missing' | 'extra' | 'notHistory' | 'mapBad'
+  //   sequence: the record at fault; count: how many exchanges are missing or extra;
+  //   key: the key at fault (hex), for the trust and cosignature reasons;
+  //   cosignedSize: the cosignature's tree size, for 'cosignMismatch'.
+  async function verifyHistory(records, head, proof, trust, cosignature, trustRoots = root.IPN_TRUST_ROOTS) {
     const list = Array.isArray(records) ? records : [];
     const result = { ok: false, reason: '', sequence: null, count: 0, failed: [], total: list.length,
                      treeSize: head && typeof head === 'object' ? head.tree_size : null,
-                     signer: String((head && typeof head === 'object' && head.signer) || '') };
+                     signer: String((head && typeof head === 'object' && head.signer) || ''),
+                     witness: '', key: '', cosignedSize: null };
     const fail = (reason, extra) => Object.assign(result, { reason }, extra || {});
 
-    // 1. A v2 head, signed.
+    // a. The trust document, signed by one of the page's trust roots.
+    const trusted = await verifyTrust(trust, trustRoots);
+    if (!trusted.ok) return fail(trusted.reason, { key: trusted.key });
+
+    // b. A head, signed by a records key the trust document names.
     if (!head || typeof head !== 'object') return fail('noHead');
+    const signer = keyHex(head.signer);
+    if (signer === null || !trusted.doc.recordsKeys.includes(signer)) {
+      return fail('headUnknownSigner', { key: result.signer });
+    }
+
+    // c. The oversight commission's cosignature on that very head, by a witness key the
+    // trust document names.
+    if (!cosignature || typeof cosignature !== 'object') return fail('noCosignature');
+    result.cosignedSize = cosignature.tree_size;
+    if (!sameInteger(cosignature.tree_size, head.tree_size) ||
+        !sameInteger(cosignature.timestamp_us, head.timestamp_us)) {
+      return fail('cosignMismatch');
+    }
+    const witness = keyHex(cosignature.witness);
+    if (witness === null) return fail('cosignBad');
+    if (!trusted.doc.witnessKeys.includes(witness)) return fail('cosignUnknownWitness', { key: witness });
+    if (head.version !== 2) return fail('headVersion');  // the cosigned encoding is a v2 head's
+    if (!(await verifyCosignature(head, cosignature))) return fail('cosignBad', { key: witness });
+    result.witness = witness;
+
+    // 1. A v2 head, signed.
     if (head.version !== 2) return fail('headVersion');
     let headOk = false;
     try { headOk = await verifyHeadSignature(head); } catch (e) { headOk = false; }
@@ -389,7 +547,8 @@
   root.ipnVerify = Object.freeze({
     EVENT_CODES, SETTLING_EVENTS, encodeLeaf, leafHash, nodeHash, verifyInclusion, headSigningInput,
     verifyHeadSignature, verifyRecords, historyChainStep, historyValueHash, mapLeafHash, mapNodeHash,
-    historyChain, verifyHistory, hexToBytes, bytesToHex,
+    historyChain, verifyHistory, hexToBytes, bytesToHex, trustSigningInput, parseTrustText, verifyTrust,
+    encodeTreeHead, cosigningInput, verifyCosignature,
   });
 
   if (typeof document === 'undefined') return;  // loaded outside a browser (tests)
@@ -436,7 +595,7 @@
       glossItem: '求められた情報の種類（例：地方税の情報）。情報の中身はネットワークに記録されません。',
       glossOutcome: '提供されたか、該当する情報がなかったか、失敗・時間切れ・拒否となったか、また照会機関が受け取ったか。',
       verifyHeading: '記録の改ざん・欠落がないことの確認',
-      verifyHelp: 'ネットワークが署名した記録全体の要約（署名付きツリーヘッド）と照らし合わせて、表示中の各記録が改ざんされていないこと、そしてあなたの記録が一件も欠けず、ほかの人の記録や重複もなく、記録された順番どおりにそろっていることを、このブラウザ内で計算して確かめます。',
+      verifyHelp: 'ネットワークが署名した記録全体の要約（署名付きツリーヘッド）と照らし合わせて、表示中の各記録が改ざんされていないこと、そしてあなたの記録が一件も欠けず、ほかの人の記録や重複もなく、記録された順番どおりにそろっていることを、このブラウザ内で計算して確かめます。あわせて、その要約が公表されたネットワークの鍵で署名され、個人情報保護委員会が連署したもの（委員会が見ている記録と同じもの）であることも確かめます。',
       verifyButton: '署名付きツリーヘッドと照合する',
       footer: 'このポータルは、情報提供ネットワークシステムがあなたについて保存している情報提供等の記録を表示します。法律により、一部の提供の記録は開示されないことがあります（不開示）。ログインにはあなたのカードを使い、住民票コードは入力も保存もされません。',
       tableCaption: 'あなたの情報のやり取りの一覧（新しい順）',
@@ -498,10 +657,21 @@
       unexpected: '予期しないエラーが発生しました：{text}',
       badResponse: 'サーバーの応答を読み取れませんでした。',
       verifying: '照合しています…',
-      verifyComplete: '全 {n} 件の記録を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}）の時点で、あなたの記録は欠けることなくすべてそろっています。',
-      verifyCompletePeriod: 'あなたの記録全 {n} 件（この期間に表示中の {m} 件を含む）を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}）の時点で、あなたの記録は欠けることなくすべてそろっています。',
-      verifyCompleteEmpty: '表示する記録はありません。サイズ {size} の署名付きツリーヘッド（署名者 {signer}）により、欠けている記録がないことを確認しました。',
+      verifyComplete: '全 {n} 件の記録を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）の時点で、あなたの記録は欠けることなくすべてそろっています。',
+      verifyCompletePeriod: 'あなたの記録全 {n} 件（この期間に表示中の {m} 件を含む）を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）の時点で、あなたの記録は欠けることなくすべてそろっています。',
+      verifyCompleteEmpty: '表示する記録はありません。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）により、欠けている記録がないことを確認しました。',
       verifyFailed: '{n} 件中 {m} 件の記録を確認できませんでした（記録番号：{list}）。',
+      verifyNoTrustRoots: 'このページには、信頼の起点となる鍵（トラストルート）が組み込まれていません。どの鍵を信頼してよいか分からないため、照合できません。',
+      verifyNoTrust: 'ポータルが信頼文書（照合に使ってよい鍵の、署名付きの一覧）を公開していないため、照合できません。',
+      verifyTrustMalformed: 'ポータルの信頼文書（照合に使ってよい鍵の一覧）を読み取れません。',
+      verifyTrustUnknownSigner: 'ポータルの信頼文書（照合に使ってよい鍵の一覧）が、このページの知らない鍵 {key} で署名されています。',
+      verifyTrustBad: 'ポータルの信頼文書（照合に使ってよい鍵の一覧）の署名が正しくありません（署名者 {key}）。',
+      verifyTrustNoKeys: 'ポータルの信頼文書に、記録に署名する鍵、または個人情報保護委員会が連署する鍵が載っていません。',
+      verifyHeadUnknownSigner: '署名付きツリーヘッドは鍵 {key} で署名されていますが、これは委員会が公表している記録の署名鍵ではありません。',
+      verifyNoCosignature: '署名付きツリーヘッドに個人情報保護委員会の連署がありません。委員会が見ている記録と同じものではないおそれがあります。',
+      verifyCosignMismatch: '個人情報保護委員会の連署は、表示中の署名付きツリーヘッド（サイズ {size}）ではなく、別のもの（サイズ {csize}）に対するものです。',
+      verifyCosignUnknownWitness: '署名付きツリーヘッドに連署している鍵 {key} は、委員会が公表している立会人（ウィットネス）の鍵ではありません。',
+      verifyCosignBad: '個人情報保護委員会の連署が正しくありません。',
       verifyHeadBad: '署名付きツリーヘッドの署名が正しくありません（署名者 {signer}）。',
       verifyHeadVersion: '署名付きツリーヘッドが古い形式のため、あなたの記録がすべてそろっているかを確認できません。',
       verifyNoHead: '署名付きツリーヘッドがないため照合できません。',
@@ -557,7 +727,7 @@
       glossItem: 'The kind of information asked for (for example, local tax information). The content itself is never recorded by the network.',
       glossOutcome: 'Whether the information was provided, not held, or the exchange failed, timed out or was refused — and whether the inquiring agency received it.',
       verifyHeading: 'Check that the records are untampered and complete',
-      verifyHelp: 'Checks, by computing in this browser against the summary of all records that the network has signed (the signed tree head), that each record shown is untampered, and that your history is all there: nothing missing, nobody else\'s records, nothing shown twice, and in the order the network logged it.',
+      verifyHelp: 'Checks, by computing in this browser against the summary of all records that the network has signed (the signed tree head), that each record shown is untampered, and that your history is all there: nothing missing, nobody else\'s records, nothing shown twice, and in the order the network logged it. It also checks that the summary is signed with the network\'s published key and cosigned by the oversight commission (so that it is the same log the commission sees).',
       verifyButton: 'Check against the signed tree head',
       footer: 'This portal shows the records that the information-provision network keeps about exchanges of your information. The law allows some provisions to be withheld from disclosure (non-disclosure). You log in with your card; your resident code is neither asked for nor stored.',
       tableCaption: 'Exchanges of your information, newest first',
@@ -619,10 +789,21 @@
       unexpected: 'Something went wrong: {text}',
       badResponse: 'The server\'s answer could not be read.',
       verifying: 'Checking…',
-      verifyComplete: 'All {n} records checked: as of the signed tree head of size {size} (signed by {signer}), your history is complete.',
-      verifyCompletePeriod: 'All {n} records of your history checked, the {m} shown for this period among them: as of the signed tree head of size {size} (signed by {signer}), your history is complete.',
-      verifyCompleteEmpty: 'There are no records to show, and the signed tree head of size {size} (signed by {signer}) confirms that none is missing.',
+      verifyComplete: 'All {n} records checked: as of the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}), your history is complete.',
+      verifyCompletePeriod: 'All {n} records of your history checked, the {m} shown for this period among them: as of the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}), your history is complete.',
+      verifyCompleteEmpty: 'There are no records to show, and the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}) confirms that none is missing.',
       verifyFailed: '{m} of {n} records could not be verified (record nos. {list}).',
+      verifyNoTrustRoots: 'This page has no trust roots (the keys built into it to start from), so it cannot tell which keys to trust: the check cannot be done.',
+      verifyNoTrust: 'The portal publishes no trust document (the signed list of the keys to check against), so the check cannot be done.',
+      verifyTrustMalformed: 'The portal\'s trust document (the list of the keys to check against) cannot be read.',
+      verifyTrustUnknownSigner: 'The portal\'s trust document (the list of the keys to check against) is signed by an unknown key {key}, not by one this page trusts.',
+      verifyTrustBad: 'The signature of the portal\'s trust document (the list of the keys to check against) is not valid (signer {key}).',
+      verifyTrustNoKeys: 'The portal\'s trust document names no key that signs the records, or no key with which the oversight commission cosigns.',
+      verifyHeadUnknownSigner: 'The signed tree head is signed by {key}, which is not the records key the commission publishes.',
+      verifyNoCosignature: 'The signed tree head has no cosignature from the oversight commission: it may not be the log the commission sees.',
+      verifyCosignMismatch: 'The oversight commission\'s cosignature is for another signed tree head (size {csize}), not the one shown (size {size}).',
+      verifyCosignUnknownWitness: 'The signed tree head is cosigned by {key}, not the commission\'s published witness key.',
+      verifyCosignBad: 'The oversight commission\'s cosignature is not valid.',
       verifyHeadBad: 'The signature of the signed tree head is not valid (signer {signer}).',
       verifyHeadVersion: 'The signed tree head is of an older kind, which cannot show whether your history is complete.',
       verifyNoHead: 'There is no signed tree head to check against.',
@@ -1198,6 +1379,11 @@
 
   // The message for each reason verifyHistory gives.
   const VERIFY_KEYS = {
+    noTrustRoots: 'verifyNoTrustRoots', noTrust: 'verifyNoTrust', trustMalformed: 'verifyTrustMalformed',
+    trustUnknownSigner: 'verifyTrustUnknownSigner', trustBad: 'verifyTrustBad', trustNoKeys: 'verifyTrustNoKeys',
+    headUnknownSigner: 'verifyHeadUnknownSigner', noCosignature: 'verifyNoCosignature',
+    cosignMismatch: 'verifyCosignMismatch', cosignUnknownWitness: 'verifyCosignUnknownWitness',
+    cosignBad: 'verifyCosignBad',
     noHead: 'verifyNoHead', headVersion: 'verifyHeadVersion', headBad: 'verifyHeadBad',
     inclusion: 'verifyFailed', noProof: 'verifyNoProof', otherPerson: 'verifyOtherPerson',
     duplicate: 'verifyDuplicate', order: 'verifyOrder', withheldShown: 'verifyWithheldShown',
@@ -1208,6 +1394,14 @@
   function jstDayStartUs(day) {
     const [y, m, d] = day.split('-').map(Number);
     return (Date.UTC(y, m - 1, d) - 9 * 3600e3) * 1000;
+  }
+
+  // The portal's trust document (GET /api/trust): null when it has none (404).
+  async function trustDocument() {
+    const res = await api('GET', '/api/trust');
+    if (res.status === 404) return null;
+    if (!res.ok) throw failure(res);
+    return res.data == null ? {} : res.data;  // not JSON: a malformed document
   }
 
   // The history the check runs over: the one shown, or, when a period is shown, the
@@ -1250,9 +1444,12 @@
     state.verify = { kind: '', key: 'verifying' };
     renderVerify();
     try {
+      const trust = await trustDocument();
       const full = await fullHistory();
-      const result = await verifyHistory(full.records, full.tree_head, full.history_proof);
+      const result = await verifyHistory(full.records, full.tree_head, full.history_proof, trust,
+                                         full.cosignature, root.IPN_TRUST_ROOTS);
       const signer = result.signer.slice(0, 16);
+      const witness = result.witness.slice(0, 16);
       state.failedSequences = new Set(result.failed);
       const period = full !== data;
       const mismatch = result.ok && period ? checkPeriod(data.records, full.records) : null;
@@ -1260,7 +1457,7 @@
         state.failedSequences = new Set([mismatch.sequence]);
         state.verify = { kind: 'failed', key: mismatch.key, params: { seq: mismatch.sequence } };
       } else if (result.ok) {
-        const params = { n: result.total, m: data.records.length, size: result.treeSize, signer };
+        const params = { n: result.total, m: data.records.length, size: result.treeSize, signer, witness };
         const key = period ? 'verifyCompletePeriod' : result.total === 0 ? 'verifyCompleteEmpty' : 'verifyComplete';
         state.verify = { kind: 'ok', key, params };
       } else if (result.reason === 'inclusion') {
@@ -1271,7 +1468,9 @@
         let key = VERIFY_KEYS[result.reason] || 'verifyError';
         if ((key === 'verifyMissing' || key === 'verifyExtra') && result.count === 1) key += 'One';
         state.verify = { kind: 'failed', key,
-                         params: { seq: result.sequence, n: result.count, signer, text: result.reason } };
+                         params: { seq: result.sequence, n: result.count, signer, text: result.reason,
+                                   key: String(result.key).slice(0, 16), size: result.treeSize,
+                                   csize: result.cosignedSize } };
       }
     } catch (e) {
       state.verify = { kind: 'failed', key: 'verifyError', params: { text: e.message || String(e) } };

@@ -8,10 +8,13 @@
 // yardstick, and the exchange the provider declared non-disclosure is in the pull but not
 // on the page; the language switches; the page's own check against the signed tree head
 // passes, and says A's history is complete (for a period too, over the whole history);
-// a lying portal (request interception) is caught, each lie with its own message: an
-// exchange dropped, every record dropped, a record twice, exchanges reordered, another
-// citizen's exchange slipped in, the tail cut off, a forged proof, a period's answer that
-// leaves out or alters a record; the CSV download matches; a second citizen enrols with their card through the
+// a lying portal (request interception) is caught, each lie with its own message: a head
+// signed by a key the trust document does not name, a head without the oversight
+// commission's cosignature, one cosigned by another witness key or with a broken
+// cosignature, a trust document signed by a key the page does not pin, an exchange
+// dropped, every record dropped, a record twice, exchanges reordered, another citizen's
+// exchange slipped in, the tail cut off, a forged proof, a period's answer that leaves out
+// or alters a record; the CSV download matches; a second citizen enrols with their card through the
 // page; a resident code alone, an unlinked, revoked or foreign card, a signature for
 // another origin, a replayed challenge and wrong PINs are refused, and the card locks
 // after three; a limit reached says when to try again; and no URL, parameter, cookie or
@@ -504,8 +507,10 @@ check(!apiB.body.records.some((r) => seqA.has(r.sequence)), 'no record is shown 
 // --- a lying portal: the page's check that A's history is complete ------------------
 // The page's requests for A's history are answered by a liar (Playwright request
 // interception): the portal's real answer, altered. The page must catch each lie and say
-// which it is. The check's order: the head, each record's inclusion, whose records,
-// repeats and order, withheld records, the history chain, the map proof.
+// which it is. The check's order: the trust document (signed by a key fixed in the page's
+// build, trust_roots.js), the head's signer among its records keys, the commission's
+// cosignature by one of its witness keys, the head, each record's inclusion, whose
+// records, repeats and order, withheld records, the history chain, the map proof.
 const SETTLING = ['inquiry_refused', 'provided', 'not_held', 'failed', 'timed_out'];
 const exchangeOf = (r) => `${r.inquirer.code}|${r.request_id}`;
 const exchangesOf = (records) => [...new Set(records.map(exchangeOf))];  // by first record
@@ -553,10 +558,88 @@ function lieCaught(what, result, key, words = '') {
 const missingKey = (n) => (n === 1 ? 'verifyMissingOne' : 'verifyMissing');
 check(exchangesOf(apiA.body.records).length >= 3, `A has exchanges enough to lie about (${exchangesOf(apiA.body.records).length})`);
 
+// What the honest portal publishes: a trust document signed by a key the page pins,
+// naming the key that signs A's head and the witness key that cosigns it.
+const pinnedRoots = await pageA.evaluate(() => self.IPN_TRUST_ROOTS);
+const trustRes = await fetch(portal + '/api/trust');  // no session needed
+const trustDoc = trustRes.ok ? await trustRes.json() : {};
+const trustKeys = (kind) => String(trustDoc.text || '').split('\n').filter((l) => l.startsWith(`${kind} `))
+  .map((l) => l.slice(kind.length + 1));
+check(Array.isArray(pinnedRoots) && pinnedRoots.includes(trustDoc.signer),
+  `the portal's trust document is signed by a key the page pins (${trustRes.status}, ${String(trustDoc.signer).slice(0, 16)})`);
+const cosigA = apiA.body.cosignature;
+check(trustKeys('records_key').includes(apiA.body.tree_head.signer) && cosigA &&
+  cosigA.tree_size === apiA.body.tree_head.tree_size && trustKeys('witness_key').includes(cosigA.witness),
+  'A\'s head is signed by a records key it names, and cosigned by a witness key it names');
+const witnessA = String(cosigA?.witness || '').slice(0, 16);
+
 const relayed = await verifyThroughTheLiar((a) => a);
-check(relayed.ok && relayed.key === 'verifyComplete', `the real answer, relayed unchanged, passes (${relayed.text})`);
+check(relayed.ok && relayed.key === 'verifyComplete' && relayed.text.includes(witnessA),
+  `the real answer, relayed unchanged, passes and names the commission's witness key (${relayed.text})`);
+
+// Lies about whom to trust, with Ed25519 keys of the liar's own (node:crypto): the head's
+// signing input and fixed encoding as records/tree_head.h has them.
+const u64be = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
+const i64be = (n) => { const b = Buffer.alloc(8); b.writeBigInt64BE(BigInt(n)); return b; };
+const unhex = (h) => Buffer.from(h, 'hex');
+function liarKey() {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+  return { privateKey, hex: Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url').toString('hex') };
+}
+const signWith = (key, bytes) => crypto.sign(null, bytes, key.privateKey).toString('hex');
+const headSigningInput = (h) => Buffer.concat([Buffer.from('ipn/records/tree-head/v2'), u64be(h.tree_size),
+  i64be(h.timestamp_us), unhex(h.root_hash), unhex(h.person_root), unhex(h.withheld_root)]);
+const encodedHead = (h) => Buffer.concat([Buffer.of(2), u64be(h.tree_size), i64be(h.timestamp_us),
+  unhex(h.root_hash), unhex(h.person_root), unhex(h.withheld_root), unhex(h.signer), unhex(h.signature)]);
+const cosigningInput = (h, at) => Buffer.concat([Buffer.from('ipn/records/cosign/v1\n'), encodedHead(h), u64be(at)]);
 
 let lied = await verifyThroughTheLiar((a) => {
+  const key = liarKey();
+  planned.key = key.hex.slice(0, 16);
+  a.tree_head.signer = key.hex;  // the cosignature is left as it is
+  a.tree_head.signature = signWith(key, headSigningInput(a.tree_head));
+  return a;
+});
+lieCaught('the head re-signed by a key the trust document does not name', lied, 'verifyHeadUnknownSigner', planned.key);
+
+lied = await verifyThroughTheLiar((a) => { a.cosignature = null; return a; });
+lieCaught('the head without the commission\'s cosignature', lied, 'verifyNoCosignature');
+
+lied = await verifyThroughTheLiar((a) => {
+  const key = liarKey();
+  const at = Date.now() * 1000;
+  planned.key = key.hex.slice(0, 16);
+  a.cosignature = { tree_size: a.tree_head.tree_size, timestamp_us: a.tree_head.timestamp_us, witness: key.hex,
+                    cosigned_unix_us: at, signature: signWith(key, cosigningInput(a.tree_head, at)) };
+  return a;
+});
+lieCaught('the head cosigned by a key that is not the commission\'s witness key', lied, 'verifyCosignUnknownWitness',
+  planned.key);
+
+lied = await verifyThroughTheLiar((a) => {
+  const sig = a.cosignature.signature;
+  a.cosignature.signature = (sig[0] === '0' ? '1' : '0') + sig.slice(1);
+  return a;
+});
+lieCaught('the commission\'s cosignature broken', lied, 'verifyCosignBad');
+
+// A trust document of the liar's own: the real text, signed by a key the page does not pin.
+const liarRoot = liarKey();
+await pageA.route('**/api/trust', async (route) => {
+  const real = await (await route.fetch()).json();
+  const signature = signWith(liarRoot, Buffer.concat([Buffer.from('ipn/portal/trust/v1\n'), Buffer.from(real.text, 'utf8')]));
+  return route.fulfill({ status: 200, json: { text: real.text, signer: liarRoot.hex, signature } });
+});
+lied = await verifyThroughTheLiar((a) => a);
+lieCaught('a trust document signed by a key the page does not pin', lied, 'verifyTrustUnknownSigner',
+  liarRoot.hex.slice(0, 16));
+await pageA.unroute('**/api/trust');
+
+const relayedAgain = await verifyThroughTheLiar((a) => a);
+check(relayedAgain.ok && relayedAgain.key === 'verifyComplete' && relayedAgain.text.includes(witnessA),
+  `with the portal's own trust document and cosignature again, the real answer passes (${relayedAgain.text})`);
+
+lied = await verifyThroughTheLiar((a) => {
   const ex = exchangesOf(a.records);
   const victim = ex[Math.floor((ex.length - 1) / 2)];  // one in the middle
   planned.n = settlingIn(a.records.filter((x) => exchangeOf(x) === victim));
@@ -633,8 +716,8 @@ lieCaught('a record altered in a period\'s answer', lied, 'verifyNotInHistory', 
 // The honest portal again, without interception: the check passes.
 await pageA.unroute('**/api/history*');
 const honestAgain = await verifyThroughTheLiar(null);
-check(honestAgain.ok && honestAgain.key === 'verifyComplete',
-  `the honest portal's answer passes the page's check (${honestAgain.text})`);
+check(honestAgain.ok && honestAgain.key === 'verifyComplete' && honestAgain.text.includes(witnessA),
+  `the honest portal's answer passes the page's check, cosigned by the commission (${honestAgain.text})`);
 
 // --- A tries to reach B's records ----------------------------------------------------
 const tamperQueries = [

@@ -34,6 +34,8 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
   app.add_option("--port", options.port, "Port (0: any free port)")->capture_default_str();
   app.add_option("--bundle", bundle, "Policy bundle for names (default: the demo policy)");
   app.add_option("--admin-key", admin_key, "The bundle's administrator public key file");
+  app.add_option("--trust", options.trust_document,
+                 "The signed trust document served to the page (`ipn trust sign`)");
   app.add_option("--log", log_path, "Log file (JSON lines); default stderr");
   CLI11_PARSE(app, argc, argv);
 

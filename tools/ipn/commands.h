@@ -29,6 +29,7 @@ void RegisterOversightCommand(CLI::App& app, Context& ctx);
 void RegisterBackupCommand(CLI::App& app, Context& ctx);
 // Adds `ipn card link` to the card group (after RegisterCardCommand).
 void RegisterCardLinkCommand(CLI::App& app, Context& ctx);
+void RegisterTrustCommand(CLI::App& app, Context& ctx);
 #endif
 
 }  // namespace ipn::cli

@@ -27,6 +27,7 @@ int RunMain(int argc, char** argv) {
   ipn::cli::RegisterOversightCommand(app, ctx);
   ipn::cli::RegisterBackupCommand(app, ctx);
   ipn::cli::RegisterCardLinkCommand(app, ctx);
+  ipn::cli::RegisterTrustCommand(app, ctx);
 #endif
 
   try {

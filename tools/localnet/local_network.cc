@@ -154,6 +154,8 @@ Status LocalNetwork::Launch() {
                                   portal_dir,
                                   "--port",
                                   "0",
+                                  "--trust",
+                                  PortalTrustPath(),
                                   "--log",
                                   portal_dir + "/portal.log"};
     Result<ChildProcess> portal = ChildProcess::Start(p, {}, portal_dir + "/portal.stderr");

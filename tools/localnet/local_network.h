@@ -82,6 +82,8 @@ class LocalNetwork {
   // The node's local endpoint for the agency's systems.
   std::string LocalEndpoint(const std::string& agency) const;
   std::string CoreLogPath() const { return options_.data_dir + "/core/core.log"; }
+  // The trust document the portal serves (written by whoever runs the network: `ipn demo`).
+  std::string PortalTrustPath() const { return options_.data_dir + "/portal-trust.json"; }
   // The portal's HTTP port on 127.0.0.1 (-1 when not started).
   int portal_port() const { return portal_port_; }
   // The origin the portal's cards sign for (empty when not started).

@@ -19,6 +19,7 @@
 #include "tools/ipn/broker/demo_failover.h"
 #include "tools/ipn/broker/demo_middle.h"
 #include "tools/ipn/broker/demo_scenarios.h"
+#include "tools/ipn/broker/demo_witness.h"
 #include "tools/ipn/commands.h"
 #include "tools/localnet/etcd_cluster.h"
 
@@ -177,6 +178,15 @@ int RunDemo(const DemoFlags& flags) {
       summary.citizen_index = citizen->index;
     }
   }
+  // The commission's witness: the page's trust document, and a first cosigned head that
+  // covers everything the scenarios recorded (citizens' histories are proven against it).
+  std::unique_ptr<DemoWitness> witness;
+  if (run.ok()) {
+    Result<std::unique_ptr<DemoWitness>> made =
+        DemoWitness::Start(**net, options.bin_dir, dir + "/witness");
+    run = (made.ok() ? (*made)->Round() : made.status()).WithContext("the commission's witness");
+    if (made.ok()) witness = std::move(*made);
+  }
   FailoverSummary failover;
   if (run.ok() && flags.replicated) {
     if (!flags.json) std::fprintf(stderr, "ipn demo: killing the leading core mid-run\n");
@@ -211,7 +221,14 @@ int RunDemo(const DemoFlags& flags) {
                  summary.softhsm_conf.c_str(), summary.citizen_card.c_str(),
                  summary.portal_url.substr(0, summary.portal_url.size() - 1).c_str(),
                  (*net)->LocalEndpoint("PPC-0001").c_str());
-    while (!g_interrupted.load()) pause();
+    // A witness round every few seconds: new records reach citizens' pages once cosigned.
+    while (!g_interrupted.load()) {
+      sleep(3);  // returns early on Ctrl-C
+      if (g_interrupted.load() || witness == nullptr) continue;
+      if (Status s = witness->Round(); !s.ok()) {
+        std::fprintf(stderr, "ipn demo: witness round: %s\n", s.ToString().c_str());
+      }
+    }
   }
   if (platform.ok()) {
     Status platform_stopped = (*platform)->Stop(**net, g_interrupted.load(), &middle);

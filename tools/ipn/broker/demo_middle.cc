@@ -50,30 +50,6 @@ std::string Today() {
   return date;
 }
 
-// Runs a tool to its end, its stdout to `out`, its stderr appended to `err`; its exit code.
-Result<int> RunToCompletion(const std::vector<std::string>& argv, const std::string& out,
-                            const std::string& err) {
-  posix_spawn_file_actions_t files;
-  posix_spawn_file_actions_init(&files);
-  posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0600);
-  posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int started = posix_spawn(&pid, args[0], &files, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&files);
-  if (started != 0) return Status::IoError("cannot start " + argv[0] + ": " + strerror(started));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Status::IoError("waiting for " + argv[0] + ": " + strerror(errno));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // `ipn-middle import` of one tenant's copies file: the rows it says it registered.
 Result<size_t> ImportCopies(const std::string& bin_dir, const std::string& dir,
                             const std::string& tenant, const std::string& csv) {
@@ -117,6 +93,30 @@ int64_t PlatformCount(const std::string& log_path) {
 }
 
 }  // namespace
+
+// Runs a tool to its end, its stdout to `out`, its stderr appended to `err`; its exit code.
+Result<int> RunToCompletion(const std::vector<std::string>& argv, const std::string& out,
+                            const std::string& err) {
+  posix_spawn_file_actions_t files;
+  posix_spawn_file_actions_init(&files);
+  posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int started = posix_spawn(&pid, args[0], &files, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&files);
+  if (started != 0) return Status::IoError("cannot start " + argv[0] + ": " + strerror(started));
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return Status::IoError("waiting for " + argv[0] + ": " + strerror(errno));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 std::vector<std::string> DemoPlatformTenants() {
   return {"MUN-131016", "PEN-0001"};

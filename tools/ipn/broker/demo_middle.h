@@ -70,4 +70,8 @@ class DemoPlatform {
 // of them as provider.
 Status CountPlatformAnswers(const records::RecordStore& store, MiddleSummary* summary);
 
+// Runs a tool to its end, its stdout to `out`, its stderr appended to `err`; its exit code.
+Result<int> RunToCompletion(const std::vector<std::string>& argv, const std::string& out,
+                            const std::string& err);
+
 }  // namespace ipn::cli
