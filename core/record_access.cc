@@ -112,6 +112,21 @@ void RecordAccess::OnRecordQuery(const std::string& asker, const v1::Envelope& e
                {{"request_id", request_id}, {"records", reply.record_page().records_size()}});
     return env_->SendAfterCommit(asker, std::move(reply));
   }
+  if (!q.record_symbol().empty()) {
+    // A person by record symbol: only the commission; each read is audited.
+    if (!AskerHasClass(asker, "commission")) {
+      return Refuse(asker, envelope, "person_records",
+                    "only the oversight commission may read a person's records by symbol");
+    }
+    Result<v1::RecordPage> page = PersonRecords(AsBytes(q.record_symbol()));
+    if (!page.ok()) return SendError(asker, request_id, page.status());
+    Audit(
+        asker, "person_records", "",
+        HexEncode(AsBytes(q.record_symbol()).first(std::min<size_t>(8, q.record_symbol().size()))),
+        "ok: " + std::to_string(page->records_size()) + " records", request_id);
+    *reply.mutable_record_page() = std::move(*page);
+    return env_->SendAfterCommit(asker, std::move(reply));
+  }
   // A time-range pull: only the oversight commission.
   if (!AskerHasClass(asker, "commission")) {
     return Refuse(asker, envelope, "records_pull",
@@ -286,6 +301,43 @@ Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
       continue;
     }
     IPN_RETURN_IF_ERROR(AddView(r, with_proofs, with_proofs ? tree_size : 0, out.add_records()));
+  }
+  return out;
+}
+
+Result<v1::RecordPage> RecordAccess::PersonRecords(std::span<const uint8_t> record_symbol) {
+  if (record_symbol.size() != 32) {
+    return Status::InvalidArgument("a record symbol is 32 bytes");
+  }
+  proof_cache_.nodes.clear();
+  std::array<uint8_t, 32> key{};
+  std::copy(record_symbol.begin(), record_symbol.end(), key.begin());
+  std::vector<records::Record> all;
+  std::string token;
+  do {
+    Result<records::RecordStore::HistoryPage> page = store_->History(key, kHistoryPage, token);
+    if (!page.ok()) return page.status();
+    for (records::Record& r : page->records) all.push_back(std::move(r));
+    token = std::move(page->next_page_token);
+    if (all.size() > kMaxHistoryRecords) {
+      return Status::ResourceExhausted("the history holds more than " +
+                                       std::to_string(kMaxHistoryRecords) + " records");
+    }
+  } while (!token.empty());
+  std::sort(all.begin(), all.end(), [](const records::Record& a, const records::Record& b) {
+    return a.sequence < b.sequence;
+  });
+  uint64_t newest = 0;
+  for (const records::Record& r : all) newest = std::max(newest, r.sequence + 1);
+  Result<records::RecordStore::HistoryProof> proof = store_->ProveHistory(key, newest);
+  if (!proof.ok()) return proof.status();
+  v1::RecordPage out;
+  ToView(proof->head, out.mutable_tree_head());
+  ToView(proof->disclosed, out.mutable_history_proof());
+  ToView(proof->withheld, out.mutable_withheld_proof());
+  for (const records::Record& r : all) {
+    if (r.sequence >= proof->head.tree_size) continue;
+    IPN_RETURN_IF_ERROR(AddView(r, true, proof->head.tree_size, out.add_records()));
   }
   return out;
 }

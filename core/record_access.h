@@ -42,6 +42,11 @@ class RecordAccess {
   Result<v1::RecordPage> PersonHistory(std::string_view agency, std::string_view agency_symbol,
                                        bool with_proofs);
 
+  // The commission's view of one person (by record symbol): every record up to the latest
+  // head, withheld and unsettled ones too, with inclusion proofs and both history proofs,
+  // so that it can prove the person's history complete and every withheld exchange real.
+  Result<v1::RecordPage> PersonRecords(std::span<const uint8_t> record_symbol);
+
   // One page of the records from query.from_unix_us (inclusive) to query.to_unix_us
   // (exclusive), in sequence order, each with its record symbol and inclusion proof in
   // the page's tree head (signed when the pull starts; later pages reuse its size).

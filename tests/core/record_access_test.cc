@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "oversight/person_history.h"
 #include "records/audit_record.h"
 #include "records/person_map.h"
 #include "records/record_store.h"
@@ -223,6 +224,95 @@ TEST_F(RecordAccessTest, CosignedHeadIsTheOneCitizensHistoriesAreProvenAgainst) 
   EXPECT_EQ(page.history_proof().count(), 1u);  // r1 only: r2 came after the cosigned head
   for (const auto& r : page.records()) EXPECT_EQ(r.request_id(), "r1");
   sodium_memzero(witness_secret.data(), witness_secret.size());
+}
+
+// What the commission shows a court: the person's records by record symbol prove that the
+// disclosed exchanges are complete and that the withheld one exists, is flagged and is
+// this person's; leaving it out, or passing another's record off as theirs, is caught.
+TEST_F(RecordAccessTest, CompleteHistoryForTheCommissionProvesTheWithheldExchange) {
+  Exchange("r1", v1::OUTCOME_PROVIDED);
+  Exchange("r2", v1::OUTCOME_PROVIDED, /*non_disclosure=*/true);
+  Exchange("r3", std::nullopt);
+  const std::string portal_symbol =
+      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
+  v1::Envelope query = HistoryQuery(portal_symbol);
+  query.mutable_record_query()->set_with_proofs(true);
+  access_->OnRecordQuery("PORTAL-0001", query);
+  const std::string person = env_.after_commit.at(0).second.record_page().history_proof().key();
+  env_.Clear();
+
+  v1::Envelope by_symbol;
+  by_symbol.set_request_id("c1");
+  by_symbol.mutable_record_query()->set_record_symbol(person);
+  access_->OnRecordQuery("PORTAL-0001", by_symbol);
+  EXPECT_EQ(OnlyAudit()->outcome,
+            "refused: only the oversight commission may read a person's records by symbol");
+  env_.Clear();
+  access_->OnRecordQuery("PPC-0001", by_symbol);
+  EXPECT_EQ(OnlyAudit()->action, "person_records");
+  const v1::RecordPage page = env_.after_commit.at(0).second.record_page();
+  records::PublicKey key = store_->signing_public_key();
+  records::RecordSymbolBytes who{};
+  std::copy(person.begin(), person.end(), who.begin());
+  Result<oversight::PersonHistoryReport> report = oversight::VerifyPersonHistory(page, key, who);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->records, 8u);  // r1 and r2: three records each; r3: two so far
+  EXPECT_EQ(report->disclosed, 1u);
+  EXPECT_EQ(report->withheld, 1u);
+  ASSERT_EQ(report->withheld_settling.size(), 1u);
+  EXPECT_EQ(report->withheld_settling[0].request_id, "r2");
+  EXPECT_TRUE(report->withheld_settling[0].non_disclosure);
+
+  v1::RecordPage dropped = page;  // the withheld exchange's settling record left out
+  for (int i = 0; i < dropped.records_size(); ++i) {
+    if (dropped.records(i).non_disclosure()) {
+      dropped.mutable_records()->DeleteSubrange(i, 1);
+      break;
+    }
+  }
+  Result<oversight::PersonHistoryReport> caught = oversight::VerifyPersonHistory(dropped, key, who);
+  ASSERT_FALSE(caught.ok());
+  EXPECT_NE(caught.status().message().find("withheld exchanges are not the person's"),
+            std::string::npos)
+      << caught.status().ToString();
+  v1::RecordPage unflagged = page;  // the flag cleared: the leaf no longer verifies
+  for (auto& r : *unflagged.mutable_records()) r.set_non_disclosure(false);
+  EXPECT_FALSE(oversight::VerifyPersonHistory(unflagged, key, who).ok());
+  records::RecordSymbolBytes someone_else = who;  // the answer passed off as another's
+  someone_else[0] ^= 1;
+  Result<oversight::PersonHistoryReport> other =
+      oversight::VerifyPersonHistory(page, key, someone_else);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("another person"), std::string::npos)
+      << other.status().ToString();
+}
+
+// A split view from the core's side: a cosignature of a head this store never signed (the
+// witness cosigned a fork the core showed it) is refused and recorded, and citizens'
+// histories then carry no cosignature, which the page refuses.
+TEST_F(RecordAccessTest, SplitViewACosignatureOfAHeadThisLogNeverSignedIsRefused) {
+  Exchange("r1", v1::OUTCOME_PROVIDED);
+  v1::Envelope e;
+  e.set_request_id("w1");
+  v1::CosignatureView* c = e.mutable_tree_head_request()->mutable_cosignature();
+  c->set_tree_size(store_->Size());
+  c->set_timestamp_us(42);  // no head of this log was signed then
+  c->set_witness(std::string(32, '\x01'));
+  c->set_signature(std::string(64, '\x02'));
+  access_->OnTreeHeadRequest("PPC-0001", e);
+  std::optional<records::AuditRecord> audit = OnlyAudit();
+  ASSERT_TRUE(audit);
+  EXPECT_EQ(audit->action, "cosignature");
+  EXPECT_EQ(audit->outcome.rfind("refused: no head of size", 0), 0u) << audit->outcome;
+  EXPECT_EQ(env_.after_commit.at(0).second.error().code(), v1::ERROR_CODE_NOT_FOUND);
+  ASSERT_TRUE(store_->AppendBatch(env_.records).ok());
+  env_.Clear();
+  const std::string portal_symbol =
+      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
+  v1::Envelope query = HistoryQuery(portal_symbol);
+  query.mutable_record_query()->set_with_proofs(true);
+  access_->OnRecordQuery("PORTAL-0001", query);
+  EXPECT_FALSE(env_.after_commit.at(0).second.record_page().has_cosignature());
 }
 
 TEST_F(RecordAccessTest, OnlyThePortalMayReadAPersonsHistoryAndARefusalIsAudited) {

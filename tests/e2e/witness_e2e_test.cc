@@ -7,8 +7,10 @@
 #include <sodium.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/encoding.h"
@@ -111,6 +113,58 @@ TEST(WitnessE2eTest, TheCommissionCosignsEachHeadThatExtendsTheLast) {
   EXPECT_EQ(witness_round(), 1);
   EXPECT_NE(Text(n.dir() + "/witness.err").find("not signed by the log's key"), std::string::npos);
   EXPECT_EQ(Published(state).size(), 3u);
+}
+
+// `ipn oversight person`: the commission reads one person's records by the record symbol
+// a pull showed it, and verifies them complete against the core's version 2 head.
+TEST(CompleteHistoryE2eTest, TheCommissionVerifiesAPersonsHistoryByRecordSymbol) {
+  E2eNetwork n({kReg, kMun, kPen, kPpc});
+  ASSERT_FALSE(::testing::Test::HasFailure());
+  const std::string code = ResidentCodeFrom("2468013579");
+  n.IssueSymbol(kMun, code, "p1");
+  std::vector<uint8_t> at_pen = n.IssueSymbol(kPen, code, "p1");
+  for (const char* id : {"c-1", "c-2"}) {
+    interface::InquiryReply reply = n.Inquire(kPen, at_pen, "np-benefit", kMun, "local-tax", id);
+    ASSERT_EQ(reply.outcome, n.ExpectedOutcome(kMun, "p1", "local-tax")) << reply.explanation;
+  }
+  v1::RecordQuery q;
+  const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  q.set_from_unix_us(now - 3'600'000'000LL);
+  q.set_to_unix_us(now + 3'600'000'000LL);
+  q.set_page_size(1000);
+  Result<v1::RecordPage> page = n.Client(kPpc).QueryRecords(q, std::chrono::seconds(10));
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  std::string symbol;
+  for (const v1::ProvisionRecordView& r : page->records()) {
+    if (r.request_id() == "c-1") symbol = HexEncode(AsBytes(r.record_symbol()));
+  }
+  ASSERT_EQ(symbol.size(), 64u);
+  const std::string records_key = HexEncode(AsBytes(page->tree_head().signer()));
+  const std::string command = BinDir() + "/ipn oversight person --node " +
+                              n.net().LocalEndpoint(kPpc) + " --records-key " + records_key +
+                              " --symbol " + symbol + " --json </dev/null >" + n.dir() +
+                              "/person.out 2>" + n.dir() + "/person.err";
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << Text(n.dir() + "/person.err");
+  nlohmann::json report = nlohmann::json::parse(Text(n.dir() + "/person.out"), nullptr, false);
+  ASSERT_TRUE(report.is_object()) << Text(n.dir() + "/person.out");
+  EXPECT_EQ(report["disclosed_exchanges"], 2);
+  EXPECT_EQ(report["withheld_exchanges"], 0);
+  EXPECT_EQ(report["record_symbol"], symbol);
+  EXPECT_EQ(report["head"]["version"], 2);
+
+  // Another key named as the records key: nothing is taken as verified.
+  std::string wrong = records_key;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';
+  const std::string refused =
+      BinDir() + "/ipn oversight person --node " + n.net().LocalEndpoint(kPpc) + " --records-key " +
+      wrong + " --symbol " + symbol + " </dev/null >/dev/null 2>" + n.dir() + "/person.err";
+  const int refused_status = std::system(refused.c_str());
+  EXPECT_TRUE(WIFEXITED(refused_status) && WEXITSTATUS(refused_status) == 1);
+  EXPECT_NE(Text(n.dir() + "/person.err").find("not signed by the records key"), std::string::npos)
+      << Text(n.dir() + "/person.err");
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-// `ipn oversight pull|verify|stats|anomalies|fees|tariff-sign|witness`: the oversight commission's
-// (個人情報保護委員会) tools. pull and stats talk to the core through the commission's own
-// interface node (its key is the commission's; the core refuses anyone else); verify,
-// anomalies and fees work on a pulled file, offline; tariff-sign is the policy
-// administrator's; witness cosigns the core's heads through the commission's node.
+// `ipn oversight pull|verify|stats|anomalies|fees|tariff-sign|witness|person`: the oversight
+// commission's (個人情報保護委員会) tools. pull and stats talk to the core through the commission's
+// own interface node (its key is the commission's; the core refuses anyone else); verify, anomalies
+// and fees work on a pulled file, offline; tariff-sign is the policy administrator's; witness
+// cosigns the core's heads through the commission's node.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -23,6 +23,7 @@
 #include "oversight/anomalies.h"
 #include "oversight/anomaly_thresholds.h"
 #include "oversight/fee_statement.h"
+#include "oversight/person_history.h"
 #include "oversight/pull_verifier.h"
 #include "oversight/pulled_set.h"
 #include "oversight/tariff.h"
@@ -635,6 +636,71 @@ int RunWitness(const WitnessFlags& f) {
   return 0;
 }
 
+// --- person ------------------------------------------------------------------------------
+
+struct PersonFlags {
+  std::string node, records_key, symbol;
+  bool json = false;
+};
+
+// One person's complete history by record symbol, verified (oversight/person_history.h):
+// what an investigator shows a court, withheld exchanges included.
+int RunPerson(const PersonFlags& f) {
+  Result<std::vector<uint8_t>> key = HexDecode(f.records_key);
+  Result<std::vector<uint8_t>> symbol = HexDecode(f.symbol);
+  if (!key.ok() || key->size() != 32) return Usage("--records-key must be 64 hex characters");
+  if (!symbol.ok() || symbol->size() != 32) return Usage("--symbol must be 64 hex characters");
+  records::PublicKey records_key{};
+  std::copy(key->begin(), key->end(), records_key.begin());
+  Result<std::unique_ptr<AgencyClient>> client = AgencyClient::Connect(f.node);
+  if (!client.ok()) return Fail(client.status().WithContext("the commission's node"));
+  v1::RecordQuery q;
+  q.set_record_symbol(symbol->data(), symbol->size());
+  Result<v1::RecordPage> page = (*client)->QueryRecords(q, kTimeout);
+  if (!page.ok()) return Fail(page.status().WithContext("the person's records"));
+  records::RecordSymbolBytes person{};
+  std::copy(symbol->begin(), symbol->end(), person.begin());
+  Result<oversight::PersonHistoryReport> report =
+      oversight::VerifyPersonHistory(*page, records_key, person);
+  if (!report.ok()) return Fail(report.status().WithContext("NOT VERIFIED"));
+  if (f.json) {
+    nlohmann::ordered_json j;
+    j["record_symbol"] = f.symbol;
+    j["head"] = nlohmann::json::parse(oversight::TreeHeadJson(report->head));
+    j["records"] = report->records;
+    j["disclosed_exchanges"] = report->disclosed;
+    j["withheld_exchanges"] = report->withheld;
+    nlohmann::json withheld = nlohmann::json::array();
+    for (const records::Record& r : report->withheld_settling) {
+      withheld.push_back({{"sequence", r.sequence},
+                          {"time", FormatUtc(r.time_unix_us)},
+                          {"inquirer", r.inquirer},
+                          {"provider", r.provider},
+                          {"business", r.business},
+                          {"item", r.item},
+                          {"request_id", r.request_id},
+                          {"event", records::EventName(r.event)}});
+    }
+    j["withheld"] = withheld;
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf(
+      "verified: %llu records of %s in the head of size %llu; %llu disclosed and %llu withheld "
+      "exchanges, complete as the head commits to them\n",
+      static_cast<unsigned long long>(report->records), f.symbol.c_str(),
+      static_cast<unsigned long long>(report->head.tree_size),
+      static_cast<unsigned long long>(report->disclosed),
+      static_cast<unsigned long long>(report->withheld));
+  for (const records::Record& r : report->withheld_settling) {
+    std::printf("  withheld: record %llu at %s, %s asked %s (%s/%s), request %s\n",
+                static_cast<unsigned long long>(r.sequence), FormatUtc(r.time_unix_us).c_str(),
+                r.inquirer.c_str(), r.provider.c_str(), r.business.c_str(), r.item.c_str(),
+                r.request_id.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 void RegisterOversightCommand(CLI::App& app, Context& ctx) {
@@ -717,6 +783,21 @@ void RegisterOversightCommand(CLI::App& app, Context& ctx) {
       ->required();
   tariff_sign->add_option("--output", tf->output, "Where to write (default: in place)");
   tariff_sign->callback([&ctx, tf] { ctx.exit_code = RunTariffSign(*tf); });
+
+  auto personf = std::make_shared<PersonFlags>();
+  CLI::App* person = group->add_subcommand(
+      "person",
+      "One person's complete history by record symbol, withheld exchanges included, verified "
+      "against the core's signed head (exit 1 if anything does not verify)");
+  person->add_option("--node", personf->node, "The commission's node (ipc://PATH)")->required();
+  person
+      ->add_option("--records-key", personf->records_key,
+                   "The core's records signing key (hex), as the commission knows it")
+      ->required();
+  person->add_option("--symbol", personf->symbol, "The person's record symbol (hex, from a pull)")
+      ->required();
+  person->add_flag("--json", personf->json, "Print the report as JSON");
+  person->callback([&ctx, personf] { ctx.exit_code = RunPerson(*personf); });
 
   auto wf = std::make_shared<WitnessFlags>();
   CLI::App* witness = group->add_subcommand(
