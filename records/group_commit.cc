@@ -113,10 +113,8 @@ Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
   wo.disableWAL = d.options.bulk_load;
   const rocksdb::Status written = d.db->Write(wo, &batch.batch);
   records = std::move(batch.requests[0].records);
-  std::unique_lock map_lock(d.map_mu);
-  if (written.ok()) d.ApplyHistory(batch.history);
   std::lock_guard lock(d.mu);
-  map_lock.unlock();
+  if (written.ok()) d.QueueHistory(batch.history);
   d.inline_busy = false;
   d.prepare_cv.notify_all();  // requests may have queued meanwhile; Close may be waiting
   if (!written.ok()) {
@@ -340,17 +338,12 @@ void RecordStore::Impl::SyncLoop() {
         if (!s.ok()) synced = Status::IoError("record store sync failed: " + s.ToString());
       }
     }
-    // The histories move first, under map_mu, so that a head signed under map_mu never
-    // sees a committed size whose records its map lacks.
-    std::unique_lock map_lock(map_mu);
-    for (auto& w : group) {
-      if (w->status.ok() && synced.ok()) ApplyHistory(w->history);
-    }
     lock.lock();
-    map_lock.unlock();
     for (auto& w : group) {
       if (w->status.ok()) w->status = synced;
       if (!w->status.ok()) continue;
+      // With the size, under mu: a head takes exactly the steps of the records it covers.
+      QueueHistory(w->history);
       committed_size = w->end_sequence;
       committed_range = std::move(w->range_after);
     }

@@ -1,9 +1,10 @@
 // RecordStore: the per-person history maps (records/person_map.h) kept beside the log.
-// Every settling record extends its person's chain when it is committed (ApplyHistory,
-// under map_mu, before the committed size moves), so a head signed under map_mu covers
-// exactly the records its size says. Each signed head saves the persons changed since the
-// head before it and the size they cover, in the head's own write; at open the map is
-// loaded from those rows and the records after that size are applied again.
+// Every settling record's step is queued when it is committed (QueueHistory, under mu with
+// the committed size), and the next head applies the queue before it freezes the map, so
+// a head covers exactly the records its size says and no hashing waits on an append. Each signed
+// head saves the persons changed since the head before it and the size they cover, in the head's
+// own write; at open the map is loaded from those rows and the records after that size are applied
+// again.
 #include <rocksdb/db.h>
 
 #include "common/big_endian.h"
@@ -11,6 +12,15 @@
 #include "records/store_impl.h"
 
 namespace ipn::records {
+
+void RecordStore::Impl::QueueHistory(std::vector<HistoryStep>& steps) {
+  if (queued_history.empty()) {
+    queued_history.swap(steps);
+  } else {
+    queued_history.insert(queued_history.end(), steps.begin(), steps.end());
+  }
+  steps.clear();
+}
 
 void RecordStore::Impl::ApplyHistory(const std::vector<HistoryStep>& steps) {
   for (const HistoryStep& step : steps) {
@@ -77,12 +87,15 @@ Result<SignedTreeHead> RecordStore::Impl::SignHeadWithHistory() {
   std::unique_lock map_lock(map_mu);
   uint64_t size;
   CompactRange range;
+  std::vector<HistoryStep> steps;
   {
     std::lock_guard lock(mu);
     if (!broken.ok()) return broken;
     size = committed_size;
     range = committed_range;
+    steps.swap(queued_history);
   }
+  ApplyHistory(steps);
   std::shared_ptr<const PersonMap::Snapshot> snapshot = person_map.Freeze();
   std::vector<PersonHistories> changed = person_map.TakeChanged();
   map_lock.unlock();

@@ -97,7 +97,10 @@ class RecordStore::Impl {
 
   // history_map.cc
   Status LoadHistoryMap(const rocksdb::ReadOptions& ro);
-  // Applies committed steps; the caller holds map_mu (and not mu).
+  // Committed steps wait (under mu, with the committed size) until the next head applies
+  // them: the hashing stays off the acknowledgement path. The caller holds mu.
+  void QueueHistory(std::vector<HistoryStep>& steps);
+  // Applies steps to the map; the caller holds map_mu.
   void ApplyHistory(const std::vector<HistoryStep>& steps);
   // Freezes the map as of the committed size and signs a v2 head over it, saving the
   // persons changed since the last head beside it (one write); keeps the snapshot.
@@ -195,7 +198,8 @@ class RecordStore::Impl {
   };
   std::deque<HeadSnapshot> history_snapshots;
   std::optional<HeadSnapshot> pinned_history;  // RecordStore::PinHistory
-  bool history_enabled = false;  // writable stores only
+  bool history_enabled = false;                // writable stores only
+  std::vector<HistoryStep> queued_history;     // (mu) committed, not yet in person_map
 
   std::mutex head_mu;   // serialises head signing
   std::mutex purge_mu;  // serialises purges
