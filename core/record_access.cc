@@ -240,18 +240,13 @@ Status RecordAccess::AddView(const records::Record& r, bool with_proofs, uint64_
   return Status::Ok();
 }
 
-Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
-                                                   std::string_view agency_symbol,
-                                                   bool with_proofs) {
-  proof_cache_.nodes.clear();
-  Result<symbol::RecordSymbol> person = symbols_->RecordSymbolOf(AsBytes(agency_symbol), agency);
-  if (!person.ok()) return person.status();
-
+Result<std::vector<records::Record>> RecordAccess::RecordsInLogOrder(
+    std::span<const uint8_t, 32> record_symbol) const {
   std::vector<records::Record> all;
   std::string token;
   do {
     Result<records::RecordStore::HistoryPage> page =
-        store_->History(person->bytes, kHistoryPage, token);
+        store_->History(record_symbol, kHistoryPage, token);
     if (!page.ok()) return page.status();
     for (records::Record& r : page->records) all.push_back(std::move(r));
     token = std::move(page->next_page_token);
@@ -260,13 +255,24 @@ Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
                                        std::to_string(kMaxHistoryRecords) + " records");
     }
   } while (!token.empty());
-
-  // In log order: the order the person's history chain commits to.
+  // Log order: the order the person's history chains commit to (History is newest first).
   std::sort(all.begin(), all.end(), [](const records::Record& a, const records::Record& b) {
     return a.sequence < b.sequence;
   });
-  uint64_t newest = 0;
-  for (const records::Record& r : all) newest = std::max(newest, r.sequence + 1);
+  return all;
+}
+
+Result<v1::RecordPage> RecordAccess::PersonHistory(std::string_view agency,
+                                                   std::string_view agency_symbol,
+                                                   bool with_proofs) {
+  proof_cache_.nodes.clear();
+  Result<symbol::RecordSymbol> person = symbols_->RecordSymbolOf(AsBytes(agency_symbol), agency);
+  if (!person.ok()) return person.status();
+
+  Result<std::vector<records::Record>> found = RecordsInLogOrder(person->bytes);
+  if (!found.ok()) return found.status();
+  const std::vector<records::Record>& all = *found;
+  const uint64_t newest = all.empty() ? 0 : all.back().sequence + 1;
 
   v1::RecordPage out;
   uint64_t tree_size = UINT64_MAX;
@@ -312,23 +318,10 @@ Result<v1::RecordPage> RecordAccess::PersonRecords(std::span<const uint8_t> reco
   proof_cache_.nodes.clear();
   std::array<uint8_t, 32> key{};
   std::copy(record_symbol.begin(), record_symbol.end(), key.begin());
-  std::vector<records::Record> all;
-  std::string token;
-  do {
-    Result<records::RecordStore::HistoryPage> page = store_->History(key, kHistoryPage, token);
-    if (!page.ok()) return page.status();
-    for (records::Record& r : page->records) all.push_back(std::move(r));
-    token = std::move(page->next_page_token);
-    if (all.size() > kMaxHistoryRecords) {
-      return Status::ResourceExhausted("the history holds more than " +
-                                       std::to_string(kMaxHistoryRecords) + " records");
-    }
-  } while (!token.empty());
-  std::sort(all.begin(), all.end(), [](const records::Record& a, const records::Record& b) {
-    return a.sequence < b.sequence;
-  });
-  uint64_t newest = 0;
-  for (const records::Record& r : all) newest = std::max(newest, r.sequence + 1);
+  Result<std::vector<records::Record>> found = RecordsInLogOrder(key);
+  if (!found.ok()) return found.status();
+  const std::vector<records::Record>& all = *found;
+  const uint64_t newest = all.empty() ? 0 : all.back().sequence + 1;
   Result<records::RecordStore::HistoryProof> proof = store_->ProveHistory(key, newest);
   if (!proof.ok()) return proof.status();
   v1::RecordPage out;

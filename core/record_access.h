@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/logger.h"
 #include "common/status.h"
@@ -70,6 +72,9 @@ class RecordAccess {
              const std::string& detail, const std::string& outcome, const std::string& request_id);
   void SendError(const std::string& asker, const std::string& request_id, const Status& status);
   v1::Envelope Reply(const std::string& request_id) const;
+  // Every retained record of the person, in log order (at most kMaxHistoryRecords).
+  Result<std::vector<records::Record>> RecordsInLogOrder(
+      std::span<const uint8_t, 32> record_symbol) const;
   Status AddView(const records::Record& r, bool with_proofs, uint64_t tree_size,
                  v1::ProvisionRecordView* view) const;
 

@@ -13,10 +13,6 @@
 namespace ipn::oversight {
 namespace {
 
-std::string CosignedMessage(const records::SignedTreeHead& head, int64_t cosigned_unix_us) {
-  return records::CosigningInput(head, cosigned_unix_us);
-}
-
 template <size_t N>
 Status HexInto(const nlohmann::json& j, const char* name, std::array<uint8_t, N>* out) {
   if (!j.contains(name) || !j[name].is_string()) {
@@ -35,10 +31,7 @@ Status HexInto(const nlohmann::json& j, const char* name, std::array<uint8_t, N>
 
 bool VerifyCosignature(const Cosignature& c, const records::PublicKey& witness_key) {
   if (sodium_memcmp(c.witness.data(), witness_key.data(), witness_key.size()) != 0) return false;
-  const std::string m = CosignedMessage(c.head, c.cosigned_unix_us);
-  return crypto_sign_verify_detached(c.signature.data(),
-                                     reinterpret_cast<const unsigned char*>(m.data()), m.size(),
-                                     witness_key.data()) == 0;
+  return records::VerifyCosignatureOf(c.head, witness_key, c.cosigned_unix_us, c.signature);
 }
 
 std::string CosignatureJson(const Cosignature& c) {
@@ -116,7 +109,7 @@ Result<Cosignature> Witness::Observe(const records::SignedTreeHead& head,
   c.head = head;
   c.witness = public_key_;
   c.cosigned_unix_us = now_unix_us;
-  const std::string m = CosignedMessage(head, now_unix_us);
+  const std::string m = records::CosigningInput(head, now_unix_us);
   crypto_sign_detached(c.signature.data(), nullptr,
                        reinterpret_cast<const unsigned char*>(m.data()), m.size(),
                        secret_key_.data());

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/curve_keys.h"
 #include "common/encoding.h"
 #include "common/time_text.h"
 
@@ -21,13 +22,9 @@ std::string SigningInput(std::string_view text) {
 }
 
 Result<records::PublicKey> KeyFromHex(std::string_view hex, std::string_view what) {
-  Result<std::vector<uint8_t>> bytes = HexDecode(hex);
-  if (!bytes.ok() || bytes->size() != 32) {
-    return Status::InvalidArgument(std::string(what) + " must be 64 hex digits");
-  }
-  records::PublicKey key{};
-  std::copy(bytes->begin(), bytes->end(), key.begin());
-  return key;
+  Result<PublicKey> key = ParsePublicKeyHex(hex);
+  if (!key.ok()) return key.status().WithContext(what);
+  return *key;
 }
 
 }  // namespace

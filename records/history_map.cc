@@ -23,13 +23,8 @@ void RecordStore::Impl::QueueHistory(std::vector<HistoryStep>& steps) {
 }
 
 void RecordStore::Impl::ApplyHistory(const std::vector<HistoryStep>& steps) {
-  for (const HistoryStep& step : steps) {
-    Record r;
-    r.record_symbol = step.person;
-    r.event = Event::kProvided;  // any settling event: only the kind matters here
-    r.non_disclosure = step.withheld;
-    person_map.Apply(r, step.leaf_hash);
-  }
+  for (const HistoryStep& step : steps)
+    person_map.Extend(step.person, step.withheld, step.leaf_hash);
 }
 
 Status RecordStore::Impl::LoadHistoryMap(const rocksdb::ReadOptions& ro) {

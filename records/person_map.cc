@@ -219,8 +219,13 @@ PersonMap& PersonMap::operator=(PersonMap&&) noexcept = default;
 void PersonMap::Apply(const Record& record, const Hash& record_leaf_hash) {
   const HistoryKind kind = HistoryKindOf(record);
   if (kind == HistoryKind::kNone) return;
-  PersonHistories& p = s_->Entry(record.record_symbol);
-  HistoryState& s = kind == HistoryKind::kWithheld ? p.withheld : p.disclosed;
+  Extend(record.record_symbol, kind == HistoryKind::kWithheld, record_leaf_hash);
+}
+
+void PersonMap::Extend(const RecordSymbolBytes& person, bool withheld,
+                       const Hash& record_leaf_hash) {
+  PersonHistories& p = s_->Entry(person);
+  HistoryState& s = withheld ? p.withheld : p.disclosed;
   s.chain = HistoryChainStep(s.chain, record_leaf_hash);
   ++s.count;
 }

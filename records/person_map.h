@@ -98,6 +98,8 @@ class PersonMap {
 
   // Extends the record's person's chain if the record settles an exchange.
   void Apply(const Record& record, const Hash& record_leaf_hash);
+  // Extends `person`'s disclosed or withheld chain by one settling record's leaf hash.
+  void Extend(const RecordSymbolBytes& person, bool withheld, const Hash& record_leaf_hash);
   // Sets one person's state (loading a saved map).
   void Set(const PersonHistories& person);
   std::optional<PersonHistories> Get(const RecordSymbolBytes& key) const;

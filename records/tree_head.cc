@@ -32,6 +32,21 @@ std::string TreeHeadSigningInput(const SignedTreeHead& head) {
   return input;
 }
 
+namespace {
+
+// Signs the head's fields (TreeHeadSigningInput) through `signer`.
+Result<SignedTreeHead> SignWith(SignedTreeHead head, const Ed25519Signer& signer) {
+  head.signer = signer.public_key();
+  const std::string input = TreeHeadSigningInput(head);
+  Result<Ed25519Signature> signature = signer.Sign(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
+  if (!signature.ok()) return signature.status().WithContext("cannot sign the tree head");
+  head.signature = *signature;
+  return head;
+}
+
+}  // namespace
+
 Result<SignedTreeHead> SignTreeHeadV2(uint64_t tree_size, const Hash& root_hash,
                                       const HistoryRoots& history, int64_t timestamp_us,
                                       const Ed25519Signer& signer) {
@@ -41,13 +56,7 @@ Result<SignedTreeHead> SignTreeHeadV2(uint64_t tree_size, const Hash& root_hash,
   head.root_hash = root_hash;
   head.history = history;
   head.timestamp_us = timestamp_us;
-  head.signer = signer.public_key();
-  std::string input = TreeHeadSigningInput(head);
-  Result<Ed25519Signature> signature = signer.Sign(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
-  if (!signature.ok()) return signature.status().WithContext("cannot sign the tree head");
-  head.signature = *signature;
-  return head;
+  return SignWith(std::move(head), signer);
 }
 
 std::string TreeHeadSigningInput(uint64_t tree_size, int64_t timestamp_us, const Hash& root_hash) {
@@ -78,13 +87,7 @@ Result<SignedTreeHead> SignTreeHead(uint64_t tree_size, const Hash& root_hash, i
   head.tree_size = tree_size;
   head.root_hash = root_hash;
   head.timestamp_us = timestamp_us;
-  head.signer = signer.public_key();
-  std::string input = TreeHeadSigningInput(tree_size, timestamp_us, root_hash);
-  Result<Ed25519Signature> signature = signer.Sign(
-      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(input.data()), input.size()));
-  if (!signature.ok()) return signature.status().WithContext("cannot sign the tree head");
-  head.signature = *signature;
-  return head;
+  return SignWith(std::move(head), signer);
 }
 
 bool VerifyTreeHeadSignature(const SignedTreeHead& head, const PublicKey& public_key) {

@@ -57,6 +57,15 @@ class RecordAccessTest : public BrokerFixture {
     return e;
   }
 
+  // The portal reads the exchanges' person's history with proofs; the reply is
+  // env_.after_commit[0].
+  void ReadHistoryWithProofs() {
+    v1::Envelope query =
+        HistoryQuery(Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001"));
+    query.mutable_record_query()->set_with_proofs(true);
+    access_->OnRecordQuery("PORTAL-0001", query);
+  }
+
   std::optional<records::AuditRecord> OnlyAudit() const {
     EXPECT_EQ(env_.records.size(), 1u);
     return env_.records.empty() ? std::nullopt : records::AuditRecordOf(env_.records[0]);
@@ -114,11 +123,7 @@ TEST_F(RecordAccessTest, CompleteHistoryProofCommitsToExactlyTheExchangesShown) 
   Exchange("r2", v1::OUTCOME_PROVIDED, /*non_disclosure=*/true);
   Exchange("r3", v1::OUTCOME_NOT_HELD);
   Exchange("r4", std::nullopt);
-  const std::string portal_symbol =
-      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
-  v1::Envelope query = HistoryQuery(portal_symbol);
-  query.mutable_record_query()->set_with_proofs(true);
-  access_->OnRecordQuery("PORTAL-0001", query);
+  ReadHistoryWithProofs();
   const v1::RecordPage& page = env_.after_commit.at(0).second.record_page();
   ASSERT_EQ(page.tree_head().version(), 2u);
   ASSERT_EQ(page.records_size(), 6);
@@ -211,11 +216,7 @@ TEST_F(RecordAccessTest, CosignedHeadIsTheOneCitizensHistoriesAreProvenAgainst) 
   ASSERT_TRUE(store_->AppendBatch(env_.records).ok());
   env_.Clear();
 
-  const std::string portal_symbol =
-      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
-  v1::Envelope query = HistoryQuery(portal_symbol);
-  query.mutable_record_query()->set_with_proofs(true);
-  access_->OnRecordQuery("PORTAL-0001", query);
+  ReadHistoryWithProofs();
   const v1::RecordPage& page = env_.after_commit.at(0).second.record_page();
   EXPECT_EQ(page.tree_head().tree_size(), cosigned_size);
   ASSERT_TRUE(page.has_cosignature());
@@ -233,11 +234,7 @@ TEST_F(RecordAccessTest, CompleteHistoryForTheCommissionProvesTheWithheldExchang
   Exchange("r1", v1::OUTCOME_PROVIDED);
   Exchange("r2", v1::OUTCOME_PROVIDED, /*non_disclosure=*/true);
   Exchange("r3", std::nullopt);
-  const std::string portal_symbol =
-      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
-  v1::Envelope query = HistoryQuery(portal_symbol);
-  query.mutable_record_query()->set_with_proofs(true);
-  access_->OnRecordQuery("PORTAL-0001", query);
+  ReadHistoryWithProofs();
   const std::string person = env_.after_commit.at(0).second.record_page().history_proof().key();
   env_.Clear();
 
@@ -307,11 +304,7 @@ TEST_F(RecordAccessTest, SplitViewACosignatureOfAHeadThisLogNeverSignedIsRefused
   EXPECT_EQ(env_.after_commit.at(0).second.error().code(), v1::ERROR_CODE_NOT_FOUND);
   ASSERT_TRUE(store_->AppendBatch(env_.records).ok());
   env_.Clear();
-  const std::string portal_symbol =
-      Issue(symbol::testing::DistinctResidentCodes(1)[0], "PORTAL-0001");
-  v1::Envelope query = HistoryQuery(portal_symbol);
-  query.mutable_record_query()->set_with_proofs(true);
-  access_->OnRecordQuery("PORTAL-0001", query);
+  ReadHistoryWithProofs();
   EXPECT_FALSE(env_.after_commit.at(0).second.record_page().has_cosignature());
 }
 

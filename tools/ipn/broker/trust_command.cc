@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "common/encoding.h"
+#include "common/curve_keys.h"
 #include "common/file_util.h"
 #include "common/time_text.h"
 #include "policy/bundle.h"
@@ -23,13 +23,9 @@ struct TrustFlags {
 };
 
 Result<records::PublicKey> PublicKeyArg(const std::string& hex, const char* flag) {
-  Result<std::vector<uint8_t>> bytes = HexDecode(hex);
-  if (!bytes.ok() || bytes->size() != 32) {
-    return Status::InvalidArgument(std::string(flag) + " must be 64 hex digits (a public key)");
-  }
-  records::PublicKey key{};
-  std::copy(bytes->begin(), bytes->end(), key.begin());
-  return key;
+  Result<PublicKey> key = ParsePublicKeyHex(hex);
+  if (!key.ok()) return key.status().WithContext(flag);
+  return *key;
 }
 
 int Usage(const Status& s) {
