@@ -29,6 +29,16 @@ std::string Text(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// The last `lines` lines of a file, for a failure's message.
+std::string Tail(const std::string& path, size_t lines) {
+  const std::string all = Text(path);
+  size_t at = all.size();
+  for (size_t n = 0; n <= lines && at != std::string::npos && at > 0; ++n) {
+    at = all.rfind('\n', at - 1);
+  }
+  return "--- " + path + "\n" + (at == std::string::npos ? all : all.substr(at + 1));
+}
+
 class FailoverTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -66,6 +76,16 @@ class FailoverTest : public ::testing::Test {
       std::this_thread::sleep_for(20ms);
     }
     return -1;
+  }
+
+  // What the cores and etcd said last: printed when a wait for a leader fails, so a
+  // failure far away (a CI run) says why no site took over.
+  std::string Diagnosis() const {
+    std::string out;
+    for (size_t s = 0; s < 2; ++s) out += Tail(net_->net().CoreDir(s) + "/core.log", 25);
+    for (const char* m : {"east", "west", "witness"})
+      out += Tail(etcd_dir_.path() + "/" + m + "/etcd.log", 10);
+    return out;
   }
 
   // One lawful inquiry; true when it ended with the dataset's outcome.
@@ -171,7 +191,7 @@ class FailoverTest : public ::testing::Test {
 
 TEST_F(FailoverTest, KilledLeaderIsReplacedWithin5Seconds) {
   const int leader = WaitLeader(10s);
-  ASSERT_GE(leader, 0);
+  ASSERT_GE(leader, 0) << Diagnosis();
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(InquireOnce("before-" + std::to_string(i), 5s)) << last_error_;
   net_->net().KillSite(static_cast<size_t>(leader));
@@ -181,12 +201,12 @@ TEST_F(FailoverTest, KilledLeaderIsReplacedWithin5Seconds) {
   RecordProperty("failover_ms", static_cast<int>(healed_ms));
   std::printf("failover: first inquiry served %lld ms after the leader was killed\n",
               static_cast<long long>(healed_ms));
-  EXPECT_EQ(WaitLeader(5s), 1 - leader);
+  EXPECT_EQ(WaitLeader(5s), 1 - leader) << Diagnosis();
   // The killed site comes back as a follower and catches up.
   ASSERT_TRUE(net_->net().StartSite(static_cast<size_t>(leader)).ok());
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(InquireOnce("after-" + std::to_string(i), 5s)) << last_error_;
-  EXPECT_EQ(WaitLeader(1s), 1 - leader);
+  EXPECT_EQ(WaitLeader(1s), 1 - leader) << Diagnosis();
   ExpectSameLogs();
 }
 
@@ -194,7 +214,7 @@ TEST_F(FailoverTest, KilledLeaderIsReplacedWithin5Seconds) {
 // without pause; every inquiry its agency was told the answer of is on both sites' logs,
 // no exchange is left open, both logs identical.
 TEST_F(FailoverTest, LeaderKilledTenTimesUnderLoadLosesNothing) {
-  ASSERT_GE(WaitLeader(10s), 0);
+  ASSERT_GE(WaitLeader(10s), 0) << Diagnosis();
   std::atomic<bool> stop{false};
   std::atomic<size_t> served{0};
   std::vector<std::string> loaded;
@@ -220,7 +240,7 @@ TEST_F(FailoverTest, LeaderKilledTenTimesUnderLoadLosesNothing) {
   for (int kill = 0; kill < 10; ++kill) {
     ASSERT_TRUE(progress(5)) << "no progress before kill " << kill;
     const int leader = WaitLeader(10s);
-    ASSERT_GE(leader, 0) << "kill " << kill;
+    ASSERT_GE(leader, 0) << "kill " << kill << Diagnosis();
     net_->net().KillSite(static_cast<size_t>(leader));
     ASSERT_TRUE(net_->net().StartSite(static_cast<size_t>(leader)).ok()) << "kill " << kill;
   }
@@ -239,7 +259,7 @@ TEST_F(FailoverTest, LeaderKilledTenTimesUnderLoadLosesNothing) {
 // and the window may no longer hold what lies between: the core would say so.)
 TEST_F(FailoverTest, ReplicaRestoredFromBackupRejoinsAndVerifies) {
   const int leader = WaitLeader(10s);
-  ASSERT_GE(leader, 0);
+  ASSERT_GE(leader, 0) << Diagnosis();
   const size_t lost = static_cast<size_t>(1 - leader);
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(InquireOnce("before-" + std::to_string(i), 5s)) << last_error_;
@@ -277,7 +297,7 @@ TEST_F(FailoverTest, ReplicaRestoredFromBackupRejoinsAndVerifies) {
   ASSERT_TRUE(net_->net().StartSite(lost).ok());
   for (int i = 0; i < 10; ++i)
     ASSERT_TRUE(InquireOnce("after-restore-" + std::to_string(i), 5s)) << last_error_;
-  EXPECT_EQ(WaitLeader(1s), leader);
+  EXPECT_EQ(WaitLeader(1s), leader) << Diagnosis();
   ExpectSameLogs();
 }
 
@@ -286,7 +306,7 @@ TEST_F(FailoverTest, ReplicaRestoredFromBackupRejoinsAndVerifies) {
 // gets its answer within its own timeout. It is recorded once.
 TEST_F(FailoverTest, AnInquiryTheLeaderNeverDecidedIsSentAgainAndAnswered) {
   const int leader = WaitLeader(10s);
-  ASSERT_GE(leader, 0);
+  ASSERT_GE(leader, 0) << Diagnosis();
   ASSERT_TRUE(InquireOnce("before", 5s)) << last_error_;
   // Paused, the leader's connections stay up: the inquiry goes to it and waits there.
   net_->net().SignalSite(static_cast<size_t>(leader), SIGSTOP);
@@ -306,7 +326,7 @@ TEST_F(FailoverTest, AnInquiryTheLeaderNeverDecidedIsSentAgainAndAnswered) {
   } joiner{ask};
   // The lease is 1 s; a new leader also catches up from etcd, slow under sanitizers with
   // another test beside it (a CI run once took more than 10 s).
-  ASSERT_EQ(WaitLeader(30s, leader), 1 - leader);
+  ASSERT_EQ(WaitLeader(30s, leader), 1 - leader) << Diagnosis();
   // The paused leader dies without ever reading it; its connections drop at once.
   net_->net().KillSite(static_cast<size_t>(leader));
   const auto deadline = Clock::now() + 20s;
@@ -331,11 +351,12 @@ TEST_F(FailoverTest, AnInquiryTheLeaderNeverDecidedIsSentAgainAndAnswered) {
 
 TEST_F(FailoverTest, PausedLeaderIsFencedOut) {
   const int leader = WaitLeader(10s);
-  ASSERT_GE(leader, 0);
+  ASSERT_GE(leader, 0) << Diagnosis();
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(InquireOnce("before-" + std::to_string(i), 5s)) << last_error_;
   net_->net().SignalSite(static_cast<size_t>(leader), SIGSTOP);
-  ASSERT_EQ(WaitLeader(30s, leader), 1 - leader);  // as above: generous under sanitizers
+  // As above: generous under sanitizers.
+  ASSERT_EQ(WaitLeader(30s, leader), 1 - leader) << Diagnosis();
   ASSERT_GE(InquireUntilServed("during-", 20s), 0) << last_error_;
   net_->net().SignalSite(static_cast<size_t>(leader), SIGCONT);
   // Resumed, it finds its lease gone and follows; it appended nothing meanwhile (the logs
@@ -353,7 +374,7 @@ TEST_F(FailoverTest, PausedLeaderIsFencedOut) {
 }
 
 TEST_F(FailoverTest, WithoutQuorumRefusesClearlyThenResumes) {
-  ASSERT_GE(WaitLeader(10s), 0);
+  ASSERT_GE(WaitLeader(10s), 0) << Diagnosis();
   ASSERT_TRUE(InquireOnce("before", 5s)) << last_error_;
   cluster_->Kill(0);
   cluster_->Kill(1);
