@@ -85,6 +85,7 @@ class PortalServer::Impl {
   void Logout(const httplib::Request& req, httplib::Response& res);
   void History(const httplib::Request& req, httplib::Response& res, bool csv);
   void Trust(httplib::Response& res);
+  void SignedPolicy(httplib::Response& res);
   // Parses a JSON POST body; answers 415/400 itself and returns nullopt on failure.
   std::optional<nlohmann::json> JsonBody(const httplib::Request& req, httplib::Response& res);
   // The body's card answer checked: the challenge used up, then the card's signature over
@@ -216,6 +217,8 @@ void PortalServer::Impl::Route() {
   server_.Get("/api/history",
               [this](const httplib::Request& q, httplib::Response& r) { History(q, r, false); });
   server_.Get("/api/trust", [this](const httplib::Request&, httplib::Response& r) { Trust(r); });
+  server_.Get("/api/policy",
+              [this](const httplib::Request&, httplib::Response& r) { SignedPolicy(r); });
   server_.Get("/api/history.csv",
               [this](const httplib::Request& q, httplib::Response& r) { History(q, r, true); });
   server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -239,6 +242,16 @@ void PortalServer::Impl::Trust(httplib::Response& res) {
   }
   res.set_header("Cache-Control", "no-store");
   res.set_content(*text, "application/json; charset=utf-8");
+}
+
+// The signed policy bundle the names come from, as signed: the page verifies it with a
+// policy key the trust document names and compares every name it shows.
+void PortalServer::Impl::SignedPolicy(httplib::Response& res) {
+  if (options_.signed_policy.empty()) {
+    return ErrorReply(res, 404, "this portal publishes no signed policy bundle");
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(options_.signed_policy, "application/octet-stream");
 }
 
 bool PortalServer::Impl::Admit(AttemptLimiter& limiter, const std::string& key, const char* action,

@@ -46,6 +46,10 @@ struct PortalOptions {
   // http://HOST:PORT of the bound address. Behind a TLS front end, its https:// origin.
   std::string origin;
   std::shared_ptr<const policy::Policy> names;  // agencies', businesses', items' names
+  // The signed policy bundle file `names` was loaded from, exactly as on disk: served at
+  // /api/policy so that the page checks every name it shows against the administrator's
+  // signature. Empty (names from elsewhere): 404, and the page says names are unchecked.
+  std::string signed_policy;
   // The signed trust document served at /api/trust (portal/trust_document.h), read at each
   // request so that a new one takes effect at once; empty or absent: 404.
   std::string trust_document;

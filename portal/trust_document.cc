@@ -43,6 +43,7 @@ Result<std::string> SignTrustDocument(const TrustDocument& doc,
                      FormatUtc(doc.issued_unix_us).substr(0, 19) + "Z\n";
   for (const records::PublicKey& k : doc.records_keys) text += "records_key " + HexEncode(k) + "\n";
   for (const records::PublicKey& k : doc.witness_keys) text += "witness_key " + HexEncode(k) + "\n";
+  for (const records::PublicKey& k : doc.policy_keys) text += "policy_key " + HexEncode(k) + "\n";
   const std::string input = SigningInput(text);
   std::array<uint8_t, 64> signature{};
   crypto_sign_detached(signature.data(), nullptr, reinterpret_cast<const uint8_t*>(input.data()),
@@ -103,10 +104,13 @@ Result<TrustDocument> VerifyTrustDocument(std::string_view json,
       Result<int64_t> t = ParseUtc(value, "issued");
       if (!t.ok()) return t.status();
       doc.issued_unix_us = *t;
-    } else if (kind == "records_key" || kind == "witness_key") {
+    } else if (kind == "records_key" || kind == "witness_key" || kind == "policy_key") {
       Result<records::PublicKey> key = KeyFromHex(value, kind);
       if (!key.ok()) return key.status();
-      (kind == "records_key" ? doc.records_keys : doc.witness_keys).push_back(*key);
+      (kind == "records_key"   ? doc.records_keys
+       : kind == "witness_key" ? doc.witness_keys
+                               : doc.policy_keys)
+          .push_back(*key);
     }
   }
   if (doc.records_keys.empty() || doc.witness_keys.empty()) {

@@ -5,8 +5,8 @@
 //
 // JSON: {"text": TEXT, "signer": hex, "signature": hex}; the signature is Ed25519 over
 // "ipn/portal/trust/v1\n" | TEXT. TEXT is lines ending in "\n": "ipn-trust v1", then
-// "version N", "issued YYYY-MM-DDTHH:MM:SSZ", and one "records_key HEX" or
-// "witness_key HEX" line per key (other line kinds are ignored by readers).
+// "version N", "issued YYYY-MM-DDTHH:MM:SSZ", and one "records_key HEX", "witness_key HEX"
+// or "policy_key HEX" line per key (other line kinds are ignored by readers).
 #pragma once
 
 #include <cstdint>
@@ -25,6 +25,10 @@ struct TrustDocument {
   int64_t issued_unix_us = 0;
   std::vector<records::PublicKey> records_keys;  // keys that sign the log's heads
   std::vector<records::PublicKey> witness_keys;  // the commission's cosigning keys
+  // The policy administrator's keys: the page checks the names it shows against the policy
+  // bundle (GET /api/policy) signed by one of these. Optional (none: names go unchecked and
+  // the page says so).
+  std::vector<records::PublicKey> policy_keys;
 };
 
 // The signed JSON (one line). `root_secret_key`: 64 bytes (seed | public key).

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "common/encoding.h"
+#include "common/file_util.h"
 #include "policy/bundle.h"
 #include "policy/demo_policy.h"
 #include "policy/policy_store.h"
@@ -53,11 +55,18 @@ int RunMain(int argc, char** argv, ipn::daemon::LastResort& last_resort) {
       return 2;
     }
     ipn::policy::PolicyStore store(*key);
-    if (ipn::Status s = store.LoadFile(bundle); !s.ok()) {
-      std::fprintf(stderr, "ipn-portal: %s\n", s.ToString().c_str());
+    // Read once: the names and the bytes served at /api/policy are the same bundle's.
+    auto file = ipn::ReadFile(bundle);
+    if (!file.ok()) {
+      std::fprintf(stderr, "ipn-portal: --bundle: %s\n", file.status().ToString().c_str());
+      return 2;
+    }
+    if (ipn::Status s = store.Load(ipn::AsBytes(*file)); !s.ok()) {
+      std::fprintf(stderr, "ipn-portal: %s: %s\n", bundle.c_str(), s.ToString().c_str());
       return 2;
     }
     options.names = store.Current();
+    options.signed_policy = std::move(*file);
   }
   auto log = ipn::daemon::OpenLog(log_path, "portal");
   if (!log.ok()) {

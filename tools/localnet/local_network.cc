@@ -141,23 +141,16 @@ Status LocalNetwork::Launch() {
       IPN_RETURN_IF_ERROR(card::CardIssuer::Init(issuer, "IPN demo card issuer",
                                                  static_cast<int64_t>(std::time(nullptr))));
     }
-    std::vector<std::string> p = {options_.bin_dir + "/ipn-portal",
-                                  "--agency",
-                                  options_.portal_agency,
-                                  "--node",
-                                  LocalEndpoint(options_.portal_agency),
-                                  "--card-issuer",
-                                  card::CardIssuer::CertificatePath(issuer),
-                                  "--card-crl",
-                                  card::CardIssuer::RevocationListPath(issuer),
-                                  "--data-dir",
-                                  portal_dir,
-                                  "--port",
-                                  "0",
-                                  "--trust",
-                                  PortalTrustPath(),
-                                  "--log",
-                                  portal_dir + "/portal.log"};
+    std::vector<std::string> p = {options_.bin_dir + "/ipn-portal", "--agency",
+                                  options_.portal_agency, "--node",
+                                  LocalEndpoint(options_.portal_agency), "--card-issuer",
+                                  card::CardIssuer::CertificatePath(issuer), "--card-crl",
+                                  card::CardIssuer::RevocationListPath(issuer), "--data-dir",
+                                  portal_dir, "--port", "0", "--trust", PortalTrustPath(),
+                                  // The network's own signed bundle: the page checks the
+                                  // names against it (the trust document names its key).
+                                  "--bundle", dir + "/policy/bundle.ipnp", "--admin-key",
+                                  dir + "/policy/admin.pub", "--log", portal_dir + "/portal.log"};
     Result<ChildProcess> portal = ChildProcess::Start(p, {}, portal_dir + "/portal.stderr");
     if (!portal.ok()) return portal.status();
     auto portal_ready = portal->WaitReady(kReadyTimeout);

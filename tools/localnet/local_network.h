@@ -84,6 +84,9 @@ class LocalNetwork {
   std::string CoreLogPath() const { return options_.data_dir + "/core/core.log"; }
   // The trust document the portal serves (written by whoever runs the network: `ipn demo`).
   std::string PortalTrustPath() const { return options_.data_dir + "/portal-trust.json"; }
+  // The policy administrator's public key (hex): it signs the bundle the core and the
+  // portal load; the trust document names it for the page's check of names.
+  const std::string& policy_admin_public_hex() const { return admin_public_hex_; }
   // The portal's HTTP port on 127.0.0.1 (-1 when not started).
   int portal_port() const { return portal_port_; }
   // The origin the portal's cards sign for (empty when not started).

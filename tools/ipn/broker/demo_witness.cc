@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "common/curve_keys.h"
 #include "common/encoding.h"
 #include "common/file_util.h"
 #include "interface/agency_client.h"
@@ -55,6 +56,9 @@ Result<std::unique_ptr<DemoWitness>> DemoWitness::Start(localnet::LocalNetwork& 
   w->records_key_ = HexEncode(records_key);
   doc.records_keys.push_back(records_key);
   doc.witness_keys.push_back(witness_public);
+  Result<PublicKey> policy_key = ParsePublicKeyHex(net.policy_admin_public_hex());
+  if (!policy_key.ok()) return policy_key.status().WithContext("the policy administrator's key");
+  doc.policy_keys.push_back(*policy_key);
   Result<std::vector<uint8_t>> root = HexDecode(kDemoTrustRootSecret);
   if (!root.ok()) return root.status();
   Result<std::string> signed_doc = portal::SignTrustDocument(doc, *root);

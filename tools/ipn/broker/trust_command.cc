@@ -18,7 +18,7 @@ namespace {
 
 struct TrustFlags {
   std::string key, out;
-  std::vector<std::string> records_keys, witness_keys;
+  std::vector<std::string> records_keys, witness_keys, policy_keys;
   uint64_t version = 1;
 };
 
@@ -48,6 +48,11 @@ int RunTrustSign(const TrustFlags& f) {
     Result<records::PublicKey> key = PublicKeyArg(k, "--witness-key");
     if (!key.ok()) return Usage(key.status());
     doc.witness_keys.push_back(*key);
+  }
+  for (const std::string& k : f.policy_keys) {
+    Result<records::PublicKey> key = PublicKeyArg(k, "--policy-key");
+    if (!key.ok()) return Usage(key.status());
+    doc.policy_keys.push_back(*key);
   }
   Result<SecretBytes> secret = policy::ReadAdminSecretKey(f.key);
   if (!secret.ok()) {
@@ -83,6 +88,9 @@ void RegisterTrustCommand(CLI::App& app, Context& ctx) {
       ->required();
   sign->add_option("--witness-key", f->witness_keys, "A commission witness public key (hex)")
       ->required();
+  sign->add_option("--policy-key", f->policy_keys,
+                   "A policy administrator's public key (hex): the page checks the names it "
+                   "shows against the bundle it signed");
   sign->add_option("--version", f->version, "The document's version (increase on each change)")
       ->capture_default_str();
   sign->add_option("--out", f->out, "Where to write it (served by `ipn-portal --trust`)")
