@@ -9,9 +9,10 @@
 // pseudo-random hash, so the root and every inclusion path are computed by one recursion
 // that descends only into ranges holding the person's leaves. The person-map proof (end
 // "leaf") has as many siblings as the median person's depth in a compact sparse Merkle map
-// of P random keys (21), random hashes, folded to person_root. A v2 head, a trust document
-// and the witness's cosignature are signed with Ed25519 (records/tree_head.h,
-// portal/trust_document.h, app.js's own encoders). verifyHistory must pass before
+// of P random keys (21), random hashes, folded to person_root. A v2 head, a trust document,
+// the witness's cosignature and a policy bundle naming the records' agencies, business and
+// item are signed with Ed25519 (records/tree_head.h, portal/trust_document.h,
+// proto/ipn/v1/policy.proto, app.js's own encoders). verifyHistory must pass before
 // anything is timed; then median of 5 runs in node (WebCrypto) and in headless Chromium
 // (app.js loaded into an empty page at http://localhost/, a secure context, via
 // page.route; timed inside the page with performance.now()).
@@ -100,10 +101,23 @@ const keyPair = () => {
   return { pub: hex(Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url')), privateKey };
 };
 const sign = (kp, bytes) => hex(crypto.sign(null, Buffer.from(bytes), kp.privateKey));
-const trustRoot = keyPair(), recordsKey = keyPair(), witnessKey = keyPair();
-const trustText = `ipn-trust v1\nversion 1\nissued 2026-12-01T00:00:00Z\nrecords_key ${recordsKey.pub}\nwitness_key ${witnessKey.pub}\n`;
+const trustRoot = keyPair(), recordsKey = keyPair(), witnessKey = keyPair(), policyKey = keyPair();
+const trustText = `ipn-trust v1\nversion 1\nissued 2026-12-01T00:00:00Z\nrecords_key ${recordsKey.pub}\n` +
+                  `witness_key ${witnessKey.pub}\npolicy_key ${policyKey.pub}\n`;
 const trust = { text: trustText, signer: trustRoot.pub, signature: sign(trustRoot, V.trustSigningInput(trustText)) };
 const trustRoots = [trustRoot.pub];
+
+// The signed policy bundle file (ipn.v1.SignedPolicyBundle) naming the records' codes.
+const pbVarint = (n) => { const o = []; while (n >= 0x80) { o.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); } o.push(n); return Buffer.from(o); };
+const pbBytes = (field, bytes) => Buffer.concat([pbVarint(field * 8 + 2), pbVarint(bytes.length), Buffer.from(bytes)]);
+const pbString = (field, text) => pbBytes(field, Buffer.from(text, 'utf8'));
+const pbAgency = (x) => Buffer.concat([pbString(1, x.code), pbString(2, 'bench'), pbString(3, x.name_ja), pbString(4, x.name_en)]);
+const pbNamed = (x) => Buffer.concat([pbString(1, x.code), pbString(2, x.name_ja), pbString(3, x.name_en)]);
+const policyBundle = Buffer.concat([pbVarint(1 * 8 + 0), pbVarint(1), pbBytes(3, pbAgency(PEN)), pbBytes(3, pbAgency(MUN)),
+                                    pbBytes(4, pbNamed(BUS)), pbBytes(5, pbNamed(ITEM))]);
+const policyFile = Buffer.concat([pbString(1, 'ipn-policy-bundle/1'), pbBytes(2, policyBundle),
+  pbBytes(3, Buffer.from(sign(policyKey, V.policySigningInput(policyBundle)), 'hex')),
+  pbBytes(4, Buffer.from(policyKey.pub, 'hex'))]);
 
 function buildHistory(E, depth) {
   const symbol = rand32('symbol');
@@ -137,7 +151,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const round = (x) => Math.round(x * 10) / 10;
 
 async function timeInNode(h) {
-  const args = [h.records, h.tree_head, h.history_proof, trust, h.cosignature, trustRoots];
+  const args = [h.records, h.tree_head, h.history_proof, trust, h.cosignature, policyFile, trustRoots];
   const check = await V.verifyHistory(...args);
   if (!check.ok) throw new Error(`verifyHistory failed in node: ${check.reason}`);
   const ms = [];
@@ -159,10 +173,11 @@ async function timeInChromium(browser, h) {
   // app.js exports ipnVerify first; its page half then stops on this page's missing elements.
   page.on('pageerror', () => {});
   await page.addScriptTag({ content: appJs });
-  await page.evaluate(([h, t]) => { self.benchInput = { h, t }; }, [h, trust]);
+  await page.evaluate(([h, t, p]) => { self.benchInput = { h, t, p: Uint8Array.from(p) }; },
+                      [h, trust, [...policyFile]]);
   const result = await page.evaluate(async (runs) => {
-    const { h, t } = self.benchInput;
-    const go = () => self.ipnVerify.verifyHistory(h.records, h.tree_head, h.history_proof, t, h.cosignature,
+    const { h, t, p } = self.benchInput;
+    const go = () => self.ipnVerify.verifyHistory(h.records, h.tree_head, h.history_proof, t, h.cosignature, p,
                                                   self.IPN_TRUST_ROOTS);
     const check = await go();
     if (!check.ok) return { error: check.reason };

@@ -26,6 +26,8 @@
   const HEAD_DOMAIN_V2 = 'ipn/records/tree-head/v2';
   const TRUST_DOMAIN = 'ipn/portal/trust/v1\n';
   const COSIGN_DOMAIN = 'ipn/records/cosign/v1\n';
+  const POLICY_FORMAT = 'ipn-policy-bundle/1';
+  const POLICY_DOMAIN = 'ipn-policy-bundle/1\n';
   // The events that settle an exchange: each one extends the person's history chain
   // (records/person_map.h HistoryKindOf).
   const SETTLING_EVENTS = Object.freeze(['inquiry_refused', 'provided', 'not_held', 'failed', 'timed_out']);
@@ -340,14 +342,16 @@
   }
 
   // The text of a trust document: lines ending in "\n"; "ipn-trust v1" first; then one
-  // "version <decimal>", one "issued <ISO time>", and "records_key <hex>" and
-  // "witness_key <hex>" lines; other kinds of line are ignored.
-  // → {version, issued, recordsKeys, witnessKeys}; throws when the text is malformed.
+  // "version <decimal>", one "issued <ISO time>", and "records_key <hex>",
+  // "witness_key <hex>" and "policy_key <hex>" lines; other kinds of line are ignored.
+  // → {version, issued, recordsKeys, witnessKeys, policyKeys}; throws when the text is
+  // malformed.
   function parseTrustText(text) {
     if (typeof text !== 'string' || !text.endsWith('\n')) throw new Error('not lines ending in a newline');
     const lines = text.slice(0, -1).split('\n');
     if (lines[0] !== 'ipn-trust v1') throw new Error('does not start with "ipn-trust v1"');
-    const doc = { version: null, issued: null, recordsKeys: [], witnessKeys: [] };
+    const doc = { version: null, issued: null, recordsKeys: [], witnessKeys: [], policyKeys: [] };
+    const keysOf = { records_key: doc.recordsKeys, witness_key: doc.witnessKeys, policy_key: doc.policyKeys };
     for (const line of lines.slice(1)) {
       const space = line.indexOf(' ');
       const kind = space < 0 ? line : line.slice(0, space);
@@ -361,10 +365,10 @@
           throw new Error('bad issued line');
         }
         doc.issued = value;
-      } else if (kind === 'records_key' || kind === 'witness_key') {
+      } else if (Object.hasOwn(keysOf, kind)) {
         const key = keyHex(value);
         if (key === null) throw new Error(`bad ${kind} line`);
-        (kind === 'records_key' ? doc.recordsKeys : doc.witnessKeys).push(key);
+        keysOf[kind].push(key);
       }
     }
     if (doc.version === null || doc.issued === null) throw new Error('no version or issued line');
@@ -436,6 +440,184 @@
     } catch (e) { return false; }
   }
 
+  // ---- The names shown: agencies', businesses' and items' names come from the policy
+  // bundle the policy administrator signs (proto/ipn/v1/policy.proto, policy/bundle.h),
+  // served exactly as on disk at GET /api/policy; the trust document names the
+  // administrator's keys (policy_key).
+
+  // A protobuf message's fields, in order: [{field, wire, value}], `value` a BigInt for a
+  // varint (wire type 0), the bytes (a view into `bytes`) for fixed64 (1), length-delimited
+  // (2) and fixed32 (5). Throws on truncated input, a varint over 64 bits, field number 0
+  // or above 2^29 - 1, and the group wire types (3, 4), which policy.proto does not use.
+  function protoFields(bytes) {
+    const out = [];
+    let at = 0;
+    const readVarint = () => {
+      let n = 0n;
+      for (let i = 0; i < 10; i++) {
+        if (at >= bytes.length) throw new Error('truncated varint');
+        const b = bytes[at++];
+        n |= BigInt(b & 0x7f) << BigInt(7 * i);
+        if ((b & 0x80) === 0) {
+          if (n > U64_MAX) throw new Error('varint over 64 bits');
+          return n;
+        }
+      }
+      throw new Error('varint over 10 bytes');
+    };
+    const take = (n) => {
+      if (n > bytes.length - at) throw new Error('truncated field');
+      const v = bytes.subarray(at, at + n);
+      at += n;
+      return v;
+    };
+    while (at < bytes.length) {
+      const tag = readVarint();
+      const field = tag >> 3n;
+      const wire = Number(tag & 7n);
+      if (field === 0n || field > 0x1fffffffn) throw new Error('bad field number');
+      let value;
+      if (wire === 0) value = readVarint();
+      else if (wire === 1) value = take(8);
+      else if (wire === 5) value = take(4);
+      else if (wire === 2) {
+        const length = readVarint();
+        if (length > BigInt(bytes.length - at)) throw new Error('truncated field');
+        value = take(Number(length));
+      } else throw new Error(`unsupported wire type ${wire}`);
+      out.push({ field: Number(field), wire, value });
+    }
+    return out;
+  }
+
+  // Protobuf strings are UTF-8 (a byte-order mark is kept, as the C++ side keeps it).
+  const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  function protoString(bytes, what) {
+    try { return strictUtf8.decode(bytes); } catch (e) { throw new Error(`${what} is not UTF-8`); }
+  }
+
+  // The last length-delimited occurrence of each of `fields` ({number: name}) in `list` (a
+  // scalar's last occurrence wins; a known field with another wire type is an unknown field,
+  // as protobuf has it): {name: bytes}, empty bytes for an absent field.
+  function lastBytes(list, fields) {
+    const out = {};
+    for (const name of Object.values(fields)) out[name] = new Uint8Array(0);
+    for (const f of list) if (f.wire === 2 && fields[f.field]) out[fields[f.field]] = f.value;
+    return out;
+  }
+
+  // The signed policy bundle file (ipn.v1.SignedPolicyBundle): format = 1, bundle = 2
+  // (the serialized PolicyBundle as signed), signature = 3, signer_public_key = 4.
+  // → {format, bundle, signature, signer} (signer: the field's bytes; informational);
+  // throws when the bytes are not such a message.
+  function parsePolicyFile(bytes) {
+    const f = lastBytes(protoFields(asBytes(bytes)),
+                        { 1: 'format', 2: 'bundle', 3: 'signature', 4: 'signer' });
+    return { format: protoString(f.format, 'format'), bundle: f.bundle, signature: f.signature,
+             signer: f.signer };
+  }
+
+  // ASCII "ipn-policy-bundle/1\n" | the bundle's bytes exactly as in the file.
+  function policySigningInput(bundle) {
+    return concatBytes(utf8.encode(POLICY_DOMAIN), asBytes(bundle));
+  }
+
+  // The names in a serialized ipn.v1.PolicyBundle: version = 1 (at least 1); agencies = 3
+  // (PolicyAgency: code = 1, name_ja = 3, name_en = 4); businesses = 4 and items = 5
+  // (PolicyNamedCode: code = 1, name_ja = 2, name_en = 3). Every other field is skipped.
+  // → {version (BigInt), agencies, businesses, items}, each a Map code → {ja, en}; throws
+  // when malformed, unversioned, or when a code appears twice in one list.
+  function parsePolicyBundle(bytes) {
+    const policy = { version: 0n, agencies: new Map(), businesses: new Map(), items: new Map() };
+    const lists = {
+      3: { map: policy.agencies, what: 'agency', fields: { 1: 'code', 3: 'ja', 4: 'en' } },
+      4: { map: policy.businesses, what: 'business', fields: { 1: 'code', 2: 'ja', 3: 'en' } },
+      5: { map: policy.items, what: 'item', fields: { 1: 'code', 2: 'ja', 3: 'en' } },
+    };
+    for (const f of protoFields(asBytes(bytes))) {
+      if (f.field === 1 && f.wire === 0) { policy.version = f.value; continue; }
+      const list = lists[f.field];
+      if (!list || f.wire !== 2) continue;
+      const n = lastBytes(protoFields(f.value), list.fields);
+      const code = protoString(n.code, `${list.what} code`);
+      if (list.map.has(code)) throw new Error(`${list.what} ${code} appears twice`);
+      list.map.set(code, { ja: protoString(n.ja, `${list.what} ${code}'s name_ja`),
+                           en: protoString(n.en, `${list.what} ${code}'s name_en`) });
+    }
+    if (policy.version === 0n) throw new Error('the bundle has no version');
+    return policy;
+  }
+
+  // Checks the portal's signed policy bundle file (`file`, bytes; null when the portal has
+  // none) against the policy administrator's keys the trust document names (`policyKeys`,
+  // hex). In order: keys, presence, the file, its format, its signer field (when it names a
+  // key, that key must be one of them), the signature (by that key, or by any of them when
+  // the field names none), the bundle.
+  // → {ok, reason, key, detail, policy, signer}
+  //   reason: 'ok' | 'trustNoPolicyKeys' | 'noPolicy' | 'policyMalformed' |
+  //           'policyUnknownSigner' | 'policyBad'
+  //   key: the key at fault (hex; for 'policyBad' without a signer field, the keys tried,
+  //   ", " between); detail: what is malformed (English); policy: parsePolicyBundle's and
+  //   signer: the key whose signature verified, when ok.
+  async function verifyPolicy(file, policyKeys) {
+    const keys = trustRootsOf(policyKeys);
+    const result = { ok: false, reason: '', key: '', detail: '', policy: null, signer: '' };
+    const fail = (reason, extra) => Object.assign(result, { reason }, extra || {});
+    if (keys.length === 0) return fail('trustNoPolicyKeys');
+    if (file == null) return fail('noPolicy');
+    let parsed;
+    try { parsed = parsePolicyFile(file); } catch (e) { return fail('policyMalformed', { detail: e.message }); }
+    if (parsed.format !== POLICY_FORMAT) {
+      return fail('policyMalformed', { detail: `format "${parsed.format}", not "${POLICY_FORMAT}"` });
+    }
+    const named = parsed.signer.length === 32 ? bytesToHex(parsed.signer) : null;
+    if (named !== null && !keys.includes(named)) return fail('policyUnknownSigner', { key: named });
+    const candidates = named !== null ? [named] : keys;
+    let signer = null;
+    if (parsed.signature.length === 64) {
+      const message = policySigningInput(parsed.bundle);
+      for (const k of candidates) {
+        let valid = false;
+        try { valid = await ed25519Verify(k, parsed.signature, message); } catch (e) { valid = false; }
+        if (valid) { signer = k; break; }
+      }
+    }
+    if (signer === null) return fail('policyBad', { key: candidates.join(', ') });
+    let policy;
+    try { policy = parsePolicyBundle(parsed.bundle); } catch (e) {
+      return fail('policyMalformed', { key: signer, detail: e.message });
+    }
+    return Object.assign(result, { ok: true, reason: 'ok', key: signer, policy, signer });
+  }
+
+  // Which list each named field of a record takes its names from.
+  const NAMED_FIELDS = Object.freeze([['inquirer', 'agencies'], ['provider', 'agencies'],
+                                      ['business', 'businesses'], ['item', 'items']]);
+
+  // Whether every record shows, for its inquirer, provider, business and item, exactly the
+  // names `policy` (parsePolicyBundle's) gives the code, both name_ja and name_en; a code
+  // the bundle lacks must show the code itself as both names (portal/history_view.cc).
+  // → null, or the first mismatch: {sequence, field ('inquirer' | 'provider' | 'business' |
+  //   'item'), code, lang ('ja' | 'en'), shown, signed}
+  function checkNames(records, policy) {
+    for (const record of Array.isArray(records) ? records : []) {
+      for (const [field, list] of NAMED_FIELDS) {
+        const x = record[field];
+        const code = codeOf(x);
+        const signed = policy[list].get(code) || { ja: code, en: code };
+        const shown = x && typeof x === 'object' ? x : {};
+        for (const lang of ['ja', 'en']) {
+          const name = shown[`name_${lang}`];
+          if (name !== signed[lang]) {
+            return { sequence: record.sequence, field, code, lang,
+                     shown: typeof name === 'string' ? name : '', signed: signed[lang] };
+          }
+        }
+      }
+    }
+    return null;
+  }
+
   function sameInteger(a, b) {
     try { return toBigInt(a) === toBigInt(b); } catch (e) { return false; }
   }
@@ -447,23 +629,35 @@
   // the head is cosigned (`cosignature`) by one of its witness keys; then the head and its
   // signature, each record's inclusion proof, whose records they are, their order, that no
   // withheld record is shown, the history chain against the proof, and the proof against
-  // the head's person map root.
+  // the head's person map root. Last, the names each record shows (`policy`: the bytes of
+  // the signed policy bundle file GET /api/policy serves, null when it has none): the
+  // bundle is signed by one of the trust document's policy keys, and every record shows
+  // its codes' names exactly as the bundle has them.
   // → {ok, reason, sequence, count, failed: [sequence…], total, treeSize, signer, witness, key,
-  //    cosignedSize}
+  //    cosignedSize, detail, policy, policySigner, policyVersion, name}
   //   reason: 'ok' | 'noTrustRoots' | 'noTrust' | 'trustMalformed' | 'trustUnknownSigner' |
   //           'trustBad' | 'trustNoKeys' | 'noHead' | 'headUnknownSigner' | 'noCosignature' |
   //           'cosignMismatch' | 'cosignUnknownWitness' | 'cosignBad' | 'headVersion' |
   //           'headBad' | 'inclusion' | 'noProof' | 'otherPerson' | 'duplicate' | 'order' |
-  //           'withheldShown' | 'missing' | 'extra' | 'notHistory' | 'mapBad'
+  //           'withheldShown' | 'missing' | 'extra' | 'notHistory' | 'mapBad' |
+  //           'trustNoPolicyKeys' | 'noPolicy' | 'policyMalformed' | 'policyUnknownSigner' |
+  //           'policyBad' | 'nameMismatch'
   //   sequence: the record at fault; count: how many exchanges are missing or extra;
-  //   key: the key at fault (hex), for the trust and cosignature reasons;
-  //   cosignedSize: the cosignature's tree size, for 'cosignMismatch'.
-  async function verifyHistory(records, head, proof, trust, cosignature, trustRoots = root.IPN_TRUST_ROOTS) {
+  //   key: the key at fault (hex), for the trust, cosignature and policy reasons;
+  //   cosignedSize: the cosignature's tree size, for 'cosignMismatch';
+  //   detail: what is malformed, for 'policyMalformed' (English);
+  //   policy (parsePolicyBundle's), policySigner (hex), policyVersion (BigInt): the bundle
+  //   the names were checked against, when the bundle verified;
+  //   name: checkNames' mismatch, for 'nameMismatch'.
+  // The policy reasons and 'nameMismatch' come only after every check of the records passed.
+  async function verifyHistory(records, head, proof, trust, cosignature, policy,
+                               trustRoots = root.IPN_TRUST_ROOTS) {
     const list = Array.isArray(records) ? records : [];
     const result = { ok: false, reason: '', sequence: null, count: 0, failed: [], total: list.length,
                      treeSize: head && typeof head === 'object' ? head.tree_size : null,
                      signer: String((head && typeof head === 'object' && head.signer) || ''),
-                     witness: '', key: '', cosignedSize: null };
+                     witness: '', key: '', cosignedSize: null, detail: '', policy: null,
+                     policySigner: '', policyVersion: null, name: null };
     const fail = (reason, extra) => Object.assign(result, { reason }, extra || {});
 
     // a. The trust document, signed by one of the page's trust roots.
@@ -548,6 +742,15 @@
     } catch (e) { rootOk = false; }
     if (!rootOk) return fail('mapBad');
 
+    // 8. The names shown are the policy bundle's, signed by a policy key the trust
+    // document names.
+    const signed = await verifyPolicy(policy, trusted.doc.policyKeys);
+    if (!signed.ok) return fail(signed.reason, { key: signed.key, detail: signed.detail });
+    Object.assign(result, { policy: signed.policy, policySigner: signed.signer,
+                            policyVersion: signed.policy.version });
+    const name = checkNames(list, signed.policy);
+    if (name) return fail('nameMismatch', { sequence: name.sequence, failed: [name.sequence], name });
+
     return Object.assign(result, { ok: true, reason: 'ok' });
   }
 
@@ -555,7 +758,8 @@
     EVENT_CODES, SETTLING_EVENTS, encodeLeaf, leafHash, nodeHash, verifyInclusion, headSigningInput,
     verifyHeadSignature, verifyRecords, historyChainStep, historyValueHash, mapLeafHash, mapNodeHash,
     historyChain, verifyHistory, hexToBytes, bytesToHex, trustSigningInput, parseTrustText, verifyTrust,
-    encodeTreeHead, cosigningInput, verifyCosignature,
+    encodeTreeHead, cosigningInput, verifyCosignature, protoFields, parsePolicyFile, policySigningInput,
+    parsePolicyBundle, verifyPolicy, checkNames,
   });
 
   if (typeof document === 'undefined') return;  // loaded outside a browser (tests)
@@ -602,7 +806,7 @@
       glossItem: '求められた情報の種類（例：地方税の情報）。情報の中身はネットワークに記録されません。',
       glossOutcome: '提供されたか、該当する情報がなかったか、失敗・時間切れ・拒否となったか、また照会機関が受け取ったか。',
       verifyHeading: '記録の改ざん・欠落がないことの確認',
-      verifyHelp: 'ネットワークが署名した記録全体の要約（署名付きツリーヘッド）と照らし合わせて、表示中の各記録が改ざんされていないこと、そしてあなたの記録が一件も欠けず、ほかの人の記録や重複もなく、記録された順番どおりにそろっていることを、このブラウザ内で計算して確かめます。あわせて、その要約が公表されたネットワークの鍵で署名され、個人情報保護委員会が連署したもの（委員会が見ている記録と同じもの）であることも確かめます。',
+      verifyHelp: 'ネットワークが署名した記録全体の要約（署名付きツリーヘッド）と照らし合わせて、表示中の各記録が改ざんされていないこと、そしてあなたの記録が一件も欠けず、ほかの人の記録や重複もなく、記録された順番どおりにそろっていることを、このブラウザ内で計算して確かめます。あわせて、その要約が公表されたネットワークの鍵で署名され、個人情報保護委員会が連署したもの（委員会が見ている記録と同じもの）であること、表示中の機関・事務・項目の名前が、政策データの管理者が署名した名前の一覧（ポリシーバンドル）のとおりであることも確かめます。',
       verifyButton: '署名付きツリーヘッドと照合する',
       footer: 'このポータルは、情報提供ネットワークシステムがあなたについて保存している情報提供等の記録を表示します。法律により、一部の提供の記録は開示されないことがあります（不開示）。ログインにはあなたのカードを使い、住民票コードは入力も保存もされません。',
       tableCaption: 'あなたの情報のやり取りの一覧（新しい順）',
@@ -664,8 +868,8 @@
       unexpected: '予期しないエラーが発生しました：{text}',
       badResponse: 'サーバーの応答を読み取れませんでした。',
       verifying: '照合しています…',
-      verifyComplete: '全 {n} 件の記録を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）の時点で、あなたの記録は欠けることなくすべてそろっています。',
-      verifyCompletePeriod: 'あなたの記録全 {n} 件（この期間に表示中の {m} 件を含む）を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）の時点で、あなたの記録は欠けることなくすべてそろっています。',
+      verifyComplete: '全 {n} 件の記録を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）の時点で、あなたの記録は欠けることなくすべてそろっています。表示中の機関・事務・項目の名前は、政策データの管理者が署名した名前の一覧（ポリシーバンドル、バージョン {pversion}、署名者 {pkey}）のとおりです。',
+      verifyCompletePeriod: 'あなたの記録全 {n} 件（この期間に表示中の {m} 件を含む）を確認しました。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）の時点で、あなたの記録は欠けることなくすべてそろっています。表示中の機関・事務・項目の名前は、政策データの管理者が署名した名前の一覧（ポリシーバンドル、バージョン {pversion}、署名者 {pkey}）のとおりです。',
       verifyCompleteEmpty: '表示する記録はありません。サイズ {size} の署名付きツリーヘッド（署名者 {signer}。個人情報保護委員会の立会人の鍵 {witness} による連署あり）により、欠けている記録がないことを確認しました。',
       verifyFailed: '{n} 件中 {m} 件の記録を確認できませんでした（記録番号：{list}）。',
       verifyNoTrustRoots: 'このページには、信頼の起点となる鍵（トラストルート）が組み込まれていません。どの鍵を信頼してよいか分からないため、照合できません。',
@@ -695,6 +899,16 @@
       verifyMapBad: 'あなたの記録がすべてそろっていることの証明が、署名付きツリーヘッドと一致しません。',
       verifyNotInHistory: '表示中の記録番号 {seq} は、確認したあなたの記録の中にありません。',
       verifyPeriodMissing: 'この期間にあるあなたの記録のうち、記録番号 {seq} が表示されていません。',
+      verifyTrustNoPolicyKeys: '記録は改ざん・欠落なく確認できましたが、ポータルの信頼文書に、機関・事務・項目の名前の一覧（ポリシーバンドル）に署名する政策データ管理者の鍵が載っていないため、表示中の名前が正しいかは確かめられません。',
+      verifyNoPolicy: '記録は改ざん・欠落なく確認できましたが、ポータルが署名付きの機関・事務・項目の名前の一覧（ポリシーバンドル）を公開していないため、表示中の名前が正しいかは確かめられません。',
+      verifyPolicyMalformed: '記録は改ざん・欠落なく確認できましたが、ポータルの機関・事務・項目の名前の一覧（ポリシーバンドル）を読み取れないため、表示中の名前が正しいかは確かめられません。',
+      verifyPolicyUnknownSigner: '記録は改ざん・欠落なく確認できましたが、機関・事務・項目の名前の一覧（ポリシーバンドル）は鍵 {key} で署名されていて、これは信頼文書にある政策データ管理者の鍵ではありません。表示中の名前が正しいかは確かめられません。',
+      verifyPolicyBad: '記録は改ざん・欠落なく確認できましたが、機関・事務・項目の名前の一覧（ポリシーバンドル）の署名が正しくありません（確かめた鍵 {key}）。表示中の名前が正しいかは確かめられません。',
+      verifyNameMismatch: '記録は改ざん・欠落なく確認できましたが、記録番号 {seq} の{what}（コード {code}）の名前が「{shown}」と表示されています。政策データ管理者が署名した名前は「{signed}」です。',
+      role_inquirer: '照会機関',
+      role_provider: '提供機関',
+      role_business: '事務',
+      role_item: '特定個人情報の項目',
       verifyError: '照合できませんでした：{text}',
     },
     en: {
@@ -734,7 +948,7 @@
       glossItem: 'The kind of information asked for (for example, local tax information). The content itself is never recorded by the network.',
       glossOutcome: 'Whether the information was provided, not held, or the exchange failed, timed out or was refused — and whether the inquiring agency received it.',
       verifyHeading: 'Check that the records are untampered and complete',
-      verifyHelp: 'Checks, by computing in this browser against the summary of all records that the network has signed (the signed tree head), that each record shown is untampered, and that your history is all there: nothing missing, nobody else\'s records, nothing shown twice, and in the order the network logged it. It also checks that the summary is signed with the network\'s published key and cosigned by the oversight commission (so that it is the same log the commission sees).',
+      verifyHelp: 'Checks, by computing in this browser against the summary of all records that the network has signed (the signed tree head), that each record shown is untampered, and that your history is all there: nothing missing, nobody else\'s records, nothing shown twice, and in the order the network logged it. It also checks that the summary is signed with the network\'s published key and cosigned by the oversight commission (so that it is the same log the commission sees), and that the names shown for agencies, businesses and items are those of the list of names the policy administrator signed (the policy bundle).',
       verifyButton: 'Check against the signed tree head',
       footer: 'This portal shows the records that the information-provision network keeps about exchanges of your information. The law allows some provisions to be withheld from disclosure (non-disclosure). You log in with your card; your resident code is neither asked for nor stored.',
       tableCaption: 'Exchanges of your information, newest first',
@@ -796,8 +1010,8 @@
       unexpected: 'Something went wrong: {text}',
       badResponse: 'The server\'s answer could not be read.',
       verifying: 'Checking…',
-      verifyComplete: 'All {n} records checked: as of the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}), your history is complete.',
-      verifyCompletePeriod: 'All {n} records of your history checked, the {m} shown for this period among them: as of the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}), your history is complete.',
+      verifyComplete: 'All {n} records checked: as of the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}), your history is complete. The names shown for agencies, businesses and items are those of the list of names the policy administrator signed (policy bundle version {pversion}, signed by {pkey}).',
+      verifyCompletePeriod: 'All {n} records of your history checked, the {m} shown for this period among them: as of the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}), your history is complete. The names shown for agencies, businesses and items are those of the list of names the policy administrator signed (policy bundle version {pversion}, signed by {pkey}).',
       verifyCompleteEmpty: 'There are no records to show, and the signed tree head of size {size} (signed by {signer}; cosigned by the oversight commission, witness key {witness}) confirms that none is missing.',
       verifyFailed: '{m} of {n} records could not be verified (record nos. {list}).',
       verifyNoTrustRoots: 'This page has no trust roots (the keys built into it to start from), so it cannot tell which keys to trust: the check cannot be done.',
@@ -827,6 +1041,16 @@
       verifyMapBad: 'The proof that your history is complete does not match the signed tree head.',
       verifyNotInHistory: 'Record no. {seq} shown for this period is not part of your checked history.',
       verifyPeriodMissing: 'Record no. {seq} of your history falls in this period but is not shown.',
+      verifyTrustNoPolicyKeys: 'The records check out (untampered and complete), but the portal\'s trust document names no policy administrator\'s key, which signs the list of the names of agencies, businesses and items (the policy bundle): the names shown cannot be checked.',
+      verifyNoPolicy: 'The records check out (untampered and complete), but the portal publishes no signed list of the names of agencies, businesses and items (the policy bundle): the names shown cannot be checked.',
+      verifyPolicyMalformed: 'The records check out (untampered and complete), but the portal\'s list of the names of agencies, businesses and items (the policy bundle) cannot be read: the names shown cannot be checked.',
+      verifyPolicyUnknownSigner: 'The records check out (untampered and complete), but the list of the names of agencies, businesses and items (the policy bundle) is signed by {key}, which is not a policy administrator\'s key the trust document names: the names shown cannot be checked.',
+      verifyPolicyBad: 'The records check out (untampered and complete), but the signature of the list of the names of agencies, businesses and items (the policy bundle) is not valid (keys tried: {key}): the names shown cannot be checked.',
+      verifyNameMismatch: 'The records check out (untampered and complete), but record no. {seq} shows the {what} {code} as "{shown}", whereas the name the policy administrator signed is "{signed}".',
+      role_inquirer: 'inquiring agency',
+      role_provider: 'providing agency',
+      role_business: 'business',
+      role_item: 'item',
       verifyError: 'The check could not be completed: {text}',
     },
   };
@@ -1395,7 +1619,13 @@
     inclusion: 'verifyFailed', noProof: 'verifyNoProof', otherPerson: 'verifyOtherPerson',
     duplicate: 'verifyDuplicate', order: 'verifyOrder', withheldShown: 'verifyWithheldShown',
     missing: 'verifyMissing', extra: 'verifyExtra', notHistory: 'verifyNotHistory', mapBad: 'verifyMapBad',
+    trustNoPolicyKeys: 'verifyTrustNoPolicyKeys', noPolicy: 'verifyNoPolicy', policyMalformed: 'verifyPolicyMalformed',
+    policyUnknownSigner: 'verifyPolicyUnknownSigner', policyBad: 'verifyPolicyBad', nameMismatch: 'verifyNameMismatch',
   };
+
+  // The reasons that come after every check of the records has passed.
+  const NAME_REASONS = new Set(['trustNoPolicyKeys', 'noPolicy', 'policyMalformed', 'policyUnknownSigner',
+                                'policyBad', 'nameMismatch']);
 
   // The start of a JST calendar day ("YYYY-MM-DD"), Unix microseconds.
   function jstDayStartUs(day) {
@@ -1409,6 +1639,23 @@
     if (res.status === 404) return null;
     if (!res.ok) throw failure(res);
     return res.data == null ? {} : res.data;  // not JSON: a malformed document
+  }
+
+  // The portal's signed policy bundle file (GET /api/policy), its bytes exactly as served:
+  // null when it has none (404).
+  async function policyBundle() {
+    let response;
+    try {
+      response = await fetch('/api/policy', { credentials: 'same-origin', cache: 'no-store',
+                                              headers: requestHeaders('application/octet-stream') });
+    } catch (e) { throw new ApiError(0, ''); }
+    if (response.status === 404) return null;
+    if (!response.ok) {
+      let data = null;
+      try { data = await response.json(); } catch (e) { data = null; }
+      throw failure({ status: response.status, data });
+    }
+    return new Uint8Array(await response.arrayBuffer());
   }
 
   // The history the check runs over: the one shown, or, when a period is shown, the
@@ -1451,20 +1698,34 @@
     state.verify = { kind: '', key: 'verifying' };
     renderVerify();
     try {
-      const trust = await trustDocument();
+      const [trust, policy] = await Promise.all([trustDocument(), policyBundle()]);
       const full = await fullHistory();
       const result = await verifyHistory(full.records, full.tree_head, full.history_proof, trust,
-                                         full.cosignature, root.IPN_TRUST_ROOTS);
+                                         full.cosignature, policy, root.IPN_TRUST_ROOTS);
       const signer = result.signer.slice(0, 16);
       const witness = result.witness.slice(0, 16);
       state.failedSequences = new Set(result.failed);
       const period = full !== data;
-      const mismatch = result.ok && period ? checkPeriod(data.records, full.records) : null;
+      // The records of the whole history passed (a names reason comes only then): the
+      // period's records against them, then the names the period's records show.
+      const recordsOk = result.ok || NAME_REASONS.has(result.reason);
+      const mismatch = recordsOk && period ? checkPeriod(data.records, full.records) : null;
+      if (result.ok && period && !mismatch) {
+        const name = checkNames(data.records, result.policy);
+        if (name) Object.assign(result, { ok: false, reason: 'nameMismatch', sequence: name.sequence,
+                                          failed: [name.sequence], name });
+      }
       if (mismatch) {
         state.failedSequences = new Set([mismatch.sequence]);
         state.verify = { kind: 'failed', key: mismatch.key, params: { seq: mismatch.sequence } };
+      } else if (result.reason === 'nameMismatch') {
+        state.failedSequences = new Set([result.name.sequence]);
+        state.verify = { kind: 'failed', key: 'verifyNameMismatch',
+                         params: { seq: result.name.sequence, role: `role_${result.name.field}`,
+                                   code: result.name.code, shown: result.name.shown, signed: result.name.signed } };
       } else if (result.ok) {
-        const params = { n: result.total, m: data.records.length, size: result.treeSize, signer, witness };
+        const params = { n: result.total, m: data.records.length, size: result.treeSize, signer, witness,
+                         pversion: String(result.policyVersion), pkey: result.policySigner.slice(0, 16) };
         const key = period ? 'verifyCompletePeriod' : result.total === 0 ? 'verifyCompleteEmpty' : 'verifyComplete';
         state.verify = { kind: 'ok', key, params };
       } else if (result.reason === 'inclusion') {
@@ -1476,7 +1737,8 @@
         if ((key === 'verifyMissing' || key === 'verifyExtra') && result.count === 1) key += 'One';
         state.verify = { kind: 'failed', key,
                          params: { seq: result.sequence, n: result.count, signer, text: result.reason,
-                                   key: String(result.key).slice(0, 16), size: result.treeSize,
+                                   key: String(result.key).split(', ').map((k) => k.slice(0, 16)).join(', '),
+                                   size: result.treeSize,
                                    csize: result.cosignedSize } };
       }
     } catch (e) {
@@ -1493,7 +1755,9 @@
     if (!state.verify) { box.textContent = ''; delete box.dataset.result; return; }
     if (state.verify.kind) box.classList.add(state.verify.kind);
     box.dataset.result = state.verify.key;
-    box.textContent = t(state.verify.key, state.verify.params);
+    const params = state.verify.params;
+    // A record's field by its role, in the language shown now.
+    box.textContent = t(state.verify.key, params && params.role ? { ...params, what: t(params.role) } : params);
   }
 
   // ===================================================================================

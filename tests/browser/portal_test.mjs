@@ -14,7 +14,10 @@
 // cosignature, a trust document signed by a key the page does not pin, an exchange
 // dropped, every record dropped, a record twice, exchanges reordered, another citizen's
 // exchange slipped in, the tail cut off, a forged proof, a period's answer that leaves out
-// or alters a record; the CSV download matches; a second citizen enrols with their card through the
+// or alters a record; the names shown are the signed policy bundle's, and a name changed
+// (in the history, in a period's answer, or in the bundle too), a bundle signed by a key
+// the trust document does not name, one with a broken signature and none at all are each
+// caught with their own message; the CSV download matches; a second citizen enrols with their card through the
 // page; a resident code alone, an unlinked, revoked or foreign card, a signature for
 // another origin, a replayed challenge and wrong PINs are refused, and the card locks
 // after three; a limit reached says when to try again; and no URL, parameter, cookie or
@@ -573,9 +576,55 @@ check(trustKeys('records_key').includes(apiA.body.tree_head.signer) && cosigA &&
   'A\'s head is signed by a records key it names, and cosigned by a witness key it names');
 const witnessA = String(cosigA?.witness || '').slice(0, 16);
 
+// The names: the portal serves the policy bundle the policy administrator signed, by a
+// key its trust document names (policy_key); a minimal protobuf reader and writer
+// (proto/ipn/v1/policy.proto SignedPolicyBundle: format 1, bundle 2, signature 3,
+// signer_public_key 4).
+function pbFields(buf) {
+  const out = [];
+  let at = 0;
+  const varint = () => {
+    let n = 0, mul = 1, b;
+    do { b = buf[at++]; n += (b & 0x7f) * mul; mul *= 128; } while (b & 0x80);
+    return n;
+  };
+  while (at < buf.length) {
+    const tag = varint(), wire = tag & 7;
+    let value;
+    if (wire === 0) value = varint();
+    else if (wire === 1 || wire === 5) { value = buf.subarray(at, at + (wire === 1 ? 8 : 4)); at += wire === 1 ? 8 : 4; }
+    else if (wire === 2) { const n = varint(); value = buf.subarray(at, at + n); at += n; }
+    else throw new Error(`wire type ${wire}`);
+    out.push({ field: Math.floor(tag / 8), wire, value });
+  }
+  return out;
+}
+const pbVarint = (n) => { const o = []; while (n >= 0x80) { o.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); } o.push(n); return Buffer.from(o); };
+const pbBytes = (field, bytes) => Buffer.concat([pbVarint(field * 8 + 2), pbVarint(bytes.length), Buffer.from(bytes)]);
+const signedPolicyFile = (bundle, signature, signer) => Buffer.concat([
+  pbBytes(1, Buffer.from('ipn-policy-bundle/1')), pbBytes(2, bundle), pbBytes(3, signature), pbBytes(4, signer)]);
+const policyRes = await fetch(portal + '/api/policy');  // no session needed
+const policyFile = policyRes.ok ? Buffer.from(await policyRes.arrayBuffer()) : Buffer.alloc(0);
+const policyPart = (n) => { try { return pbFields(policyFile).filter((f) => f.field === n).pop()?.value; } catch { return undefined; } };
+const policySigner = Buffer.from(policyPart(4) || []).toString('hex');
+let policyVersion = null;
+try { policyVersion = pbFields(policyPart(2)).filter((f) => f.field === 1 && f.wire === 0).pop()?.value; } catch { /* none */ }
+function policySignatureHolds() {
+  try {
+    const key = crypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(policySigner, 'hex').toString('base64url') },
+                                         format: 'jwk' });
+    return crypto.verify(null, Buffer.concat([Buffer.from('ipn-policy-bundle/1\n'), policyPart(2)]), key, policyPart(3));
+  } catch { return false; }
+}
+check(policyRes.status === 200 && trustKeys('policy_key').includes(policySigner) && policySignatureHolds() &&
+  policyVersion > 0,
+  `the portal serves a policy bundle (version ${policyVersion}) signed by a policy key its trust document names ` +
+  `(${policyRes.status}, ${policySigner.slice(0, 16)})`);
+
 const relayed = await verifyThroughTheLiar((a) => a);
-check(relayed.ok && relayed.key === 'verifyComplete' && relayed.text.includes(witnessA),
-  `the real answer, relayed unchanged, passes and names the commission's witness key (${relayed.text})`);
+check(relayed.ok && relayed.key === 'verifyComplete' && relayed.text.includes(witnessA) &&
+  relayed.text.includes(`（ポリシーバンドル、バージョン ${policyVersion}、署名者 ${policySigner.slice(0, 16)}）のとおりです。`),
+  `the real answer, relayed unchanged, passes and names the commission's witness key and the policy bundle's signer (${relayed.text})`);
 
 // Lies about whom to trust, with Ed25519 keys of the liar's own (node:crypto): the head's
 // signing input and fixed encoding as records/tree_head.h has them.
@@ -634,6 +683,103 @@ lied = await verifyThroughTheLiar((a) => a);
 lieCaught('a trust document signed by a key the page does not pin', lied, 'verifyTrustUnknownSigner',
   liarRoot.hex.slice(0, 16));
 await pageA.unroute('**/api/trust');
+
+// Lies about the names shown. The records are intact, so the page's message first says
+// so, then what is wrong with the names.
+const recordsOk = '記録は改ざん・欠落なく確認できましたが、';
+function nameLieCaught(what, result, key, text) {
+  check(!result.ok && result.key === key && result.text === text && !planned.error,
+    `${what}: the page says so ("${result.text}")${result.text === text ? '' : ` [expected "${text}"]`}` +
+    `${planned.error ? ` [the lie failed: ${planned.error}]` : ''}`);
+}
+// One record's business shown under another Japanese name.
+lied = await verifyThroughTheLiar((a) => {
+  const r = a.records[0];
+  Object.assign(planned, { seq: r.sequence, code: r.business.code, signed: r.business.name_ja,
+                           shown: `${r.business.name_ja}（改）` });
+  r.business.name_ja = planned.shown;
+  return a;
+});
+nameLieCaught('one record\'s business shown under another name', lied, 'verifyNameMismatch',
+  `${recordsOk}記録番号 ${planned.seq} の事務（コード ${planned.code}）の名前が「${planned.shown}」と表示されています。` +
+  `政策データ管理者が署名した名前は「${planned.signed}」です。`);
+// The same message in English, the field named in English.
+await pageA.click('#lang-toggle');
+const mismatchEn = (await pageA.textContent('#verify-result')).trim();
+check(mismatchEn === `The records check out (untampered and complete), but record no. ${planned.seq} shows the business ` +
+  `${planned.code} as "${planned.shown}", whereas the name the policy administrator signed is "${planned.signed}".`,
+  `and in English ("${mismatchEn}")`);
+await pageA.click('#lang-toggle');
+// The providing agency of the newest record under another English name.
+lied = await verifyThroughTheLiar((a) => {
+  const r = a.records[a.records.length - 1];
+  Object.assign(planned, { seq: r.sequence, code: r.provider.code, signed: r.provider.name_en,
+                           shown: `${r.provider.name_en} (acting)` });
+  r.provider.name_en = planned.shown;
+  return a;
+});
+nameLieCaught('the newest record\'s providing agency shown under another English name', lied, 'verifyNameMismatch',
+  `${recordsOk}記録番号 ${planned.seq} の提供機関（コード ${planned.code}）の名前が「${planned.shown}」と表示されています。` +
+  `政策データ管理者が署名した名前は「${planned.signed}」です。`);
+
+// The portal's bundle, altered on its way to the page: `alter(file's parts)` → the file.
+let policyLie = null;
+await pageA.route('**/api/policy', async (route) => {
+  if (!policyLie) return route.fallback();
+  const response = await route.fetch();
+  let told;
+  try {
+    const real = Buffer.from(await response.body());
+    const part = (n) => pbFields(real).filter((f) => f.field === n).pop()?.value || Buffer.alloc(0);
+    told = policyLie({ bundle: Buffer.from(part(2)), signature: Buffer.from(part(3)), signer: Buffer.from(part(4)) });
+  } catch (e) {
+    planned.error = String(e);
+    return route.fulfill({ response });
+  }
+  if (told === 404) {
+    return route.fulfill({ status: 404, json: { error: 'this portal publishes no policy bundle' } });
+  }
+  return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: told });
+});
+// The real bundle re-signed by a key of the liar's own, which the trust document does not name.
+const policyLiar = liarKey();
+policyLie = (p) => signedPolicyFile(p.bundle,
+  unhex(signWith(policyLiar, Buffer.concat([Buffer.from('ipn-policy-bundle/1\n'), p.bundle]))), unhex(policyLiar.hex));
+lied = await verifyThroughTheLiar((a) => a);
+nameLieCaught('the policy bundle re-signed by a key the trust document does not name', lied, 'verifyPolicyUnknownSigner',
+  `${recordsOk}機関・事務・項目の名前の一覧（ポリシーバンドル）は鍵 ${policyLiar.hex.slice(0, 16)} で署名されていて、` +
+  'これは信頼文書にある政策データ管理者の鍵ではありません。表示中の名前が正しいかは確かめられません。');
+// A name changed in the bundle (same length, so the file still reads) and in the history
+// alike, the administrator's signature and signer kept.
+policyLie = (p) => {
+  const from = Buffer.from(planned.signed, 'utf8');
+  const to = Buffer.from(planned.shown, 'utf8');
+  const at = p.bundle.indexOf(from);
+  if (at < 0 || from.length !== to.length) throw new Error('no name to change in the bundle');
+  to.copy(p.bundle, at);
+  return signedPolicyFile(p.bundle, p.signature, p.signer);
+};
+lied = await verifyThroughTheLiar((a) => {
+  const r = a.records[0];
+  const last = [...r.business.name_ja].pop();
+  const other = Buffer.byteLength(last) === 3 ? (last === '〇' ? '○' : '〇') : (last === 'X' ? 'Y' : 'X');
+  if (Buffer.byteLength(other) !== Buffer.byteLength(last)) throw new Error('no same-length character');
+  Object.assign(planned, { code: r.business.code, signed: r.business.name_ja,
+                           shown: r.business.name_ja.slice(0, -last.length) + other });
+  for (const x of a.records) if (x.business.code === planned.code) x.business.name_ja = planned.shown;
+  return a;
+});
+nameLieCaught('a business renamed in the bundle and in the history alike, the signature kept', lied, 'verifyPolicyBad',
+  `${recordsOk}機関・事務・項目の名前の一覧（ポリシーバンドル）の署名が正しくありません（確かめた鍵 ${policySigner.slice(0, 16)}）。` +
+  '表示中の名前が正しいかは確かめられません。');
+// No bundle at all.
+policyLie = () => 404;
+lied = await verifyThroughTheLiar((a) => a);
+nameLieCaught('no policy bundle (404)', lied, 'verifyNoPolicy',
+  `${recordsOk}ポータルが署名付きの機関・事務・項目の名前の一覧（ポリシーバンドル）を公開していないため、` +
+  '表示中の名前が正しいかは確かめられません。');
+policyLie = null;
+await pageA.unroute('**/api/policy');
 
 const relayedAgain = await verifyThroughTheLiar((a) => a);
 check(relayedAgain.ok && relayedAgain.key === 'verifyComplete' && relayedAgain.text.includes(witnessA),
@@ -712,6 +858,19 @@ lied = await verifyThroughTheLiar((a, b, url) => {
   return a;
 }, allDates);
 lieCaught('a record altered in a period\'s answer', lied, 'verifyNotInHistory', `記録番号 ${planned.seq}`);
+// A name changed in the period's answer only (names are not part of the leaf: the
+// period's records are checked against the bundle too).
+lied = await verifyThroughTheLiar((a, b, url) => {
+  if (!url.searchParams.has('from')) return a;
+  const r = a.records[Math.floor(a.records.length / 2)];
+  Object.assign(planned, { seq: r.sequence, code: r.item.code, signed: r.item.name_ja, shown: `${r.item.name_ja}等` });
+  r.item.name_ja = planned.shown;
+  return a;
+}, allDates);
+check(!lied.ok && lied.key === 'verifyNameMismatch' && !planned.error && lied.text ===
+  `記録は改ざん・欠落なく確認できましたが、記録番号 ${planned.seq} の特定個人情報の項目（コード ${planned.code}）の名前が` +
+  `「${planned.shown}」と表示されています。政策データ管理者が署名した名前は「${planned.signed}」です。`,
+  `an item renamed in a period's answer only: the page says so ("${lied.text}")`);
 
 // The honest portal again, without interception: the check passes.
 await pageA.unroute('**/api/history*');
