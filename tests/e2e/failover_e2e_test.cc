@@ -42,7 +42,14 @@ std::string Tail(const std::string& path, size_t lines) {
 class FailoverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto cluster = localnet::EtcdCluster::Start(etcd_dir_.path());
+    // etcd's default Raft timing, not the loopback 50/500 ms: a sanitizer CI run once
+    // waited 30 s in vain for a new leader after the old one was paused. Every new etcd
+    // leader extends every lease, and a starved 500 ms timeout can elect again and again;
+    // here the cores' failover is paced by their own 1 s lease, not by etcd's elections.
+    localnet::EtcdClusterOptions timing;
+    timing.heartbeat_ms = 100;
+    timing.election_timeout_ms = 1000;
+    auto cluster = localnet::EtcdCluster::Start(etcd_dir_.path(), timing);
     ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
     cluster_ = std::move(*cluster);
     net_ = std::make_unique<E2eNetwork>(

@@ -19,13 +19,11 @@ namespace ipn::localnet {
 struct EtcdClusterOptions {
   std::vector<std::string> names = {"east", "west", "witness"};
   std::string etcd = "/usr/bin/etcd";  // Debian's etcd-server
-  // Raft timing: a leader is missed after `election_timeout_ms`. etcd's defaults (100 and
-  // 1,000 ms), not faster: on a loaded two-core machine (sanitizers, a browser beside) a
-  // 500 ms timeout can make members elect again and again, and every new etcd leader
-  // extends every lease (a sanitizer CI run once waited 30 s in vain for a paused core's
-  // 1 s lease to end). A core's failover is paced by its own lease, not by these.
-  int heartbeat_ms = 100;
-  int election_timeout_ms = 1000;
+  // Raft timing: a leader is missed after `election_timeout_ms`; etcd's defaults (100 and
+  // 1,000 ms) suit sites far apart, loopback can go faster. (Slower where the cores' own
+  // leases matter more than etcd's elections: tests/e2e/failover_e2e_test.cc.)
+  int heartbeat_ms = 50;
+  int election_timeout_ms = 500;
 };
 
 // `n` distinct ports free on 127.0.0.1 now (the kernel's choice; a process must bind them
