@@ -1,0 +1,414 @@
+// DeskStore over RocksDB: one database, keys by prefix.
+//   m/size  m/head  m/range      the visible size, its head, the compact range at that size
+//   r/<seq>                      a sealed record (visible below m/size; staged above it)
+//   c/M/<month>\0… c/D/<day>\0…  counts (u64 little-endian), key = period, inquirer,
+//                                business, item, event code, reason, each ended by \0
+//   h/<n>  f/<n>                 committed heads and findings, in order
+#include "oversight/desk_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+#include <sodium.h>
+
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/big_endian.h"
+#include "common/civil_time.h"
+#include "records/merkle.h"
+
+namespace ipn::oversight {
+namespace {
+
+constexpr char kSizeKey[] = "m/size";
+constexpr char kHeadKey[] = "m/head";
+constexpr char kRangeKey[] = "m/range";
+constexpr char kRecordAd[] = "ipn-desk/record/v1";
+constexpr size_t kMaxReasonBytes = 64;
+constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+
+std::string SeqKey(char kind, uint64_t n) {
+  std::string k = {kind, '/'};
+  k.resize(10);
+  PutBigEndian64(n, k.data() + 2);
+  return k;
+}
+
+std::string U64(uint64_t v) {
+  std::string s(8, '\0');
+  PutBigEndian64(v, s.data());
+  return s;
+}
+
+std::string EncodeRange(const records::CompactRange& range) {
+  std::string s = U64(range.size());
+  for (const records::Hash& h : range.roots())
+    s.append(reinterpret_cast<const char*>(h.data()), 32);
+  return s;
+}
+
+Result<records::CompactRange> DecodeRange(const std::string& s) {
+  if (s.size() < 8 || (s.size() - 8) % 32 != 0) return Status::Corruption("desk: bad m/range");
+  std::vector<records::Hash> roots((s.size() - 8) / 32);
+  for (size_t i = 0; i < roots.size(); ++i) std::memcpy(roots[i].data(), s.data() + 8 + 32 * i, 32);
+  return records::CompactRange::FromRoots(GetBigEndian64(s.data()), std::move(roots));
+}
+
+std::string Ad(uint64_t sequence) {
+  return kRecordAd + U64(sequence);
+}
+
+// The counts' key after "c/M/" or "c/D/".
+std::string CountKey(const std::string& period, const records::Record& r) {
+  std::string k = period;
+  for (const std::string* part : {&r.inquirer, &r.business, &r.item}) {
+    k.push_back('\0');
+    k += *part;
+  }
+  k.push_back('\0');
+  k.push_back(static_cast<char>('A' + static_cast<int>(r.event)));
+  k.push_back('\0');
+  if (r.event == records::Event::kInquiryRefused) k += r.outcome.substr(0, kMaxReasonBytes);
+  return k;
+}
+
+std::optional<VolumeRow> ParseCountKey(std::string_view k, std::string_view value) {
+  std::vector<std::string_view> parts;
+  for (size_t at = 0;;) {
+    const size_t nul = k.find('\0', at);
+    parts.push_back(k.substr(at, nul == std::string_view::npos ? k.npos : nul - at));
+    if (nul == std::string_view::npos) break;
+    at = nul + 1;
+  }
+  if (parts.size() != 6 || parts[4].size() != 1 || value.size() != 8) return std::nullopt;
+  VolumeRow row;
+  row.period = parts[0];
+  row.inquirer = parts[1];
+  row.business = parts[2];
+  row.item = parts[3];
+  row.event = static_cast<records::Event>(parts[4][0] - 'A');
+  row.reason = parts[5];
+  row.count = GetBigEndian64(value.data());
+  return row;
+}
+
+Status FromRocks(const rocksdb::Status& s, const char* what) {
+  if (s.ok()) return Status::Ok();
+  return Status::IoError(std::string("desk store: ") + what + ": " + s.ToString());
+}
+
+class DeskStoreImpl final : public DeskStore {
+ public:
+  explicit DeskStoreImpl(DeskStoreOptions o) : options_(std::move(o)) {}
+  ~DeskStoreImpl() override {
+    if (db_) db_->Close();
+  }
+
+  Status Init() {
+    if (options_.data_key.size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
+      return Status::InvalidArgument("desk store: the data key must be 32 bytes");
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(options_.dir, ec);
+    if (ec) return Status::IoError("desk store: cannot create " + options_.dir);
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    o.compression = rocksdb::kNoCompression;  // sealed records do not compress
+    o.write_buffer_size = 64 << 20;
+    o.max_background_jobs = 2;
+    rocksdb::DB* raw = nullptr;
+    IPN_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(o, options_.dir, &raw), "open"));
+    db_.reset(raw);
+    std::string v;
+    rocksdb::Status s = db_->Get({}, kSizeKey, &v);
+    if (s.ok()) {
+      if (v.size() != 8) return Status::Corruption("desk store: bad m/size");
+      size_ = GetBigEndian64(v.data());
+      IPN_RETURN_IF_ERROR(FromRocks(db_->Get({}, kHeadKey, &v), "head"));
+      Result<records::SignedTreeHead> h = records::DecodeTreeHead(v);
+      if (!h.ok()) return h.status().WithContext("desk store: m/head");
+      head_ = *h;
+      IPN_RETURN_IF_ERROR(FromRocks(db_->Get({}, kRangeKey, &v), "range"));
+      Result<records::CompactRange> r = DecodeRange(v);
+      if (!r.ok()) return r.status();
+      range_ = *r;
+      if (range_.size() != size_ || head_->tree_size != size_) {
+        return Status::Corruption("desk store: size, head and range disagree");
+      }
+    } else if (!s.IsNotFound()) {
+      return FromRocks(s, "size");
+    }
+    heads_ = CountPrefix('h');
+    findings_ = CountPrefix('f');
+    // Records staged before a restart were never committed: a pull starts again.
+    return DropStaged();
+  }
+
+  uint64_t size() const override {
+    std::lock_guard lock(mu_);
+    return size_;
+  }
+  std::optional<records::SignedTreeHead> head() const override {
+    std::lock_guard lock(mu_);
+    return head_;
+  }
+  uint64_t staged() const override {
+    std::lock_guard lock(mu_);
+    return pending_.size() - size_;
+  }
+
+  Status Stage(std::span<const records::Record> page) override {
+    std::lock_guard lock(mu_);
+    const uint64_t next = pending_.size();
+    if (page.size() > options_.max_staged_records - (next - size_)) {
+      return Status::InvalidArgument("desk store: more than " +
+                                     std::to_string(options_.max_staged_records) +
+                                     " records staged without a head");
+    }
+    for (size_t i = 0; i < page.size(); ++i) {
+      if (page[i].sequence != next + i) {
+        return Status::InvalidArgument("desk store: record " + std::to_string(page[i].sequence) +
+                                       " staged where " + std::to_string(next + i) + " comes next");
+      }
+    }
+    rocksdb::WriteBatch batch;
+    std::string sealed;
+    for (const records::Record& r : page) {
+      const std::string leaf = records::EncodeLeaf(r);
+      pending_.AppendLeaf(
+          records::LeafHash({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}));
+      Seal(r.sequence, leaf, &sealed);
+      batch.Put(SeqKey('r', r.sequence), sealed);
+      const DayTime jst = JstDayTime(r.time_unix_us);
+      const CivilDate date = CivilFromDays(jst.day);
+      ++delta_["c/M/" + CountKey(FormatMonth(date), r)];
+      ++delta_["c/D/" + CountKey(FormatDate(date), r)];
+    }
+    // Not synced: the commit's synced write makes the WAL durable up to it.
+    return FromRocks(db_->Write({}, &batch), "stage");
+  }
+
+  Status Commit(const records::SignedTreeHead& head, int64_t now_unix_us) override {
+    std::lock_guard lock(mu_);
+    const std::string name = "the head of size " + std::to_string(head.tree_size);
+    if (!records::VerifyTreeHeadSignature(head, options_.records_key)) {
+      return Refuse(now_unix_us, head.tree_size, "bad_signature",
+                    name + " is not signed by the commission's records key");
+    }
+    if (head.tree_size != pending_.size()) {
+      return Refuse(now_unix_us, head.tree_size, "not_contiguous",
+                    name + " does not cover exactly the " + std::to_string(pending_.size()) +
+                        " records verified and pulled");
+    }
+    if (sodium_memcmp(pending_.Root().data(), head.root_hash.data(), 32) != 0) {
+      return Refuse(now_unix_us, head.tree_size, "inconsistent",
+                    name + " does not match the records pulled after size " +
+                        std::to_string(size_) +
+                        ", or the log before them: a record was altered, removed, inserted "
+                        "or reordered, or the log was rewritten");
+    }
+    rocksdb::WriteBatch batch;
+    for (const auto& [key, add] : delta_) {
+      std::string v;
+      rocksdb::Status s = db_->Get({}, key, &v);
+      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "count");
+      batch.Put(key, U64((v.size() == 8 ? GetBigEndian64(v.data()) : 0) + add));
+    }
+    batch.Put(kSizeKey, U64(pending_.size()));
+    batch.Put(kHeadKey, records::EncodeTreeHead(head));
+    batch.Put(kRangeKey, EncodeRange(pending_));
+    batch.Put(SeqKey('h', heads_),
+              U64(static_cast<uint64_t>(now_unix_us)) + records::EncodeTreeHead(head));
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    IPN_RETURN_IF_ERROR(FromRocks(db_->Write(sync, &batch), "commit"));
+    ++heads_;
+    size_ = pending_.size();
+    range_ = pending_;
+    head_ = head;
+    delta_.clear();
+    return Status::Ok();
+  }
+
+  Status DropStaged() override {
+    std::lock_guard lock(mu_);
+    return DropStagedLocked();
+  }
+
+  Result<std::vector<VolumeRow>> Volumes(const VolumeQuery& q) const override {
+    const std::string prefix = q.granularity == Granularity::kMonth ? "c/M/" : "c/D/";
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    std::vector<VolumeRow> rows;
+    const std::string end = prefix + q.to + (q.to.empty() ? "\xff" : "\x01");
+    for (it->Seek(prefix + q.from); it->Valid(); it->Next()) {
+      const rocksdb::Slice k = it->key();
+      if (!k.starts_with(prefix) || k.compare(end) >= 0) break;
+      std::optional<VolumeRow> row =
+          ParseCountKey(std::string_view(k.data() + 4, k.size() - 4), it->value().ToStringView());
+      if (!row) return Status::Corruption("desk store: a malformed count");
+      if (!q.inquirer.empty() && row->inquirer != q.inquirer) continue;
+      rows.push_back(std::move(*row));
+    }
+    IPN_RETURN_IF_ERROR(FromRocks(it->status(), "volumes"));
+    return rows;
+  }
+
+  Result<std::vector<records::Record>> Records(std::span<const uint64_t> sequences) const override {
+    const uint64_t visible = size();
+    std::vector<records::Record> out;
+    for (uint64_t s : sequences) {
+      if (s >= visible) return Status::NotFound("record " + std::to_string(s) + " is not verified");
+      std::string v;
+      IPN_RETURN_IF_ERROR(FromRocks(db_->Get({}, SeqKey('r', s), &v), "record"));
+      Result<records::Record> r = Unseal(s, v);
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(*r));
+    }
+    return out;
+  }
+
+  Result<std::vector<records::Record>> Range(uint64_t begin, uint64_t end,
+                                             size_t limit) const override {
+    end = std::min(end, size());
+    std::vector<records::Record> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(SeqKey('r', begin)); it->Valid() && out.size() < limit; it->Next()) {
+      const rocksdb::Slice k = it->key();
+      if (k.size() != 10 || k[0] != 'r') break;
+      const uint64_t s = GetBigEndian64(k.data() + 2);
+      if (s >= end) break;
+      Result<records::Record> r = Unseal(s, it->value().ToString());
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(*r));
+    }
+    IPN_RETURN_IF_ERROR(FromRocks(it->status(), "range"));
+    return out;
+  }
+
+  Result<std::vector<CommittedHead>> Heads() const override {
+    std::vector<CommittedHead> out;
+    Status s = ForEach('h', [&](std::string_view v) -> Status {
+      if (v.size() < 8) return Status::Corruption("desk store: a malformed head entry");
+      Result<records::SignedTreeHead> h = records::DecodeTreeHead(v.substr(8));
+      if (!h.ok()) return h.status();
+      out.push_back({*h, static_cast<int64_t>(GetBigEndian64(v.data()))});
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+  Result<std::vector<DeskFinding>> Findings() const override {
+    std::vector<DeskFinding> out;
+    Status s = ForEach('f', [&](std::string_view v) -> Status {
+      // u64 time | u64 head size | kind \0 detail
+      const size_t nul = v.find('\0', 16);
+      if (v.size() < 16 || nul == std::string_view::npos) {
+        return Status::Corruption("desk store: a malformed finding");
+      }
+      out.push_back({static_cast<int64_t>(GetBigEndian64(v.data())), GetBigEndian64(v.data() + 8),
+                     std::string(v.substr(16, nul - 16)), std::string(v.substr(nul + 1))});
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return out;
+  }
+
+ private:
+  void Seal(uint64_t sequence, const std::string& leaf, std::string* out) const {
+    out->resize(kNonceBytes + leaf.size() + kTagBytes);
+    auto* bytes = reinterpret_cast<uint8_t*>(out->data());
+    randombytes_buf(bytes, kNonceBytes);
+    const std::string ad = Ad(sequence);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(
+        bytes + kNonceBytes, nullptr, reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size(),
+        reinterpret_cast<const uint8_t*>(ad.data()), ad.size(), nullptr, bytes,
+        options_.data_key.data());
+  }
+
+  Result<records::Record> Unseal(uint64_t sequence, const std::string& sealed) const {
+    if (sealed.size() < kNonceBytes + kTagBytes) {
+      return Status::Corruption("desk store: record " + std::to_string(sequence) + " is short");
+    }
+    std::string leaf(sealed.size() - kNonceBytes - kTagBytes, '\0');
+    const auto* bytes = reinterpret_cast<const uint8_t*>(sealed.data());
+    const std::string ad = Ad(sequence);
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            reinterpret_cast<uint8_t*>(leaf.data()), nullptr, nullptr, bytes + kNonceBytes,
+            sealed.size() - kNonceBytes, reinterpret_cast<const uint8_t*>(ad.data()), ad.size(),
+            bytes, options_.data_key.data()) != 0) {
+      return Status::Corruption("desk store: record " + std::to_string(sequence) +
+                                " does not open with the desk's key");
+    }
+    Result<records::Record> r = records::DecodeLeaf(leaf);
+    sodium_memzero(leaf.data(), leaf.size());
+    if (!r.ok()) return r.status().WithContext("desk store: record " + std::to_string(sequence));
+    return r;
+  }
+
+  Status Refuse(int64_t now, uint64_t head_size, const char* kind, const std::string& detail) {
+    rocksdb::WriteBatch batch;
+    std::string v = U64(static_cast<uint64_t>(now)) + U64(head_size) + kind;
+    v.push_back('\0');
+    v += detail;
+    batch.Put(SeqKey('f', findings_), v);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    Status written = FromRocks(db_->Write(sync, &batch), "finding");
+    if (written.ok()) ++findings_;
+    Status dropped = DropStagedLocked();
+    if (!written.ok()) return written;
+    if (!dropped.ok()) return dropped;
+    return Status::Corruption(detail);
+  }
+
+  Status DropStagedLocked() {
+    IPN_RETURN_IF_ERROR(FromRocks(
+        db_->DeleteRange({}, db_->DefaultColumnFamily(), SeqKey('r', size_), "r0"), "drop staged"));
+    pending_ = range_;
+    delta_.clear();
+    return Status::Ok();
+  }
+
+  uint64_t CountPrefix(char kind) const {
+    uint64_t n = 0;
+    (void)ForEach(kind, [&](std::string_view) {
+      ++n;
+      return Status::Ok();
+    });
+    return n;
+  }
+
+  template <typename F>
+  Status ForEach(char kind, F&& f) const {
+    const std::string prefix = {kind, '/'};
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      IPN_RETURN_IF_ERROR(f(it->value().ToStringView()));
+    }
+    return FromRocks(it->status(), "scan");
+  }
+
+  const DeskStoreOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  mutable std::mutex mu_;
+  uint64_t size_ = 0;  // visible
+  std::optional<records::SignedTreeHead> head_;
+  records::CompactRange range_;                      // at size_
+  records::CompactRange pending_;                    // at size_ + staged
+  std::unordered_map<std::string, uint64_t> delta_;  // counts the staged records add
+  uint64_t heads_ = 0, findings_ = 0;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<DeskStore>> DeskStore::Open(DeskStoreOptions options) {
+  auto store = std::make_unique<DeskStoreImpl>(std::move(options));
+  IPN_RETURN_IF_ERROR(store->Init());
+  return std::unique_ptr<DeskStore>(std::move(store));
+}
+
+}  // namespace ipn::oversight
