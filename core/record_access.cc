@@ -6,10 +6,8 @@
 #include <algorithm>
 #include <set>
 
-#include "common/big_endian.h"
 #include "common/encoding.h"
 #include "common/envelope_io.h"
-#include "common/limits.h"
 #include "records/audit_record.h"
 #include "records/person_map.h"
 
@@ -18,17 +16,6 @@ namespace {
 
 constexpr size_t kHistoryPage = 1000;
 constexpr size_t kMaxHistoryRecords = 50'000;  // 7 years of a very busy person
-constexpr uint32_t kDefaultPullPage = 500;
-constexpr uint32_t kMaxPullPage = 1000;
-
-// Pull page token: u64 head tree size | i64 head timestamp | u64 next sequence.
-std::string EncodePullToken(const records::SignedTreeHead& head, uint64_t next_sequence) {
-  std::string token;
-  AppendBigEndian64(head.tree_size, token);
-  AppendBigEndian64(static_cast<uint64_t>(head.timestamp_us), token);
-  AppendBigEndian64(next_sequence, token);
-  return token;
-}
 
 std::string ExchangeKey(const records::Record& r) {
   return r.inquirer + '\n' + r.request_id;
@@ -132,7 +119,7 @@ void RecordAccess::OnRecordQuery(const std::string& asker, const v1::Envelope& e
     return Refuse(asker, envelope, "records_pull",
                   "only the oversight commission may pull records");
   }
-  Result<v1::RecordPage> page = Pull(q);
+  Result<v1::RecordPage> page = q.has_from_sequence() ? SequencePull(q) : Pull(q);
   if (!page.ok()) return SendError(asker, request_id, page.status());
   // Every page is recorded with the sequences it released (a page token is only a
   // position, so each page is its own access).
@@ -142,8 +129,10 @@ void RecordAccess::OnRecordQuery(const std::string& asker, const v1::Envelope& e
                                    : "sequences " + std::to_string(p.records(0).sequence()) + "-" +
                                          std::to_string(p.records(p.records_size() - 1).sequence());
   Audit(asker, "records_pull", q.agency_code(),
-        std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()), "ok: " + released,
-        request_id);
+        q.has_from_sequence()
+            ? "from sequence " + std::to_string(q.from_sequence())
+            : std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()),
+        "ok: " + released, request_id);
   *reply.mutable_record_page() = std::move(*page);
   env_->SendAfterCommit(asker, std::move(reply));
 }
@@ -332,84 +321,6 @@ Result<v1::RecordPage> RecordAccess::PersonRecords(std::span<const uint8_t> reco
     if (r.sequence >= proof->head.tree_size) continue;
     IPN_RETURN_IF_ERROR(AddView(r, true, proof->head.tree_size, out.add_records()));
   }
-  return out;
-}
-
-Result<v1::RecordPage> RecordAccess::Pull(const v1::RecordQuery& query) {
-  proof_cache_.nodes.clear();
-  const int64_t from = query.from_unix_us();
-  const int64_t to = query.to_unix_us();
-  if (from >= to) return Status::InvalidArgument("the time range is empty (from >= to)");
-  uint32_t page_size = query.page_size() == 0 ? kDefaultPullPage : query.page_size();
-  if (page_size > kMaxPullPage) {
-    return Status::InvalidArgument("page_size must be at most " + std::to_string(kMaxPullPage));
-  }
-
-  // The head this pull's proofs lead to, and where this page starts.
-  records::SignedTreeHead head;
-  uint64_t next = 0;
-  const bool first_page = query.page_token().empty();
-  if (first_page) {
-    Result<records::SignedTreeHead> signed_head = store_->SignTreeHead();
-    if (!signed_head.ok()) return signed_head.status();
-    head = *signed_head;
-    bool found = false;
-    Status s = store_->Pull(from, to, "", [&](const records::Record& r) {
-      if (r.sequence >= head.tree_size) return true;
-      next = r.sequence;
-      found = true;
-      return false;
-    });
-    if (!s.ok()) return s;
-    if (!found) next = head.tree_size;  // nothing in the range
-  } else {
-    const std::string& t = query.page_token();
-    if (t.size() != 24) return Status::InvalidArgument("malformed page token");
-    const uint64_t size = GetBigEndian64(t.data());
-    const int64_t stamp = static_cast<int64_t>(GetBigEndian64(t.data() + 8));
-    next = GetBigEndian64(t.data() + 16);
-    Result<std::vector<records::SignedTreeHead>> heads = store_->TreeHeads();
-    if (!heads.ok()) return heads.status();
-    bool known = false;
-    for (const records::SignedTreeHead& h : *heads) {
-      if (h.tree_size == size && h.timestamp_us == stamp) {
-        head = h;
-        known = true;
-      }
-    }
-    if (!known) return Status::InvalidArgument("the page token names no signed head");
-    next = std::max(next, store_->FirstRetained());  // nothing to read among purged ones
-  }
-
-  v1::RecordPage out;
-  ToView(head, out.mutable_tree_head());
-  if (first_page && next > store_->FirstRetained() && next < head.tree_size) {
-    Result<records::Record> before = store_->Get(next - 1);
-    if (before.ok())
-      IPN_RETURN_IF_ERROR(AddView(*before, true, head.tree_size, out.mutable_before()));
-  }
-  // Sequence order; a record the store cannot produce (deleted, unreadable) is skipped
-  // and shows as a gap to the verifier.
-  uint64_t seq = next;
-  bool ended = false;
-  size_t page_bytes = 0;
-  for (; seq < head.tree_size && static_cast<uint32_t>(out.records_size()) < page_size &&
-         page_bytes < limits::kMaxPullPageBytes;
-       ++seq) {
-    Result<records::Record> r = store_->Get(seq);
-    if (!r.ok()) continue;
-    if (r->time_unix_us >= to) {
-      IPN_RETURN_IF_ERROR(AddView(*r, true, head.tree_size, out.mutable_after()));
-      ended = true;
-      break;
-    }
-    v1::ProvisionRecordView* view = out.add_records();
-    IPN_RETURN_IF_ERROR(AddView(*r, true, head.tree_size, view));
-    view->set_matches_filter(query.agency_code().empty() || r->inquirer == query.agency_code() ||
-                             r->provider == query.agency_code());
-    page_bytes += view->ByteSizeLong();
-  }
-  if (!ended && seq < head.tree_size) out.set_next_page_token(EncodePullToken(head, seq));
   return out;
 }
 

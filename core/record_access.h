@@ -53,6 +53,10 @@ class RecordAccess {
   // (exclusive), in sequence order, each with its record symbol and inclusion proof in
   // the page's tree head (signed when the pull starts; later pages reuse its size).
   Result<v1::RecordPage> Pull(const v1::RecordQuery& query);
+  // One page of the records from query.from_sequence to the head signed when the pull
+  // started, in log order, with record symbols but no proofs (the desk's incremental pull:
+  // it verifies the page against the head by extending its own compact range).
+  Result<v1::RecordPage> SequencePull(const v1::RecordQuery& query);
 
   // A freshly signed head (new_size 0) or the stored head of new_size records and, when
   // 0 < old_size <= its size, the consistency proof from old_size to it.
@@ -77,6 +81,9 @@ class RecordAccess {
       std::span<const uint8_t, 32> record_symbol) const;
   Status AddView(const records::Record& r, bool with_proofs, uint64_t tree_size,
                  v1::ProvisionRecordView* view) const;
+  static Result<uint32_t> PageSize(const v1::RecordQuery& query);
+  // The head a page token names (one this store signed) and, in `next`, where to go on.
+  Result<records::SignedTreeHead> HeadOfPullToken(const std::string& token, uint64_t* next) const;
 
   records::RecordStore* store_;
   const symbol::SymbolService* symbols_;

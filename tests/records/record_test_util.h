@@ -67,6 +67,7 @@ struct RawDb {
   rocksdb::ColumnFamilyHandle* tree() { return handles[4]; }
   rocksdb::ColumnFamilyHandle* heads() { return handles[5]; }
   ~RawDb() {
+    if (!db) return;  // the open failed
     for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
     db->Close();
   }
