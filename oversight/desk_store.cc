@@ -27,6 +27,7 @@ constexpr char kHeadKey[] = "m/head";
 constexpr char kRangeKey[] = "m/range";
 constexpr char kRecordAd[] = "ipn-desk/record/v1";
 constexpr size_t kMaxReasonBytes = 64;
+constexpr uint64_t kMaxFindings = 100'000;  // refused heads recorded, in all
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
@@ -350,15 +351,24 @@ class DeskStoreImpl final : public DeskStore {
   }
 
   Status Refuse(int64_t now, uint64_t head_size, const char* kind, const std::string& detail) {
-    rocksdb::WriteBatch batch;
-    std::string v = U64(static_cast<uint64_t>(now)) + U64(head_size) + kind;
-    v.push_back('\0');
-    v += detail;
-    batch.Put(SeqKey('f', findings_), v);
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    Status written = FromRocks(db_->Write(sync, &batch), "finding");
-    if (written.ok()) ++findings_;
+    // A desk polling a core that keeps lying would refuse the same head every round: one
+    // finding per (kind, head size) in a row, and at most kMaxFindings in all.
+    const std::string what = std::string(kind) + "/" + std::to_string(head_size);
+    Status written = Status::Ok();
+    if (what != last_finding_ && findings_ < kMaxFindings) {
+      rocksdb::WriteBatch batch;
+      std::string v = U64(static_cast<uint64_t>(now)) + U64(head_size) + kind;
+      v.push_back('\0');
+      v += detail;
+      batch.Put(SeqKey('f', findings_), v);
+      rocksdb::WriteOptions sync;
+      sync.sync = true;
+      written = FromRocks(db_->Write(sync, &batch), "finding");
+      if (written.ok()) {
+        ++findings_;
+        last_finding_ = what;
+      }
+    }
     Status dropped = DropStagedLocked();
     if (!written.ok()) return written;
     if (!dropped.ok()) return dropped;
@@ -401,6 +411,7 @@ class DeskStoreImpl final : public DeskStore {
   records::CompactRange pending_;                    // at size_ + staged
   std::unordered_map<std::string, uint64_t> delta_;  // counts the staged records add
   uint64_t heads_ = 0, findings_ = 0;
+  std::string last_finding_;  // "kind/head size" of the last one recorded since opening
 };
 
 }  // namespace

@@ -103,6 +103,8 @@ class DeskStore {
   virtual Result<std::vector<records::Record>> Range(uint64_t begin, uint64_t end,
                                                      size_t limit) const = 0;
   virtual Result<std::vector<CommittedHead>> Heads() const = 0;
+  // Refused heads, in order: the same refusal repeated (same kind and head size, as a
+  // desk polling a lying core meets it every round) is recorded once; at most 100,000.
   virtual Result<std::vector<DeskFinding>> Findings() const = 0;
 };
 
