@@ -1,22 +1,27 @@
 // DeskStore over RocksDB: one database, keys by prefix.
 //   m/size  m/head  m/range      the visible size, its head, the compact range at that size
 //   r/<seq>                      a sealed record (visible below m/size; staged above it)
-//   c/M/<month>\0… c/D/<day>\0…  counts (u64 little-endian), key = period, inquirer,
-//                                business, item, event code, reason, each ended by \0
+//   column family "counts"       the counts the views read (oversight/desk_counts.h)
 //   h/<n>  f/<n>                 committed heads and findings, in order
 #include "oversight/desk_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <sodium.h>
 
+#include <array>
+#include <atomic>
+#include <climits>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <unordered_map>
 
 #include "common/big_endian.h"
 #include "common/civil_time.h"
+#include "oversight/desk_counts.h"
 #include "records/merkle.h"
 
 namespace ipn::oversight {
@@ -26,7 +31,6 @@ constexpr char kSizeKey[] = "m/size";
 constexpr char kHeadKey[] = "m/head";
 constexpr char kRangeKey[] = "m/range";
 constexpr char kRecordAd[] = "ipn-desk/record/v1";
-constexpr size_t kMaxReasonBytes = 64;
 constexpr uint64_t kMaxFindings = 100'000;  // refused heads recorded, in all
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
@@ -62,40 +66,6 @@ std::string Ad(uint64_t sequence) {
   return kRecordAd + U64(sequence);
 }
 
-// The counts' key after "c/M/" or "c/D/".
-std::string CountKey(const std::string& period, const records::Record& r) {
-  std::string k = period;
-  for (const std::string* part : {&r.inquirer, &r.business, &r.item}) {
-    k.push_back('\0');
-    k += *part;
-  }
-  k.push_back('\0');
-  k.push_back(static_cast<char>('A' + static_cast<int>(r.event)));
-  k.push_back('\0');
-  if (r.event == records::Event::kInquiryRefused) k += r.outcome.substr(0, kMaxReasonBytes);
-  return k;
-}
-
-std::optional<VolumeRow> ParseCountKey(std::string_view k, std::string_view value) {
-  std::vector<std::string_view> parts;
-  for (size_t at = 0;;) {
-    const size_t nul = k.find('\0', at);
-    parts.push_back(k.substr(at, nul == std::string_view::npos ? k.npos : nul - at));
-    if (nul == std::string_view::npos) break;
-    at = nul + 1;
-  }
-  if (parts.size() != 6 || parts[4].size() != 1 || value.size() != 8) return std::nullopt;
-  VolumeRow row;
-  row.period = parts[0];
-  row.inquirer = parts[1];
-  row.business = parts[2];
-  row.item = parts[3];
-  row.event = static_cast<records::Event>(parts[4][0] - 'A');
-  row.reason = parts[5];
-  row.count = GetBigEndian64(value.data());
-  return row;
-}
-
 Status FromRocks(const rocksdb::Status& s, const char* what) {
   if (s.ok()) return Status::Ok();
   return Status::IoError(std::string("desk store: ") + what + ": " + s.ToString());
@@ -105,6 +75,7 @@ class DeskStoreImpl final : public DeskStore {
  public:
   explicit DeskStoreImpl(DeskStoreOptions o) : options_(std::move(o)) {}
   ~DeskStoreImpl() override {
+    counts_.reset();
     if (db_) db_->Close();
   }
 
@@ -115,14 +86,26 @@ class DeskStoreImpl final : public DeskStore {
     std::error_code ec;
     std::filesystem::create_directories(options_.dir, ec);
     if (ec) return Status::IoError("desk store: cannot create " + options_.dir);
-    rocksdb::Options o;
+    rocksdb::DBOptions o;
     o.create_if_missing = true;
-    o.compression = rocksdb::kNoCompression;  // sealed records do not compress
-    o.write_buffer_size = 64 << 20;
+    o.create_missing_column_families = true;
     o.max_background_jobs = 2;
+    rocksdb::ColumnFamilyOptions records_cf;
+    records_cf.compression = rocksdb::kNoCompression;  // sealed records do not compress
+    records_cf.write_buffer_size = 64 << 20;
+    rocksdb::ColumnFamilyOptions counts_cf;
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = rocksdb::NewLRUCache(64 << 20);  // a year's counts: ~20 MB
+    counts_cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+    std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+        {rocksdb::kDefaultColumnFamilyName, records_cf}, {"counts", counts_cf}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    IPN_RETURN_IF_ERROR(FromRocks(rocksdb::DB::Open(o, options_.dir, &raw), "open"));
+    IPN_RETURN_IF_ERROR(
+        FromRocks(rocksdb::DB::Open(o, options_.dir, families, &handles, &raw), "open"));
     db_.reset(raw);
+    counts_.reset(handles[1]);
+    delete handles[0];  // the default family's handle is the DB's own
     std::string v;
     rocksdb::Status s = db_->Get({}, kSizeKey, &v);
     if (s.ok()) {
@@ -145,7 +128,11 @@ class DeskStoreImpl final : public DeskStore {
     heads_ = CountPrefix('h');
     findings_ = CountPrefix('f');
     // Records staged before a restart were never committed: a pull starts again.
-    return DropStaged();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
+    it->Seek(SeqKey('r', size_));
+    if (it->Valid() && it->key().size() == 10 && it->key()[0] == 'r') return DropStaged();
+    pending_ = range_;
+    return FromRocks(it->status(), "open");
   }
 
   uint64_t size() const override {
@@ -175,21 +162,35 @@ class DeskStoreImpl final : public DeskStore {
                                        " staged where " + std::to_string(next + i) + " comes next");
       }
     }
+    // Computed aside and taken only once the write succeeded.
+    records::CompactRange range = pending_;
+    std::unordered_map<std::string, uint64_t> delta;
     rocksdb::WriteBatch batch;
-    std::string sealed;
+    std::string sealed, key;
+    // One random draw per page: each record's nonce is it and the record's sequence.
+    std::array<uint8_t, kNonceBytes> nonce{};
+    randombytes_buf(nonce.data(), kNonceBytes - 8);
     for (const records::Record& r : page) {
       const std::string leaf = records::EncodeLeaf(r);
-      pending_.AppendLeaf(
+      range.AppendLeaf(
           records::LeafHash({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}));
-      Seal(r.sequence, leaf, &sealed);
+      PutBigEndian64(r.sequence, nonce.data() + kNonceBytes - 8);
+      Seal(r.sequence, nonce, leaf, &sealed);
       batch.Put(SeqKey('r', r.sequence), sealed);
-      const DayTime jst = JstDayTime(r.time_unix_us);
-      const CivilDate date = CivilFromDays(jst.day);
-      ++delta_["c/M/" + CountKey(FormatMonth(date), r)];
-      ++delta_["c/D/" + CountKey(FormatDate(date), r)];
+      const int64_t day = JstDayTime(r.time_unix_us).day;
+      if (day != cached_day_) {  // records come in time order: the names change rarely
+        const CivilDate date = CivilFromDays(day);
+        cached_day_ = day;
+        cached_month_ = FormatMonth(date);
+        cached_date_ = FormatDate(date);
+      }
+      desk::AddCounts(r, cached_month_, cached_date_, &delta, &key);
     }
     // Not synced: the commit's synced write makes the WAL durable up to it.
-    return FromRocks(db_->Write({}, &batch), "stage");
+    IPN_RETURN_IF_ERROR(FromRocks(db_->Write({}, &batch), "stage"));
+    pending_ = std::move(range);
+    for (const auto& [k, n] : delta) delta_[k] += n;
+    return Status::Ok();
   }
 
   Status Commit(const records::SignedTreeHead& head, int64_t now_unix_us) override {
@@ -211,12 +212,22 @@ class DeskStoreImpl final : public DeskStore {
                         ", or the log before them: a record was altered, removed, inserted "
                         "or reordered, or the log was rewritten");
     }
+    // Read back and written whole (not merged): a view then reads one value per key, never
+    // a chain of operands (measured: merged counts made a year's daily view slower).
     rocksdb::WriteBatch batch;
+    std::vector<rocksdb::Slice> keys;
+    keys.reserve(delta_.size());
+    for (const auto& entry : delta_) keys.emplace_back(entry.first);
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> got(keys.size());
+    db_->MultiGet({}, counts_.get(), keys.size(), keys.data(), values.data(), got.data());
+    size_t i = 0;
     for (const auto& [key, add] : delta_) {
-      std::string v;
-      rocksdb::Status s = db_->Get({}, key, &v);
-      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "count");
-      batch.Put(key, U64((v.size() == 8 ? GetBigEndian64(v.data()) : 0) + add));
+      if (!got[i].ok() && !got[i].IsNotFound()) return FromRocks(got[i], "count");
+      const uint64_t before =
+          got[i].ok() && values[i].size() == 8 ? GetBigEndian64(values[i].data()) : 0;
+      batch.Put(counts_.get(), key, U64(before + add));
+      ++i;
     }
     batch.Put(kSizeKey, U64(pending_.size()));
     batch.Put(kHeadKey, records::EncodeTreeHead(head));
@@ -240,20 +251,10 @@ class DeskStoreImpl final : public DeskStore {
   }
 
   Result<std::vector<VolumeRow>> Volumes(const VolumeQuery& q) const override {
-    const std::string prefix = q.granularity == Granularity::kMonth ? "c/M/" : "c/D/";
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator({}));
-    std::vector<VolumeRow> rows;
-    const std::string end = prefix + q.to + (q.to.empty() ? "\xff" : "\x01");
-    for (it->Seek(prefix + q.from); it->Valid(); it->Next()) {
-      const rocksdb::Slice k = it->key();
-      if (!k.starts_with(prefix) || k.compare(end) >= 0) break;
-      std::optional<VolumeRow> row =
-          ParseCountKey(std::string_view(k.data() + 4, k.size() - 4), it->value().ToStringView());
-      if (!row) return Status::Corruption("desk store: a malformed count");
-      if (!q.inquirer.empty() && row->inquirer != q.inquirer) continue;
-      rows.push_back(std::move(*row));
-    }
-    IPN_RETURN_IF_ERROR(FromRocks(it->status(), "volumes"));
+    Result<std::vector<VolumeRow>> rows =
+        desk::ReadVolumes(db_.get(), counts_.get(), q, last_rows_.load());
+    // As many as the last view next time: few reallocations.
+    if (rows.ok()) last_rows_.store(std::min<size_t>(rows->size(), 1 << 20));
     return rows;
   }
 
@@ -319,10 +320,11 @@ class DeskStoreImpl final : public DeskStore {
   }
 
  private:
-  void Seal(uint64_t sequence, const std::string& leaf, std::string* out) const {
+  void Seal(uint64_t sequence, const std::array<uint8_t, kNonceBytes>& nonce,
+            const std::string& leaf, std::string* out) const {
     out->resize(kNonceBytes + leaf.size() + kTagBytes);
     auto* bytes = reinterpret_cast<uint8_t*>(out->data());
-    randombytes_buf(bytes, kNonceBytes);
+    std::memcpy(bytes, nonce.data(), kNonceBytes);
     const std::string ad = Ad(sequence);
     crypto_aead_xchacha20poly1305_ietf_encrypt(
         bytes + kNonceBytes, nullptr, reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size(),
@@ -404,6 +406,7 @@ class DeskStoreImpl final : public DeskStore {
 
   const DeskStoreOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<rocksdb::ColumnFamilyHandle> counts_;
   mutable std::mutex mu_;
   uint64_t size_ = 0;  // visible
   std::optional<records::SignedTreeHead> head_;
@@ -412,6 +415,9 @@ class DeskStoreImpl final : public DeskStore {
   std::unordered_map<std::string, uint64_t> delta_;  // counts the staged records add
   uint64_t heads_ = 0, findings_ = 0;
   std::string last_finding_;  // "kind/head size" of the last one recorded since opening
+  mutable std::atomic<size_t> last_rows_{0};  // rows of the last view
+  int64_t cached_day_ = INT64_MIN;  // the JST day of the last record staged, and its names
+  std::string cached_month_, cached_date_;
 };
 
 }  // namespace

@@ -12,10 +12,11 @@
 // its head as they were, records the finding (Findings()) and returns Corruption naming the
 // head. Nothing is ever half-visible: a commit is one RocksDB write.
 //
-// At rest: every record is sealed with XChaCha20-Poly1305 under the desk's data key (a
-// random nonce each; the sequence as associated data, so a sealed record cannot be moved
-// to another place). Counts are plain — they are what the desk shows — and name agencies,
-// businesses, items and outcomes, never a person.
+// At rest: every record is sealed with XChaCha20-Poly1305 under the desk's data key (its
+// nonce: a random 128-bit prefix per page and the record's sequence; the sequence is also
+// associated data, so a sealed record cannot be moved to another place). Counts are plain
+// — they are what the desk shows — and name agencies, businesses, items and outcomes,
+// never a person.
 #pragma once
 
 #include <cstdint>
@@ -53,12 +54,17 @@ struct VolumeRow {
 
 enum class Granularity { kMonth, kDay };
 
+// What a view adds up by, besides the period: every field (kNone: the rows as kept), or
+// one of them — the others are then empty in its rows (kEvent keeps refusals' reasons).
+enum class GroupBy { kNone, kInquirer, kBusiness, kItem, kEvent };
+
 // A view's filter: periods [from, to] inclusive ("YYYY-MM" for months, "YYYY-MM-DD" for
 // days; empty = open), and optionally one inquirer.
 struct VolumeQuery {
   Granularity granularity = Granularity::kMonth;
   std::string from, to;
   std::string inquirer;  // empty: every inquirer
+  GroupBy group_by = GroupBy::kNone;
 };
 
 // A head the desk committed, with when it did.

@@ -646,21 +646,31 @@ bool RunQueries(const Options& o, const Keys& keys, nlohmann::json* out) {
   const std::unique_ptr<DeskStore>& store = *opened;
   using ipn::oversight::Granularity;
 
+  using ipn::oversight::GroupBy;
+  // The views the desk's page draws (`target`: counted in desk_query_p99_ms), and the whole
+  // year's rows as kept, for reference: ~250,000 rows no chart asks for.
   struct Kind {
     const char* name;
     Granularity granularity;
     bool one_inquirer;
+    GroupBy group_by;
+    bool target;
   };
-  const Kind kinds[] = {{"year_monthly_all", Granularity::kMonth, false},
-                        {"year_daily_all", Granularity::kDay, false},
-                        {"year_daily_one", Granularity::kDay, true}};
+  const Kind kinds[] = {
+      {"year_monthly_all", Granularity::kMonth, false, GroupBy::kNone, true},
+      {"year_daily_by_inquirer", Granularity::kDay, false, GroupBy::kInquirer, true},
+      {"year_daily_by_event", Granularity::kDay, false, GroupBy::kEvent, true},
+      {"year_daily_one_by_business", Granularity::kDay, true, GroupBy::kBusiness, true},
+      {"year_daily_one", Granularity::kDay, true, GroupBy::kNone, true},
+      {"year_daily_all", Granularity::kDay, false, GroupBy::kNone, false}};
   double worst_p99 = 0;
   for (const Kind& kind : kinds) {
     std::vector<double> ms;
     size_t max_rows = 0;
     for (int i = 0; i < o.warmup + o.queries; ++i) {
-      const auto q =
+      auto q =
           YearQuery(kind.granularity, kind.one_inquirer ? kInquirers[i % kInquirerCount].code : "");
+      q.group_by = kind.group_by;
       const Clock::time_point start = Clock::now();
       auto rows = store->Volumes(q);
       const Clock::time_point end = Clock::now();
@@ -669,12 +679,14 @@ bool RunQueries(const Options& o, const Keys& keys, nlohmann::json* out) {
       max_rows = std::max(max_rows, rows->size());
     }
     const double p99 = Percentile(ms, 0.99);
-    worst_p99 = std::max(worst_p99, p99);
+    if (kind.target) worst_p99 = std::max(worst_p99, p99);
     (*out)[std::string("desk_query_") + kind.name + "_p50_ms"] = Percentile(ms, 0.5);
     (*out)[std::string("desk_query_") + kind.name + "_p99_ms"] = p99;
     std::fprintf(stderr, "ipn_bench_oversight: %s p50 %.2f ms p99 %.2f ms (%zu rows max)\n",
                  kind.name, Percentile(ms, 0.5), p99, max_rows);
-    if (kind.one_inquirer) (*out)["desk_rows_year_daily_one_max"] = max_rows;
+    if (kind.one_inquirer && kind.group_by == GroupBy::kNone) {
+      (*out)["desk_rows_year_daily_one_max"] = max_rows;
+    }
   }
   (*out)["desk_query_p99_ms"] = worst_p99;
   (*out)["desk_query_records"] = n;

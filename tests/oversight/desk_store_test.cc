@@ -177,6 +177,40 @@ TEST_F(DeskStoreTest, FiltersByPeriodAndInquirer) {
             }));
 }
 
+TEST_F(DeskStoreTest, GroupedViewsAddUpByTheirOneField) {
+  auto desk = OpenStore();
+  const std::vector<Record> log = Log(0, 1000);
+  StageAll(*desk, log);
+  ASSERT_TRUE(desk->Commit(HeadOf(log, keys_), 5).ok());
+  for (GroupBy by : {GroupBy::kInquirer, GroupBy::kBusiness, GroupBy::kItem, GroupBy::kEvent}) {
+    std::map<std::string, uint64_t> expected, got;
+    auto key = [by](const std::string& period, const std::string& inquirer,
+                    const std::string& business, const std::string& item, Event e,
+                    const std::string& reason) {
+      switch (by) {
+        case GroupBy::kInquirer: return period + "|" + inquirer;
+        case GroupBy::kBusiness: return period + "|" + business;
+        case GroupBy::kItem: return period + "|" + item;
+        default: return period + "|" + records::EventName(e) + "|" + reason;
+      }
+    };
+    for (const Record& r : log) {
+      expected[key(JstDateOf(r.time_unix_us), r.inquirer, r.business, r.item, r.event,
+                   r.outcome)]++;
+    }
+    auto rows = desk->Volumes({Granularity::kDay, "", "", "", by});
+    ASSERT_TRUE(rows.ok());
+    for (const VolumeRow& v : *rows) {
+      got[key(v.period, v.inquirer, v.business, v.item, v.event, v.reason)] += v.count;
+      // Only the grouped field is named.
+      EXPECT_EQ(v.inquirer.empty(), by != GroupBy::kInquirer);
+      EXPECT_EQ(v.business.empty(), by != GroupBy::kBusiness);
+    }
+    EXPECT_EQ(got, expected) << static_cast<int>(by);
+    EXPECT_EQ(rows->size(), expected.size());  // one row per period and group
+  }
+}
+
 TEST_F(DeskStoreTest, IncrementalHeadsExtendTheSameLog) {
   auto desk = OpenStore();
   const std::vector<Record> log = Log(0, 600);
