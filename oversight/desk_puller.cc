@@ -48,16 +48,18 @@ Result<PullRound> PullOnce(RecordSource& source, DeskStore& desk, int64_t now_un
     }
     if (s.ok()) {
       s = StagePage(*page, desk);
-      // A record missing from the core's pages (a gap, or one out of order): the head
-      // cannot cover what was staged, so the commit refuses it and records the finding.
+      // A record missing from the core's pages (a gap, one out of order, or one that cannot
+      // be read): the head cannot cover what was staged, so the commit refuses it and
+      // records the finding. (The staging bound is ResourceExhausted: no finding.)
       if (!s.ok() && s.code() == Status::Code::kInvalidArgument) {
         Status refused = desk.Commit(*page_head, now_unix_us);
         return refused.ok() ? s : refused.WithContext(s.message());
       }
     }
     if (!s.ok()) {
+      const uint64_t at = start + desk.staged();
       (void)desk.DropStaged();
-      return s.WithContext("pulling from sequence " + std::to_string(start + desk.staged()));
+      return s.WithContext("pulling at sequence " + std::to_string(at));
     }
     head = *page_head;
     if (options.progress) options.progress(desk.staged(), head->tree_size - start);

@@ -15,7 +15,6 @@
 #include <climits>
 #include <cstring>
 #include <filesystem>
-#include <map>
 #include <mutex>
 #include <unordered_map>
 
@@ -152,9 +151,9 @@ class DeskStoreImpl final : public DeskStore {
     std::lock_guard lock(mu_);
     const uint64_t next = pending_.size();
     if (page.size() > options_.max_staged_records - (next - size_)) {
-      return Status::InvalidArgument("desk store: more than " +
-                                     std::to_string(options_.max_staged_records) +
-                                     " records staged without a head");
+      return Status::ResourceExhausted("desk store: more than " +
+                                       std::to_string(options_.max_staged_records) +
+                                       " records staged without a head");
     }
     for (size_t i = 0; i < page.size(); ++i) {
       if (page[i].sequence != next + i) {

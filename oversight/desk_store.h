@@ -93,7 +93,8 @@ class DeskStore {
   virtual uint64_t staged() const = 0;
 
   // Appends a page of records whose sequences continue exactly from size() + staged().
-  // InvalidArgument (nothing staged) when they do not, or over max_staged_records.
+  // InvalidArgument (nothing staged) when they do not; ResourceExhausted (nothing staged)
+  // over max_staged_records.
   virtual Status Stage(std::span<const records::Record> page) = 0;
   // Verifies `head` against everything staged and, when it holds, makes it visible (see
   // the file comment). `now_unix_us` stamps the head's entry or the finding.

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <functional>
 #include <map>
 
 #include "core/record_access.h"
@@ -85,25 +86,35 @@ class DeskPullTest : public ::testing::Test {
     return m;
   }
 
-  // An insider holding the records' encryption key rewrites record `seq` in the store
-  // (closed meanwhile: RocksDB admits one process).
-  void Rewrite(uint64_t seq) {
+  // Changes the core's store as an insider would, with it closed meanwhile (RocksDB admits
+  // one process); it is open again afterwards, whatever happened.
+  void Tamper(const std::function<void(records::testing::RawDb&)>& change) {
     store_.reset();
-    auto raw = OpenRaw(dir_.Sub("records"));
-    ASSERT_TRUE(raw);
-    Record changed = appended_[seq];
-    changed.outcome = "NO_SUCH_LINK";
-    std::string body;
-    records::AppendBody(changed, body);
-    std::vector<std::pair<uint32_t, SecretBytes>> ks;
-    ks.emplace_back(1, keys_.encryption_key.Clone());
-    records::RecordCipher cipher = std::move(records::RecordCipher::Create(std::move(ks))).value();
-    const std::string sealed = cipher.Seal(seq, changed.time_unix_us, changed.record_symbol, body);
-    rocksdb::WriteBatch b;
-    b.Put(raw->records(), records::SequenceKey(seq), sealed);
-    ASSERT_TRUE(raw->db->Write(rocksdb::WriteOptions(), &b).ok());
-    raw.reset();
+    if (auto raw = OpenRaw(dir_.Sub("records"))) {
+      change(*raw);
+    } else {
+      ADD_FAILURE() << "cannot open the store's RocksDB";
+    }
     OpenStore();
+  }
+
+  // An insider holding the records' encryption key rewrites record `seq`.
+  void Rewrite(uint64_t seq) {
+    Tamper([&](records::testing::RawDb& raw) {
+      Record changed = appended_[seq];
+      changed.outcome = "NO_SUCH_LINK";
+      std::string body;
+      records::AppendBody(changed, body);
+      std::vector<std::pair<uint32_t, SecretBytes>> ks;
+      ks.emplace_back(1, keys_.encryption_key.Clone());
+      records::RecordCipher cipher =
+          std::move(records::RecordCipher::Create(std::move(ks))).value();
+      const std::string sealed =
+          cipher.Seal(seq, changed.time_unix_us, changed.record_symbol, body);
+      rocksdb::WriteBatch b;
+      b.Put(raw.records(), records::SequenceKey(seq), sealed);
+      ASSERT_TRUE(raw.db->Write(rocksdb::WriteOptions(), &b).ok());
+    });
   }
 
   ipn::testing::TempDir dir_;
@@ -183,14 +194,10 @@ TEST_F(DeskPullTest, ARecordDeletedFromTheCoresStoreIsAGapRefusedWithAFinding) {
   o.page_size = 100;
   ASSERT_TRUE(PullOnce(source, *desk_, 1, o).ok());
   Append(300);
-  store_.reset();  // RocksDB admits one process
-  {
-    auto raw = OpenRaw(dir_.Sub("records"));
-    ASSERT_TRUE(raw);
+  Tamper([](records::testing::RawDb& raw) {
     ASSERT_TRUE(
-        raw->db->Delete(rocksdb::WriteOptions(), raw->records(), records::SequenceKey(777)).ok());
-  }
-  OpenStore();
+        raw.db->Delete(rocksdb::WriteOptions(), raw.records(), records::SequenceKey(777)).ok());
+  });
   AccessSource reopened(store_.get());
   Result<PullRound> round = PullOnce(reopened, *desk_, 5, o);
   ASSERT_FALSE(round.ok());

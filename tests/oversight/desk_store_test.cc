@@ -313,7 +313,7 @@ TEST_F(DeskStoreTest, PagesMustContinueTheLogAndStagingIsBounded) {
   EXPECT_EQ(desk->staged(), 100u);
   // Over the bound (150 without a head).
   EXPECT_EQ(desk->Stage(std::span<const Record>(log).subspan(100, 51)).code(),
-            Status::Code::kInvalidArgument);
+            Status::Code::kResourceExhausted);
   ASSERT_TRUE(desk->Stage(std::span<const Record>(log).subspan(100, 50)).ok());
   ASSERT_TRUE(desk->Commit(HeadOf({log.begin(), log.begin() + 150}, keys_), 1).ok());
   // A commit frees the bound.
