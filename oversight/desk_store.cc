@@ -3,6 +3,7 @@
 //   r/<seq>                      a sealed record (visible below m/size; staged above it)
 //   column family "counts"       the counts the views read (oversight/desk_counts.h)
 //   h/<n>  f/<n>                 committed heads and findings, in order
+//   n/<level><index>             perfect subtrees of 2^level >= 64 leaves, for the proofs
 #include "oversight/desk_store.h"
 
 #include <rocksdb/db.h>
@@ -33,11 +34,22 @@ constexpr char kRecordAd[] = "ipn-desk/record/v1";
 constexpr uint64_t kMaxFindings = 100'000;  // refused heads recorded, in all
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
+// Subtrees of at least 2^kNodeLevel leaves are kept as they are completed (one 32-byte
+// hash per 32 records in all), so a proof reads O(log n) of them and at most 2^kNodeLevel
+// records: never the whole copy.
+constexpr int kNodeLevel = 6;
 
 std::string SeqKey(char kind, uint64_t n) {
   std::string k = {kind, '/'};
   k.resize(10);
   PutBigEndian64(n, k.data() + 2);
+  return k;
+}
+
+std::string NodeKey(int level, uint64_t index) {
+  std::string k = {'n', '/', static_cast<char>(level)};
+  k.resize(11);
+  PutBigEndian64(index, k.data() + 3);
   return k;
 }
 
@@ -169,10 +181,20 @@ class DeskStoreImpl final : public DeskStore {
     // One random draw per page: each record's nonce is it and the record's sequence.
     std::array<uint8_t, kNonceBytes> nonce{};
     randombytes_buf(nonce.data(), kNonceBytes - 8);
+    // Written with the page; one a refused head left behind is rewritten when its records
+    // are staged again, before any proof can reach it (proofs read below size()).
+    const records::CompactRange::Emit keep_node = [&batch](int level, uint64_t index,
+                                                           const records::Hash& h) {
+      if (level >= kNodeLevel) {
+        batch.Put(NodeKey(level, index),
+                  rocksdb::Slice(reinterpret_cast<const char*>(h.data()), h.size()));
+      }
+    };
     for (const records::Record& r : page) {
       const std::string leaf = records::EncodeLeaf(r);
       range.AppendLeaf(
-          records::LeafHash({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}));
+          records::LeafHash({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}),
+          keep_node);
       PutBigEndian64(r.sequence, nonce.data() + kNonceBytes - 8);
       Seal(r.sequence, nonce, leaf, &sealed);
       batch.Put(SeqKey('r', r.sequence), sealed);
@@ -289,6 +311,16 @@ class DeskStoreImpl final : public DeskStore {
     return out;
   }
 
+  Result<std::vector<records::Hash>> InclusionProof(uint64_t sequence,
+                                                    uint64_t tree_size) const override {
+    if (tree_size > size() || sequence >= tree_size) {
+      return Status::InvalidArgument("desk store: no proof of record " + std::to_string(sequence) +
+                                     " in a tree of " + std::to_string(tree_size));
+    }
+    return records::BuildInclusionProof(
+        [this](int level, uint64_t index) { return Subtree(level, index); }, sequence, tree_size);
+  }
+
   Result<std::vector<CommittedHead>> Heads() const override {
     std::vector<CommittedHead> out;
     Status s = ForEach('h', [&](std::string_view v) -> Status {
@@ -349,6 +381,38 @@ class DeskStoreImpl final : public DeskStore {
     sodium_memzero(leaf.data(), leaf.size());
     if (!r.ok()) return r.status().WithContext("desk store: record " + std::to_string(sequence));
     return r;
+  }
+
+  // The hash of leaves [index << level, (index + 1) << level), all visible.
+  Result<records::Hash> Subtree(int level, uint64_t index) const {
+    if (level >= kNodeLevel) {
+      std::string v;
+      const rocksdb::Status s = db_->Get({}, NodeKey(level, index), &v);
+      if (s.ok() && v.size() == 32) {
+        records::Hash h;
+        std::memcpy(h.data(), v.data(), 32);
+        return h;
+      }
+      if (!s.ok() && !s.IsNotFound()) return FromRocks(s, "node");
+      if (level > kNodeLevel) {  // a copy from before nodes were kept: from the halves
+        Result<records::Hash> left = Subtree(level - 1, 2 * index);
+        if (!left.ok()) return left;
+        Result<records::Hash> right = Subtree(level - 1, 2 * index + 1);
+        if (!right.ok()) return right;
+        return records::NodeHash(*left, *right);
+      }
+    }
+    const uint64_t count = uint64_t{1} << level;
+    Result<std::vector<records::Record>> leaves = Range(index * count, (index + 1) * count, count);
+    if (!leaves.ok()) return leaves.status();
+    if (leaves->size() != count) return Status::NotFound("desk store: a subtree is not visible");
+    records::CompactRange range;
+    for (const records::Record& r : *leaves) {
+      const std::string leaf = records::EncodeLeaf(r);
+      range.AppendLeaf(
+          records::LeafHash({reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()}));
+    }
+    return range.Root();
   }
 
   Status Refuse(int64_t now, uint64_t head_size, const char* kind, const std::string& detail) {

@@ -28,6 +28,7 @@
 
 #include "common/secret.h"
 #include "common/status.h"
+#include "records/merkle.h"
 #include "records/record.h"
 #include "records/tree_head.h"
 
@@ -109,6 +110,11 @@ class DeskStore {
   // Visible records [begin, end) in log order, at most `limit`.
   virtual Result<std::vector<records::Record>> Range(uint64_t begin, uint64_t end,
                                                      size_t limit) const = 0;
+  // The RFC 9162 inclusion proof of visible record `sequence` in the tree of its first
+  // `tree_size` records (at most size(); a committed head's size for a proof that head's
+  // root checks). O(log n) stored subtrees and at most 64 records read.
+  virtual Result<std::vector<records::Hash>> InclusionProof(uint64_t sequence,
+                                                            uint64_t tree_size) const = 0;
   virtual Result<std::vector<CommittedHead>> Heads() const = 0;
   // Refused heads, in order: the same refusal repeated (same kind and head size, as a
   // desk polling a lying core meets it every round) is recorded once; at most 100,000.

@@ -1,5 +1,5 @@
 // Issue #16: the disclosure page's check of a person's history (`verifyHistory` in
-// portal/web/app.js) — proof size and verification time for a person with 20 and with
+// portal/web/verify.js) — proof size and verification time for a person with 20 and with
 // 2,000 exchanges, in a log of T = 10,000,000 records and a person map of P = 1,000,000
 // persons.
 //
@@ -12,9 +12,9 @@
 // of P random keys (21), random hashes, folded to person_root. A v2 head, a trust document,
 // the witness's cosignature and a policy bundle naming the records' agencies, business and
 // item are signed with Ed25519 (records/tree_head.h, portal/trust_document.h,
-// proto/ipn/v1/policy.proto, app.js's own encoders). verifyHistory must pass before
+// proto/ipn/v1/policy.proto, verify.js's own encoders). verifyHistory must pass before
 // anything is timed; then median of 5 runs in node (WebCrypto) and in headless Chromium
-// (app.js loaded into an empty page at http://localhost/, a secure context, via
+// (verify.js loaded into an empty page at http://localhost/, a secure context, via
 // page.route; timed inside the page with performance.now()).
 //
 //   node bench/portal/verify_bench.mjs        (prints one JSON object; each run's times,
@@ -27,8 +27,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const appJs = fs.readFileSync(path.join(repo, 'portal/web/app.js'), 'utf8');
-vm.runInThisContext(appJs, { filename: 'app.js' });  // no DOM: exports globalThis.ipnVerify
+const verifyJs = fs.readFileSync(path.join(repo, 'portal/web/verify.js'), 'utf8');
+vm.runInThisContext(verifyJs, { filename: 'verify.js' });  // exports globalThis.ipnVerify
 const V = globalThis.ipnVerify;
 
 const T = 10_000_000;      // records in the log
@@ -170,9 +170,8 @@ async function timeInChromium(browser, h) {
     route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>bench</title>' }));
   await page.goto('http://localhost/bench');  // localhost: a secure context, so WebCrypto is there
   await page.evaluate((roots) => { self.IPN_TRUST_ROOTS = roots; }, trustRoots);
-  // app.js exports ipnVerify first; its page half then stops on this page's missing elements.
   page.on('pageerror', () => {});
-  await page.addScriptTag({ content: appJs });
+  await page.addScriptTag({ content: verifyJs });  // defines self.ipnVerify
   await page.evaluate(([h, t, p]) => { self.benchInput = { h, t, p: Uint8Array.from(p) }; },
                       [h, trust, [...policyFile]]);
   const result = await page.evaluate(async (runs) => {

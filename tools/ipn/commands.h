@@ -30,6 +30,8 @@ void RegisterBackupCommand(CLI::App& app, Context& ctx);
 // Adds `ipn card link` to the card group (after RegisterCardCommand).
 void RegisterCardLinkCommand(CLI::App& app, Context& ctx);
 void RegisterTrustCommand(CLI::App& app, Context& ctx);
+// Adds `ipn oversight desk` and `desk-user` to the oversight group.
+void RegisterDeskCommand(CLI::App& app, Context& ctx);
 #endif
 
 }  // namespace ipn::cli

@@ -28,6 +28,7 @@ int RunMain(int argc, char** argv) {
   ipn::cli::RegisterBackupCommand(app, ctx);
   ipn::cli::RegisterCardLinkCommand(app, ctx);
   ipn::cli::RegisterTrustCommand(app, ctx);
+  ipn::cli::RegisterDeskCommand(app, ctx);
 #endif
 
   try {
