@@ -193,6 +193,10 @@
       kind_inconsistent: '整合しない（改ざん・書き換え）',
       kind_not_contiguous: '記録が連続していない',
       kind_too_many: '発見事項が多すぎる',
+      findingText_bad_signature: '記録数 {size} のヘッドは、委員会が信頼する記録署名鍵で署名されていません。',
+      findingText_inconsistent: '記録数 {size} のヘッドが、取得した記録またはそれ以前のログと一致しません。記録の改ざん・削除・挿入・並べ替え、またはログの書き換えのおそれがあります。',
+      findingText_not_contiguous: '記録数 {size} のヘッドが、検証して取得した記録の範囲とちょうど一致しません。',
+      findingText_too_many: '記録数 {size} のヘッド：検証前に保留できる記録数の上限を超えました。',
       noHeads: 'まだヘッドを採用していません。',
       feesHeading: '情報提供手数料の明細',
       feeQuarter: '四半期（例：2026Q3）',
@@ -1211,6 +1215,19 @@
     return `${fmtTime(a.from_us)} – ${to}`;
   }
 
+  // A finding in the page's language; the desk's own sentence beside it in Japanese.
+  function findingText(f) {
+    const box = el('span', { class: 'explanation' });
+    const key = `findingText_${f.kind}`;
+    if (state.lang === 'ja' && STRINGS.ja[key]) {
+      box.append(el('span', { text: t(key, { size: fmtNumber(f.head_size) }) }));
+      box.append(el('span', { class: 'original', lang: 'en', text: f.detail || '' }));
+    } else {
+      box.append(el('span', { lang: 'en', text: f.detail || '' }));
+    }
+    return box;
+  }
+
   function explanation(a) {
     const box = el('span', { class: 'explanation' });
     const key = `expl_${a.rule}`;
@@ -1410,7 +1427,7 @@
         findings.map((f) => ({ attrs: { class: 'finding', 'data-finding': '', 'data-kind': f.kind, 'data-head-size': f.head_size },
           cells: [{ content: fmtTime(f.found_us), th: true }, { content: fmtNumber(f.head_size) },
                   { content: STRINGS.ja[`kind_${f.kind}`] ? t(`kind_${f.kind}`) : f.kind },
-                  { content: el('span', { lang: 'en', text: f.detail || '' }) }] })),
+                  { content: findingText(f) }] })),
         { caption: t('findingsHeading'), cls: 'findings' }));
     }
     const hbox = $('heads-table');
