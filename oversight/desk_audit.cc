@@ -108,7 +108,7 @@ Status DeskAudit::Load() {
   }
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) return Status::IoError("cannot open the audit log " + path_);
-  if (::ftruncate(fd_, static_cast<off_t>(text.size())) != 0 || ::lseek(fd_, 0, SEEK_END) < 0) {
+  if (::ftruncate(fd_, static_cast<off_t>(text.size())) != 0) {
     return Status::IoError("cannot open the audit log " + path_ + " for appending");
   }
   bytes_ = text.size();
@@ -133,9 +133,12 @@ Status DeskAudit::Append(std::string_view who, std::string_view action, std::str
     return Status::ResourceExhausted("the desk's audit log is full (" + std::to_string(max_bytes_) +
                                      " bytes): archive it");
   }
+  // Written at the end of what is known good (pwrite: a write cut off by the truncate
+  // below leaves no file offset past it, so no hole opens before the next line).
   size_t done = 0;
   while (done < line.size()) {
-    const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+    const ssize_t n =
+        ::pwrite(fd_, line.data() + done, line.size() - done, static_cast<off_t>(bytes_ + done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       // Whatever was written is cut off again, so the file stays a valid chain.

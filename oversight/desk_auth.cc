@@ -151,12 +151,10 @@ bool DeskAuth::LockedLocked(const std::string& name, int64_t now) {
 }
 
 void DeskAuth::FailLocked(const std::string& name, int64_t now) {
-  if (failures_.size() >= kMaxTrackedNames && !failures_.contains(name)) {
-    std::erase_if(failures_, [&](const auto& f) { return now - f.second.first_us >= kLockoutUs; });
-    // Still full: a flood of names. The names tracked stay locked; the new one is not
-    // tracked, but every try still costs an Argon2id verification.
-    if (failures_.size() >= kMaxTrackedNames) return;
-  }
+  // Only accounts are tracked (a name that is none cannot be locked out of anything): the
+  // table is bounded by the accounts file, and no flood of made-up names can push a real
+  // account's failures out of it.
+  if (!accounts_.contains(name)) return;
   Failures& f = failures_[name];
   if (f.count == 0) f.first_us = now;
   ++f.count;
@@ -171,7 +169,7 @@ int64_t DeskAuth::LockedForSeconds(std::string_view name) {
 }
 
 bool DeskAuth::CodeMatchesLocked(Account& account, std::string_view code, int64_t now) {
-  if (code.size() != 6) return false;
+  if (code.size() != 6 || now < kTotpStepUs) return false;
   const uint64_t step = static_cast<uint64_t>(now / kTotpStepUs);
   bool matched = false;
   uint64_t matched_step = 0;
@@ -189,6 +187,8 @@ bool DeskAuth::CodeMatchesLocked(Account& account, std::string_view code, int64_
 
 Result<DeskSession> DeskAuth::LogIn(std::string_view name, std::string_view password,
                                     std::string_view code) {
+  // No account has such a name: refused at once (nothing learnt, no Argon2id to pay).
+  if (!ValidName(name)) return Status::PermissionDenied("wrong name, password or one-time code");
   const std::string n(name);
   std::unique_lock lock(mu_);
   const int64_t now = clock_->NowMicros();
@@ -199,6 +199,9 @@ Result<DeskSession> DeskAuth::LogIn(std::string_view name, std::string_view pass
   }
   auto it = accounts_.find(n);
   const std::string hash = it == accounts_.end() ? dummy_hash_ : it->second.password_hash;
+  // Counted as a failure before the check and forgiven on success, so that requests in
+  // parallel cannot each pass the lockout above while Argon2id runs.
+  FailLocked(n, now);
   // Argon2id takes tens of milliseconds: not under the lock.
   lock.unlock();
   const bool password_ok =
@@ -206,17 +209,14 @@ Result<DeskSession> DeskAuth::LogIn(std::string_view name, std::string_view pass
       crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
   lock.lock();
   const bool ok = password_ok && it != accounts_.end() && CodeMatchesLocked(it->second, code, now);
-  if (!ok) {
-    FailLocked(n, now);
-    return Status::PermissionDenied("wrong name, password or one-time code");
-  }
+  if (!ok) return Status::PermissionDenied("wrong name, password or one-time code");
   failures_.erase(n);
   if (sessions_.size() >= kMaxSessions) {
     std::erase_if(sessions_, [&](const auto& s) {
       return now - s.second.last_used_us >= kIdleUs || now - s.second.opened_us >= kSessionMaxUs;
     });
     if (sessions_.size() >= kMaxSessions) {
-      return Status::ResourceExhausted("too many sessions open at the desk");
+      return Status::Unavailable("too many sessions open at the desk");
     }
   }
   uint8_t halves[32];

@@ -31,7 +31,6 @@ inline constexpr int64_t kLockoutUs = 15 * 60'000'000LL;
 inline constexpr int64_t kIdleUs = 30 * 60'000'000LL;
 inline constexpr int64_t kSessionMaxUs = 12 * 3600'000'000LL;
 inline constexpr int64_t kTotpStepUs = 30'000'000;
-inline constexpr size_t kMaxTrackedNames = 10'000;
 inline constexpr size_t kMaxSessions = 1'000;
 
 struct Investigator {

@@ -120,6 +120,15 @@ Result<size_t> DeskCases::Merge(const std::vector<Anomaly>& found, int64_t now_u
       c.updated_us = now_us;
       ++added;
     }
+    // A closed case that grew is open again: what was closed is not what is there now.
+    if (!inserted && c.status == CaseStatus::kClosed && a.count > c.anomaly.count) {
+      c.status = CaseStatus::kOpen;
+      c.note += (c.note.empty() ? "" : "\n") + std::string("[reopened by the desk: ") +
+                std::to_string(a.count - c.anomaly.count) + " more records]";
+      if (c.note.size() > kMaxNoteBytes) c.note.erase(0, c.note.size() - kMaxNoteBytes);
+      c.updated_by = "desk";
+      c.updated_us = now_us;
+    }
     c.anomaly = a;
     if (c.anomaly.sequences.size() > kMaxCaseSequences) {
       c.anomaly.sequences.resize(kMaxCaseSequences);
@@ -147,6 +156,12 @@ std::vector<DeskCase> DeskCases::List(std::optional<CaseStatus> status) const {
     return a.id < b.id;
   });
   return out;
+}
+
+size_t DeskCases::Count(CaseStatus status) const {
+  std::lock_guard lock(mu_);
+  return static_cast<size_t>(std::count_if(
+      cases_.begin(), cases_.end(), [&](const auto& c) { return c.second.status == status; }));
 }
 
 Result<DeskCase> DeskCases::Get(std::string_view id) const {

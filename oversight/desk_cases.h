@@ -2,7 +2,8 @@
 // flag the rules raise (oversight/anomalies.h) becomes a case, open until someone puts it
 // under review or closes it with a note. When the rules run again over newer records, a
 // flag for the same rule, agency and window start is the same case: its numbers and
-// records are refreshed and its status and note kept. Kept in one JSON file, replaced
+// records are refreshed and its status and note kept (a closed case that grew is opened again,
+// its note saying so). Kept in one JSON file, replaced
 // atomically at every change. Thread-safe.
 #pragma once
 
@@ -47,6 +48,7 @@ class DeskCases {
   Result<size_t> Merge(const std::vector<Anomaly>& found, int64_t now_us);
   // Newest window first; only `status` when given.
   std::vector<DeskCase> List(std::optional<CaseStatus> status) const;
+  size_t Count(CaseStatus status) const;
   Result<DeskCase> Get(std::string_view id) const;
   // InvalidArgument: closing without a note, a note over kMaxNoteBytes. NotFound: no case.
   Result<DeskCase> SetStatus(std::string_view id, CaseStatus status, std::string_view note,

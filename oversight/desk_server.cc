@@ -16,6 +16,7 @@ namespace {
 constexpr size_t kHttpWorkers = 16;
 constexpr time_t kHttpTimeoutS = 5;
 constexpr size_t kDrillLimit = 2000;
+constexpr size_t kHeadsShown = 1000;  // the newest; the answer says how many there are
 constexpr char kCookie[] = "desk_session";
 
 void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
@@ -75,6 +76,7 @@ class DeskServer::Impl {
       std::function<void(const std::string& who, const httplib::Request&, httplib::Response&)>;
   void Route();
   void Assets();
+  bool HostAllowed(const httplib::Request& req) const;
   // A route that needs a session: the investigator, then the audit entry, then the view.
   void Authed(bool post, const std::string& pattern, const char* action, View view);
   void Login(const httplib::Request& req, httplib::Response& res);
@@ -148,13 +150,15 @@ void DeskServer::Impl::Assets() {
 void DeskServer::Impl::Authed(bool post, const std::string& pattern, const char* action,
                               View view) {
   auto handler = [this, post, action, view](const httplib::Request& req, httplib::Response& res) {
-    if (post && !IsJson(req)) {
-      return Error(res, 415, "bad_request", "a POST carries application/json");
-    }
+    if (!HostAllowed(req)) return Error(res, 421, "bad_request", "not this desk's address");
     Result<std::string> who =
         o_.auth->SessionOwner(req.get_header_value("X-Desk-Session"),
                               CookieValue(req.get_header_value("Cookie"), kCookie));
     if (!who.ok()) return Error(res, 401, "unauthenticated", "log in first");
+    if (post && !IsJson(req)) {
+      (void)o_.audit->Append(*who, "refused", req.path + ": not application/json");
+      return Error(res, 415, "bad_request", "a POST carries application/json");
+    }
     std::string detail = req.path;
     if (!req.params.empty()) {
       detail += "?";
@@ -227,7 +231,7 @@ void DeskServer::Impl::Route() {
            Result<std::vector<DeskFinding>> findings = o_.service->store().Findings();
            if (!heads.ok()) return StatusError(res, heads.status());
            if (!findings.ok()) return StatusError(res, findings.status());
-           Reply(res, 200, HeadsJson(*heads, *findings));
+           Reply(res, 200, HeadsJson(*heads, *findings, kHeadsShown));
          });
   Authed(false, "/api/fees", "view",
          [this](const std::string&, const httplib::Request& req, httplib::Response& res) {
@@ -239,7 +243,8 @@ void DeskServer::Impl::Route() {
          });
   Authed(true, "/api/pull", "pull",
          [this](const std::string&, const httplib::Request&, httplib::Response& res) {
-           Result<PullRound> round = o_.service->PullNow();
+           // Never waits behind a running pull (a long catch-up would hold every worker).
+           Result<PullRound> round = o_.service->PullNow(/*wait=*/false);
            if (!round.ok()) return StatusError(res, round.status());
            Reply(res, 200, {{"added", round->added}, {"head_size", round->head_size}});
          });
@@ -248,11 +253,38 @@ void DeskServer::Impl::Route() {
            Reply(res, 200, AuditJson(o_.audit->Recent(200)));
          });
   server_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) Error(res, res.status, "not_found", "no such page");
+    if (!res.body.empty()) return;
+    if (res.status == 404) return Error(res, 404, "not_found", "no such page");
+    if (res.status == 413) return Error(res, 413, "bad_request", "the request is too large");
+    if (res.status < 500) return Error(res, res.status, "bad_request", "a malformed request");
+    Error(res, res.status, "unavailable", "the desk could not answer");
   });
+  // An exception's text is not sent to the browser (httplib would put it in a header).
+  server_.set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr e) {
+        std::string what = "unknown";
+        try {
+          if (e) std::rethrow_exception(e);
+        } catch (const std::exception& x) {
+          what = x.what();
+        } catch (...) {
+        }
+        o_.logger->Error("desk_request_failed", {{"path", req.path}, {"error", what}});
+        Error(res, 500, "unavailable", "the desk could not answer");
+      });
+}
+
+// The Host the browser asked for must be this desk's own loopback address: a page of
+// another site whose name was made to resolve to 127.0.0.1 (DNS rebinding) is refused.
+bool DeskServer::Impl::HostAllowed(const httplib::Request& req) const {
+  const std::string host = req.get_header_value("Host");
+  const std::string port = ":" + std::to_string(port_);
+  return host == o_.host + port || host == "127.0.0.1" + port || host == "localhost" + port ||
+         host == "[::1]" + port;
 }
 
 void DeskServer::Impl::Login(const httplib::Request& req, httplib::Response& res) {
+  if (!HostAllowed(req)) return Error(res, 421, "bad_request", "not this desk's address");
   if (!IsJson(req)) return Error(res, 415, "bad_request", "a POST carries application/json");
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
   if (!body.is_object() || !body.contains("name") || !body["name"].is_string() ||
@@ -284,7 +316,13 @@ void DeskServer::Impl::Login(const httplib::Request& req, httplib::Response& res
     }
     return Error(res, 401, "unauthenticated", s.status().message());
   }
-  (void)o_.audit->Append(name, "login", "");
+  // A session the audit log does not hold is not handed out.
+  if (Status audited = o_.audit->Append(name, "login", ""); !audited.ok()) {
+    o_.auth->LogOut(s->page_half, s->cookie_half);
+    o_.logger->Error("desk_audit_failed", {{"error", audited.ToString()}});
+    return Error(res, 503, "unavailable",
+                 "the desk cannot record this log-in: " + audited.message());
+  }
   res.set_header("Set-Cookie", std::string(kCookie) + "=" + s->cookie_half +
                                    "; HttpOnly; SameSite=Strict; Path=/");
   Reply(res, 200, {{"session", s->page_half}, {"name", name}, {"expires_us", s->expires_us}});
@@ -306,7 +344,7 @@ void DeskServer::Impl::Summary(const std::string& who, httplib::Response& res) {
                                                           {"error", last->error}}
                                          : nlohmann::json(nullptr)},
                       {"findings", findings.ok() ? findings->size() : 0},
-                      {"open_anomalies", o_.service->cases().List(CaseStatus::kOpen).size()},
+                      {"open_anomalies", o_.service->cases().Count(CaseStatus::kOpen)},
                       {"now_us", o_.clock->NowMicros()}};
   Reply(res, 200, j);
 }

@@ -73,8 +73,9 @@ class DeskService {
   explicit DeskService(DeskServiceOptions options) : o_(std::move(options)) {}
   ~DeskService() { StopTimer(); }
 
-  // One incremental pull, then the rules over the newest records if any arrived.
-  Result<PullRound> PullNow();
+  // One incremental pull, then the rules over the records it brought (and any a failed
+  // run of the rules left). With `wait` false, FailedPrecondition when a pull is running.
+  Result<PullRound> PullNow(bool wait = true);
   std::optional<LastPull> last_pull() const;
 
   // A flag's records (at most `limit`) with their proofs.
@@ -90,15 +91,18 @@ class DeskService {
   DeskCases& cases() const { return *o_.cases; }
 
  private:
-  // The first visible sequence whose record is at or after `t` (records are in time order
-  // but for small steps back across a failover: callers keep a margin).
-  Result<uint64_t> FirstAtOrAfter(int64_t t) const;
-  Status RerunRules();
+  // The first sequence below `end` whose record is at or after `t` (records are in time
+  // order but for small steps back across a failover: callers keep a margin).
+  Result<uint64_t> FirstAtOrAfter(int64_t t, uint64_t end) const;
+  Result<int64_t> TimeOf(uint64_t sequence) const;
+  // The rules over the records from `first_new` on, each read with the lookback before it.
+  Status RerunRules(uint64_t first_new);
 
   const DeskServiceOptions o_;
   std::mutex pull_mu_;  // one pull at a time
   mutable std::mutex mu_;
   std::optional<LastPull> last_;
+  std::optional<uint64_t> rules_from_;  // under pull_mu_: the first record the rules owe
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;
   bool stopping_ = false;

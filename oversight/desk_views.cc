@@ -87,22 +87,25 @@ nlohmann::json FlagJson(const FlagDetail& d) {
 }
 
 nlohmann::json HeadsJson(const std::vector<CommittedHead>& heads,
-                         const std::vector<DeskFinding>& findings) {
+                         const std::vector<DeskFinding>& findings, size_t limit) {
   nlohmann::json h = nlohmann::json::array();
-  for (auto it = heads.rbegin(); it != heads.rend(); ++it) {
+  for (auto it = heads.rbegin(); it != heads.rend() && h.size() < limit; ++it) {
     h.push_back({{"tree_size", it->head.tree_size},
                  {"timestamp_us", it->head.timestamp_us},
                  {"root_hash", Hex32(it->head.root_hash)},
                  {"committed_us", it->committed_unix_us}});
   }
   nlohmann::json f = nlohmann::json::array();
-  for (auto it = findings.rbegin(); it != findings.rend(); ++it) {
+  for (auto it = findings.rbegin(); it != findings.rend() && f.size() < limit; ++it) {
     f.push_back({{"found_us", it->found_unix_us},
                  {"head_size", it->head_size},
                  {"kind", it->kind},
                  {"detail", it->detail}});
   }
-  return {{"heads", std::move(h)}, {"findings", std::move(f)}};
+  return {{"heads", std::move(h)},
+          {"findings", std::move(f)},
+          {"heads_total", heads.size()},
+          {"findings_total", findings.size()}};
 }
 
 nlohmann::json FeesJson(const DeskFees& fees) {

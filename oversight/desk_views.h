@@ -21,8 +21,10 @@ nlohmann::json VolumesJson(const std::vector<VolumeRow>& rows);
 nlohmann::json CaseJson(const DeskCase& c);
 // The flag, its head, its records each with "inclusion_path".
 nlohmann::json FlagJson(const FlagDetail& d);
+// The newest `limit` heads and findings (newest first), with "heads_total" and
+// "findings_total".
 nlohmann::json HeadsJson(const std::vector<CommittedHead>& heads,
-                         const std::vector<DeskFinding>& findings);
+                         const std::vector<DeskFinding>& findings, size_t limit);
 nlohmann::json FeesJson(const DeskFees& fees);
 nlohmann::json NamesJson(const policy::Policy* names);
 nlohmann::json AuditJson(const std::vector<AuditEntry>& entries);

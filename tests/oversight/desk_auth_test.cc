@@ -164,5 +164,25 @@ TEST(DeskCasesTest, AFlagSeenAgainKeepsItsStatusAndClosingNeedsANote) {
   EXPECT_EQ(reopened->Get("0000000000000000").status().code(), Status::Code::kNotFound);
 }
 
+TEST(DeskCasesTest, AClosedCaseThatGrowsIsOpenAgainAndSaysWhy) {
+  testing::TempDir dir;
+  auto cases = DeskCases::Open(dir.Sub("cases.json")).value();
+  Anomaly a{"refusal_burst", "MUN-131016", 100, 200, 20, 20, "20 refusals", {}};
+  for (uint64_t i = 0; i < 20; ++i) a.sequences.push_back(i);
+  ASSERT_EQ(cases->Merge({a}, kT0).value(), 1u);
+  const std::string id = CaseId(a);
+  ASSERT_TRUE(cases->SetStatus(id, CaseStatus::kClosed, "a batch rerun", "inspector", kT0).ok());
+  EXPECT_EQ(cases->Merge({a}, kT0 + 1).value(), 0u);  // the same flag: stays closed
+  EXPECT_EQ(cases->Get(id).value().status, CaseStatus::kClosed);
+  a.count = 23;
+  a.sequences.insert(a.sequences.end(), {20, 21, 22});
+  ASSERT_TRUE(cases->Merge({a}, kT0 + 2).ok());
+  const DeskCase c = cases->Get(id).value();
+  EXPECT_EQ(c.status, CaseStatus::kOpen);
+  EXPECT_EQ(c.note, "a batch rerun\n[reopened by the desk: 3 more records]");
+  EXPECT_EQ(c.updated_by, "desk");
+  EXPECT_EQ(cases->Count(CaseStatus::kOpen), 1u);
+}
+
 }  // namespace
 }  // namespace ipn::oversight

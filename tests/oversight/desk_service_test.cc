@@ -171,6 +171,25 @@ TEST_F(DeskServiceTest, EachPlantedAnomalyIsRaisedByExactlyItsRecordsWithProofs)
   EXPECT_EQ(world_.off_hours.sequences.size(), 3u);
 }
 
+// The default lookback (8 days) on a first pull of the whole quarter: the rules run over it
+// in slices, each with the lookback before it, and raise the same three flags.
+TEST_F(DeskServiceTest, AFirstPullOfAQuarterWithTheDefaultLookbackRaisesTheSameFlags) {
+  DeskServiceOptions o;
+  o.store = store_.get();
+  o.source = source_.get();
+  o.cases = cases_.get();
+  o.clock = &clock_;
+  o.hours = DeclaredHours(*policy_);
+  service_ = std::make_unique<DeskService>(std::move(o));
+  ASSERT_TRUE(service_->PullNow().ok());
+  std::map<std::string, std::vector<uint64_t>> flags;
+  for (const DeskCase& c : cases_->List(std::nullopt)) flags[c.anomaly.rule] = c.anomaly.sequences;
+  EXPECT_EQ(flags, (std::map<std::string, std::vector<uint64_t>>{
+                       {"volume", world_.volume.sequences},
+                       {"person_focus", world_.person_focus.sequences},
+                       {"off_hours", world_.off_hours.sequences}}));
+}
+
 TEST_F(DeskServiceTest, ARecordChangedBeforeTheDeskSawItIsAFindingAndTheFiguresStay) {
   ASSERT_TRUE(service_->PullNow().ok());
   const std::map<std::string, uint64_t> before = DeskMonthly();
@@ -266,6 +285,11 @@ TEST_F(DeskServiceTest, OverHttpNothingIsShownWithoutASessionAndEveryViewIsAudit
   auto unauth = http.Get("/api/volumes");
   ASSERT_TRUE(unauth);
   EXPECT_EQ(unauth->status, 401);
+  // Another site's name resolved to 127.0.0.1 (DNS rebinding) is not this desk.
+  auto rebound =
+      http.Post("/api/login", {{"Host", "desk.attacker.example"}}, "{}", "application/json");
+  ASSERT_TRUE(rebound);
+  EXPECT_EQ(rebound->status, 421);
   const uint64_t step = static_cast<uint64_t>(wall.NowMicros() / kTotpStepUs);
   auto wrong = http.Post(
       "/api/login",
