@@ -66,6 +66,8 @@ Status CheckAdmissible(const v1::Envelope& e) {
                                  limits::kMaxPageTokenBytes));
       IPN_RETURN_IF_ERROR(
           AtMost("the symbol", e.record_query().person_symbol().size(), limits::kMaxSymbolBytes));
+      IPN_RETURN_IF_ERROR(
+          AtMost("the desk's audit head", e.record_query().desk_audit_head().size(), 32));
       return records::CheckRecordField("agency", e.record_query().agency_code(),
                                        records::kMaxCodeBytes);
     case v1::Envelope::kHello:

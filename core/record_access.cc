@@ -128,11 +128,15 @@ void RecordAccess::OnRecordQuery(const std::string& asker, const v1::Envelope& e
                                    ? "no records"
                                    : "sequences " + std::to_string(p.records(0).sequence()) + "-" +
                                          std::to_string(p.records(p.records_size() - 1).sequence());
-  Audit(asker, "records_pull", q.agency_code(),
-        q.has_from_sequence()
-            ? "from sequence " + std::to_string(q.from_sequence())
-            : std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us()),
-        "ok: " + released, request_id);
+  std::string what = q.has_from_sequence()
+                         ? "from sequence " + std::to_string(q.from_sequence())
+                         : std::to_string(q.from_unix_us()) + ".." + std::to_string(q.to_unix_us());
+  // The desk's audit anchor goes in the outcome (the detail holds at most 64 bytes).
+  std::string outcome = "ok: " + released;
+  if (!q.desk_audit_head().empty()) {
+    outcome += "; desk audit " + HexEncode(AsBytes(q.desk_audit_head()));
+  }
+  Audit(asker, "records_pull", q.agency_code(), what, outcome, request_id);
   *reply.mutable_record_page() = std::move(*page);
   env_->SendAfterCommit(asker, std::move(reply));
 }

@@ -168,6 +168,11 @@ std::vector<AuditEntry> DeskAudit::Recent(size_t limit) const {
   return out;
 }
 
+std::string DeskAudit::Head() const {
+  std::lock_guard lock(mu_);
+  return chain_;
+}
+
 uint64_t DeskAudit::entries() const {
   std::lock_guard lock(mu_);
   return next_seq_;

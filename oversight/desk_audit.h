@@ -43,6 +43,9 @@ class DeskAudit {
   // The newest entries, newest first (at most the last 1,000 are kept in memory).
   std::vector<AuditEntry> Recent(size_t limit) const;
   uint64_t entries() const;
+  // The last entry's chain value (32 bytes; zeros before the first): what the desk's pulls
+  // anchor in the core's log.
+  std::string Head() const;
 
  private:
   DeskAudit(std::string path, uint64_t max_bytes, const Clock* clock)

@@ -29,6 +29,7 @@ Result<PullRound> PullOnce(RecordSource& source, DeskStore& desk, int64_t now_un
   v1::RecordQuery q;
   q.set_from_sequence(start);
   q.set_page_size(options.page_size);
+  if (!options.audit_head.empty()) q.set_desk_audit_head(options.audit_head);
   std::optional<records::SignedTreeHead> head;
   for (;;) {
     if (++round.pages > kMaxPages) {

@@ -32,6 +32,8 @@ struct DeskPullOptions {
   uint32_t page_size = 1000;
   // Called after each page: (records staged so far, records the head holds beyond the copy).
   std::function<void(uint64_t staged, uint64_t total)> progress;
+  // The desk's audit chain value, sent with every page (RecordQuery.desk_audit_head).
+  std::string audit_head;
 };
 
 // One round. On a head that does not verify the store refuses it (recording the finding)

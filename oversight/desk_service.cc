@@ -33,6 +33,7 @@ Result<PullRound> DeskService::PullNow(bool wait) {
   const uint64_t before = o_.store->size();
   DeskPullOptions po;
   po.page_size = o_.page_size;
+  if (o_.audit != nullptr) po.audit_head = o_.audit->Head();
   Result<PullRound> round = PullOnce(*o_.source, *o_.store, now, po);
   if (round.ok() && round->added > 0) rules_from_ = std::min(rules_from_.value_or(before), before);
   Status rules = Status::Ok();

@@ -20,6 +20,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "oversight/anomalies.h"
+#include "oversight/desk_audit.h"
 #include "oversight/desk_cases.h"
 #include "oversight/desk_puller.h"
 #include "oversight/desk_store.h"
@@ -37,6 +38,8 @@ struct DeskServiceOptions {
   DeskStore* store = nullptr;
   RecordSource* source = nullptr;
   DeskCases* cases = nullptr;
+  // The desk's audit log, whose head each pull anchors in the core's log (optional).
+  const DeskAudit* audit = nullptr;
   const Clock* clock = nullptr;
   AnomalyThresholds thresholds;
   std::map<std::string, OfficeHours> hours;  // agency code → declared office hours

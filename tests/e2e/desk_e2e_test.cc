@@ -2,8 +2,8 @@
 // the commission's node, pulls the whole log, verifies it and serves it to an investigator
 // who logs in with a password and a one-time code (an account `ipn oversight desk-user`
 // made); an exchange made while it runs reaches its figures by the next timed pull, and
-// only that; its copy on disk holds no request id and no record symbol in clear. Stopped by
-// SIGTERM, it exits 0.
+// only that; its pulls anchor its audit log's chain in the core's records; its copy on disk
+// holds no request id and no record symbol in clear. Stopped by SIGTERM, it exits 0.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/wait.h>
@@ -140,6 +140,21 @@ TEST(DeskE2eTest, TheDeskCommandPullsVerifiesAndServesALiveNetwork) {
   // Sealed at rest: no request id, no record symbol in clear.
   const std::vector<records::Record> all = n.StopAndReadRecords();
   EXPECT_GE(all.size(), later["size"].get<uint64_t>());  // and the pulls' own records since
+  // The desk's audit log is anchored in the core's: a pull after the investigator's views
+  // carries the chain value of one of the desk's entries into its `records_pull` record.
+  const std::string audit_log = ReadFile(desk_dir + "/audit.log").value();
+  size_t anchored = 0;
+  for (const records::Record& r : all) {
+    const size_t at = r.outcome.find("; desk audit ");
+    if (r.business != "records_pull" || at == std::string::npos) continue;
+    const std::string chain = r.outcome.substr(at + 13);
+    EXPECT_EQ(chain.size(), 64u) << r.outcome;
+    if (chain != std::string(64, '0') &&
+        audit_log.find("\"chain\":\"" + chain + "\"") != std::string::npos) {
+      ++anchored;
+    }
+  }
+  EXPECT_GT(anchored, 0u);
   for (const std::string& secret_text :
        {std::string("desk-1"), std::string("desk-3"), HexEncode(n.RecordSymbolOf(at_pen, kPen))}) {
     EXPECT_FALSE(AnyFileHolds(desk_dir + "/store", secret_text)) << secret_text;

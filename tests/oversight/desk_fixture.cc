@@ -182,6 +182,7 @@ int Run(const std::string& dir) {
   o.store = store->get();
   o.source = &core;
   o.cases = cases->get();
+  o.audit = audit->get();
   o.clock = &clock;
   o.hours = DeclaredHours(**policy);
   o.anomaly_lookback_us = 100 * 86'400'000'000LL;  // the whole quarter

@@ -169,6 +169,7 @@ int RunDesk(const DeskFlags& f) {
   o.store = store->get();
   o.source = &source;
   o.cases = cases->get();
+  o.audit = audit->get();
   o.clock = &clock;
   o.thresholds = thresholds;
   o.hours = oversight::DeclaredHours(**names);
