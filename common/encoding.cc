@@ -1,4 +1,4 @@
-// Hex and Crockford base32 codecs.
+// Hex and base32 (Crockford's, and RFC 4648's for one-time-code secrets) codecs.
 #include "common/encoding.h"
 
 #include <sodium.h>
@@ -10,6 +10,24 @@ namespace {
 
 constexpr char kHexDigits[] = "0123456789abcdef";
 constexpr char kBase32Alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+constexpr char kRfc4648Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+std::string Base32With(std::span<const uint8_t> bytes, const char* alphabet) {
+  std::string out;
+  out.reserve((bytes.size() * 8 + 4) / 5);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (uint8_t b : bytes) {
+    buffer = (buffer << 8) | b;
+    bits += 8;
+    while (bits >= 5) {
+      out.push_back(alphabet[(buffer >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out.push_back(alphabet[(buffer << (5 - bits)) & 31]);
+  return out;
+}
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -54,20 +72,11 @@ Result<std::vector<uint8_t>> HexDecode(std::string_view text) {
 }
 
 std::string Base32Encode(std::span<const uint8_t> bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 8 + 4) / 5);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (uint8_t b : bytes) {
-    buffer = (buffer << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out.push_back(kBase32Alphabet[(buffer >> (bits - 5)) & 31]);
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out.push_back(kBase32Alphabet[(buffer << (5 - bits)) & 31]);
-  return out;
+  return Base32With(bytes, kBase32Alphabet);
+}
+
+std::string Base32Rfc4648Encode(std::span<const uint8_t> bytes) {
+  return Base32With(bytes, kRfc4648Alphabet);
 }
 
 Result<std::vector<uint8_t>> Base32Decode(std::string_view text) {

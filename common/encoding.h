@@ -17,6 +17,8 @@ Result<std::vector<uint8_t>> HexDecode(std::string_view text);
 
 // Encodes without padding; the output length is ceil(8 * size / 5).
 std::string Base32Encode(std::span<const uint8_t> bytes);
+// RFC 4648 base32 (A–Z, 2–7), without padding: what authenticator apps read (otpauth://).
+std::string Base32Rfc4648Encode(std::span<const uint8_t> bytes);
 // Accepts upper or lower case; rejects any character outside the alphabet, and
 // trailing bits that are not zero (so every value has exactly one spelling).
 Result<std::vector<uint8_t>> Base32Decode(std::string_view text);

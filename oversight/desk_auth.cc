@@ -19,23 +19,6 @@ bool ValidName(std::string_view name) {
   });
 }
 
-std::string Base32(std::span<const uint8_t> bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (uint8_t b : bytes) {
-    buffer = (buffer << 8) | b;
-    bits += 8;
-    while (bits >= 5) {
-      out.push_back(kAlphabet[(buffer >> (bits - 5)) & 31]);
-      bits -= 5;
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buffer << (5 - bits)) & 31]);
-  return out;
-}
-
 }  // namespace
 
 Result<std::vector<Investigator>> ParseInvestigators(std::string_view text) {
@@ -114,7 +97,8 @@ std::string TotpCode(std::span<const uint8_t> secret, uint64_t step) {
 }
 
 std::string TotpUri(std::string_view name, std::span<const uint8_t> secret) {
-  return "otpauth://totp/IPN%20desk:" + std::string(name) + "?secret=" + Base32(secret) +
+  return "otpauth://totp/IPN%20desk:" + std::string(name) +
+         "?secret=" + Base32Rfc4648Encode(secret) +
          "&issuer=IPN%20desk&algorithm=SHA256&digits=6&period=30";
 }
 

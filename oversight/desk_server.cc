@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/encoding.h"
+#include "common/http_assets.h"
 #include "common/http_listen.h"
 #include "oversight/desk_views.h"
 #include "oversight/desk_web_assets.h"
@@ -75,7 +76,6 @@ class DeskServer::Impl {
   using View =
       std::function<void(const std::string& who, const httplib::Request&, httplib::Response&)>;
   void Route();
-  void Assets();
   bool HostAllowed(const httplib::Request& req) const;
   // A route that needs a session: the investigator, then the audit entry, then the view.
   void Authed(bool post, const std::string& pattern, const char* action, View view);
@@ -128,25 +128,6 @@ Status DeskServer::Impl::Init() {
   return Status::Ok();
 }
 
-void DeskServer::Impl::Assets() {
-  for (size_t i = 0; i < kDeskWebAssetCount; ++i) {
-    const EmbeddedFile& f = kDeskWebAssets[i];
-    const std::string name = f.name;
-    const std::string type = name.ends_with(".html")  ? "text/html; charset=utf-8"
-                             : name.ends_with(".js")  ? "text/javascript; charset=utf-8"
-                             : name.ends_with(".css") ? "text/css; charset=utf-8"
-                                                      : "application/octet-stream";
-    const std::string body(reinterpret_cast<const char*>(f.data), f.size);
-    auto serve = [body, type](const httplib::Request&, httplib::Response& res) {
-      res.set_content(body, type.c_str());
-    };
-    server_.Get("/" + name, serve);
-    if (name == "index.html") server_.Get("/", serve);
-  }
-  server_.Get("/favicon.ico",
-              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
-}
-
 void DeskServer::Impl::Authed(bool post, const std::string& pattern, const char* action,
                               View view) {
   auto handler = [this, post, action, view](const httplib::Request& req, httplib::Response& res) {
@@ -189,7 +170,7 @@ void DeskServer::Impl::Route() {
       {"Referrer-Policy", "no-referrer"},
       {"X-Frame-Options", "DENY"},
   });
-  Assets();
+  ServeEmbeddedFiles(server_, kDeskWebAssets, kDeskWebAssetCount);
   server_.Post("/api/login",
                [this](const httplib::Request& q, httplib::Response& r) { Login(q, r); });
   server_.Post("/api/logout", [this](const httplib::Request& req, httplib::Response& res) {

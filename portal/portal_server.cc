@@ -23,6 +23,7 @@
 #include "common/encoding.h"
 #include "common/envelope_io.h"
 #include "common/file_util.h"
+#include "common/http_assets.h"
 #include "common/http_listen.h"
 #include "common/secret.h"
 #include "common/time_text.h"
@@ -190,22 +191,7 @@ void PortalServer::Impl::Route() {
       {"Referrer-Policy", "no-referrer"},
       {"X-Frame-Options", "DENY"},
   });
-  for (size_t i = 0; i < kWebAssetCount; ++i) {
-    const EmbeddedFile& f = kWebAssets[i];
-    const std::string name = f.name;
-    const std::string type = name.ends_with(".html")  ? "text/html; charset=utf-8"
-                             : name.ends_with(".js")  ? "text/javascript; charset=utf-8"
-                             : name.ends_with(".css") ? "text/css; charset=utf-8"
-                                                      : "application/octet-stream";
-    const std::string body(reinterpret_cast<const char*>(f.data), f.size);
-    auto serve = [body, type](const httplib::Request&, httplib::Response& res) {
-      res.set_content(body, type.c_str());
-    };
-    server_.Get("/" + name, serve);
-    if (name == "index.html") server_.Get("/", serve);
-  }
-  server_.Get("/favicon.ico",
-              [](const httplib::Request&, httplib::Response& res) { res.status = 204; });
+  ServeEmbeddedFiles(server_, kWebAssets, kWebAssetCount);
   server_.Post("/api/enrol",
                [this](const httplib::Request& q, httplib::Response& r) { Enrol(q, r); });
   server_.Post("/api/challenge",

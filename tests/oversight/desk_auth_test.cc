@@ -46,6 +46,13 @@ TEST(DeskTotpTest, MatchesTheRfc6238Sha256Vectors) {
   EXPECT_EQ(TotpCode(key, 20000000000 / 30), "737706");  // 77737706
 }
 
+TEST(DeskTotpTest, TheUriCarriesTheSecretInRfc4648Base32) {
+  const std::string seed = "12345678901234567890";  // RFC 6238's SHA-1 seed: a known spelling
+  EXPECT_EQ(TotpUri("suzuki", {reinterpret_cast<const uint8_t*>(seed.data()), seed.size()}),
+            "otpauth://totp/IPN%20desk:suzuki?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+            "&issuer=IPN%20desk&algorithm=SHA256&digits=6&period=30");
+}
+
 TEST_F(DeskAuthTest, PasswordAndCodeOpenASessionAndACodeWorksOnce) {
   Result<DeskSession> s = auth_->LogIn("inspector", kPassword, Code());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
