@@ -35,8 +35,9 @@ constexpr uint64_t kMaxFindings = 100'000;  // refused heads recorded, in all
 constexpr size_t kNonceBytes = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr size_t kTagBytes = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 // Subtrees of at least 2^kNodeLevel leaves are kept as they are completed (one 32-byte
-// hash per 32 records in all), so a proof reads O(log n) of them and at most 2^kNodeLevel
-// records: never the whole copy.
+// hash per 32 records in all), so a proof reads O(log n) of them and fewer than
+// 2 * 2^kNodeLevel records (smaller subtrees beside the record and at the right edge):
+// never the whole copy.
 constexpr int kNodeLevel = 6;
 
 std::string SeqKey(char kind, uint64_t n) {

@@ -112,7 +112,8 @@ class DeskStore {
                                                      size_t limit) const = 0;
   // The RFC 9162 inclusion proof of visible record `sequence` in the tree of its first
   // `tree_size` records (at most size(); a committed head's size for a proof that head's
-  // root checks). O(log n) stored subtrees and at most 64 records read.
+  // root checks). O(log n) stored subtrees and at most 126 records read (63 for the
+  // small subtrees beside the record, 63 at the tree's ragged right edge).
   virtual Result<std::vector<records::Hash>> InclusionProof(uint64_t sequence,
                                                             uint64_t tree_size) const = 0;
   virtual Result<std::vector<CommittedHead>> Heads() const = 0;
