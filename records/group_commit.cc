@@ -116,7 +116,11 @@ Result<bool> RecordStore::TryAppendNow(std::vector<Record>& records) {
   std::lock_guard lock(d.mu);
   if (written.ok()) d.QueueHistory(batch.history);
   d.inline_busy = false;
-  d.prepare_cv.notify_all();  // requests may have queued meanwhile; Close may be waiting
+  // Wake only a waiter this append held up: a request queued meanwhile (the prepare thread
+  // waits for inline_busy to clear) or Close. The prepare thread always waits on this
+  // condition when idle, so an unconditional notify cost a futex wake-up and a cross-CPU
+  // interrupt on every inline commit, on the decision's path.
+  if (!d.queue.empty() || d.stopping) d.prepare_cv.notify_all();
   if (!written.ok()) {
     Status failed = Status::IoError("record store write failed: " + written.ToString());
     if (d.broken.ok()) {

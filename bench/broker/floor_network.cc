@@ -109,6 +109,10 @@ int RunCore(std::map<std::string, std::string> a) {
     zmq::message_t m;
     while (RecvFrom(router, &from, &m)) {
       if (TypeOf(m) == 'H') SendTo(router, from, "K");  // the node knows it is routable
+      if (TypeOf(m) == 'P') {  // the decision's path alone: straight back, nothing done
+        SendTo(router, "INQ", Message('p', SeqOf(m)));
+        continue;
+      }
       if (TypeOf(m) != 'Q') continue;
       const uint64_t seq = SeqOf(m);
       SendTo(router, "PROV", Message('F', seq));
@@ -166,6 +170,13 @@ int RunInquirerNode(std::map<std::string, std::string> a) {
       core.send(m, zmq::send_flags::none);
     }
     while (core.recv(m, zmq::recv_flags::dontwait)) {
+      if (TypeOf(m) == 'p') {  // the decision's path alone: no answer to wait for
+        auto it = client.find(SeqOf(m));
+        if (it == client.end()) continue;
+        SendTo(local, it->second, Message('R', SeqOf(m)));
+        client.erase(it);
+        continue;
+      }
       decided.insert(SeqOf(m));
       release(SeqOf(m));
     }
@@ -291,10 +302,10 @@ Result<std::unique_ptr<FloorNetwork>> FloorNetwork::Start(const std::string& sel
   return net;
 }
 
-Result<double> FloorNetwork::RoundTrip() {
+Result<double> FloorNetwork::RoundTrip(FloorPath path) {
   zmq::socket_t& node = *parts_->node;
   const auto t0 = Clock::now();
-  Send(node, Message('Q', next_++));
+  Send(node, Message(path == FloorPath::kWhole ? 'Q' : 'P', next_++));
   zmq::pollitem_t item{node.handle(), 0, ZMQ_POLLIN, 0};
   // The first inquiries may find connections still handshaking: a long bound, and a round
   // trip that never ends fails the measurement.

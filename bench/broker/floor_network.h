@@ -7,6 +7,11 @@
 // fdatasyncs it before it releases the decision; the inquirer's node releases the answer
 // when it holds both the decision and the answer. No protobuf, no policy, no symbols, no
 // records, no logging.
+//
+// The decision's path alone (FloorPath::kDecisionOnly) is the same five processes carrying
+// one message from the inquirer's system to the core and back, with no forward and no
+// append: the transport every decision pays whatever the core does, and so, with a commit's
+// cost added, a lower bound on any broker's latency on this machine (issue #13).
 #pragma once
 
 #include <memory>
@@ -17,6 +22,11 @@
 
 namespace ipn::bench {
 
+enum class FloorPath {
+  kWhole,         // forward, durable append, decision and answer meet at the inquirer's node
+  kDecisionOnly,  // inquirer's system -> its node -> core -> its node -> system, nothing else
+};
+
 class FloorNetwork {
  public:
   // Starts the four role processes (`self_exe` is this binary; it runs them via
@@ -25,7 +35,7 @@ class FloorNetwork {
                                                      const std::string& dir);
   ~FloorNetwork();
   // One inquiry through the floor network, start to answer, in microseconds.
-  Result<double> RoundTrip();
+  Result<double> RoundTrip(FloorPath path = FloorPath::kWhole);
 
  private:
   FloorNetwork();

@@ -184,6 +184,52 @@ int RunControl(const VictimOptions& o) {
                o.json);
 }
 
+// What the flood's CPU alone costs the victim: the same two phases as --flood, but the
+// load is --hogs threads here that spin and send nothing. The flood's system and its node
+// each keep a core busy (the system sending, the node refusing over the agency's rate); a
+// victim p99 that rises as much beside spinning threads as beside the flood rises from
+// sharing the machine's cores, not from anything the broker lets the flood do.
+int RunHog(const VictimOptions& o) {
+  bool temporary = false;
+  const std::string dir = TempDir(o.work_dir, &temporary);
+  auto bed = StartBed(o, dir, 200);
+  if (!bed.ok()) {
+    std::fprintf(stderr, "hog bench: %s\n", bed.status().ToString().c_str());
+    return 1;
+  }
+  int failures = 0;
+  const std::vector<double> alone = RunVictim(*bed, o.victim_rate, o.phase_s, &failures);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> hogs;
+  for (int i = 0; i < o.hogs; ++i) {
+    hogs.emplace_back([&stop] {
+      uint64_t spins = 0;
+      while (!stop.load(std::memory_order_relaxed)) ++spins;
+      // The count is kept observable so the loop is not optimised into a bare wait.
+      if (spins == 0) std::fprintf(stderr, "hog never ran\n");
+    });
+  }
+  const std::vector<double> hogged = RunVictim(*bed, o.victim_rate, o.phase_s, &failures);
+  stop.store(true);
+  for (std::thread& t : hogs) t.join();
+  bed->victim.reset();
+  (void)bed->net->Stop();
+  if (temporary) std::filesystem::remove_all(dir);
+  const double p99_alone = Percentile(alone, 0.99), p99_hog = Percentile(hogged, 0.99);
+  return Print({{"mode", "hog"},
+                {"phase_s", o.phase_s},
+                {"hogs", o.hogs},
+                {"victim_rate_per_s", o.victim_rate},
+                {"victim_failures", failures},
+                {"victim_p50_alone_us", Percentile(alone, 0.5)},
+                {"victim_p99_alone_us", p99_alone},
+                {"victim_p50_us", Percentile(hogged, 0.5)},
+                {"victim_p99_us", p99_hog},
+                {"victim_p99_over_alone", p99_alone > 0 ? p99_hog / p99_alone : 0},
+                {"victim_samples", {{"alone", alone.size()}, {"hog", hogged.size()}}}},
+               o.json);
+}
+
 int RunFlood(const VictimOptions& o) {
   bool temporary = false;
   const std::string dir = TempDir(o.work_dir, &temporary);

@@ -8,6 +8,8 @@
 //            page: victim_p99_us during the pull against alone; the pull's records/s.
 //   --control the victim alone for --control-phases phases in a row: how far p99 moves
 //            between two phases with no load at all (the measurement's own noise).
+//   --hog    as --flood, but the load is --hogs threads spinning on the CPU and sending
+//            nothing: what sharing the machine's cores alone costs the victim.
 #pragma once
 
 #include <cstdint>
@@ -26,11 +28,13 @@ struct VictimOptions {
   // them at the same priority as the broker (reported as such).
   int flooder_nice = 0;
   int control_phases = 6;  // --control
+  int hogs = 2;            // --hog: spinning threads (the flood keeps two cores busy)
   bool json = false;
 };
 
 int RunFlood(const VictimOptions& options);
 int RunPull(const VictimOptions& options);
 int RunControl(const VictimOptions& options);
+int RunHog(const VictimOptions& options);
 
 }  // namespace ipn::bench
