@@ -4,9 +4,12 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <charconv>
+#include <filesystem>
 
 #include "common/big_endian.h"
 #include "common/encoding.h"
+#include "common/file_util.h"
 
 namespace ipn::oversight {
 namespace {
@@ -169,9 +172,55 @@ bool DeskAuth::CodeMatchesLocked(Account& account, std::string_view code, int64_
   return matched;
 }
 
+Status DeskAuth::KeepStepsIn(const std::string& path) {
+  std::lock_guard lock(mu_);
+  std::map<std::string, uint64_t> saved;  // applied only once the whole file has parsed
+  if (std::filesystem::exists(path)) {
+    Result<std::string> text = ReadFile(path);
+    if (!text.ok()) return text.status();
+    int line_no = 0;
+    for (std::string_view rest = *text; !rest.empty();) {
+      const size_t end = std::min(rest.find('\n'), rest.size());
+      const std::string_view line = rest.substr(0, end);
+      rest.remove_prefix(std::min(end + 1, rest.size()));
+      ++line_no;
+      if (line.empty()) continue;
+      const size_t space = line.find(' ');
+      uint64_t step = 0;
+      const std::string_view digits = space == std::string_view::npos ? "" : line.substr(space + 1);
+      const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), step);
+      if (space == std::string_view::npos || digits.empty() || ec != std::errc() ||
+          ptr != digits.data() + digits.size()) {
+        return Status::InvalidArgument(path + " line " + std::to_string(line_no) +
+                                       ": expected \"name step\"");
+      }
+      uint64_t& last = saved[std::string(line.substr(0, space))];
+      last = std::max(last, step);
+    }
+  }
+  for (const auto& [name, step] : saved) {
+    auto it = accounts_.find(name);
+    if (it != accounts_.end()) it->second.last_step = std::max(it->second.last_step, step);
+  }
+  steps_path_ = path;
+  return SaveStepsLocked();  // at once: a path the desk cannot write is found at start
+}
+
+Status DeskAuth::SaveStepsLocked() {
+  if (steps_path_.empty()) return Status::Ok();
+  std::string text;
+  for (const auto& [name, account] : accounts_) {
+    if (account.last_step > 0) text += name + " " + std::to_string(account.last_step) + "\n";
+  }
+  return WriteFileAtomic(steps_path_, text);
+}
+
 Result<DeskSession> DeskAuth::LogIn(std::string_view name, std::string_view password,
-                                    std::string_view code) {
+                                    std::string_view code, std::string* refused_because) {
+  std::string ignored;
+  std::string& why = refused_because != nullptr ? *refused_because : ignored;
   // No account has such a name: refused at once (nothing learnt, no Argon2id to pay).
+  why = "no such investigator";
   if (!ValidName(name)) return Status::PermissionDenied("wrong name, password or one-time code");
   const std::string n(name);
   std::unique_lock lock(mu_);
@@ -193,7 +242,19 @@ Result<DeskSession> DeskAuth::LogIn(std::string_view name, std::string_view pass
       crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
   lock.lock();
   const bool ok = password_ok && it != accounts_.end() && CodeMatchesLocked(it->second, code, now);
-  if (!ok) return Status::PermissionDenied("wrong name, password or one-time code");
+  if (!ok) {
+    why = it == accounts_.end() ? "no such investigator"
+          : !password_ok        ? "wrong password"
+                                : "the password was right; the one-time code was wrong or used";
+    return Status::PermissionDenied("wrong name, password or one-time code");
+  }
+  // The code is spent before the session exists: saved first, so that a restart of the
+  // desk cannot make it good again.
+  if (Status saved = SaveStepsLocked(); !saved.ok()) {
+    why = "the code's use could not be saved: " + saved.message();
+    return Status::Unavailable("the desk cannot record this log-in: " + saved.message());
+  }
+  why.clear();
   failures_.erase(n);
   if (sessions_.size() >= kMaxSessions) {
     std::erase_if(sessions_, [&](const auto& s) {

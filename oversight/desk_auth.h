@@ -9,6 +9,10 @@
 // The accounts file (mode 0600; `ipn oversight desk-user` writes its lines), one a line:
 //   name:$argon2id$…(crypto_pwhash_str):totp-secret-hex
 // '#' comments and blank lines are ignored. Thread-safe.
+//
+// The steps file (KeepStepsIn; the desk keeps it in its --dir) holds, per investigator, the
+// last TOTP step whose code was accepted ("name step" a line), written before the log-in
+// it opens is answered: a code used once stays used across a restart of the desk.
 #pragma once
 
 #include <cstdint>
@@ -62,10 +66,17 @@ class DeskAuth {
  public:
   DeskAuth(std::vector<Investigator> accounts, const Clock* clock);
 
-  // PermissionDenied for a wrong name, password or code (one message for all);
-  // ResourceExhausted ("locked; retry in N s") while the name is locked.
-  Result<DeskSession> LogIn(std::string_view name, std::string_view password,
-                            std::string_view code);
+  // Loads the steps file at `path` if there is one (InvalidArgument names a malformed line;
+  // names that are no account are dropped) and saves every accepted step there from now on.
+  Status KeepStepsIn(const std::string& path);
+
+  // PermissionDenied for a wrong name, password or code (one message for all, to the
+  // caller); ResourceExhausted ("locked; retry in N s") while the name is locked;
+  // Unavailable when the code's use cannot be saved (the code is spent all the same).
+  // `refused_because`, when given, says which factor failed, for the commission's audit
+  // only: a right password with a wrong code is the sign of a leaked password.
+  Result<DeskSession> LogIn(std::string_view name, std::string_view password, std::string_view code,
+                            std::string* refused_because = nullptr);
   // Who holds the session; PermissionDenied when unknown, ended or a half is wrong.
   Result<std::string> SessionOwner(std::string_view page_half, std::string_view cookie_half);
   void LogOut(std::string_view page_half, std::string_view cookie_half);
@@ -88,6 +99,7 @@ class DeskAuth {
     int64_t opened_us = 0, last_used_us = 0;
   };
   bool CodeMatchesLocked(Account& account, std::string_view code, int64_t now);
+  Status SaveStepsLocked();
   bool LockedLocked(const std::string& name, int64_t now);
   void FailLocked(const std::string& name, int64_t now);
   static std::string Digest(std::string_view page_half, std::string_view cookie_half);
@@ -98,6 +110,7 @@ class DeskAuth {
   std::unordered_map<std::string, Failures> failures_;
   std::unordered_map<std::string, Session> sessions_;  // digest of both halves -> session
   std::string dummy_hash_;  // verified for unknown names, so they cost what known ones do
+  std::string steps_path_;  // empty: steps are kept in memory only
 };
 
 }  // namespace ipn::oversight

@@ -274,8 +274,9 @@ void DeskServer::Impl::Login(const httplib::Request& req, httplib::Response& res
     return Error(res, 400, "bad_request", "name, password and code are strings");
   }
   const std::string name = body["name"].get<std::string>();
-  Result<DeskSession> s =
-      o_.auth->LogIn(name, body["password"].get<std::string>(), body["code"].get<std::string>());
+  std::string why;  // which factor failed: for the audit and the log, never for the page
+  Result<DeskSession> s = o_.auth->LogIn(name, body["password"].get<std::string>(),
+                                         body["code"].get<std::string>(), &why);
   if (!s.ok()) {
     const bool locked = s.status().code() == Status::Code::kResourceExhausted;
     // Recorded when the name is an account (refusals of anyone else would let a stranger
@@ -284,8 +285,8 @@ void DeskServer::Impl::Login(const httplib::Request& req, httplib::Response& res
     // lockout: a locked name is refused without it); any other name is a stranger, who
     // must not fill the logs: counted, and logged once a minute.
     if (!locked && o_.auth->HasAccount(name)) {
-      o_.logger->Warn("desk_login_refused", {{"name", name}, {"why", s.status().message()}});
-      (void)o_.audit->Append(name, "login_refused", s.status().message());
+      o_.logger->Warn("desk_login_refused", {{"name", name}, {"why", why}});
+      (void)o_.audit->Append(name, "login_refused", why);
     } else {
       CountStranger();
     }
@@ -294,6 +295,9 @@ void DeskServer::Impl::Login(const httplib::Request& req, httplib::Response& res
                           {"message", s.status().message()},
                           {"retry_after_s", o_.auth->LockedForSeconds(name)}};
       return Reply(res, 429, j);
+    }
+    if (s.status().code() == Status::Code::kUnavailable) {
+      return Error(res, 503, "unavailable", s.status().message());
     }
     return Error(res, 401, "unauthenticated", s.status().message());
   }

@@ -22,8 +22,11 @@ class DeskAuthTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_GE(sodium_init(), 0);
     secret_ = SecretBytes::Random(20);
-    std::string line = InvestigatorLine("inspector", kPassword, secret_.span()).value();
-    auth_ = std::make_unique<DeskAuth>(ParseInvestigators(line + "\n").value(), &clock_);
+    line_ = InvestigatorLine("inspector", kPassword, secret_.span()).value();
+    auth_ = NewAuth();
+  }
+  std::unique_ptr<DeskAuth> NewAuth() {
+    return std::make_unique<DeskAuth>(ParseInvestigators(line_ + "\n").value(), &clock_);
   }
   std::string Code(int64_t offset_steps = 0) {
     return TotpCode(secret_.span(),
@@ -32,6 +35,7 @@ class DeskAuthTest : public ::testing::Test {
   static constexpr char kPassword[] = "correct horse battery";
   ManualClock clock_{kT0};
   SecretBytes secret_;
+  std::string line_;
   std::unique_ptr<DeskAuth> auth_;
 };
 
@@ -100,6 +104,56 @@ TEST_F(DeskAuthTest, ASessionEndsWhenIdleAndAfterItsMaximum) {
   }
   clock_.Advance(kSessionMaxUs - elapsed);
   EXPECT_FALSE(auth_->SessionOwner(s.page_half, s.cookie_half).ok());
+}
+
+TEST_F(DeskAuthTest, TheAuditLearnsWhichFactorFailedAndThePageDoesNot) {
+  std::string why;
+  Result<DeskSession> s = auth_->LogIn("inspector", "wrong password!!", Code(), &why);
+  EXPECT_EQ(s.status().message(), "wrong name, password or one-time code");
+  EXPECT_EQ(why, "wrong password");
+  s = auth_->LogIn("inspector", kPassword, Code(5), &why);
+  EXPECT_EQ(s.status().message(), "wrong name, password or one-time code");
+  EXPECT_EQ(why, "the password was right; the one-time code was wrong or used");
+  s = auth_->LogIn("nobody", kPassword, Code(), &why);
+  EXPECT_EQ(s.status().message(), "wrong name, password or one-time code");
+  EXPECT_EQ(why, "no such investigator");
+  ASSERT_TRUE(auth_->LogIn("inspector", kPassword, Code(), &why).ok());
+  EXPECT_EQ(why, "");
+}
+
+TEST_F(DeskAuthTest, ACodeUsedBeforeARestartStaysUsedAfterIt) {
+  testing::TempDir dir;
+  const std::string steps = dir.Sub("totp_steps");
+  ASSERT_TRUE(auth_->KeepStepsIn(steps).ok());
+  ASSERT_TRUE(auth_->LogIn("inspector", kPassword, Code()).ok());
+  const uint64_t step = static_cast<uint64_t>(clock_.NowMicros() / kTotpStepUs);
+  EXPECT_EQ(ReadFile(steps).value(), "inspector " + std::to_string(step) + "\n");
+
+  // The desk restarts within the code's 90 seconds: the code is still spent.
+  auth_ = NewAuth();
+  ASSERT_TRUE(auth_->KeepStepsIn(steps).ok());
+  std::string why;
+  EXPECT_EQ(auth_->LogIn("inspector", kPassword, Code(), &why).status().code(),
+            Status::Code::kPermissionDenied);
+  EXPECT_EQ(why, "the password was right; the one-time code was wrong or used");
+  EXPECT_TRUE(auth_->LogIn("inspector", kPassword, Code(1)).ok());
+  EXPECT_EQ(ReadFile(steps).value(), "inspector " + std::to_string(step + 1) + "\n");
+  // Without the file (the behaviour before it), the restart would have made it good again.
+  auth_ = NewAuth();
+  EXPECT_TRUE(auth_->LogIn("inspector", kPassword, Code()).ok());
+}
+
+TEST_F(DeskAuthTest, AStepsFileThatCannotBeReadOrWrittenStopsTheStart) {
+  testing::TempDir dir;
+  std::ofstream(dir.Sub("bad")) << "inspector 12\ninspector twelve\n";
+  Status bad = auth_->KeepStepsIn(dir.Sub("bad"));
+  EXPECT_EQ(bad.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(bad.message().find("line 2"), std::string::npos) << bad.message();
+  // A name that is no longer an account is dropped when the file is next written.
+  std::ofstream(dir.Sub("old")) << "retired 99\n";
+  ASSERT_TRUE(auth_->KeepStepsIn(dir.Sub("old")).ok());
+  EXPECT_EQ(ReadFile(dir.Sub("old")).value(), "");
+  EXPECT_FALSE(NewAuth()->KeepStepsIn(dir.Sub("no/such/dir/steps")).ok());
 }
 
 TEST(DeskAccountsTest, AMalformedAccountsFileNamesItsLine) {

@@ -164,6 +164,8 @@ int RunDesk(const DeskFlags& f) {
       oversight::DeskAudit::Open(f.dir + "/audit.log", f.audit_max_bytes, &clock);
   if (!audit.ok()) return Fail(audit.status());
   oversight::DeskAuth auth(std::move(*accounts), &clock);
+  // Each investigator's last accepted one-time code, so that a restart does not make it good.
+  if (Status kept = auth.KeepStepsIn(f.dir + "/totp_steps"); !kept.ok()) return Fail(kept);
 
   oversight::DeskServiceOptions o;
   o.store = store->get();
