@@ -49,5 +49,9 @@ inline constexpr size_t kMaxPullPageBytes = 256 << 10;
 // Core: unauthenticated handshakes refused are logged at most once per this interval,
 // with the count since the last line.
 inline constexpr int64_t kRefusedHandshakeLogIntervalUs = 10'000'000;
+// HTTP servers (portal, desk, middle): accepted connections waiting for a worker; past it
+// the accepting thread serves the next one itself and the kernel's backlog holds the rest
+// (common/http_task_queue.h).
+inline constexpr size_t kMaxHttpConnectionsWaiting = 256;
 
 }  // namespace ipn::limits

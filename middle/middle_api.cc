@@ -6,6 +6,8 @@
 
 #include "common/encoding.h"
 #include "common/http_listen.h"
+#include "common/http_task_queue.h"
+#include "common/limits.h"
 #include "middle/api_impl.h"
 #include "middle/openapi_document.h"
 #include "middle/tls_ca.h"
@@ -80,7 +82,9 @@ Status MiddleApi::Impl::Init() {
   }
   IPN_RETURN_IF_ERROR(batches_.Start());
   Route();
-  server_->new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  server_->new_task_queue = [] {
+    return new BoundedTaskQueue(kHttpWorkers, limits::kMaxHttpConnectionsWaiting);
+  };
   server_->set_payload_max_length(kMaxImportBytes);
   // A reply is written in pieces (headers, body): without this, Nagle's algorithm holds
   // the body for the client's delayed ACK, some 40 ms per inquiry.

@@ -8,6 +8,8 @@
 #include "common/encoding.h"
 #include "common/http_assets.h"
 #include "common/http_listen.h"
+#include "common/http_task_queue.h"
+#include "common/limits.h"
 #include "oversight/desk_views.h"
 #include "oversight/desk_web_assets.h"
 
@@ -113,7 +115,9 @@ Status DeskServer::Impl::Init() {
   }
   Route();
   server_.set_payload_max_length(16 * 1024);
-  server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  server_.new_task_queue = [] {
+    return new BoundedTaskQueue(kHttpWorkers, limits::kMaxHttpConnectionsWaiting);
+  };
   server_.set_read_timeout(kHttpTimeoutS, 0);
   server_.set_write_timeout(kHttpTimeoutS, 0);
   server_.set_keep_alive_timeout(kHttpTimeoutS);

@@ -25,6 +25,8 @@
 #include "common/file_util.h"
 #include "common/http_assets.h"
 #include "common/http_listen.h"
+#include "common/http_task_queue.h"
+#include "common/limits.h"
 #include "common/secret.h"
 #include "common/time_text.h"
 #include "interface/agency_client.h"
@@ -154,7 +156,9 @@ Status PortalServer::Impl::Init(PortalOptions options) {
   // A handful of slow clients must not stop the portal answering anyone (there is no
   // reverse proxy in front of it): enough workers, and a client that does not finish its
   // request within the timeout is cut off.
-  server_.new_task_queue = [] { return new httplib::ThreadPool(kHttpWorkers); };
+  server_.new_task_queue = [] {
+    return new BoundedTaskQueue(kHttpWorkers, limits::kMaxHttpConnectionsWaiting);
+  };
   server_.set_read_timeout(kHttpReadTimeoutS, 0);
   server_.set_write_timeout(kHttpReadTimeoutS, 0);
   server_.set_keep_alive_timeout(kHttpReadTimeoutS);
