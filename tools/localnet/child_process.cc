@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,6 +73,7 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv,
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(out[0]);
@@ -80,6 +82,12 @@ Result<ChildProcess> ChildProcess::Start(const std::vector<std::string>& argv,
     return Status::IoError("fork failed");
   }
   if (pid == 0) {
+    // A child does not outlive what started it: when the starting thread's process dies
+    // (a test killed at its timeout, a bench stopped with SIGKILL) the child is told to stop
+    // (SIGTERM: it still shuts down cleanly), rather than left running on its ports and
+    // directories. The check after it closes the race with a parent that died first.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
     dup2(out[1], STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     int devnull = open("/dev/null", O_RDONLY);

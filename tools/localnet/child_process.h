@@ -1,6 +1,8 @@
 // ChildProcess: one daemon started for real (fork + exec), its stdout a pipe on which
 // it announces "READY …", its stderr appended to a file. Stopped with SIGTERM (then
-// SIGKILL if it lingers) when the object goes away.
+// SIGKILL if it lingers) when the object goes away, and sent SIGTERM by the kernel if the
+// thread that started it ends first (PR_SET_PDEATHSIG): start children from a thread that
+// lives as long as they should (the main thread, in the tools and tests).
 #pragma once
 
 #include <sys/types.h>
