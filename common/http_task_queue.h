@@ -13,7 +13,6 @@
 
 #include <httplib.h>
 
-#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -42,7 +41,6 @@ class BoundedTaskQueue : public httplib::TaskQueue {
         return;
       }
     }
-    served_here_.fetch_add(1, std::memory_order_relaxed);
     fn();  // at the limit: served on the accepting thread, which accepts nothing meanwhile
   }
 
@@ -56,9 +54,6 @@ class BoundedTaskQueue : public httplib::TaskQueue {
     cv_.notify_all();
     for (std::thread& t : threads_) t.join();
   }
-
-  // Connections served on the accepting thread because the queue was full.
-  size_t served_here() const { return served_here_.load(std::memory_order_relaxed); }
 
  private:
   void Work() {
@@ -80,7 +75,6 @@ class BoundedTaskQueue : public httplib::TaskQueue {
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
-  std::atomic<size_t> served_here_{0};
   std::vector<std::thread> threads_;  // last: started once everything above exists
 };
 

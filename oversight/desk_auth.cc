@@ -22,17 +22,23 @@ bool ValidName(std::string_view name) {
   });
 }
 
+// Takes the next line off `text`, without its '\n' (or a '\r' before it).
+std::string_view TakeLine(std::string_view& text) {
+  const size_t nl = text.find('\n');
+  std::string_view line = text.substr(0, nl);
+  text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
 }  // namespace
 
 Result<std::vector<Investigator>> ParseInvestigators(std::string_view text) {
   std::vector<Investigator> out;
   size_t line_no = 0;
   while (!text.empty()) {
-    const size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    const std::string_view line = TakeLine(text);
     ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty() || line.front() == '#') continue;
     const std::string where = "accounts file line " + std::to_string(line_no);
     const size_t a = line.find(':');
@@ -175,14 +181,13 @@ bool DeskAuth::CodeMatchesLocked(Account& account, std::string_view code, int64_
 Status DeskAuth::KeepStepsIn(const std::string& path) {
   std::lock_guard lock(mu_);
   std::map<std::string, uint64_t> saved;  // applied only once the whole file has parsed
-  if (std::filesystem::exists(path)) {
+  std::error_code absent;
+  if (std::filesystem::exists(path, absent)) {
     Result<std::string> text = ReadFile(path);
     if (!text.ok()) return text.status();
     int line_no = 0;
     for (std::string_view rest = *text; !rest.empty();) {
-      const size_t end = std::min(rest.find('\n'), rest.size());
-      const std::string_view line = rest.substr(0, end);
-      rest.remove_prefix(std::min(end + 1, rest.size()));
+      const std::string_view line = TakeLine(rest);
       ++line_no;
       if (line.empty()) continue;
       const size_t space = line.find(' ');
@@ -219,13 +224,17 @@ Result<DeskSession> DeskAuth::LogIn(std::string_view name, std::string_view pass
                                     std::string_view code, std::string* refused_because) {
   std::string ignored;
   std::string& why = refused_because != nullptr ? *refused_because : ignored;
+  why.clear();
   // No account has such a name: refused at once (nothing learnt, no Argon2id to pay).
-  why = "no such investigator";
-  if (!ValidName(name)) return Status::PermissionDenied("wrong name, password or one-time code");
+  if (!ValidName(name)) {
+    why = "no such investigator";
+    return Status::PermissionDenied("wrong name, password or one-time code");
+  }
   const std::string n(name);
   std::unique_lock lock(mu_);
   const int64_t now = clock_->NowMicros();
   if (LockedLocked(n, now)) {
+    why = "locked after too many failed log-ins";
     return Status::ResourceExhausted(
         "locked after too many failed log-ins; retry in " +
         std::to_string((failures_[n].first_us + kLockoutUs - now) / 1'000'000) + " s");
@@ -254,7 +263,6 @@ Result<DeskSession> DeskAuth::LogIn(std::string_view name, std::string_view pass
     why = "the code's use could not be saved: " + saved.message();
     return Status::Unavailable("the desk cannot record this log-in: " + saved.message());
   }
-  why.clear();
   failures_.erase(n);
   if (sessions_.size() >= kMaxSessions) {
     std::erase_if(sessions_, [&](const auto& s) {

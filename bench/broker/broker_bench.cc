@@ -262,18 +262,16 @@ int main(int argc, char** argv) {
     if (i >= kWarmup) e2e.push_back(us);  // after warm-up
     if ((i + 1) % kBlock == 0) {
       for (int j = 0; j < kBlock; ++j) {
-        ipn::Result<double> f = (*floor_net)->RoundTrip();
-        if (!f.ok()) {
-          std::fprintf(stderr, "floor network: %s\n", f.status().ToString().c_str());
-          return 1;
+        for (auto [path, out] :
+             {std::pair{ipn::bench::FloorPath::kWhole, &floor},
+              std::pair{ipn::bench::FloorPath::kDecisionOnly, &floor_decision}}) {
+          ipn::Result<double> f = (*floor_net)->RoundTrip(path);
+          if (!f.ok()) {
+            std::fprintf(stderr, "floor network: %s\n", f.status().ToString().c_str());
+            return 1;
+          }
+          if (i >= kWarmup) out->push_back(*f);
         }
-        if (i >= kWarmup) floor.push_back(*f);
-        f = (*floor_net)->RoundTrip(ipn::bench::FloorPath::kDecisionOnly);
-        if (!f.ok()) {
-          std::fprintf(stderr, "floor network: %s\n", f.status().ToString().c_str());
-          return 1;
-        }
-        if (i >= kWarmup) floor_decision.push_back(*f);
       }
     }
   }

@@ -136,6 +136,19 @@ uint64_t FileSize(const std::string& path) {
   return ec ? 0 : size;
 }
 
+// The victim's figures alone and beside the load (`load` names the second phase), as every
+// victim bench reports them.
+nlohmann::json VictimFigures(const std::vector<double>& alone, const std::vector<double>& loaded,
+                             const char* load) {
+  const double p99_alone = Percentile(alone, 0.99), p99 = Percentile(loaded, 0.99);
+  return {{"victim_p50_alone_us", Percentile(alone, 0.5)},
+          {"victim_p99_alone_us", p99_alone},
+          {"victim_p50_us", Percentile(loaded, 0.5)},
+          {"victim_p99_us", p99},
+          {"victim_p99_over_alone", p99_alone > 0 ? p99 / p99_alone : 0},
+          {"victim_samples", {{"alone", alone.size()}, {load, loaded.size()}}}};
+}
+
 int Print(const nlohmann::json& j, bool json) {
   std::printf("%s\n", json ? j.dump().c_str() : j.dump(2).c_str());
   return 0;
@@ -215,19 +228,13 @@ int RunHog(const VictimOptions& o) {
   bed->victim.reset();
   (void)bed->net->Stop();
   if (temporary) std::filesystem::remove_all(dir);
-  const double p99_alone = Percentile(alone, 0.99), p99_hog = Percentile(hogged, 0.99);
-  return Print({{"mode", "hog"},
-                {"phase_s", o.phase_s},
-                {"hogs", o.hogs},
-                {"victim_rate_per_s", o.victim_rate},
-                {"victim_failures", failures},
-                {"victim_p50_alone_us", Percentile(alone, 0.5)},
-                {"victim_p99_alone_us", p99_alone},
-                {"victim_p50_us", Percentile(hogged, 0.5)},
-                {"victim_p99_us", p99_hog},
-                {"victim_p99_over_alone", p99_alone > 0 ? p99_hog / p99_alone : 0},
-                {"victim_samples", {{"alone", alone.size()}, {"hog", hogged.size()}}}},
-               o.json);
+  nlohmann::json j = {{"mode", "hog"},
+                      {"phase_s", o.phase_s},
+                      {"hogs", o.hogs},
+                      {"victim_rate_per_s", o.victim_rate},
+                      {"victim_failures", failures}};
+  j.update(VictimFigures(alone, hogged, "hog"));
+  return Print(j, o.json);
 }
 
 int RunFlood(const VictimOptions& o) {
@@ -323,30 +330,24 @@ int RunFlood(const VictimOptions& o) {
   }
   bed->net.reset();
   if (temporary) std::filesystem::remove_all(dir);
-  const double p99_alone = Percentile(alone, 0.99), p99_flood = Percentile(flooded, 0.99);
-  return Print(
-      {{"mode", "flood"},
-       {"victim_rate_per_s", o.victim_rate},
-       {"phase_s", o.phase_s},
-       {"victim_p50_alone_us", Percentile(alone, 0.5)},
-       {"victim_p99_alone_us", p99_alone},
-       {"victim_p50_us", Percentile(flooded, 0.5)},
-       {"victim_p99_us", p99_flood},
-       {"victim_p99_over_alone", p99_alone > 0 ? p99_flood / p99_alone : 0},
-       {"victim_samples", {{"alone", alone.size()}, {"flood", flooded.size()}}},
-       {"victim_failures", failures},
-       {"flooder_nice", o.flooder_nice},
-       {"flood_sent", flood_sent.load()},
-       {"flood_sent_per_s", static_cast<double>(flood_sent.load()) / flood_s},
-       {"flooder_refusal_records_per_s", per_s},
-       {"flooder_refusal_records_per_s_max", worst_per_s},
-       {"flooder_refusals_on_record", refusals_counted},
-       {"core_log_bytes_per_min", static_cast<double>(log_after - log_before) / flood_s * 60},
-       {"targets",
-        {{"victim_p99_over_alone_max", 2.0},
-         {"flooder_refusal_records_per_s_max", 1.0},
-         {"core_log_bytes_per_min_max", 1 << 20}}}},
-      o.json);
+  nlohmann::json j = {
+      {"mode", "flood"},
+      {"victim_rate_per_s", o.victim_rate},
+      {"phase_s", o.phase_s},
+      {"victim_failures", failures},
+      {"flooder_nice", o.flooder_nice},
+      {"flood_sent", flood_sent.load()},
+      {"flood_sent_per_s", static_cast<double>(flood_sent.load()) / flood_s},
+      {"flooder_refusal_records_per_s", per_s},
+      {"flooder_refusal_records_per_s_max", worst_per_s},
+      {"flooder_refusals_on_record", refusals_counted},
+      {"core_log_bytes_per_min", static_cast<double>(log_after - log_before) / flood_s * 60},
+      {"targets",
+       {{"victim_p99_over_alone_max", 2.0},
+        {"flooder_refusal_records_per_s_max", 1.0},
+        {"core_log_bytes_per_min_max", 1 << 20}}}};
+  j.update(VictimFigures(alone, flooded, "flood"));
+  return Print(j, o.json);
 }
 
 int RunPull(const VictimOptions& o) {
@@ -434,23 +435,18 @@ int RunPull(const VictimOptions& o) {
   (void)bed->net->Stop();
   bed->net.reset();
   if (temporary) std::filesystem::remove_all(dir);
-  const double p99_alone = Percentile(alone, 0.99), p99_pull = Percentile(during, 0.99);
-  return Print({{"mode", "pull"},
-                {"records_in_log", o.records},
-                {"fill_s", fill_s},
-                {"pulled", pulled.load()},
-                {"pull_s", pull_s},
-                {"pull_records_per_s", static_cast<double>(pulled.load()) / pull_s},
-                {"pull_error", pull_status.ok() ? "" : pull_status.ToString()},
-                {"victim_p50_alone_us", Percentile(alone, 0.5)},
-                {"victim_p99_alone_us", p99_alone},
-                {"victim_p50_us", Percentile(during, 0.5)},
-                {"victim_p99_us", p99_pull},
-                {"victim_p99_over_alone", p99_alone > 0 ? p99_pull / p99_alone : 0},
-                {"victim_samples", {{"alone", alone.size()}, {"pull", during.size()}}},
-                {"victim_failures", failures},
-                {"targets", {{"victim_p99_over_alone_max", 1.5}, {"records_in_log_min", 1000000}}}},
-               o.json);
+  nlohmann::json j = {
+      {"mode", "pull"},
+      {"records_in_log", o.records},
+      {"fill_s", fill_s},
+      {"pulled", pulled.load()},
+      {"pull_s", pull_s},
+      {"pull_records_per_s", static_cast<double>(pulled.load()) / pull_s},
+      {"pull_error", pull_status.ok() ? "" : pull_status.ToString()},
+      {"victim_failures", failures},
+      {"targets", {{"victim_p99_over_alone_max", 1.5}, {"records_in_log_min", 1000000}}}};
+  j.update(VictimFigures(alone, during, "pull"));
+  return Print(j, o.json);
 }
 
 }  // namespace ipn::bench
